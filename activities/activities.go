@@ -1,0 +1,78 @@
+// Package activities holds the side-effecting half of an experiment: every
+// call to a fault back-end, Prometheus, a notifier or a postmortem sink. The
+// Activities struct carries its dependencies as interfaces and is
+// registered once with the worker; workflows call its methods through a nil
+// *Activities.
+package activities
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/notify"
+	"github.com/gameday/gameday/postmortem"
+	"github.com/gameday/gameday/sli"
+)
+
+// Activities is registered with the worker.
+type Activities struct {
+	Backends    map[string]chaos.Backend
+	Prom        sli.Querier
+	Notifier    notify.Notifier
+	Postmortems postmortem.Sink
+	Logger      *slog.Logger
+}
+
+// Error types that the workflow and the retry policies recognise.
+const (
+	ErrTypeBadInput  = "BadInput"  // the scenario or a query is wrong: fix and rerun
+	ErrTypeNoBackend = "NoBackend" // this worker has no client for the back-end
+	ErrTypePermanent = "Permanent" // the back-end refused for good
+	ErrTypeNotSteady = "NotSteady" // the system was unhealthy before injecting
+	ErrTypeBadQuery  = "BadQuery"  // Prometheus rejected a guard query
+)
+
+func (a *Activities) backend(name string) (chaos.Backend, error) {
+	b, ok := a.Backends[name]
+	if !ok || b == nil {
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("back-end %q is not configured on this worker (configured: %v)", name, keys(a.Backends)),
+			ErrTypeNoBackend, nil)
+	}
+	return b, nil
+}
+
+func (a *Activities) log() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+// classify turns a back-end or query error into a Temporal error whose
+// retryability matches its cause.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var bq *sli.BadQueryError
+	if errors.As(err, &bq) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadQuery, nil)
+	}
+	if chaos.IsPermanent(err) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermanent, nil)
+	}
+	return err
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

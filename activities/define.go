@@ -1,0 +1,76 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
+)
+
+type DefineInput struct {
+	Scenario   scenarios.Scenario `json:"scenario"`
+	WorkflowID string             `json:"workflow_id"`
+}
+
+type DefineResult struct {
+	Targets  []string                `json:"targets"`
+	Baseline []experiment.GuardValue `json:"baseline"`
+}
+
+// Define proves the run can go ahead before anything is touched: every fault
+// resolves to concrete targets (what a dry run shows), every guard query is
+// valid PromQL with data behind it, and the guards are healthy now. Starting
+// chaos on an already-unhealthy system teaches nothing and risks an outage.
+func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, error) {
+	var res DefineResult
+	for _, f := range in.Scenario.ChaosFaults(in.WorkflowID) {
+		b, err := a.backend(f.Backend)
+		if err != nil {
+			return res, err
+		}
+		targets, err := b.Resolve(ctx, f)
+		if err != nil {
+			return res, classify(fmt.Errorf("fault %s: %w", f.Name, err))
+		}
+		for _, t := range targets {
+			res.Targets = append(res.Targets, fmt.Sprintf("%s: %s", f.Name, t))
+		}
+	}
+	now := time.Now()
+	seen := map[string]bool{}
+	guards := append(append([]scenarios.Guard{}, in.Scenario.Spec.Guards...), in.Scenario.Spec.SteadyState.Guards...)
+	for _, g := range guards {
+		if seen[g.Name+"\x00"+g.Query] {
+			continue
+		}
+		seen[g.Name+"\x00"+g.Query] = true
+		v, err := a.Prom.Query(ctx, g.Query, now)
+		gv := experiment.GuardValue{Guard: g.Name, Query: g.Query, Value: v}
+		if err != nil {
+			if errors.Is(err, sli.ErrNoData) {
+				// Retryable: a freshly started service may not be scraped yet.
+				return res, fmt.Errorf("guard %s: %w (is the service scraped? query: %s)", g.Name, err, g.Query)
+			}
+			return res, classify(fmt.Errorf("guard %s: %w", g.Name, err))
+		}
+		gv.Healthy = sli.Healthy(g.Op, v, g.Threshold)
+		if math.IsNaN(v) {
+			gv.Value = 0
+			gv.Error = "NaN"
+		}
+		res.Baseline = append(res.Baseline, gv)
+		if !gv.Healthy {
+			return res, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("steady state not established before injecting: guard %s = %g, healthy when %s %g", g.Name, v, g.Op, g.Threshold),
+				ErrTypeNotSteady, nil, res)
+		}
+	}
+	return res, nil
+}

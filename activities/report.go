@@ -1,0 +1,58 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/notify"
+)
+
+type NotifyInput struct {
+	Message notify.Message `json:"message"`
+}
+
+// Notify sends one notification.
+func (a *Activities) Notify(ctx context.Context, in NotifyInput) error {
+	if a.Notifier == nil {
+		return nil
+	}
+	return a.Notifier.Notify(ctx, in.Message)
+}
+
+type ReportInput struct {
+	Result experiment.Result `json:"result"`
+}
+
+type ReportResult struct {
+	Postmortem string `json:"postmortem,omitempty"`
+}
+
+// Report files a postmortem for every run that did not pass and announces
+// the outcome. Sinks are idempotent by workflow id, so a retry never files
+// twice.
+func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, error) {
+	var res ReportResult
+	r := in.Result
+	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && a.Postmortems != nil {
+		ref, err := a.Postmortems.File(ctx, r)
+		if err != nil {
+			return res, fmt.Errorf("file postmortem: %w", err)
+		}
+		res.Postmortem = ref
+		r.Postmortem = ref
+	}
+	text := fmt.Sprintf("experiment %s on %s finished: %s", r.Scenario, r.Service, r.Outcome)
+	if r.AbortReason != "" {
+		text += " (" + r.AbortReason + ")"
+	}
+	if res.Postmortem != "" {
+		text += "; postmortem " + res.Postmortem
+	}
+	if a.Notifier != nil {
+		if err := a.Notifier.Notify(ctx, notify.Message{WorkflowID: r.WorkflowID, Scenario: r.Scenario, Event: "finished", Text: text, URL: r.UIURL}); err != nil {
+			return res, fmt.Errorf("notify: %w", err)
+		}
+	}
+	return res, nil
+}

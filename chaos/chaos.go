@@ -1,0 +1,151 @@
+// Package chaos defines the fault back-end contract. Every back-end (toxiproxy
+// here; kubernetes and chaos-mesh later) is one package that implements
+// Backend and registers a Driver so that scenario validation knows its actions
+// and parameters without needing any client. No Temporal import: activities
+// adapt these calls.
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Target is what a scenario points a fault at (spec.target in the YAML).
+type Target struct {
+	Backend   string `json:"backend" yaml:"backend"`
+	Namespace string `json:"namespace,omitempty" yaml:"namespace"`
+	// Selector picks targets inside the namespace: label selector for
+	// Kubernetes, a proxy (link) name for toxiproxy.
+	Selector map[string]string `json:"selector,omitempty" yaml:"selector"`
+	Mode     string            `json:"mode,omitempty" yaml:"mode"`
+	Value    string            `json:"value,omitempty" yaml:"value"`
+}
+
+// Fault is one fully-resolved fault step, as the workflow hands it to an
+// activity. ID is deterministic (workflow id + step index) so a retried
+// inject never creates a second fault and recover can find an injected fault
+// even if the inject activity never reported back.
+type Fault struct {
+	ID         string         `json:"id"`
+	WorkflowID string         `json:"workflow_id"`
+	Step       int            `json:"step"`
+	Name       string         `json:"name"`
+	Backend    string         `json:"backend"`
+	Action     string         `json:"action"`
+	Duration   time.Duration  `json:"duration"`
+	Params     map[string]any `json:"params,omitempty"`
+	Target     Target         `json:"target"`
+}
+
+// Injected describes a fault present in a back-end.
+type Injected struct {
+	FaultID  string    `json:"fault_id"`
+	Backend  string    `json:"backend"`
+	Object   string    `json:"object"`             // back-end specific handle: proxy/toxic, pod, CR name
+	Expires  time.Time `json:"expires,omitempty"`  // the fault's own TTL
+	Existing bool      `json:"existing,omitempty"` // found already present (a retried inject)
+}
+
+// Recovered reports what recover did for one fault.
+type Recovered struct {
+	FaultID     string `json:"fault_id"`
+	Removed     bool   `json:"removed"`      // something was removed now
+	AlreadyGone bool   `json:"already_gone"` // nothing was there (never landed, TTL expired, or removed before)
+}
+
+// Backend injects and removes faults. Inject and Recover must be idempotent
+// by Fault.ID.
+type Backend interface {
+	Name() string
+	// Resolve lists exactly what the fault would hit, without touching it.
+	Resolve(ctx context.Context, f Fault) ([]string, error)
+	Inject(ctx context.Context, f Fault) (Injected, error)
+	Recover(ctx context.Context, f Fault) (Recovered, error)
+	// List returns every fault this back-end holds that was created by gameday
+	// (for sweeps and for tests that assert nothing is left behind).
+	List(ctx context.Context) ([]Injected, error)
+}
+
+// FieldError names the offending parameter so the scenario loader can point
+// at the file and line.
+type FieldError struct {
+	Field string // relative to the fault's params, e.g. "latency"
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Driver is the static half of a back-end: what it accepts. Registered at
+// init by the back-end package.
+type Driver struct {
+	Name string
+	// Actions maps an action name to its parameter validator.
+	Actions map[string]func(params map[string]any) error
+	// ValidateTarget checks spec.target for this back-end (may be nil).
+	ValidateTarget func(t Target) error
+}
+
+var (
+	mu      sync.RWMutex
+	drivers = map[string]Driver{}
+)
+
+// Register makes a back-end known to validation. Panics on a duplicate name:
+// that is a programming error.
+func Register(d Driver) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := drivers[d.Name]; dup {
+		panic("chaos: driver registered twice: " + d.Name)
+	}
+	drivers[d.Name] = d
+}
+
+// Lookup returns the registered driver.
+func Lookup(name string) (Driver, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	d, ok := drivers[name]
+	return d, ok
+}
+
+// Names lists registered back-ends, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(drivers))
+	for n := range drivers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ActionNames lists a driver's actions, sorted.
+func (d Driver) ActionNames() []string {
+	out := make([]string, 0, len(d.Actions))
+	for n := range d.Actions {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FaultID derives the deterministic id of step i of a workflow. Kept short
+// and DNS-label friendly so every back-end can use it as an object name.
+func FaultID(workflowID string, step int) string {
+	return fmt.Sprintf("gd-%s-f%d", shortHash(workflowID), step)
+}
+
+func shortHash(s string) string {
+	// FNV-1a 64: stable across processes and Go versions.
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return fmt.Sprintf("%012x", h&0xffffffffffff)
+}

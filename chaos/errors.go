@@ -1,0 +1,25 @@
+package chaos
+
+import "errors"
+
+// PermanentError marks a back-end error that retrying cannot fix (unknown
+// target, invalid parameters, forbidden). Activities turn it into a
+// non-retryable Temporal error; everything else is retried.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError (nil stays nil).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// IsPermanent reports whether err (or anything it wraps) is permanent.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

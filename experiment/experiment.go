@@ -1,0 +1,119 @@
+// Package experiment holds the plain data of one experiment run: its
+// outcome, phase timeline, breach and fault bookkeeping. Workflows build it,
+// the CLI prints it, postmortems render it; no Temporal import, so every
+// consumer can use it.
+package experiment
+
+import (
+	"time"
+
+	"github.com/gameday/gameday/sli"
+)
+
+// Outcome of a run.
+type Outcome string
+
+const (
+	Passed    Outcome = "passed"
+	Aborted   Outcome = "aborted"   // a guard breached, or a human aborted
+	Failed    Outcome = "failed"    // verify failed or an activity gave up
+	Cancelled Outcome = "cancelled" // the workflow was cancelled
+	Expired   Outcome = "expired"   // sign-off did not complete in time
+	DryRun    Outcome = "dry-run"   // stopped after define on purpose
+	Running   Outcome = "running"   // not finished (status queries)
+)
+
+// Phases in order.
+const (
+	PhaseDefine  = "define"
+	PhaseSignoff = "signoff"
+	PhaseInject  = "inject"
+	PhaseObserve = "observe"
+	PhaseRecover = "recover"
+	PhaseVerify  = "verify"
+	PhaseReport  = "report"
+)
+
+// Phase statuses.
+const (
+	StatusRunning   = "running"
+	StatusDone      = "done"
+	StatusFailed    = "failed"
+	StatusSkipped   = "skipped"
+	StatusCancelled = "cancelled"
+)
+
+type Phase struct {
+	Name    string    `json:"name"`
+	Status  string    `json:"status"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// GuardValue is one guard's value at a point in time (baseline, verify).
+type GuardValue struct {
+	Guard   string  `json:"guard"`
+	Query   string  `json:"query"`
+	Value   float64 `json:"value"`
+	Healthy bool    `json:"healthy"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// Signoff records one role's decision at the gate.
+type Signoff struct {
+	Role     string    `json:"role"`
+	User     string    `json:"user"`
+	Approved bool      `json:"approved"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// RecoveredFault is what recover did for one fault.
+type RecoveredFault struct {
+	FaultID     string    `json:"fault_id"`
+	Removed     bool      `json:"removed"`
+	AlreadyGone bool      `json:"already_gone"`
+	At          time.Time `json:"at"`
+}
+
+// Result is the live state of a run (the status query) and its final report.
+type Result struct {
+	WorkflowID    string           `json:"workflow_id"`
+	RunID         string           `json:"run_id"`
+	Scenario      string           `json:"scenario"`
+	Service       string           `json:"service"`
+	Outcome       Outcome          `json:"outcome"`
+	AbortReason   string           `json:"abort_reason,omitempty"`
+	Error         string           `json:"error,omitempty"`
+	Phase         string           `json:"phase"`
+	Phases        []Phase          `json:"phases"`
+	Targets       []string         `json:"targets,omitempty"`
+	Baseline      []GuardValue     `json:"baseline,omitempty"`
+	Breach        *sli.Breach      `json:"breach,omitempty"`
+	Signoffs      []Signoff        `json:"signoffs,omitempty"`
+	RequiredRoles []string         `json:"required_roles,omitempty"`
+	Injected      []string         `json:"injected"`  // fault ids whose inject was attempted
+	Recovered     []string         `json:"recovered"` // fault ids confirmed absent after recover
+	RecoverLog    []RecoveredFault `json:"recover_log,omitempty"`
+	Verify        []GuardValue     `json:"verify,omitempty"`
+	Postmortem    string           `json:"postmortem,omitempty"`
+	UIURL         string           `json:"ui_url,omitempty"`
+	Started       time.Time        `json:"started"`
+	Ended         time.Time        `json:"ended,omitzero"`
+}
+
+// Finished reports whether the outcome is final.
+func (r Result) Finished() bool { return r.Outcome != Running && r.Outcome != "" }
+
+// UIURL builds the Temporal Web UI link of a run.
+func UIURL(base, namespace, workflowID, runID string) string {
+	if base == "" {
+		return ""
+	}
+	u := base + "/namespaces/" + namespace + "/workflows/" + workflowID
+	if runID != "" {
+		u += "/" + runID
+	}
+	return u + "/history"
+}

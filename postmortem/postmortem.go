@@ -1,0 +1,114 @@
+// Package postmortem renders a run that did not pass into a postmortem and
+// files it. One renderer, several sinks: a local Markdown file by default,
+// Jira when configured (another issue).
+package postmortem
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gameday/gameday/experiment"
+)
+
+// Sink files a postmortem and returns a reference to it (a path, a ticket
+// key). Filing the same run twice must not create two postmortems.
+type Sink interface {
+	File(ctx context.Context, r experiment.Result) (string, error)
+}
+
+// Render produces the Markdown postmortem of a run.
+func Render(r experiment.Result) string {
+	var b strings.Builder
+	title := fmt.Sprintf("Game day %s: %s", r.Scenario, r.Outcome)
+	if r.Breach != nil {
+		title += " (" + r.Breach.Guard + ")"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	fmt.Fprintf(&b, "- Workflow: `%s` run `%s`\n", r.WorkflowID, r.RunID)
+	fmt.Fprintf(&b, "- Service: %s\n", r.Service)
+	fmt.Fprintf(&b, "- Outcome: **%s**\n", r.Outcome)
+	if r.AbortReason != "" {
+		fmt.Fprintf(&b, "- Reason: %s\n", r.AbortReason)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "- Error: %s\n", r.Error)
+	}
+	if r.UIURL != "" {
+		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)
+	}
+	b.WriteString("\n## Timeline\n\n| phase | status | started | ended | detail |\n| --- | --- | --- | --- | --- |\n")
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", p.Name, p.Status, ts(p.Started), ts(p.Ended), cell(p.Detail))
+	}
+	if br := r.Breach; br != nil {
+		b.WriteString("\n## SLI evidence\n\n")
+		fmt.Fprintf(&b, "- Guard: %s\n- Query: `%s`\n- Value: %g (healthy when %s %g)\n- At: %s\n", br.Guard, br.Query, br.Value, br.Op, br.Threshold, ts(br.At))
+		if br.QueryError != "" {
+			fmt.Fprintf(&b, "- Query error: %s\n", br.QueryError)
+		}
+	}
+	if len(r.Baseline) > 0 {
+		b.WriteString("\n## Baseline\n\n| guard | value | healthy |\n| --- | --- | --- |\n")
+		for _, g := range r.Baseline {
+			fmt.Fprintf(&b, "| %s | %g | %t |\n", g.Guard, g.Value, g.Healthy)
+		}
+	}
+	if len(r.Targets) > 0 {
+		b.WriteString("\n## Targets hit\n\n")
+		for _, t := range r.Targets {
+			fmt.Fprintf(&b, "- %s\n", t)
+		}
+	}
+	b.WriteString("\n## Faults\n\n| fault | removed | already gone | at |\n| --- | --- | --- | --- |\n")
+	for _, f := range r.RecoverLog {
+		fmt.Fprintf(&b, "| %s | %t | %t | %s |\n", f.FaultID, f.Removed, f.AlreadyGone, ts(f.At))
+	}
+	if len(r.Signoffs) > 0 {
+		b.WriteString("\n## Sign-off\n\n| role | user | approved | reason | at |\n| --- | --- | --- | --- | --- |\n")
+		for _, s := range r.Signoffs {
+			fmt.Fprintf(&b, "| %s | %s | %t | %s | %s |\n", s.Role, s.User, s.Approved, cell(s.Reason), ts(s.At))
+		}
+	}
+	if len(r.Verify) > 0 {
+		b.WriteString("\n## Verify (steady state)\n\n| guard | value | healthy |\n| --- | --- | --- |\n")
+		for _, g := range r.Verify {
+			fmt.Fprintf(&b, "| %s | %g | %t |\n", g.Guard, g.Value, g.Healthy)
+		}
+	}
+	return b.String()
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func cell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
+
+// Dir writes one Markdown file per run under a directory. The file name is
+// derived from the workflow id, so filing twice overwrites, never duplicates.
+type Dir struct{ Path string }
+
+var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func (d Dir) File(_ context.Context, r experiment.Result) (string, error) {
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		return "", fmt.Errorf("postmortem dir %s: %w", d.Path, err)
+	}
+	p := filepath.Join(d.Path, unsafe.ReplaceAllString(r.WorkflowID, "_")+".md")
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(Render(r)), 0o644); err != nil {
+		return "", fmt.Errorf("write postmortem %s: %w", p, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return "", fmt.Errorf("write postmortem %s: %w", p, err)
+	}
+	return p, nil
+}

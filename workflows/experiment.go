@@ -1,0 +1,546 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/notify"
+)
+
+// Activity timeouts and retry policies. Observe's heartbeat timeout is short
+// so that a dead worker's guard moves to another worker within seconds.
+const (
+	ObserveHeartbeatTimeout = 5 * time.Second
+	verifyHeartbeatTimeout  = 30 * time.Second
+)
+
+var a *activities.Activities
+
+// ExperimentWorkflow runs one experiment: define → sign-off → inject →
+// observe → recover → verify → report. Whatever happens after the first
+// inject attempt, recover runs (on a disconnected context, retried until it
+// succeeds) for every fault whose inject was attempted.
+func ExperimentWorkflow(ctx workflow.Context, in ExperimentInput) (experiment.Result, error) {
+	e := &experimentRun{in: in}
+	if err := e.setup(ctx); err != nil {
+		return e.res, err
+	}
+	return e.run(ctx)
+}
+
+type experimentRun struct {
+	in        ExperimentInput
+	res       experiment.Result
+	faults    []chaos.Fault
+	attempted []bool
+	abort     *AbortRequest
+	rejected  *experiment.Signoff
+	// recovering is set once recover starts: aborts and sign-offs are
+	// meaningless after that point and are refused.
+	recovering bool
+	logger     log.Logger
+}
+
+func (e *experimentRun) setup(ctx workflow.Context) error {
+	e.logger = workflow.GetLogger(ctx)
+	sc := e.in.Scenario
+	if sc.Metadata.Name == "" || len(sc.Spec.Faults) == 0 {
+		return temporal.NewNonRetryableApplicationError("experiment input has no scenario name or no faults; load it with scenarios.Load", activities.ErrTypeBadInput, nil)
+	}
+	info := workflow.GetInfo(ctx)
+	e.faults = sc.ChaosFaults(info.WorkflowExecution.ID)
+	e.attempted = make([]bool, len(e.faults))
+	e.res = experiment.Result{
+		WorkflowID:    info.WorkflowExecution.ID,
+		RunID:         info.WorkflowExecution.RunID,
+		Scenario:      sc.Metadata.Name,
+		Service:       sc.Metadata.Service,
+		Outcome:       experiment.Running,
+		RequiredRoles: sc.Spec.Signoff.Roles,
+		Injected:      []string{},
+		Recovered:     []string{},
+		Started:       workflow.Now(ctx),
+		UIURL:         experiment.UIURL(e.in.UIBase, info.Namespace, info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
+		return e.res, nil
+	}); err != nil {
+		return err
+	}
+	abortCh := workflow.GetSignalChannel(ctx, SignalAbort)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var req AbortRequest
+			abortCh.Receive(ctx, &req)
+			if err := e.validateAbort(req); err != nil {
+				e.logger.Warn("abort signal ignored", "error", err)
+				continue
+			}
+			e.requestAbort(req)
+		}
+	})
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAbort,
+		func(ctx workflow.Context, req AbortRequest) (AbortResponse, error) {
+			e.requestAbort(req)
+			return AbortResponse{Phase: e.res.Phase}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req AbortRequest) error { return e.validateAbort(req) }},
+	); err != nil {
+		return err
+	}
+	signCh := workflow.GetSignalChannel(ctx, SignalSignoff)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var req SignoffRequest
+			signCh.Receive(ctx, &req)
+			if err := e.validateSignoff(req); err != nil {
+				e.logger.Warn("sign-off signal ignored", "role", req.Role, "user", req.User, "error", err)
+				continue
+			}
+			e.sign(ctx, req)
+		}
+	})
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSignoff,
+		func(ctx workflow.Context, req SignoffRequest) (SignoffResponse, error) {
+			e.sign(ctx, req)
+			return SignoffResponse{Pending: e.pendingRoles()}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req SignoffRequest) error { return e.validateSignoff(req) }},
+	)
+}
+
+func (e *experimentRun) validateAbort(req AbortRequest) error {
+	if strings.TrimSpace(req.Reason) == "" {
+		return errors.New("an abort needs a reason")
+	}
+	if e.recovering || e.res.Finished() {
+		return fmt.Errorf("run is already past observe (phase %s): nothing left to abort", e.res.Phase)
+	}
+	if e.abort != nil {
+		return fmt.Errorf("already aborted: %s", e.abort.Reason)
+	}
+	return nil
+}
+
+func (e *experimentRun) requestAbort(req AbortRequest) {
+	if e.abort == nil {
+		e.abort = &req
+	}
+}
+
+func (e *experimentRun) validateSignoff(req SignoffRequest) error {
+	roles := e.in.Scenario.Spec.Signoff.Roles
+	if len(roles) == 0 {
+		return fmt.Errorf("scenario %s has no sign-off gate", e.in.Scenario.Metadata.Name)
+	}
+	if strings.TrimSpace(req.User) == "" {
+		return errors.New("sign-off needs a user")
+	}
+	if !slices.Contains(roles, req.Role) {
+		return fmt.Errorf("role %q is not required by scenario %s (required: %s)", req.Role, e.in.Scenario.Metadata.Name, strings.Join(roles, ", "))
+	}
+	for _, s := range e.res.Signoffs {
+		if s.Role == req.Role {
+			return fmt.Errorf("role %s already signed by %s", req.Role, s.User)
+		}
+	}
+	if req.Reject && strings.TrimSpace(req.Reason) == "" {
+		return errors.New("a rejection needs a reason")
+	}
+	if e.rejected != nil || e.abort != nil || e.res.Finished() || (e.res.Phase != "" && e.res.Phase != experiment.PhaseDefine && e.res.Phase != experiment.PhaseSignoff) {
+		return fmt.Errorf("sign-off is closed (phase %s)", e.res.Phase)
+	}
+	return nil
+}
+
+func (e *experimentRun) sign(ctx workflow.Context, req SignoffRequest) {
+	s := experiment.Signoff{Role: req.Role, User: req.User, Approved: !req.Reject, Reason: req.Reason, At: workflow.Now(ctx)}
+	e.res.Signoffs = append(e.res.Signoffs, s)
+	if req.Reject && e.rejected == nil {
+		e.rejected = &s
+	}
+}
+
+func (e *experimentRun) pendingRoles() []string {
+	var out []string
+	for _, r := range e.in.Scenario.Spec.Signoff.Roles {
+		signed := false
+		for _, s := range e.res.Signoffs {
+			signed = signed || s.Role == r
+		}
+		if !signed {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
+	sc := e.in.Scenario
+	_ = workflow.UpsertTypedSearchAttributes(ctx,
+		SAScenario.ValueSet(sc.Metadata.Name),
+		SAService.ValueSet(sc.Metadata.Service),
+		SAOutcome.ValueSet(string(experiment.Running)),
+	)
+
+	if e.define(ctx) && !e.in.DryRun && e.gate(ctx) {
+		if e.inject(ctx) {
+			e.observe(ctx)
+		}
+	}
+	if e.in.DryRun && e.res.Outcome == experiment.Running {
+		e.res.Outcome = experiment.DryRun
+	}
+	// From here on, nothing may be skipped because the run was cancelled or
+	// aborted: clean up on a context that the cancel does not reach.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	e.recovering = true
+	injectedAny := slices.Contains(e.attempted, true)
+	if injectedAny {
+		e.recover(dctx)
+		e.verify(dctx)
+	}
+	if e.res.Outcome == experiment.Running {
+		e.res.Outcome = experiment.Passed
+	}
+	e.report(dctx)
+	e.res.Ended = workflow.Now(dctx)
+	_ = workflow.UpsertTypedSearchAttributes(dctx, SAOutcome.ValueSet(string(e.res.Outcome)))
+	workflow.SetCurrentDetails(dctx, e.details())
+	return e.res, nil
+}
+
+// finish records a final outcome unless one is already set: the first cause
+// wins (an abort stays an abort even if verify fails afterwards).
+func (e *experimentRun) finish(o experiment.Outcome, reason string) {
+	if e.res.Outcome != experiment.Running {
+		return
+	}
+	e.res.Outcome = o
+	switch o {
+	case experiment.Failed:
+		e.res.Error = reason
+	default:
+		e.res.AbortReason = reason
+	}
+}
+
+// stopped turns an activity error or an interrupted wait into an outcome.
+func (e *experimentRun) stopped(ctx workflow.Context, err error, what string) {
+	if temporal.IsCanceledError(err) || ctx.Err() != nil {
+		e.finish(experiment.Cancelled, "workflow cancelled during "+what)
+		return
+	}
+	e.finish(experiment.Failed, fmt.Sprintf("%s: %s", what, rootMessage(err)))
+}
+
+func rootMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+func (e *experimentRun) begin(ctx workflow.Context, name, detail string) {
+	e.res.Phase = name
+	e.res.Phases = append(e.res.Phases, experiment.Phase{Name: name, Status: experiment.StatusRunning, Started: workflow.Now(ctx), Detail: detail})
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SAPhase.ValueSet(name))
+	workflow.SetCurrentDetails(ctx, e.details())
+}
+
+func (e *experimentRun) end(ctx workflow.Context, status, detail string) {
+	p := &e.res.Phases[len(e.res.Phases)-1]
+	p.Status = status
+	p.Ended = workflow.Now(ctx)
+	if detail != "" {
+		p.Detail = detail
+	}
+	workflow.SetCurrentDetails(ctx, e.details())
+}
+
+// details is the Markdown the Temporal UI shows for a running experiment.
+func (e *experimentRun) details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** on %s: %s, phase %s\n\n", e.res.Scenario, e.res.Service, e.res.Outcome, e.res.Phase)
+	for _, p := range e.res.Phases {
+		fmt.Fprintf(&b, "- %s: %s %s\n", p.Name, p.Status, p.Detail)
+	}
+	if e.res.Breach != nil {
+		fmt.Fprintf(&b, "\nBreach: %s\n", e.res.Breach.String())
+	}
+	if e.res.AbortReason != "" {
+		fmt.Fprintf(&b, "\nReason: %s\n", e.res.AbortReason)
+	}
+	return b.String()
+}
+
+func retry(maxAttempts int32, nonRetryable ...string) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        10 * time.Second,
+		MaximumAttempts:        maxAttempts,
+		NonRetryableErrorTypes: nonRetryable,
+	}
+}
+
+func (e *experimentRun) define(ctx workflow.Context) bool {
+	e.begin(ctx, experiment.PhaseDefine, "resolve targets, check guards, record baseline")
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         retry(5),
+	})
+	var def activities.DefineResult
+	err := workflow.ExecuteActivity(actx, a.Define, activities.DefineInput{Scenario: e.in.Scenario, WorkflowID: e.res.WorkflowID}).Get(ctx, &def)
+	if err != nil {
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.HasDetails() {
+			_ = app.Details(&def)
+		}
+		e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
+		e.end(ctx, experiment.StatusFailed, rootMessage(err))
+		e.stopped(ctx, err, "define")
+		return false
+	}
+	e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
+	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d target(s), %d guard(s) healthy", len(def.Targets), len(def.Baseline)))
+	return true
+}
+
+func (e *experimentRun) notify(ctx workflow.Context, event, text string) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: retry(3)})
+	err := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{Message: notify.Message{
+		WorkflowID: e.res.WorkflowID, Scenario: e.res.Scenario, Event: event, Text: text, URL: e.res.UIURL,
+	}}).Get(ctx, nil)
+	if err != nil {
+		// A lost notification must not stop an experiment.
+		e.logger.Warn("notification failed", "event", event, "error", err)
+	}
+}
+
+// gate waits for every required role to sign. Returns false when the run
+// must not inject (rejected, aborted, expired, cancelled).
+func (e *experimentRun) gate(ctx workflow.Context) bool {
+	so := e.in.Scenario.Spec.Signoff
+	if len(so.Roles) == 0 {
+		return e.abort == nil || e.abortBeforeInject()
+	}
+	e.begin(ctx, experiment.PhaseSignoff, "waiting for "+strings.Join(so.Roles, ", "))
+	e.notify(ctx, "signoff-requested", fmt.Sprintf("experiment %s needs sign-off from %s", e.res.Scenario, strings.Join(so.Roles, ", ")))
+	decided := func() bool { return len(e.pendingRoles()) == 0 || e.rejected != nil || e.abort != nil }
+	start := workflow.Now(ctx)
+	timeout := so.Timeout.D()
+	if r := so.Reminder.D(); r > 0 && r < timeout {
+		ok, err := workflow.AwaitWithTimeout(ctx, r, decided)
+		if err != nil {
+			e.end(ctx, experiment.StatusCancelled, "")
+			e.stopped(ctx, err, "sign-off")
+			return false
+		}
+		if !ok {
+			e.notify(ctx, "signoff-reminder", fmt.Sprintf("reminder: experiment %s still needs sign-off from %s", e.res.Scenario, strings.Join(e.pendingRoles(), ", ")))
+		}
+	}
+	remaining := timeout - workflow.Now(ctx).Sub(start)
+	ok, err := workflow.AwaitWithTimeout(ctx, max(remaining, time.Millisecond), decided)
+	switch {
+	case err != nil:
+		e.end(ctx, experiment.StatusCancelled, "")
+		e.stopped(ctx, err, "sign-off")
+		return false
+	case e.abort != nil:
+		e.end(ctx, experiment.StatusCancelled, "aborted")
+		return e.abortBeforeInject()
+	case e.rejected != nil:
+		reason := fmt.Sprintf("sign-off rejected by %s (%s): %s", e.rejected.User, e.rejected.Role, e.rejected.Reason)
+		e.end(ctx, experiment.StatusFailed, reason)
+		e.finish(experiment.Aborted, reason)
+		return false
+	case !ok:
+		reason := fmt.Sprintf("sign-off not complete after %s: missing %s", timeout, strings.Join(e.pendingRoles(), ", "))
+		e.end(ctx, experiment.StatusFailed, reason)
+		e.finish(experiment.Expired, reason)
+		return false
+	}
+	e.end(ctx, experiment.StatusDone, "signed by "+strings.Join(so.Roles, ", "))
+	return true
+}
+
+func (e *experimentRun) abortBeforeInject() bool {
+	e.finish(experiment.Aborted, e.abortReason())
+	return false
+}
+
+func (e *experimentRun) abortReason() string {
+	if e.abort.By != "" {
+		return fmt.Sprintf("aborted by %s: %s", e.abort.By, e.abort.Reason)
+	}
+	return "aborted: " + e.abort.Reason
+}
+
+func (e *experimentRun) inject(ctx workflow.Context) bool {
+	e.begin(ctx, experiment.PhaseInject, fmt.Sprintf("%d fault(s)", len(e.faults)))
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         retry(5),
+	})
+	for i, f := range e.faults {
+		if e.abort != nil {
+			e.end(ctx, experiment.StatusCancelled, "aborted")
+			e.finish(experiment.Aborted, e.abortReason())
+			return false
+		}
+		// Mark before calling: if this worker dies after the fault landed
+		// but before the result is recorded, recover still removes it.
+		e.attempted[i] = true
+		e.res.Injected = append(e.res.Injected, f.ID)
+		var out activities.InjectResult
+		if err := workflow.ExecuteActivity(actx, a.Inject, activities.InjectInput{Fault: f}).Get(ctx, &out); err != nil {
+			e.end(ctx, experiment.StatusFailed, rootMessage(err))
+			e.stopped(ctx, err, "inject "+f.Name)
+			return false
+		}
+	}
+	e.end(ctx, experiment.StatusDone, strings.Join(e.res.Injected, ", "))
+	e.notify(ctx, "injected", fmt.Sprintf("experiment %s injected %d fault(s) on %s; holding %s", e.res.Scenario, len(e.faults), e.res.Service, e.in.Scenario.HoldDuration()))
+	return true
+}
+
+func (e *experimentRun) observe(ctx workflow.Context) {
+	hold := e.in.Scenario.HoldDuration()
+	e.begin(ctx, experiment.PhaseObserve, fmt.Sprintf("holding %s, %d guard(s)", hold, len(e.in.Scenario.Spec.Guards)))
+	octx, cancel := workflow.WithCancel(ctx)
+	octx = workflow.WithActivityOptions(octx, workflow.ActivityOptions{
+		StartToCloseTimeout: hold + 5*time.Minute,
+		HeartbeatTimeout:    ObserveHeartbeatTimeout,
+		RetryPolicy:         retry(10, activities.ErrTypeBadQuery),
+	})
+	fut := workflow.ExecuteActivity(octx, a.Observe, activities.ObserveInput{Guards: e.in.Scenario.Spec.Guards, Hold: hold})
+	err := workflow.Await(ctx, func() bool { return fut.IsReady() || e.abort != nil })
+	if err != nil {
+		cancel()
+		e.end(ctx, experiment.StatusCancelled, "")
+		e.stopped(ctx, err, "observe")
+		return
+	}
+	if !fut.IsReady() {
+		// A human abort: stop observing now; the activity learns of the
+		// cancellation at its next heartbeat, but the workflow does not wait.
+		cancel()
+		e.end(ctx, experiment.StatusCancelled, e.abortReason())
+		e.finish(experiment.Aborted, e.abortReason())
+		return
+	}
+	var out activities.ObserveResult
+	if err := fut.Get(ctx, &out); err != nil {
+		e.end(ctx, experiment.StatusFailed, rootMessage(err))
+		e.stopped(ctx, err, "observe")
+		return
+	}
+	if out.Breach != nil {
+		e.res.Breach = out.Breach
+		e.end(ctx, experiment.StatusFailed, out.Breach.String())
+		e.finish(experiment.Aborted, out.Breach.String())
+		return
+	}
+	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d evaluations, no breach", out.Evaluations))
+}
+
+// recover removes every attempted fault, newest first, retrying forever:
+// leaving a fault behind is the one failure this platform must not have.
+func (e *experimentRun) recover(ctx workflow.Context) {
+	e.begin(ctx, experiment.PhaseRecover, "removing "+strings.Join(e.res.Injected, ", "))
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+	})
+	var failed []string
+	for i := len(e.faults) - 1; i >= 0; i-- {
+		if !e.attempted[i] {
+			continue
+		}
+		var out activities.RecoverResult
+		if err := workflow.ExecuteActivity(actx, a.Recover, activities.RecoverInput{Fault: e.faults[i]}).Get(ctx, &out); err != nil {
+			// Only reachable if the worker has no client for the back-end.
+			failed = append(failed, fmt.Sprintf("%s: %s", e.faults[i].ID, rootMessage(err)))
+			continue
+		}
+		e.res.RecoverLog = append(e.res.RecoverLog, out.Fault)
+		e.res.Recovered = append(e.res.Recovered, out.Fault.FaultID)
+	}
+	if len(failed) > 0 {
+		e.end(ctx, experiment.StatusFailed, strings.Join(failed, "; "))
+		e.finish(experiment.Failed, "recover: "+strings.Join(failed, "; "))
+		return
+	}
+	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d fault(s) gone", len(e.res.Recovered)))
+}
+
+func (e *experimentRun) verify(ctx workflow.Context) {
+	sc := e.in.Scenario
+	timeout := sc.Spec.SteadyState.Timeout.D()
+	guards := sc.VerifyGuards()
+	if len(guards) == 0 {
+		e.begin(ctx, experiment.PhaseVerify, "")
+		e.end(ctx, experiment.StatusSkipped, "no guards")
+		return
+	}
+	e.begin(ctx, experiment.PhaseVerify, fmt.Sprintf("waiting up to %s for steady state", timeout))
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: timeout + time.Minute,
+		HeartbeatTimeout:    verifyHeartbeatTimeout,
+		RetryPolicy:         retry(3),
+	})
+	var out activities.VerifyResult
+	err := workflow.ExecuteActivity(actx, a.Verify, activities.VerifyInput{Guards: guards, Timeout: timeout}).Get(ctx, &out)
+	e.res.Verify = out.Values
+	switch {
+	case err != nil:
+		e.end(ctx, experiment.StatusFailed, rootMessage(err))
+		e.finish(experiment.Failed, "verify: "+rootMessage(err))
+	case !out.OK:
+		reason := fmt.Sprintf("verify: steady state not back within %s (%s)", timeout, unhealthy(out.Values))
+		e.end(ctx, experiment.StatusFailed, reason)
+		e.finish(experiment.Failed, reason)
+	default:
+		e.end(ctx, experiment.StatusDone, fmt.Sprintf("steady state back after %s", out.Took.Round(time.Millisecond)))
+	}
+}
+
+func unhealthy(vals []experiment.GuardValue) string {
+	var out []string
+	for _, v := range vals {
+		if !v.Healthy {
+			if v.Error != "" {
+				out = append(out, v.Guard+": "+v.Error)
+			} else {
+				out = append(out, fmt.Sprintf("%s = %g", v.Guard, v.Value))
+			}
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (e *experimentRun) report(ctx workflow.Context) {
+	e.begin(ctx, experiment.PhaseReport, "")
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(10)})
+	var out activities.ReportResult
+	if err := workflow.ExecuteActivity(actx, a.Report, activities.ReportInput{Result: e.res}).Get(ctx, &out); err != nil {
+		// The outcome stands; the report failure is recorded, not fatal.
+		e.end(ctx, experiment.StatusFailed, rootMessage(err))
+		return
+	}
+	e.res.Postmortem = out.Postmortem
+	e.end(ctx, experiment.StatusDone, out.Postmortem)
+}

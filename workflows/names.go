@@ -1,0 +1,53 @@
+// Package workflows holds the durable experiment workflow, its names, ids,
+// message types and search attributes. Everything in here must stay
+// deterministic: no wall clock, no I/O, no goroutines, no map iteration.
+package workflows
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+const (
+	// DefaultTaskQueue is where workers poll unless GAMEDAY_TASK_QUEUE says otherwise.
+	DefaultTaskQueue = "gameday"
+
+	ExperimentWorkflowName = "Experiment"
+
+	// Abort: a signal for clients that cannot send updates (Temporal UI,
+	// Slack buttons), an update for the CLI (synchronous, validated).
+	SignalAbort = "abort"
+	UpdateAbort = "abort-update"
+	// Sign-off: the same pair.
+	SignalSignoff = "signoff"
+	UpdateSignoff = "signoff-update"
+	// QueryStatus returns the live experiment.Result.
+	QueryStatus = "status"
+)
+
+// Typed search attributes: find runs in the UI by scenario, service,
+// outcome and current phase.
+var (
+	SAScenario = temporal.NewSearchAttributeKeyKeyword("GamedayScenario")
+	SAService  = temporal.NewSearchAttributeKeyKeyword("GamedayService")
+	SAOutcome  = temporal.NewSearchAttributeKeyKeyword("GamedayOutcome")
+	SAPhase    = temporal.NewSearchAttributeKeyKeyword("GamedayPhase")
+)
+
+// SearchAttributeNames lists them for registration on a server.
+func SearchAttributeNames() []string {
+	return []string{SAScenario.GetName(), SAService.GetName(), SAOutcome.GetName(), SAPhase.GetName()}
+}
+
+// NewExperimentID builds a readable, unique workflow id for a run.
+// Called by clients, never by workflow code.
+func NewExperimentID(scenario string, now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("gameday-%s-%s-%s", strings.ToLower(scenario), now.UTC().Format("20060102-150405"), hex.EncodeToString(b[:]))
+}
