@@ -1,0 +1,41 @@
+# gameday: see README.md. Every target works from a fresh clone with only Go.
+GO        ?= go
+TOOLS_DIR ?= $(or $(GAMEDAY_TOOLS_DIR),$(HOME)/.cache/gameday/bin)
+export GAMEDAY_TOOLS_DIR := $(TOOLS_DIR)
+BIN       := bin/gameday
+
+.PHONY: all build tools run test test-unit test-integration bench fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gameday
+
+## tools: build the Temporal dev server and Prometheus from Go modules (cached in $(TOOLS_DIR))
+tools:
+	@scripts/tools.sh
+
+## run: the whole local stack in the foreground, then one demo experiment (Ctrl-C stops it)
+run: tools build
+	$(BIN) dev
+
+## test: every test, unit and integration (real Temporal dev server and Prometheus)
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+## bench: abort latency and other measurements; writes bench/REPORT.md
+bench: tools
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./integration/ | tee bench/bench.out
+	$(GO) run ./bench/report < bench/bench.out > bench/REPORT.md
+	@cat bench/REPORT.md
+
+## fuzz: fuzz the scenario loader for a minute
+fuzz:
+	$(GO) test ./scenarios/ -run '^$$' -fuzz FuzzParse -fuzztime 60s
+
+clean:
+	rm -rf bin .data

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/gameday/gameday/workflows"
+)
+
+func newSignoffCmd() *cobra.Command {
+	var req workflows.SignoffRequest
+	cmd := &cobra.Command{
+		Use:   "signoff RUN --role ROLE --user NAME [--reject --reason TEXT]",
+		Short: "Sign off (or reject) a run waiting at its sign-off gate",
+		Long: `Sign a run's checklist for one role (dev, test or sre). The workflow
+validates the request and rejects, with a reason, a role the scenario does not
+require, a role already signed, or a gate that is closed.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if req.Role == "" || req.User == "" {
+				return usageErr("--role and --user are required")
+			}
+			if req.Reject && strings.TrimSpace(req.Reason) == "" {
+				return usageErr("--reject needs --reason")
+			}
+			c, err := dial(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			h, err := c.UpdateWorkflow(cmd.Context(), client.UpdateWorkflowOptions{
+				WorkflowID: a[0], UpdateName: workflows.UpdateSignoff, Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			})
+			if err != nil {
+				return fmt.Errorf("sign-off refused: %w", err)
+			}
+			var resp workflows.SignoffResponse
+			if err := h.Get(cmd.Context(), &resp); err != nil {
+				return fmt.Errorf("sign-off refused: %w", err)
+			}
+			verb := "signed"
+			if req.Reject {
+				verb = "rejected"
+			}
+			pending := "none: the gate is open"
+			if len(resp.Pending) > 0 {
+				pending = strings.Join(resp.Pending, ", ")
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s as %s; pending: %s\n", req.User, verb, req.Role, pending)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&req.Role, "role", "", "role to sign for: dev, test or sre")
+	cmd.Flags().StringVar(&req.User, "user", "", "who signs")
+	cmd.Flags().BoolVar(&req.Reject, "reject", false, "reject instead of approving (ends the run as aborted)")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "reason (required with --reject)")
+	return cmd
+}
+
+func newAbortCmd() *cobra.Command {
+	var req workflows.AbortRequest
+	cmd := &cobra.Command{
+		Use:   "abort RUN --reason TEXT",
+		Short: "Abort a run now; whatever was injected is removed",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if strings.TrimSpace(req.Reason) == "" {
+				return usageErr("--reason is required")
+			}
+			c, err := dial(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			h, err := c.UpdateWorkflow(cmd.Context(), client.UpdateWorkflowOptions{
+				WorkflowID: a[0], UpdateName: workflows.UpdateAbort, Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			})
+			if err != nil {
+				return fmt.Errorf("abort refused: %w", err)
+			}
+			var resp workflows.AbortResponse
+			if err := h.Get(cmd.Context(), &resp); err != nil {
+				return fmt.Errorf("abort refused: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "abort accepted during %s; recovering\n", resp.Phase)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (recorded in the run and the postmortem)")
+	cmd.Flags().StringVar(&req.By, "by", os.Getenv("USER"), "who aborts")
+	return cmd
+}
+
+func newStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status RUN",
+		Short: "Show the live state of a run (a Temporal query)",
+		Args:  args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			c, err := dial(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r, err := queryStatus(cmd.Context(), c, a[0])
+			if err != nil {
+				return fmt.Errorf("status of %s: %w", a[0], err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s on %s, phase %s\n", r.WorkflowID, r.Scenario, r.Service, r.Phase)
+			for _, p := range r.Phases {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-8s %-9s %s\n", p.Name, p.Status, p.Detail)
+			}
+			printResult(cmd.OutOrStdout(), r)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/demo"
+	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/worker"
+)
+
+type devFlags struct {
+	dataDir                                  string
+	scenario                                 string
+	noExperiment                             bool
+	temporalPort, uiPort, promPort, toxiPort int
+	orderPort, inventoryPort                 int
+}
+
+func newDevCmd() *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole local stack in the foreground (what `make run` does)",
+		Long: `Start, on 127.0.0.1: a Temporal dev server with its Web UI (history
+persisted to a SQLite file in the data dir), the demo group-buy shop (order
+service -> toxiproxy link -> inventory service, with steady load), a
+Prometheus server scraping the shop every second, and a worker. Then start
+one demo experiment and follow it. Ctrl-C stops everything.
+
+The servers are the binaries built by 'make tools' (GAMEDAY_TOOLS_DIR,
+default ~/.cache/gameday/bin).`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), cmd.OutOrStdout(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataDir, "data-dir", config.FromEnv().DataDir, "state folder: Temporal SQLite file, Prometheus TSDB, postmortems")
+	fl.StringVar(&f.scenario, "scenario", "demo-inventory-latency", "demo experiment to start once the stack is up")
+	fl.BoolVar(&f.noExperiment, "no-experiment", false, "bring the stack up without starting an experiment")
+	fl.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal frontend port")
+	fl.IntVar(&f.uiPort, "ui-port", 8233, "Temporal Web UI port")
+	fl.IntVar(&f.promPort, "prometheus-port", 9090, "Prometheus port")
+	fl.IntVar(&f.toxiPort, "toxiproxy-port", 8474, "toxiproxy API port")
+	fl.IntVar(&f.orderPort, "order-port", 8081, "demo order service port (serves /metrics too)")
+	fl.IntVar(&f.inventoryPort, "inventory-port", 8082, "demo inventory service port")
+	return cmd
+}
+
+func runDev(ctx context.Context, out io.Writer, f devFlags) error {
+	logger := newLogger(out)
+	say := func(format string, a ...any) { fmt.Fprintf(out, "==> "+format+"\n", a...) }
+	dataDir, err := filepath.Abs(f.dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	logs, err := os.OpenFile(filepath.Join(dataDir, "servers.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logs.Close()
+
+	say("starting Temporal dev server on 127.0.0.1:%d (history in %s)", f.temporalPort, filepath.Join(dataDir, "temporal.db"))
+	tmp, err := stack.StartTemporal(ctx, stack.TemporalOptions{DBFile: filepath.Join(dataDir, "temporal.db"), Port: f.temporalPort, UIPort: f.uiPort, Log: logs})
+	if err != nil {
+		return err
+	}
+	defer tmp.Stop(10 * time.Second)
+
+	say("starting demo shop (order :%d -> toxiproxy link -> inventory :%d, toxiproxy API :%d)", f.orderPort, f.inventoryPort, f.toxiPort)
+	shop, err := demo.Start(ctx, demo.Config{
+		OrderAddr:     fmt.Sprintf("127.0.0.1:%d", f.orderPort),
+		InventoryAddr: fmt.Sprintf("127.0.0.1:%d", f.inventoryPort),
+		ToxiproxyAddr: fmt.Sprintf("127.0.0.1:%d", f.toxiPort),
+		Logger:        logger,
+	})
+	if err != nil {
+		return fmt.Errorf("demo shop: %w", err)
+	}
+	defer shop.Close()
+
+	say("starting Prometheus on 127.0.0.1:%d scraping %s every 1s", f.promPort, shop.MetricsTarget())
+	prom, err := stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort, Targets: []string{shop.MetricsTarget()}, Log: logs})
+	if err != nil {
+		return err
+	}
+	defer prom.Stop(10 * time.Second)
+
+	cfg := config.FromEnv()
+	cfg.DataDir = dataDir
+	cfg.PrometheusURL = prom.URL
+	cfg.ToxiproxyURL = shop.ToxiproxyURL()
+	cfg.UIURL = tmp.UIURL
+	os.Setenv("TEMPORAL_ADDRESS", tmp.Address)
+	c, err := dial(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
+		return err
+	}
+	acts, err := worker.NewActivities(cfg, logger)
+	if err != nil {
+		return err
+	}
+	w := worker.New(c, cfg, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer w.Stop()
+
+	say("stack is up:")
+	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    postmortems   %s\n    server logs   %s\n",
+		tmp.UIURL, tmp.Address, prom.URL, shop.OrderURL(), shop.MetricsURL(), shop.ToxiproxyURL(), cfg.PostmortemDir(), logs.Name())
+	fmt.Fprintf(out, "    try: TEMPORAL_ADDRESS=%s PROMETHEUS_URL=%s go run ./cmd/gameday run demo-inventory-latency-harmless --wait\n", tmp.Address, prom.URL)
+
+	if !f.noExperiment {
+		say("starting demo experiment %s (the define phase waits until Prometheus has data)", f.scenario)
+		os.Setenv("TEMPORAL_UI_URL", tmp.UIURL)
+		err := runExperiment(ctx, out, out, f.scenario, runFlags{wait: true, by: "make run"})
+		if err != nil && ctx.Err() == nil {
+			if ee, ok := err.(*exitErr); !ok || ee.code != exitNotPassd {
+				fmt.Fprintf(out, "demo experiment: %v\n", err)
+			}
+		}
+	}
+	say("stack keeps running; Ctrl-C stops it")
+	<-ctx.Done()
+	say("stopping")
+	return nil
+}
+
+func newDemoCmd() *cobra.Command {
+	var cfg demo.Config
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run only the demo group-buy shop (order, inventory, toxiproxy link, load)",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Logger = newLogger(cmd.ErrOrStderr())
+			return demo.Run(cmd.Context(), cfg)
+		},
+	}
+	cmd.Flags().StringVar(&cfg.OrderAddr, "order-addr", "127.0.0.1:8081", "order service listen address (serves /metrics)")
+	cmd.Flags().StringVar(&cfg.InventoryAddr, "inventory-addr", "127.0.0.1:8082", "inventory service listen address")
+	cmd.Flags().StringVar(&cfg.ToxiproxyAddr, "toxiproxy-addr", "127.0.0.1:8474", "toxiproxy API listen address")
+	cmd.Flags().IntVar(&cfg.LoadRPS, "load-rps", 20, "steady load on the order service, requests per second (negative disables)")
+	return cmd
+}

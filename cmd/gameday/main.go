@@ -1,0 +1,143 @@
+// Command gameday runs chaos-engineering game days as durable Temporal
+// workflows: one binary for the worker, the CLI and the local stack.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	sdklog "go.temporal.io/sdk/log"
+
+	_ "github.com/gameday/gameday/chaos/toxiproxy" // registers the toxiproxy back-end
+	"github.com/gameday/gameday/config"
+)
+
+// Exit codes of `gameday run --wait` (and every command).
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitNotPassd = 3
+)
+
+// exitErr carries an exit code through cobra.
+type exitErr struct {
+	code int
+	err  error
+}
+
+func (e *exitErr) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitErr) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitErr{code: exitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitErr
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.code != exitNotPassd {
+			fmt.Fprintln(stderr, "gameday:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "gameday:", err)
+	return exitError
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gameday",
+		Short: "Run chaos-engineering game days as durable Temporal workflows",
+		Long: `gameday runs chaos experiments as durable Temporal workflows:
+define -> sign-off -> inject -> observe -> recover -> verify -> report.
+A Prometheus SLI guard aborts a run the moment it breaches, and whatever was
+injected is always removed, even after a worker crash.
+
+` + config.EnvHelp(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitErr{code: exitUsage, err: fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+	})
+	root.AddCommand(
+		newWorkerCmd(),
+		newScenariosCmd(),
+		newRunCmd(),
+		newSignoffCmd(),
+		newAbortCmd(),
+		newStatusCmd(),
+		newDevCmd(),
+		newDemoCmd(),
+	)
+	return root
+}
+
+// args wraps a cobra positional-args check so that a wrong count is a
+// usage error (exit 2).
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return &exitErr{code: exitUsage, err: fmt.Errorf("%w\nusage: %s", err, cmd.UseLine())}
+		}
+		return nil
+	}
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// dial connects to Temporal with the SDK's environment configuration
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles).
+func dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("temporal client configuration: %w", err)
+	}
+	if opts.HostPort == "" {
+		opts.HostPort = "127.0.0.1:7233"
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	opts.Logger = sdklog.NewStructuredLogger(logger)
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w; is it running? `make run` starts a local one", opts.HostPort, opts.Namespace, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/workflows"
+)
+
+type runFlags struct {
+	dryRun, wait, json bool
+	id, by             string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE|NAME",
+		Short: "Start an experiment from a scenario file or a catalog name",
+		Long: `Start an experiment workflow.
+
+  --dry-run  stop after define: print exactly which targets would be hit and
+             the baseline SLI values, inject nothing
+  --wait     follow the run, printing each phase as it happens
+  --json     print one JSON object with the final result
+
+Exit codes: 0 passed (or dry run), 3 not passed (aborted, failed, cancelled,
+expired), 1 error, 2 usage.`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			return runExperiment(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), a[0], f)
+		},
+	}
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "stop after define; show targets and baseline")
+	cmd.Flags().BoolVar(&f.wait, "wait", false, "follow the run until it ends")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print the result as one JSON object")
+	cmd.Flags().StringVar(&f.id, "id", "", "workflow id (default: gameday-<scenario>-<time>-<random>)")
+	cmd.Flags().StringVar(&f.by, "by", os.Getenv("USER"), "who starts the run (recorded in history)")
+	return cmd
+}
+
+func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFlags) error {
+	sc, err := scenarios.Find(ref)
+	if err != nil {
+		return err
+	}
+	cfg := config.FromEnv()
+	c, err := dial(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := f.id
+	if id == "" {
+		id = workflows.NewExperimentID(sc.Metadata.Name, time.Now())
+	}
+	in := workflows.ExperimentInput{Scenario: sc, Source: ref, DryRun: f.dryRun, StartedBy: f.by, UIBase: cfg.UIURL}
+	wr, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:            id,
+		TaskQueue:     cfg.TaskQueue,
+		StaticSummary: fmt.Sprintf("gameday %s on %s%s", sc.Metadata.Name, sc.Metadata.Service, map[bool]string{true: " (dry run)"}[f.dryRun]),
+		StaticDetails: staticDetails(sc),
+	}, workflows.ExperimentWorkflowName, in)
+	if err != nil {
+		return fmt.Errorf("start experiment %s: %w", sc.Metadata.Name, err)
+	}
+	ui := experiment.UIURL(cfg.UIURL, cfg.Namespace, wr.GetID(), wr.GetRunID())
+	if !f.json {
+		fmt.Fprintf(out, "started %s (run %s)\n  scenario: %s on %s\n  ui: %s\n", wr.GetID(), wr.GetRunID(), sc.Metadata.Name, sc.Metadata.Service, ui)
+	}
+	if !f.wait && !f.dryRun {
+		if f.json {
+			return json.NewEncoder(out).Encode(map[string]string{"workflow_id": wr.GetID(), "run_id": wr.GetRunID(), "ui_url": ui})
+		}
+		return nil
+	}
+	var progress io.Writer = out
+	if f.json {
+		progress = io.Discard
+	}
+	res, err := follow(ctx, c, wr, progress)
+	if err != nil {
+		return err
+	}
+	if res.UIURL == "" {
+		res.UIURL = ui
+	}
+	if f.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printResult(out, res)
+	}
+	if res.Outcome != experiment.Passed && res.Outcome != experiment.DryRun {
+		return &exitErr{code: exitNotPassd}
+	}
+	return nil
+}
+
+func staticDetails(sc scenarios.Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(sc.Spec.Description))
+	for _, f := range sc.Spec.Faults {
+		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
+	}
+	for _, g := range sc.Spec.Guards {
+		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
+	}
+	return b.String()
+}
+
+// follow polls the status query, printing phase changes, until the run
+// ends; then returns the workflow's result.
+func follow(ctx context.Context, c client.Client, wr client.WorkflowRun, out io.Writer) (experiment.Result, error) {
+	type done struct {
+		res experiment.Result
+		err error
+	}
+	ch := make(chan done, 1)
+	go func() {
+		var r experiment.Result
+		err := wr.Get(ctx, &r)
+		ch <- done{r, err}
+	}()
+	printed := map[string]bool{}
+	show := func(r experiment.Result) {
+		for i, p := range r.Phases {
+			key := fmt.Sprintf("%d/%s", i, p.Status)
+			if printed[key] {
+				continue
+			}
+			printed[key] = true
+			at := p.Started
+			if !p.Ended.IsZero() {
+				at = p.Ended
+			}
+			fmt.Fprintf(out, "%s  %-8s %-9s %s\n", at.Local().Format("15:04:05"), p.Name, p.Status, p.Detail)
+		}
+	}
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case d := <-ch:
+			if d.err != nil {
+				return d.res, fmt.Errorf("experiment %s: %w", wr.GetID(), d.err)
+			}
+			show(d.res)
+			return d.res, nil
+		case <-ctx.Done():
+			return experiment.Result{}, fmt.Errorf("stopped following %s (the run goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
+		case <-t.C:
+			if r, err := queryStatus(ctx, c, wr.GetID()); err == nil {
+				show(r)
+			}
+		}
+	}
+}
+
+func queryStatus(ctx context.Context, c client.Client, id string) (experiment.Result, error) {
+	var r experiment.Result
+	v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+	if err != nil {
+		return r, err
+	}
+	return r, v.Get(&r)
+}
+
+func printResult(out io.Writer, r experiment.Result) {
+	fmt.Fprintf(out, "\noutcome: %s\n", r.Outcome)
+	if r.AbortReason != "" {
+		fmt.Fprintf(out, "reason:  %s\n", r.AbortReason)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(out, "error:   %s\n", r.Error)
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(out, "targets:")
+		for _, t := range r.Targets {
+			fmt.Fprintf(out, "  - %s\n", t)
+		}
+	}
+	if len(r.Baseline) > 0 {
+		fmt.Fprintln(out, "baseline:")
+		for _, g := range r.Baseline {
+			fmt.Fprintf(out, "  - %s = %g (healthy: %t)\n", g.Guard, g.Value, g.Healthy)
+		}
+	}
+	if b := r.Breach; b != nil {
+		fmt.Fprintf(out, "breach:  %s at %s\n", b.String(), b.At.Local().Format(time.TimeOnly))
+	}
+	if len(r.Injected) > 0 {
+		fmt.Fprintf(out, "injected:  %s\nrecovered: %s\n", strings.Join(r.Injected, ", "), strings.Join(r.Recovered, ", "))
+	}
+	if r.Postmortem != "" {
+		fmt.Fprintf(out, "postmortem: %s\n", r.Postmortem)
+	}
+	if r.UIURL != "" {
+		fmt.Fprintf(out, "ui: %s\n", r.UIURL)
+	}
+}

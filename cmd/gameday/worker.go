@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/worker"
+)
+
+func newWorkerCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker that executes experiments",
+		Long: `Run a Temporal worker for experiment workflows and their activities.
+Registers gameday's search attributes on the namespace if missing. Stops on
+Ctrl-C / SIGTERM. Run several for availability: a dead worker's guard moves to
+another within seconds.
+
+` + config.EnvHelp(),
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := config.FromEnv()
+			logger := newLogger(cmd.ErrOrStderr())
+			c, err := dial(cmd.Context(), logger)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if err := worker.EnsureSearchAttributes(cmd.Context(), c, cfg.Namespace); err != nil {
+				return err
+			}
+			acts, err := worker.NewActivities(cfg, logger)
+			if err != nil {
+				return err
+			}
+			w := worker.New(c, cfg, acts)
+			logger.Info("worker started", "task_queue", cfg.TaskQueue, "prometheus", cfg.PrometheusURL, "toxiproxy", cfg.ToxiproxyURL)
+			stop := make(chan any)
+			go func() { <-cmd.Context().Done(); close(stop) }()
+			if err := w.Run(stop); err != nil {
+				return fmt.Errorf("worker: %w", err)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,72 @@
+// Package config reads gameday's settings from the environment, with
+// defaults that match the local stack (`make run`). Temporal connection
+// settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, a
+// TOML profile) are read by the SDK's envconfig package.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Config is the worker's and the CLI's configuration.
+type Config struct {
+	TaskQueue     string // GAMEDAY_TASK_QUEUE
+	PrometheusURL string // PROMETHEUS_URL
+	ToxiproxyURL  string // TOXIPROXY_URL; empty disables the toxiproxy back-end
+	DataDir       string // GAMEDAY_DATA_DIR: SQLite history, postmortems
+	UIURL         string // TEMPORAL_UI_URL: base of links to runs
+	Namespace     string // TEMPORAL_NAMESPACE (also read by envconfig)
+}
+
+// Var documents one environment variable (for --help and the README).
+type Var struct{ Name, Default, Help string }
+
+// Vars lists every variable gameday reads itself.
+var Vars = []Var{
+	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
+	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+	{"TEMPORAL_UI_URL", "http://127.0.0.1:8233", "Temporal Web UI base URL, used in links"},
+	{"GAMEDAY_TASK_QUEUE", "gameday", "task queue the worker polls"},
+	{"PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus HTTP API used by guards"},
+	{"TOXIPROXY_URL", "http://127.0.0.1:8474", "toxiproxy API for the toxiproxy back-end (\"off\" disables it)"},
+	{"GAMEDAY_DATA_DIR", ".data", "local state: Temporal SQLite file, postmortems"},
+}
+
+// FromEnv reads the configuration.
+func FromEnv() Config {
+	c := Config{
+		TaskQueue:     get("GAMEDAY_TASK_QUEUE", "gameday"),
+		PrometheusURL: strings.TrimRight(get("PROMETHEUS_URL", "http://127.0.0.1:9090"), "/"),
+		ToxiproxyURL:  strings.TrimRight(get("TOXIPROXY_URL", "http://127.0.0.1:8474"), "/"),
+		DataDir:       get("GAMEDAY_DATA_DIR", ".data"),
+		UIURL:         strings.TrimRight(get("TEMPORAL_UI_URL", "http://127.0.0.1:8233"), "/"),
+		Namespace:     get("TEMPORAL_NAMESPACE", "default"),
+	}
+	if c.ToxiproxyURL == "off" {
+		c.ToxiproxyURL = ""
+	}
+	return c
+}
+
+// PostmortemDir is where local Markdown postmortems go.
+func (c Config) PostmortemDir() string { return filepath.Join(c.DataDir, "postmortems") }
+
+// EnvHelp renders Vars for --help.
+func EnvHelp() string {
+	var b strings.Builder
+	b.WriteString("Environment:\n")
+	for _, v := range Vars {
+		fmt.Fprintf(&b, "  %-20s %s (default %s)\n", v.Name, v.Help, v.Default)
+	}
+	return b.String()
+}
+
+func get(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok && v != "" {
+		return v
+	}
+	return def
+}

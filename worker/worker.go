@@ -1,0 +1,83 @@
+// Package worker builds the activity dependencies from configuration,
+// registers the workflows and activities, and runs a Temporal worker.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/chaos/toxiproxy"
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/notify"
+	"github.com/gameday/gameday/postmortem"
+	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/workflows"
+)
+
+// NewActivities wires the activity dependencies from configuration.
+func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
+	prom, err := sli.NewPrometheus(cfg.PrometheusURL)
+	if err != nil {
+		return nil, err
+	}
+	backends := map[string]chaos.Backend{}
+	if cfg.ToxiproxyURL != "" {
+		backends[toxiproxy.BackendName] = toxiproxy.New(cfg.ToxiproxyURL)
+	}
+	return &activities.Activities{
+		Backends:    backends,
+		Prom:        prom,
+		Notifier:    notify.Log{Logger: logger},
+		Postmortems: postmortem.Dir{Path: cfg.PostmortemDir()},
+		Logger:      logger,
+	}, nil
+}
+
+// Register adds gameday's workflows and activities to a worker.
+func Register(w worker.Registry, acts *activities.Activities) {
+	w.RegisterWorkflowWithOptions(workflows.ExperimentWorkflow, workflow.RegisterOptions{Name: workflows.ExperimentWorkflowName})
+	w.RegisterActivity(acts)
+}
+
+// New creates a worker on the configured task queue.
+func New(c client.Client, cfg config.Config, acts *activities.Activities) worker.Worker {
+	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	Register(w, acts)
+	return w
+}
+
+// EnsureSearchAttributes registers gameday's search attributes on the
+// namespace. Idempotent: attributes already present are fine.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	op := c.OperatorService()
+	list, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes in namespace %s: %w", namespace, err)
+	}
+	missing := map[string]enums.IndexedValueType{}
+	for _, n := range workflows.SearchAttributeNames() {
+		if _, ok := list.GetCustomAttributes()[n]; !ok {
+			missing[n] = enums.INDEXED_VALUE_TYPE_KEYWORD
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("register search attributes %v in namespace %s: %w", workflows.SearchAttributeNames(), namespace, err)
+	}
+	return nil
+}

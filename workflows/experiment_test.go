@@ -1,0 +1,328 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/suite"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
+)
+
+const testWorkflowID = "default-test-workflow-id"
+
+type experimentSuite struct {
+	suite.Suite
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+	// recovered collects the fault ids recover was called with, in order.
+	recovered []string
+	notified  []string
+}
+
+func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
+
+func (s *experimentSuite) SetupTest() {
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	s.env = s.NewTestWorkflowEnvironment()
+	// The machines are shared and noisy: do not fail on wall-clock time.
+	s.env.SetTestTimeout(time.Minute)
+	s.env.RegisterActivity(&activities.Activities{})
+	s.recovered, s.notified = nil, nil
+	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) error {
+		s.notified = append(s.notified, in.Message.Event)
+		return nil
+	}).Maybe()
+	s.env.OnActivity(a.Recover, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RecoverInput) (activities.RecoverResult, error) {
+			s.recovered = append(s.recovered, in.Fault.ID)
+			return activities.RecoverResult{Fault: experiment.RecoveredFault{FaultID: in.Fault.ID, Removed: true}}, nil
+		}).Maybe()
+	s.env.OnActivity(a.Report, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ReportInput) (activities.ReportResult, error) {
+			if in.Result.Outcome == experiment.Passed || in.Result.Outcome == experiment.DryRun {
+				return activities.ReportResult{}, nil
+			}
+			return activities.ReportResult{Postmortem: "/pm/" + in.Result.WorkflowID + ".md"}, nil
+		}).Maybe()
+}
+
+func (s *experimentSuite) AfterTest(_, _ string) { s.env.AssertExpectations(s.T()) }
+
+func testScenario(roles ...string) scenarios.Scenario {
+	return scenarios.Scenario{
+		APIVersion: scenarios.APIVersion, Kind: scenarios.Kind,
+		Metadata: scenarios.Metadata{Name: "latency", Service: "order-service"},
+		Spec: scenarios.Spec{
+			Target: chaos.Target{Backend: "toxiproxy", Selector: map[string]string{"proxy": "inventory"}},
+			Faults: []scenarios.Fault{
+				{Name: "lat", Backend: "toxiproxy", Action: "latency", Duration: scenarios.Duration(time.Minute), Params: map[string]any{"latency": "1s"}},
+				{Name: "lat2", Backend: "toxiproxy", Action: "latency", Duration: scenarios.Duration(30 * time.Second), Params: map[string]any{"latency": "10ms"}},
+			},
+			Guards:      []scenarios.Guard{{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: 1, Interval: scenarios.Duration(time.Second), OnError: "abort"}},
+			SteadyState: scenarios.SteadyState{Timeout: scenarios.Duration(time.Minute)},
+			Signoff:     scenarios.Signoff{Roles: roles, Timeout: scenarios.Duration(time.Hour), Reminder: scenarios.Duration(10 * time.Minute)},
+		},
+	}
+}
+
+func (s *experimentSuite) okDefine() {
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(activities.DefineResult{Targets: []string{"lat: proxy inventory"}, Baseline: []experiment.GuardValue{{Guard: "p95", Value: 0.05, Healthy: true}}}, nil).Once()
+}
+
+func (s *experimentSuite) okInject() {
+	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.InjectInput) (activities.InjectResult, error) {
+			return activities.InjectResult{Injected: chaos.Injected{FaultID: in.Fault.ID}}, nil
+		}).Times(2)
+}
+
+func (s *experimentSuite) okVerify() {
+	s.env.OnActivity(a.Verify, mock.Anything, mock.Anything).Return(activities.VerifyResult{OK: true, Values: []experiment.GuardValue{{Guard: "p95", Value: 0.05, Healthy: true}}}, nil).Once()
+}
+
+func (s *experimentSuite) result() experiment.Result {
+	s.True(s.env.IsWorkflowCompleted())
+	s.NoError(s.env.GetWorkflowError())
+	var r experiment.Result
+	s.NoError(s.env.GetWorkflowResult(&r))
+	return r
+}
+
+func phaseNames(r experiment.Result) []string {
+	var out []string
+	for _, p := range r.Phases {
+		out = append(out, p.Name+":"+p.Status)
+	}
+	return out
+}
+
+var bothFaults = []string{chaos.FaultID(testWorkflowID, 1), chaos.FaultID(testWorkflowID, 0)}
+
+func (s *experimentSuite) Test_Passed() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ObserveInput) (activities.ObserveResult, error) {
+			s.Equal(time.Minute, in.Hold, "observe holds for the longest fault")
+			return activities.ObserveResult{Evaluations: 60}, nil
+		}).Once()
+	s.okVerify()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Passed, r.Outcome)
+	s.Equal([]string{"define:done", "inject:done", "observe:done", "recover:done", "verify:done", "report:done"}, phaseNames(r))
+	s.Equal(bothFaults, s.recovered, "recover removes newest first")
+	s.ElementsMatch(r.Injected, r.Recovered)
+	s.Empty(r.Postmortem, "no postmortem for a passing run")
+}
+
+func (s *experimentSuite) Test_BreachAbortsAndRecovers() {
+	s.okDefine()
+	s.okInject()
+	breach := &sli.Breach{Guard: "p95", Query: "q", Op: "<=", Value: 1.2, Threshold: 0.8}
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(activities.ObserveResult{Breach: breach}, nil).Once()
+	s.okVerify()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Aborted, r.Outcome)
+	s.Contains(r.AbortReason, "guard p95 breached")
+	s.Require().NotNil(r.Breach)
+	s.Equal(1.2, r.Breach.Value)
+	s.Equal(bothFaults, s.recovered)
+	s.Equal("/pm/"+testWorkflowID+".md", r.Postmortem)
+	s.Equal([]string{"define:done", "inject:done", "observe:failed", "recover:done", "verify:done", "report:done"}, phaseNames(r))
+}
+
+func (s *experimentSuite) Test_HumanAbortDuringObserve() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).After(time.Hour).Return(activities.ObserveResult{}, nil).Maybe()
+	s.okVerify()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(SignalAbort, AbortRequest{Reason: "pager went off", By: "alice"})
+	}, 10*time.Second)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Aborted, r.Outcome)
+	s.Equal("aborted by alice: pager went off", r.AbortReason)
+	s.Nil(r.Breach)
+	s.Equal(bothFaults, s.recovered)
+}
+
+func (s *experimentSuite) Test_AbortUpdateValidator() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).After(time.Hour).Return(activities.ObserveResult{}, nil).Maybe()
+	s.okVerify()
+	var rejected, accepted error
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(UpdateAbort, "u1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { rejected = err },
+			OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, AbortRequest{Reason: "  "})
+		s.env.UpdateWorkflow(UpdateAbort, "u2", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { accepted = err },
+			OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, AbortRequest{Reason: "stop", By: "bob"})
+	}, 5*time.Second)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.ErrorContains(rejected, "needs a reason")
+	s.NoError(accepted)
+	s.Equal("aborted by bob: stop", r.AbortReason)
+}
+
+func (s *experimentSuite) Test_CancelDuringObserveStillRecovers() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).After(time.Hour).Return(activities.ObserveResult{}, nil).Maybe()
+	s.okVerify()
+	s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 10*time.Second)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Cancelled, r.Outcome)
+	s.Equal(bothFaults, s.recovered)
+	s.Equal("/pm/"+testWorkflowID+".md", r.Postmortem)
+}
+
+func (s *experimentSuite) Test_InjectFailureRecoversWhatWasAttempted() {
+	s.okDefine()
+	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{}, nil).Once()
+	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{},
+		temporal.NewNonRetryableApplicationError("proxy gone", activities.ErrTypePermanent, nil)).Once()
+	s.okVerify()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Failed, r.Outcome)
+	s.Contains(r.Error, "inject lat2: proxy gone")
+	// The failed step is recovered too: its inject may have landed.
+	s.Equal(bothFaults, s.recovered)
+}
+
+func (s *experimentSuite) Test_DefineFailureInjectsNothing() {
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(activities.DefineResult{},
+		temporal.NewNonRetryableApplicationError("invalid query", activities.ErrTypeBadQuery, nil)).Once()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Failed, r.Outcome)
+	s.Contains(r.Error, "define: invalid query")
+	s.Empty(s.recovered)
+	s.Empty(r.Injected)
+	s.Equal([]string{"define:failed", "report:done"}, phaseNames(r))
+}
+
+func (s *experimentSuite) Test_VerifyFailure() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(activities.ObserveResult{}, nil).Once()
+	s.env.OnActivity(a.Verify, mock.Anything, mock.Anything).Return(activities.VerifyResult{OK: false, Values: []experiment.GuardValue{{Guard: "p95", Value: 2}}}, nil).Once()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Failed, r.Outcome)
+	s.Contains(r.Error, "steady state not back within 1m0s (p95 = 2)")
+}
+
+func (s *experimentSuite) Test_DryRunStopsAfterDefine() {
+	s.okDefine()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev"), DryRun: true})
+	r := s.result()
+	s.Equal(experiment.DryRun, r.Outcome)
+	s.Equal([]string{"lat: proxy inventory"}, r.Targets)
+	s.Empty(s.recovered)
+	s.Empty(r.Postmortem)
+}
+
+func (s *experimentSuite) Test_SignoffTimeoutExpires() {
+	s.okDefine()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "dev", User: "dana"})
+	}, time.Minute)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev", "sre")})
+	r := s.result()
+	s.Equal(experiment.Expired, r.Outcome)
+	s.Contains(r.AbortReason, "missing sre")
+	s.Equal([]string{"signoff-requested", "signoff-reminder"}, s.notified, "a reminder was sent before expiry")
+	s.Empty(s.recovered, "nothing injected")
+	s.Len(r.Signoffs, 1)
+}
+
+func (s *experimentSuite) Test_SignoffGateOpensAndRejectsWrongRole() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(activities.ObserveResult{}, nil).Once()
+	s.okVerify()
+	var wrongRole, twice error
+	var pending []string
+	cb := func(onReject func(error), onDone func(any, error)) *testsuite.TestUpdateCallback {
+		return &testsuite.TestUpdateCallback{OnReject: onReject, OnAccept: func() {}, OnComplete: onDone}
+	}
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(UpdateSignoff, "1", cb(func(err error) { wrongRole = err }, func(any, error) {}), SignoffRequest{Role: "test", User: "tom"})
+		s.env.UpdateWorkflow(UpdateSignoff, "2", cb(func(err error) { s.Fail("dev rejected", err) }, func(v any, _ error) { pending = v.(SignoffResponse).Pending }), SignoffRequest{Role: "dev", User: "dana"})
+		s.env.UpdateWorkflow(UpdateSignoff, "3", cb(func(err error) { twice = err }, func(any, error) {}), SignoffRequest{Role: "dev", User: "dave"})
+		s.env.UpdateWorkflow(UpdateSignoff, "4", cb(func(err error) { s.Fail("sre rejected", err) }, func(any, error) {}), SignoffRequest{Role: "sre", User: "sam"})
+	}, time.Minute)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev", "sre")})
+	r := s.result()
+	s.Equal(experiment.Passed, r.Outcome)
+	s.ErrorContains(wrongRole, `role "test" is not required`)
+	s.ErrorContains(twice, "already signed by dana")
+	s.Equal([]string{"sre"}, pending)
+	s.Len(r.Signoffs, 2)
+	s.Equal("signoff:done", phaseNames(r)[1])
+}
+
+func (s *experimentSuite) Test_SignoffRejectionAborts() {
+	s.okDefine()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "sre", User: "sam", Reject: true, Reason: "peak traffic today"})
+	}, time.Minute)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev", "sre")})
+	r := s.result()
+	s.Equal(experiment.Aborted, r.Outcome)
+	s.Equal("sign-off rejected by sam (sre): peak traffic today", r.AbortReason)
+	s.Empty(s.recovered)
+}
+
+func (s *experimentSuite) Test_StatusQueryShowsLivePhase() {
+	s.okDefine()
+	s.okInject()
+	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).After(time.Minute).Return(activities.ObserveResult{}, nil).Once()
+	s.okVerify()
+	var live experiment.Result
+	s.env.RegisterDelayedCallback(func() {
+		v, err := s.env.QueryWorkflow(QueryStatus)
+		s.Require().NoError(err)
+		s.Require().NoError(v.Get(&live))
+	}, 30*time.Second)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	s.result()
+	s.Equal(experiment.Running, live.Outcome)
+	s.Equal(experiment.PhaseObserve, live.Phase)
+	s.Len(live.Injected, 2)
+}
+
+func TestRejectsEmptyInput(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{})
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app))
+	require.Equal(t, activities.ErrTypeBadInput, app.Type())
+}
