@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -72,7 +73,7 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	err = waitReady(wctx, t.Proc, "temporal dev server at "+t.Address, func(ctx context.Context) error {
-		c, err := client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: o.Namespace, Logger: sdklog.NewStructuredLogger(nil)})
+		c, err := client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: o.Namespace, Logger: quietLogger()})
 		if err != nil {
 			return err
 		}
@@ -97,5 +98,10 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 
 // Dial returns a client for the server.
 func (t *Temporal) Dial(ctx context.Context) (client.Client, error) {
-	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: sdklog.NewStructuredLogger(nil)})
+	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: quietLogger()})
+}
+
+// quietLogger keeps the SDK's client chatter out of the stack's output.
+func quietLogger() sdklog.Logger {
+	return sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 }

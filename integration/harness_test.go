@@ -1,0 +1,251 @@
+// Package integration runs gameday end to end against real servers: the
+// Temporal dev server and Prometheus built by `make tools`, the demo shop
+// with its embedded toxiproxy, the worker (in-process or as a separate
+// process that tests SIGKILL), and the gameday CLI binary.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"gopkg.in/yaml.v3"
+
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/chaos/toxiproxy"
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/demo"
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/worker"
+	"github.com/gameday/gameday/workflows"
+)
+
+// Shared across tests: one Temporal dev server and the gameday binary.
+var (
+	temporalSrv *stack.Temporal
+	gamedayBin  string
+	setupErr    error
+	queueSeq    atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	// -short skips everything that needs the servers (see skipIfShort).
+	if !isShort() {
+		dir, err := os.MkdirTemp("", "gameday-it-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		gamedayBin = filepath.Join(dir, "gameday")
+		if out, err := exec.Command("go", "build", "-o", gamedayBin, "../cmd/gameday").CombinedOutput(); err != nil {
+			setupErr = fmt.Errorf("build gameday: %v\n%s", err, out)
+		} else {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			temporalSrv, setupErr = stack.StartTemporal(ctx, stack.TemporalOptions{UIPort: -1, Log: logFile(dir, "temporal.log")})
+			cancel()
+			if setupErr == nil {
+				defer temporalSrv.Stop(10 * time.Second)
+				c, err := temporalSrv.Dial(context.Background())
+				if err == nil {
+					setupErr = worker.EnsureSearchAttributes(context.Background(), c, temporalSrv.Namespace)
+					c.Close()
+				} else {
+					setupErr = err
+				}
+			}
+		}
+	}
+	return m.Run()
+}
+
+func isShort() bool {
+	for _, a := range os.Args {
+		if a == "-test.short=true" || a == "-test.short" {
+			return true
+		}
+	}
+	return false
+}
+
+func logFile(dir, name string) io.Writer {
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return io.Discard
+	}
+	return f
+}
+
+// env is one test's private world: its own demo shop, Prometheus scraping
+// it, a task queue and (unless the test runs its own) an in-process worker.
+type env struct {
+	t       testing.TB
+	shop    *demo.Shop
+	prom    *stack.Prometheus
+	client  client.Client
+	backend *toxiproxy.Backend
+	cfg     config.Config
+	worker  sdkworker.Worker
+}
+
+func newEnv(t testing.TB, startWorker bool) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the Temporal dev server and Prometheus (make tools)")
+	}
+	require.NoError(t, setupErr, "integration setup (run `make tools` first)")
+	ctx := context.Background()
+	e := &env{t: t}
+	var err error
+	e.shop, err = demo.Start(ctx, demo.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { e.shop.Close() })
+	dir := t.TempDir()
+	e.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
+	require.NoError(t, err)
+	t.Cleanup(func() { e.prom.Stop(10 * time.Second) })
+	e.client, err = temporalSrv.Dial(ctx)
+	require.NoError(t, err)
+	t.Cleanup(e.client.Close)
+	e.cfg = config.Config{
+		TaskQueue:     fmt.Sprintf("it-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), queueSeq.Add(1)),
+		PrometheusURL: e.prom.URL,
+		ToxiproxyURL:  e.shop.ToxiproxyURL(),
+		DataDir:       filepath.Join(dir, "data"),
+		UIURL:         "http://127.0.0.1:8233",
+		Namespace:     temporalSrv.Namespace,
+	}
+	e.backend = toxiproxy.New(e.cfg.ToxiproxyURL)
+	if startWorker {
+		e.startWorker()
+	}
+	return e
+}
+
+func (e *env) startWorker() {
+	acts, err := worker.NewActivities(e.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(e.t, err)
+	e.worker = worker.New(e.client, e.cfg, acts)
+	require.NoError(e.t, e.worker.Start())
+	e.t.Cleanup(e.worker.Stop)
+}
+
+// environ is what a gameday subprocess (CLI or worker) needs.
+func (e *env) environ() []string {
+	return append(os.Environ(),
+		"TEMPORAL_ADDRESS="+temporalSrv.Address,
+		"TEMPORAL_NAMESPACE="+temporalSrv.Namespace,
+		"GAMEDAY_TASK_QUEUE="+e.cfg.TaskQueue,
+		"PROMETHEUS_URL="+e.cfg.PrometheusURL,
+		"TOXIPROXY_URL="+e.cfg.ToxiproxyURL,
+		"GAMEDAY_DATA_DIR="+e.cfg.DataDir,
+		"TEMPORAL_UI_URL="+e.cfg.UIURL,
+	)
+}
+
+// gameday runs the CLI and returns stdout, stderr and the exit code.
+func (e *env) gameday(ctx context.Context, args ...string) (string, string, int) {
+	cmd := exec.CommandContext(ctx, gamedayBin, args...)
+	cmd.Env = e.environ()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		require.True(e.t, ok, "run gameday %v: %v", args, err)
+		code = ee.ExitCode()
+	}
+	return out.String(), errb.String(), code
+}
+
+// workerProcess starts `gameday worker` as a separate process, so a test
+// can SIGKILL it like a crashed pod.
+func (e *env) workerProcess() *exec.Cmd {
+	cmd := exec.Command(gamedayBin, "worker")
+	cmd.Env = e.environ()
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	require.NoError(e.t, cmd.Start())
+	e.t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
+}
+
+// scenario loads a catalog scenario, lets the test adjust it, and writes
+// it to a file: tests exercise the same loader and file path users do.
+func (e *env) scenario(name string, adjust func(*scenarios.Scenario)) (scenarios.Scenario, string) {
+	sc, err := scenarios.Find(name)
+	require.NoError(e.t, err)
+	if adjust != nil {
+		adjust(&sc)
+	}
+	b, err := yaml.Marshal(sc)
+	require.NoError(e.t, err)
+	path := filepath.Join(e.t.TempDir(), sc.Metadata.Name+".yaml")
+	require.NoError(e.t, os.WriteFile(path, b, 0o644))
+	sc, err = scenarios.Load(path)
+	require.NoError(e.t, err, "scenario written by the test must validate")
+	return sc, path
+}
+
+func (e *env) start(ctx context.Context, sc scenarios.Scenario) client.WorkflowRun {
+	run, err := e.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        workflows.NewExperimentID(sc.Metadata.Name, time.Now()),
+		TaskQueue: e.cfg.TaskQueue,
+	}, workflows.ExperimentWorkflowName, workflows.ExperimentInput{Scenario: sc, UIBase: e.cfg.UIURL})
+	require.NoError(e.t, err)
+	return run
+}
+
+func (e *env) result(ctx context.Context, run client.WorkflowRun) experiment.Result {
+	var r experiment.Result
+	require.NoError(e.t, run.Get(ctx, &r))
+	return r
+}
+
+func (e *env) status(ctx context.Context, id string) (experiment.Result, error) {
+	var r experiment.Result
+	v, err := e.client.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+	if err != nil {
+		return r, err
+	}
+	return r, v.Get(&r)
+}
+
+// waitPhase polls the status query until the run reaches a phase.
+func (e *env) waitPhase(ctx context.Context, id, phase string) experiment.Result {
+	e.t.Helper()
+	var last experiment.Result
+	require.Eventually(e.t, func() bool {
+		r, err := e.status(ctx, id)
+		last = r
+		return err == nil && r.Phase == phase
+	}, 2*time.Minute, 200*time.Millisecond, "run %s never reached phase %s (last: %s)", id, phase, last.Phase)
+	return last
+}
+
+// faults lists every gameday toxic still present in the shop's toxiproxy.
+func (e *env) faults() []chaos.Injected {
+	l, err := e.backend.List(context.Background())
+	require.NoError(e.t, err)
+	return l
+}

@@ -1,0 +1,32 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// recordHistory saves a real run's history for the replay test when
+// GAMEDAY_RECORD_HISTORY names a file (workflows/testdata/*.json).
+func recordHistory(t *testing.T, e *env, workflowID string) {
+	path := os.Getenv("GAMEDAY_RECORD_HISTORY")
+	if path == "" {
+		return
+	}
+	it := e.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	t.Logf("history of %s (%d events) written to %s", workflowID, len(h.Events), path)
+}
