@@ -203,3 +203,23 @@ func TestDryRunShowsTargetsAndBaseline(t *testing.T) {
 	assert.Contains(t, out, "outcome: dry-run")
 	assert.True(t, strings.Contains(out, "p95-latency ="), out)
 }
+
+// The guard polls inside one heartbeating activity, so the history of a run
+// does not grow with the hold: a 60 s observation records exactly as many
+// events as a 10 s one, far under the 200-event budget for a 10-minute hold.
+func TestHistoryDoesNotGrowWithHold(t *testing.T) {
+	e := newEnv(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	short, _ := e.scenario("demo-inventory-latency-harmless", shorten(10*time.Second))
+	long, _ := e.scenario("demo-inventory-latency-harmless", shorten(60*time.Second))
+	long.Metadata.Name = "demo-inventory-latency-harmless-long"
+	r1, r2 := e.start(ctx, short), e.start(ctx, long)
+	res1, res2 := e.result(ctx, r1), e.result(ctx, r2)
+	require.Equal(t, experiment.Passed, res1.Outcome, res1.Error)
+	require.Equal(t, experiment.Passed, res2.Outcome, res2.Error)
+	n1, n2 := e.historyLen(ctx, r1.GetID()), e.historyLen(ctx, r2.GetID())
+	t.Logf("history events: 10s hold %d, 60s hold %d", n1, n2)
+	assert.Equal(t, n1, n2, "history length independent of the hold")
+	assert.Less(t, n2, 200)
+}

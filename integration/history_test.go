@@ -30,3 +30,14 @@ func recordHistory(t *testing.T, e *env, workflowID string) {
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	t.Logf("history of %s (%d events) written to %s", workflowID, len(h.Events), path)
 }
+
+func (e *env) historyLen(ctx context.Context, workflowID string) int {
+	it := e.client.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		_, err := it.Next()
+		require.NoError(e.t, err)
+		n++
+	}
+	return n
+}
