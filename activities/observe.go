@@ -51,11 +51,11 @@ func (a *Activities) Observe(ctx context.Context, in ObserveInput) (ObserveResul
 	end := prog.StartedAt.Add(in.Hold)
 	tr := sli.NewTracker(in.Guards)
 	tick := sli.MinInterval(in.Guards)
-	// Poll at a fraction of the smallest interval so a due guard is never
-	// late by more than that fraction.
-	poll := tick / 4
-	if poll < 50*time.Millisecond {
-		poll = 50 * time.Millisecond
+	// Poll at a tenth of the smallest interval so a due guard is never late
+	// by more than that: breach latency is bounded by the guard, not the loop.
+	poll := tick / 10
+	if poll < 20*time.Millisecond {
+		poll = 20 * time.Millisecond
 	}
 	last := make([]sli.Sample, len(in.Guards))
 	t := time.NewTicker(poll)

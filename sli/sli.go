@@ -94,13 +94,23 @@ func NewTracker(guards []scenarios.Guard) *Tracker {
 func (t *Tracker) Due(now time.Time) []int {
 	var out []int
 	for i, g := range t.guards {
-		if !now.Before(t.next[i]) {
-			out = append(out, i)
-			iv := g.Interval.D()
-			if iv <= 0 {
-				iv = 5 * time.Second
-			}
-			t.next[i] = now.Add(iv)
+		if now.Before(t.next[i]) {
+			continue
+		}
+		out = append(out, i)
+		iv := g.Interval.D()
+		if iv <= 0 {
+			iv = 5 * time.Second
+		}
+		// Keep a fixed cadence from the first evaluation: scheduling from
+		// "now" would let polling jitter stretch every interval, and with
+		// for: N that delay adds up before a breach is declared.
+		if t.next[i].IsZero() {
+			t.next[i] = now
+		}
+		t.next[i] = t.next[i].Add(iv)
+		if !t.next[i].After(now) {
+			t.next[i] = now.Add(iv) // fell behind (slow query): do not burst
 		}
 	}
 	return out

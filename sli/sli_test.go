@@ -1,0 +1,108 @@
+package sli
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/scenarios"
+)
+
+func TestHealthy(t *testing.T) {
+	cases := []struct {
+		op   scenarios.Op
+		v, t float64
+		want bool
+	}{
+		{scenarios.OpLE, 0.8, 0.8, true},
+		{scenarios.OpLE, 0.81, 0.8, false},
+		{scenarios.OpLT, 0.001, 0.001, false},
+		{scenarios.OpLT, 0.0009, 0.001, true},
+		{scenarios.OpGT, 0.81, 0.8, true},
+		{scenarios.OpGT, 0.8, 0.8, false},
+		{scenarios.OpGE, 0.8, 0.8, true},
+		{scenarios.OpEQ, 0, 0, true},
+		{scenarios.OpEQ, 1, 0, false},
+		{scenarios.OpNE, 1, 0, true},
+		{scenarios.OpLE, math.NaN(), 0.8, false},
+		{scenarios.OpNE, math.NaN(), 0, false},
+		{"~", 1, 1, false},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, Healthy(c.op, c.v, c.t), "%g %s %g", c.v, c.op, c.t)
+	}
+}
+
+func guard(forN int, onError string) scenarios.Guard {
+	return scenarios.Guard{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: scenarios.Duration(time.Second), OnError: onError}
+}
+
+func TestTrackerNeedsConsecutiveBadSamples(t *testing.T) {
+	tr := NewTracker([]scenarios.Guard{guard(3, "abort")})
+	now := time.Unix(1000, 0)
+	seq := []float64{0.9, 0.9, 0.5, 0.9, 0.9} // a healthy sample resets the count
+	for i, v := range seq {
+		_, b := tr.Observe(0, v, nil, now)
+		require.Nil(t, b, "sample %d", i)
+	}
+	_, b := tr.Observe(0, 1.5, nil, now)
+	require.NotNil(t, b)
+	assert.Equal(t, 1.5, b.Value)
+	assert.Equal(t, "p95", b.Guard)
+	assert.Contains(t, b.String(), "p95 breached")
+}
+
+func TestTrackerQueryErrors(t *testing.T) {
+	boom := errors.New("connection refused")
+	tr := NewTracker([]scenarios.Guard{guard(1, "abort"), guard(1, "ignore")})
+	now := time.Unix(1000, 0)
+	for i := 0; i < scenarios.MaxQueryErrors-1; i++ {
+		_, b := tr.Observe(0, 0, boom, now)
+		require.Nil(t, b)
+	}
+	// A success in between resets the error count.
+	_, b := tr.Observe(0, 0.1, nil, now)
+	require.Nil(t, b)
+	for i := 0; i < scenarios.MaxQueryErrors-1; i++ {
+		_, b = tr.Observe(0, 0, boom, now)
+		require.Nil(t, b)
+	}
+	s, b := tr.Observe(0, 0, boom, now)
+	require.NotNil(t, b, "abort after %d consecutive errors", scenarios.MaxQueryErrors)
+	assert.Equal(t, "connection refused", b.QueryError)
+	assert.Equal(t, "connection refused", s.Err)
+	assert.Contains(t, b.String(), "query failed 3 times")
+
+	for i := 0; i < 10; i++ {
+		_, b := tr.Observe(1, 0, boom, now)
+		require.Nil(t, b, "on_error: ignore never breaches on errors")
+	}
+}
+
+func TestDueKeepsCadence(t *testing.T) {
+	g1 := guard(1, "abort")
+	g2 := guard(1, "abort")
+	g2.Interval = scenarios.Duration(3 * time.Second)
+	tr := NewTracker([]scenarios.Guard{g1, g2})
+	t0 := time.Unix(1000, 0)
+	assert.Equal(t, []int{0, 1}, tr.Due(t0), "every guard is due at once")
+	assert.Empty(t, tr.Due(t0.Add(999*time.Millisecond)))
+	// Polled late (1.2 s): the next evaluation is still due at 2 s, not 2.2 s.
+	assert.Equal(t, []int{0}, tr.Due(t0.Add(1200*time.Millisecond)))
+	assert.Equal(t, []int{0}, tr.Due(t0.Add(2000*time.Millisecond)))
+	assert.Equal(t, []int{0, 1}, tr.Due(t0.Add(3000*time.Millisecond)))
+	// Far behind (a slow query): no burst of catch-up evaluations.
+	assert.Equal(t, []int{0, 1}, tr.Due(t0.Add(10*time.Second)))
+	assert.Empty(t, tr.Due(t0.Add(10500*time.Millisecond)))
+}
+
+func TestMinInterval(t *testing.T) {
+	g := guard(1, "abort")
+	g.Interval = scenarios.Duration(200 * time.Millisecond)
+	assert.Equal(t, 200*time.Millisecond, MinInterval([]scenarios.Guard{guard(1, ""), g}))
+	assert.Equal(t, 5*time.Second, MinInterval(nil))
+}
