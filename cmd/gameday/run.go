@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/config"
@@ -76,6 +77,7 @@ func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFl
 		return fmt.Errorf("start experiment %s: %w", sc.Metadata.Name, err)
 	}
 	ui := experiment.UIURL(cfg.UIURL, cfg.Namespace, wr.GetID(), wr.GetRunID())
+	warnIfNoWorker(ctx, c, cfg.TaskQueue, errw)
 	if !f.json {
 		fmt.Fprintf(out, "started %s (run %s)\n  scenario: %s on %s\n  ui: %s\n", wr.GetID(), wr.GetRunID(), sc.Metadata.Name, sc.Metadata.Service, ui)
 	}
@@ -212,4 +214,14 @@ func printResult(out io.Writer, r experiment.Result) {
 	if r.UIURL != "" {
 		fmt.Fprintf(out, "ui: %s\n", r.UIURL)
 	}
+}
+
+// warnIfNoWorker tells the user why a run would sit still: nothing polls
+// its task queue. The run still starts; a worker started later picks it up.
+func warnIfNoWorker(ctx context.Context, c client.Client, queue string, errw io.Writer) {
+	resp, err := c.DescribeTaskQueue(ctx, queue, enums.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil || len(resp.GetPollers()) > 0 {
+		return
+	}
+	fmt.Fprintf(errw, "warning: no worker is polling task queue %q; the run waits until one starts (`gameday worker`)\n", queue)
 }
