@@ -223,3 +223,34 @@ func TestHistoryDoesNotGrowWithHold(t *testing.T) {
 	assert.Equal(t, n1, n2, "history length independent of the hold")
 	assert.Less(t, n2, 200)
 }
+
+// With every worker dead, a fault still does not outlive its hold plus the
+// TTL margin: the demo shop's toxiproxy drops it by its deadline. A worker
+// that comes back later finishes the run, and recover finds nothing left.
+func TestFaultExpiresWithNoWorkerAlive(t *testing.T) {
+	e := newEnv(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	const hold = 3 * time.Second
+	sc, _ := e.scenario("demo-inventory-latency-harmless", shorten(hold))
+
+	w1 := e.workerProcess()
+	run := e.start(ctx, sc)
+	e.waitPhase(ctx, run.GetID(), experiment.PhaseObserve)
+	faults := e.faults()
+	require.Len(t, faults, 1)
+	deadline := faults[0].Expires
+	require.WithinDuration(t, time.Now().Add(hold+10*time.Second), deadline, 3*time.Second, "TTL = hold + 10 s margin")
+	require.NoError(t, w1.Process.Signal(syscall.SIGKILL))
+	_, _ = w1.Process.Wait()
+
+	require.Eventually(t, func() bool { return len(e.faults()) == 0 }, time.Until(deadline)+5*time.Second, 100*time.Millisecond,
+		"toxic still present after its deadline %s", deadline)
+	assert.WithinDuration(t, deadline, time.Now(), 2*time.Second, "removed at its deadline, not before or long after")
+
+	e.workerProcess()
+	r := e.result(ctx, run)
+	assert.Equal(t, experiment.Passed, r.Outcome, "reason: %s %s", r.AbortReason, r.Error)
+	require.Len(t, r.RecoverLog, 1)
+	assert.True(t, r.RecoverLog[0].AlreadyGone, "recover finds the expired fault already gone")
+}
