@@ -1,0 +1,190 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Label values of the service label.
+const (
+	serviceOrder     = "order"
+	serviceInventory = "inventory"
+)
+
+// inventoryTimeout bounds the order service's call to the inventory. It is
+// what turns a slow (toxic) link into 503s, the failure the SLIs watch.
+const inventoryTimeout = 3 * time.Second
+
+// durationBuckets cover the demo's range: a few ms when healthy up to the 3s
+// inventory timeout (and a bit beyond) when a latency fault is held, with
+// resolution around the usual SLO thresholds (100ms-1s).
+var durationBuckets = []float64{.005, .01, .025, .05, .1, .2, .3, .5, .8, 1, 1.5, 2, 3, 5}
+
+// metrics are the two RED series both services record; scenario guards
+// query them (latency quantiles, error ratios) by service label.
+type metrics struct {
+	duration *prometheus.HistogramVec
+	requests *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "http_request_duration_seconds",
+			Help:    "Time to serve an HTTP request, by service, handler and status code.",
+			Buckets: durationBuckets,
+		}, []string{"service", "handler", "status"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total",
+			Help: "HTTP requests served, by service, handler and status code.",
+		}, []string{"service", "handler", "status"}),
+	}
+	reg.MustRegister(m.duration, m.requests)
+	return m
+}
+
+// instrument records one request of handler (a fixed route, never the raw
+// path, to keep label cardinality bounded).
+func (m *metrics) instrument(service, handler string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h(rec, r)
+		code := strconv.Itoa(rec.status)
+		m.duration.WithLabelValues(service, handler, code).Observe(time.Since(start).Seconds())
+		m.requests.WithLabelValues(service, handler, code).Inc()
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// stock is the inventory service's answer.
+type stock struct {
+	SKU       string `json:"sku"`
+	Available int    `json:"available"`
+}
+
+// handleStock serves GET /stock?sku=X. A few ms of simulated work makes the
+// healthy latency distribution realistic (not all in the first bucket).
+func handleStock(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use GET"})
+		return
+	}
+	sku := r.URL.Query().Get("sku")
+	if sku == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "sku is required"})
+		return
+	}
+	work := 2*time.Millisecond + rand.N(3*time.Millisecond)
+	select {
+	case <-time.After(work):
+	case <-r.Context().Done():
+		return
+	}
+	writeJSON(w, http.StatusOK, stock{SKU: sku, Available: availableFor(sku)})
+}
+
+// availableFor is a stable fake stock level: always plenty, so orders fail
+// only when the network does.
+func availableFor(sku string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(sku))
+	return 100 + int(h.Sum32()%900)
+}
+
+// order is the order service's answer.
+type order struct {
+	ID     int64  `json:"order_id"`
+	SKU    string `json:"sku"`
+	Qty    int    `json:"qty"`
+	Status string `json:"status"`
+}
+
+// orderService places group-buy orders after checking stock with the
+// inventory service through the toxiproxy link, which is where faults land.
+type orderService struct {
+	inventoryURL string // base URL of the inventory, via the proxy
+	client       *http.Client
+	nextID       atomic.Int64
+}
+
+// handleOrders serves POST /orders (GET too, for curl). Params sku and qty
+// come from the query or a form body.
+func (o *orderService) handleOrders(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+		return
+	}
+	sku := r.FormValue("sku")
+	if sku == "" {
+		sku = "widget"
+	}
+	qty := 1
+	if q := r.FormValue("qty"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 100 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "qty must be an integer 1..100"})
+			return
+		}
+		qty = n
+	}
+
+	st, err := o.checkStock(r.Context(), sku)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "inventory unavailable: " + err.Error()})
+		return
+	}
+	if st.Available < qty {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": "out of stock"})
+		return
+	}
+	writeJSON(w, http.StatusOK, order{ID: o.nextID.Add(1), SKU: sku, Qty: qty, Status: "confirmed"})
+}
+
+func (o *orderService) checkStock(ctx context.Context, sku string) (stock, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.inventoryURL+"/stock?sku="+url.QueryEscape(sku), nil)
+	if err != nil {
+		return stock{}, err
+	}
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return stock{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return stock{}, fmt.Errorf("inventory returned %s", resp.Status)
+	}
+	var st stock
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return stock{}, fmt.Errorf("decode inventory answer: %w", err)
+	}
+	return st, nil
+}
