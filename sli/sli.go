@@ -60,7 +60,7 @@ func (b Breach) String() string {
 	if b.QueryError != "" {
 		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, scenarios.MaxQueryErrors, b.QueryError)
 	}
-	return fmt.Sprintf("guard %s breached: %s = %g, healthy when %s %g", b.Guard, b.Query, b.Value, b.Op, b.Threshold)
+	return fmt.Sprintf("guard %s breached: value %.4g, healthy when %s %g", b.Guard, b.Value, b.Op, b.Threshold)
 }
 
 // Sample is one evaluation of one guard.

@@ -43,15 +43,15 @@ require, a role already signed, or a gate that is closed.`,
 			if err := h.Get(cmd.Context(), &resp); err != nil {
 				return fmt.Errorf("sign-off refused: %w", err)
 			}
-			verb := "signed"
 			if req.Reject {
-				verb = "rejected"
+				fmt.Fprintf(cmd.OutOrStdout(), "%s rejected as %s; the run ends aborted without injecting\n", req.User, req.Role)
+				return nil
 			}
-			pending := "none: the gate is open"
+			pending := "none: the gate is open, injecting"
 			if len(resp.Pending) > 0 {
 				pending = strings.Join(resp.Pending, ", ")
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s as %s; pending: %s\n", req.User, verb, req.Role, pending)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s signed as %s; pending: %s\n", req.User, req.Role, pending)
 			return nil
 		},
 	}

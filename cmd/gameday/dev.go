@@ -56,7 +56,6 @@ default ~/.cache/gameday/bin).`,
 }
 
 func runDev(ctx context.Context, out io.Writer, f devFlags) error {
-	logger := newLogger(out)
 	say := func(format string, a ...any) { fmt.Fprintf(out, "==> "+format+"\n", a...) }
 	dataDir, err := filepath.Abs(f.dataDir)
 	if err != nil {
@@ -70,6 +69,14 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 		return err
 	}
 	defer logs.Close()
+	// The worker's own log (activity retries while Prometheus fills up, and
+	// so on) goes to a file: the terminal shows the run's phases.
+	wlog, err := os.OpenFile(filepath.Join(dataDir, "worker.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer wlog.Close()
+	logger := newLogger(wlog)
 
 	say("starting Temporal dev server on 127.0.0.1:%d (history in %s)", f.temporalPort, filepath.Join(dataDir, "temporal.db"))
 	tmp, err := stack.StartTemporal(ctx, stack.TemporalOptions{DBFile: filepath.Join(dataDir, "temporal.db"), Port: f.temporalPort, UIPort: f.uiPort, Log: logs})
@@ -122,9 +129,9 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	defer w.Stop()
 
 	say("stack is up:")
-	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    postmortems   %s\n    server logs   %s\n",
-		tmp.UIURL, tmp.Address, prom.URL, shop.OrderURL(), shop.MetricsURL(), shop.ToxiproxyURL(), cfg.PostmortemDir(), logs.Name())
-	fmt.Fprintf(out, "    try: TEMPORAL_ADDRESS=%s PROMETHEUS_URL=%s go run ./cmd/gameday run demo-inventory-latency-harmless --wait\n", tmp.Address, prom.URL)
+	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    postmortems   %s\n    server logs   %s\n    worker log    %s\n",
+		tmp.UIURL, tmp.Address, prom.URL, shop.OrderURL(), shop.MetricsURL(), shop.ToxiproxyURL(), cfg.PostmortemDir(), logs.Name(), wlog.Name())
+	fmt.Fprintf(out, "    try (another terminal): bin/gameday run demo-inventory-latency-harmless --wait\n")
 
 	if !f.noExperiment {
 		say("starting demo experiment %s (the define phase waits until Prometheus has data)", f.scenario)
