@@ -7,6 +7,7 @@ package experiment
 import (
 	"time"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -98,9 +99,14 @@ type Result struct {
 	RecoverLog    []RecoveredFault `json:"recover_log,omitempty"`
 	Verify        []GuardValue     `json:"verify,omitempty"`
 	Postmortem    string           `json:"postmortem,omitempty"`
-	UIURL         string           `json:"ui_url,omitempty"`
-	Started       time.Time        `json:"started"`
-	Ended         time.Time        `json:"ended,omitzero"`
+	// Checklist gate (scenarios that name a checklist) and the weight
+	// changes this run caused, as filed in the postmortem.
+	Gate          *checklist.Gate    `json:"gate,omitempty"`
+	WeightChanges []checklist.Change `json:"weight_changes,omitempty"`
+	ReleaseTicket string             `json:"release_ticket,omitempty"`
+	UIURL         string             `json:"ui_url,omitempty"`
+	Started       time.Time          `json:"started"`
+	Ended         time.Time          `json:"ended,omitzero"`
 }
 
 // Finished reports whether the outcome is final.
