@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func gameday(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"run"},
+		{"run", "a", "b"},
+		{"run", "x", "--no-such-flag"},
+		{"abort", "wf"},
+		{"signoff", "wf", "--role", "dev"},
+		{"signoff", "wf", "--role", "dev", "--user", "u", "--reject"},
+		{"status"},
+		{"scenarios", "validate"},
+	} {
+		_, stderr, code := gameday(t, args...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+		assert.NotEmpty(t, stderr, "%v explains the usage error", args)
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	root := newRoot(nil, nil)
+	cmds := [][]string{{}}
+	for _, c := range root.Commands() {
+		cmds = append(cmds, []string{c.Name()})
+		for _, sub := range c.Commands() {
+			cmds = append(cmds, []string{c.Name(), sub.Name()})
+		}
+	}
+	for _, c := range cmds {
+		out, stderr, code := gameday(t, append(c, "--help")...)
+		assert.Equal(t, 0, code, "%v --help: %s", c, stderr)
+		assert.Contains(t, out, "Usage:", "%v --help", c)
+	}
+	out, _, _ := gameday(t, "--help")
+	assert.Contains(t, out, "PROMETHEUS_URL", "root help documents the environment")
+}
+
+func TestScenariosListAndValidate(t *testing.T) {
+	out, _, code := gameday(t, "scenarios", "list")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "demo-inventory-latency ")
+	assert.Contains(t, out, "[dev test sre]")
+
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	good, err := os.ReadFile("../../scenarios/demo-inventory-latency.yaml")
+	require.NoError(t, err)
+	broken := strings.Replace(string(good), "threshold: 0.8", "threshold: fast", 1)
+	require.NoError(t, os.WriteFile(bad, []byte(broken), 0o644))
+	okPath := filepath.Join(dir, "ok.yaml")
+	require.NoError(t, os.WriteFile(okPath, good, 0o644))
+
+	out, stderr, code := gameday(t, "scenarios", "validate", okPath, bad)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, okPath+": ok")
+	assert.Regexp(t, `bad\.yaml:\d+: spec\.guards\[0\]\.threshold: `, stderr)
+	assert.Contains(t, stderr, "1 of 2 file(s) invalid")
+}
+
+func TestRunUnknownScenario(t *testing.T) {
+	_, stderr, code := gameday(t, "run", "no-such-scenario")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "demo-inventory-latency", "lists what exists")
+}
+
+func TestRunWithoutTemporal(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	_, stderr, code := gameday(t, "status", "wf")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "127.0.0.1:1")
+}
