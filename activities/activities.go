@@ -6,6 +6,7 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/sli"
@@ -24,7 +26,17 @@ type Activities struct {
 	Prom        sli.Querier
 	Notifier    notify.Notifier
 	Postmortems postmortem.Sink
-	Logger      *slog.Logger
+	// Releases receives release-ticket evidence (Jira, or local files).
+	Releases ReleaseSink
+	// Checklists holds the learned checklist weights.
+	Checklists ChecklistStore
+	Logger     *slog.Logger
+}
+
+// ReleaseSink records a run's evidence on a release ticket: a comment, and a
+// status move when the release gate passed.
+type ReleaseSink interface {
+	ReleaseEvidence(ctx context.Context, key string, r experiment.Result, postmortemRef string) error
 }
 
 // Error types that the workflow and the retry policies recognise.

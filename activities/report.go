@@ -42,9 +42,17 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 		res.Postmortem = ref
 		r.Postmortem = ref
 	}
+	if r.ReleaseTicket != "" && a.Releases != nil {
+		if err := a.Releases.ReleaseEvidence(ctx, r.ReleaseTicket, r, res.Postmortem); err != nil {
+			return res, classify(fmt.Errorf("release ticket %s: %w", r.ReleaseTicket, err))
+		}
+	}
 	text := fmt.Sprintf("experiment %s on %s finished: %s", r.Scenario, r.Service, r.Outcome)
 	if r.AbortReason != "" {
 		text += " (" + r.AbortReason + ")"
+	}
+	if g := r.Gate; g != nil {
+		text += fmt.Sprintf("; release gate %s passed=%t (score %.1f%%)", g.Checklist, g.Passed, g.Score)
 	}
 	if res.Postmortem != "" {
 		text += "; postmortem " + res.Postmortem

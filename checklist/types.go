@@ -95,14 +95,16 @@ const (
 
 // ItemState is what the weight rule remembers per item.
 type ItemState struct {
-	ItemID            string   `json:"item_id"`
-	Weight            float64  `json:"weight"`
-	StrongBlocking    bool     `json:"strong_blocking"`
-	ConsecutivePasses int      `json:"consecutive_passes"`
+	ItemID            string  `json:"item_id"`
+	Weight            float64 `json:"weight"`
+	StrongBlocking    bool    `json:"strong_blocking"`
+	ConsecutivePasses int     `json:"consecutive_passes"`
 	// LastFault is when the item's fault class last triggered an alert
 	// (zero: never since tracking began at Since).
 	LastFault time.Time `json:"last_fault,omitzero"`
-	Since     time.Time `json:"since"`
+	// Since starts the current quiet period: when tracking began, or the
+	// item's last weight change, so one quiet stretch earns one cut.
+	Since time.Time `json:"since"`
 	// AlertReleases are the distinct releases in which the item alerted
 	// since its weight last rose.
 	AlertReleases []string `json:"alert_releases,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,11 @@ type Config struct {
 	DataDir       string // GAMEDAY_DATA_DIR: SQLite history, postmortems
 	UIURL         string // TEMPORAL_UI_URL: base of links to runs
 	Namespace     string // TEMPORAL_NAMESPACE (also read by envconfig)
+	// Users maps a user to the sign-off roles they hold (GAMEDAY_ROLES).
+	Users map[string][]string
+	// GateThreshold overrides a checklist's own threshold when set
+	// (GAMEDAY_GATE_THRESHOLD, percent).
+	GateThreshold float64
 }
 
 // Var documents one environment variable (for --help and the README).
@@ -33,9 +39,12 @@ var Vars = []Var{
 	{"PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus HTTP API used by guards"},
 	{"TOXIPROXY_URL", "http://127.0.0.1:8474", "toxiproxy API for the toxiproxy back-end (\"off\" disables it)"},
 	{"GAMEDAY_DATA_DIR", ".data", "local state: Temporal SQLite file, postmortems"},
+	{"GAMEDAY_ROLES", "(empty: anyone signs)", "sign-off role map, e.g. dana=dev,tess=test,sam=sre+dev"},
+	{"GAMEDAY_GATE_THRESHOLD", "(the checklist's)", "release gate score threshold in percent"},
 }
 
-// FromEnv reads the configuration.
+// FromEnv reads the configuration. Malformed values are reported by
+// Validate, not here, so --help always works.
 func FromEnv() Config {
 	c := Config{
 		TaskQueue:     get("GAMEDAY_TASK_QUEUE", "gameday"),
@@ -48,7 +57,51 @@ func FromEnv() Config {
 	if c.ToxiproxyURL == "off" {
 		c.ToxiproxyURL = ""
 	}
+	c.Users, _ = ParseRoles(os.Getenv("GAMEDAY_ROLES"))
+	c.GateThreshold, _ = strconv.ParseFloat(os.Getenv("GAMEDAY_GATE_THRESHOLD"), 64)
 	return c
+}
+
+// Validate reports malformed environment values, naming the variable.
+func Validate() error {
+	if _, err := ParseRoles(os.Getenv("GAMEDAY_ROLES")); err != nil {
+		return fmt.Errorf("GAMEDAY_ROLES: %w", err)
+	}
+	if v := os.Getenv("GAMEDAY_GATE_THRESHOLD"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 100 {
+			return fmt.Errorf("GAMEDAY_GATE_THRESHOLD: %q is not a percentage in (0, 100]", v)
+		}
+	}
+	return nil
+}
+
+// ParseRoles reads "user=role[+role],user=role": who may sign for which
+// role. Roles must be dev, test or sre.
+func ParseRoles(s string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		user, roles, ok := strings.Cut(entry, "=")
+		user = strings.TrimSpace(user)
+		if !ok || user == "" || roles == "" {
+			return nil, fmt.Errorf("%q: want user=role[+role]", entry)
+		}
+		for _, r := range strings.Split(roles, "+") {
+			r = strings.TrimSpace(r)
+			if r != "dev" && r != "test" && r != "sre" {
+				return nil, fmt.Errorf("%q: role %q is not one of dev, test, sre", entry, r)
+			}
+			out[user] = append(out[user], r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // PostmortemDir is where local Markdown postmortems go.

@@ -142,7 +142,7 @@ func newEnv(t testing.TB, startWorker bool) *env {
 }
 
 func (e *env) startWorker() {
-	acts, err := worker.NewActivities(e.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	acts, err := worker.NewActivitiesWithClient(e.client, e.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(e.t, err)
 	e.worker = worker.New(e.client, e.cfg, acts)
 	require.NoError(e.t, e.worker.Start())

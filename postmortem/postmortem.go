@@ -74,6 +74,27 @@ func Render(r experiment.Result) string {
 			fmt.Fprintf(&b, "| %s | %s | %t | %s | %s |\n", s.Role, s.User, s.Approved, cell(s.Reason), ts(s.At))
 		}
 	}
+	if g := r.Gate; g != nil {
+		verdict := "passed"
+		if !g.Passed {
+			verdict = "FAILED: " + g.Reason
+		}
+		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %.1f%%, threshold %.1f%%)\n\n", g.Checklist, verdict, g.Score, g.Threshold)
+		b.WriteString("| item | owner | weight | blocking | result | signed by | evidence | alerted |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		for _, it := range g.Items {
+			result := "unsigned"
+			if it.Signed {
+				result = map[bool]string{true: "pass", false: "FAIL"}[it.Pass]
+			}
+			fmt.Fprintf(&b, "| %s: %s | %s | %g%% | %t | %s | %s | %s | %t |\n", it.ID, cell(it.Title), it.Owner, it.Weight, it.StrongBlocking, result, cell(signer(it.User, it.At)), cell(it.Evidence), it.Alerted)
+		}
+	}
+	if len(r.WeightChanges) > 0 {
+		b.WriteString("\n## Weight changes\n\n| item | weight | strong-blocking | rule | why |\n| --- | --- | --- | --- | --- |\n")
+		for _, c := range r.WeightChanges {
+			fmt.Fprintf(&b, "| %s | %g%% → %g%% | %t → %t | %s | %s |\n", c.ItemID, c.OldWeight, c.NewWeight, c.OldBlocking, c.NewBlocking, c.Rule, cell(c.Reason))
+		}
+	}
 	if len(r.Verify) > 0 {
 		b.WriteString("\n## Verify (steady state)\n\n| guard | value | healthy |\n| --- | --- | --- |\n")
 		for _, g := range r.Verify {
@@ -81,6 +102,13 @@ func Render(r experiment.Result) string {
 		}
 	}
 	return b.String()
+}
+
+func signer(user string, at time.Time) string {
+	if user == "" {
+		return ""
+	}
+	return user + " " + ts(at)
 }
 
 func ts(t time.Time) string {
@@ -111,4 +139,46 @@ func (d Dir) File(_ context.Context, r experiment.Result) (string, error) {
 		return "", fmt.Errorf("write postmortem %s: %w", p, err)
 	}
 	return p, nil
+}
+
+// ReleaseEvidence appends a run's evidence to release-<KEY>.md: the local
+// stand-in for a comment on a release ticket. A run is written once, however
+// often the activity is retried.
+func (d Dir) ReleaseEvidence(_ context.Context, key string, r experiment.Result, postmortemRef string) error {
+	if err := os.MkdirAll(d.Path, 0o755); err != nil {
+		return fmt.Errorf("postmortem dir %s: %w", d.Path, err)
+	}
+	p := filepath.Join(d.Path, "release-"+unsafe.ReplaceAllString(key, "_")+".md")
+	marker := "[gameday-run " + r.WorkflowID + "]"
+	old, err := os.ReadFile(p)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("read %s: %w", p, err)
+	}
+	if strings.Contains(string(old), marker) {
+		return nil
+	}
+	var b strings.Builder
+	if len(old) == 0 {
+		fmt.Fprintf(&b, "# Release %s: game day evidence\n", key)
+	}
+	fmt.Fprintf(&b, "\n## %s %s\n\n", marker, r.Scenario)
+	fmt.Fprintf(&b, "- Outcome: %s\n", r.Outcome)
+	if g := r.Gate; g != nil {
+		fmt.Fprintf(&b, "- Release gate: passed=%t, score %.1f%% (threshold %.1f%%) %s\n", g.Passed, g.Score, g.Threshold, g.Reason)
+	}
+	if postmortemRef != "" {
+		fmt.Fprintf(&b, "- Postmortem: %s\n", postmortemRef)
+	}
+	if r.UIURL != "" {
+		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(b.String()); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
 }

@@ -38,6 +38,12 @@ type Spec struct {
 	Guards      []Guard      `json:"guards" yaml:"guards"`
 	SteadyState SteadyState  `json:"steady_state" yaml:"steady_state"`
 	Signoff     Signoff      `json:"signoff" yaml:"signoff"`
+	// Checklist names the release checklist signed at the gate (catalog
+	// name or file); its owners become the sign-off roles when none are set.
+	Checklist string `json:"checklist,omitempty" yaml:"checklist"`
+	// FaultClass links the scenario to checklist items: a guard breach in
+	// this scenario counts as those items triggering an alert.
+	FaultClass string `json:"fault_class,omitempty" yaml:"fault_class"`
 }
 
 // Fault is one fault step. Params are back-end specific and validated by

@@ -35,18 +35,34 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	if cfg.ToxiproxyURL != "" {
 		backends[toxiproxy.BackendName] = toxiproxy.New(cfg.ToxiproxyURL)
 	}
-	return &activities.Activities{
+	local := postmortem.Dir{Path: cfg.PostmortemDir()}
+	acts := &activities.Activities{
 		Backends:    backends,
 		Prom:        prom,
 		Notifier:    notify.Log{Logger: logger},
-		Postmortems: postmortem.Dir{Path: cfg.PostmortemDir()},
+		Postmortems: local,
+		Releases:    local,
 		Logger:      logger,
-	}, nil
+	}
+	return acts, nil
+}
+
+// NewActivitiesWithClient also wires what needs the Temporal client: the
+// checklist entities.
+func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
+	acts, err := NewActivities(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
+	return acts, nil
 }
 
 // Register adds gameday's workflows and activities to a worker.
 func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ExperimentWorkflow, workflow.RegisterOptions{Name: workflows.ExperimentWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ChecklistWorkflow, workflow.RegisterOptions{Name: workflows.ChecklistWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ChecklistQuarterlyWorkflow, workflow.RegisterOptions{Name: workflows.ChecklistQuarterlyWorkflowName})
 	w.RegisterActivity(acts)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/notify"
 )
@@ -49,7 +50,19 @@ type experimentRun struct {
 	// meaningless after that point and are refused.
 	recovering bool
 	logger     log.Logger
+	// signs are the checklist verdicts collected at the gate.
+	signs []checklist.Sign
+	// version of the workflow code this run started with (see run).
+	version      workflow.Version
+	checklistErr string
 }
+
+// Versions of ExperimentWorkflow. Histories recorded before a version
+// replay on the DefaultVersion path; testdata/ holds one per version.
+const (
+	versionChecklist   = "checklist"
+	versionChecklistV1 = workflow.Version(1) // checklist gate and weight recording
+)
 
 func (e *experimentRun) setup(ctx workflow.Context) error {
 	e.logger = workflow.GetLogger(ctx)
@@ -157,13 +170,62 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 	if req.Reject && strings.TrimSpace(req.Reason) == "" {
 		return errors.New("a rejection needs a reason")
 	}
+	if len(e.in.Users) > 0 {
+		held, ok := e.in.Users[req.User]
+		if !ok {
+			return fmt.Errorf("unknown user %q: not in the sign-off role map", req.User)
+		}
+		if !slices.Contains(held, req.Role) {
+			return fmt.Errorf("user %s does not hold role %s (holds: %s)", req.User, req.Role, strings.Join(held, ", "))
+		}
+	}
+	if cl := e.in.Checklist; cl != nil && !req.Reject {
+		if err := validateItems(*cl, req); err != nil {
+			return err
+		}
+	}
 	if e.rejected != nil || e.abort != nil || e.res.Finished() || (e.res.Phase != "" && e.res.Phase != experiment.PhaseDefine && e.res.Phase != experiment.PhaseSignoff) {
 		return fmt.Errorf("sign-off is closed (phase %s)", e.res.Phase)
 	}
 	return nil
 }
 
+// validateItems checks a role's checklist verdicts: every item is the
+// role's own, none twice, and all of the role's items are there.
+func validateItems(cl checklist.Checklist, req SignoffRequest) error {
+	owner := map[string]string{}
+	for _, it := range cl.Spec.Items {
+		owner[it.ID] = it.Owner
+	}
+	seen := map[string]bool{}
+	for _, is := range req.Items {
+		o, ok := owner[is.ID]
+		switch {
+		case !ok:
+			return fmt.Errorf("checklist %s has no item %q", cl.Metadata.Name, is.ID)
+		case o != req.Role:
+			return fmt.Errorf("item %s is owned by %s, not %s", is.ID, o, req.Role)
+		case seen[is.ID]:
+			return fmt.Errorf("item %s given twice", is.ID)
+		}
+		seen[is.ID] = true
+	}
+	var missing []string
+	for _, it := range cl.Spec.Items {
+		if it.Owner == req.Role && !seen[it.ID] {
+			missing = append(missing, it.ID)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("role %s must sign all its items of checklist %s; missing: %s", req.Role, cl.Metadata.Name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 func (e *experimentRun) sign(ctx workflow.Context, req SignoffRequest) {
+	for _, is := range req.Items {
+		e.signs = append(e.signs, checklist.Sign{ItemID: is.ID, Pass: is.Pass, Evidence: is.Evidence, Role: req.Role, User: req.User, At: workflow.Now(ctx)})
+	}
 	s := experiment.Signoff{Role: req.Role, User: req.User, Approved: !req.Reject, Reason: req.Reason, At: workflow.Now(ctx)}
 	e.res.Signoffs = append(e.res.Signoffs, s)
 	if req.Reject && e.rejected == nil {
@@ -187,6 +249,8 @@ func (e *experimentRun) pendingRoles() []string {
 
 func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	sc := e.in.Scenario
+	e.version = workflow.GetVersion(ctx, versionChecklist, workflow.DefaultVersion, versionChecklistV1)
+	e.res.ReleaseTicket = e.in.ReleaseTicket
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		SAScenario.ValueSet(sc.Metadata.Name),
 		SAService.ValueSet(sc.Metadata.Service),
@@ -212,6 +276,9 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	}
 	if e.res.Outcome == experiment.Running {
 		e.res.Outcome = experiment.Passed
+	}
+	if e.version >= versionChecklistV1 && e.res.Gate != nil && injectedAny {
+		e.recordChecklist(dctx)
 	}
 	e.report(dctx)
 	e.res.Ended = workflow.Now(dctx)
@@ -373,8 +440,46 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 		e.finish(experiment.Expired, reason)
 		return false
 	}
-	e.end(ctx, experiment.StatusDone, "signed by "+strings.Join(so.Roles, ", "))
+	detail := "signed by " + strings.Join(so.Roles, ", ")
+	if e.version >= versionChecklistV1 && e.in.Checklist != nil {
+		g := checklist.EvaluateGate(*e.in.Checklist, e.signs)
+		e.res.Gate = &g
+		detail += fmt.Sprintf("; release gate %s: passed=%t, score %.1f%%", g.Checklist, g.Passed, g.Score)
+	}
+	e.end(ctx, experiment.StatusDone, detail)
 	return true
+}
+
+// recordChecklist feeds the run into the checklist's learned weights and
+// keeps the changes it caused for the postmortem. Items whose fault class
+// breached a guard in this run count as alerting (and not passing).
+func (e *experimentRun) recordChecklist(ctx workflow.Context) {
+	g := e.res.Gate
+	if e.res.Breach != nil && e.in.Scenario.Spec.FaultClass != "" {
+		checklist.MarkAlerted(g, []string{e.in.Scenario.Spec.FaultClass})
+	}
+	release := e.in.ReleaseTicket
+	if release == "" {
+		release = e.res.WorkflowID
+	}
+	now := workflow.Now(ctx)
+	obs := make([]checklist.Observation, 0, len(g.Items))
+	for _, it := range g.Items {
+		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Signed && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(5)})
+	var out activities.ChecklistResult
+	err := workflow.ExecuteActivity(actx, a.RecordChecklist, activities.RecordChecklistInput{
+		Checklist: *e.in.Checklist, WorkflowID: e.res.WorkflowID, Observations: obs,
+	}).Get(ctx, &out)
+	if err != nil {
+		// The run's outcome stands; the weights miss one run, and the
+		// report says so.
+		e.logger.Warn("checklist not updated", "error", err)
+		e.checklistErr = "checklist weights not updated: " + rootMessage(err)
+		return
+	}
+	e.res.WeightChanges = out.Changes
 }
 
 func (e *experimentRun) abortBeforeInject() bool {
@@ -542,5 +647,15 @@ func (e *experimentRun) report(ctx workflow.Context) {
 		return
 	}
 	e.res.Postmortem = out.Postmortem
-	e.end(ctx, experiment.StatusDone, out.Postmortem)
+	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr))
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -14,6 +15,13 @@ type ExperimentInput struct {
 	StartedBy string `json:"started_by,omitempty"`
 	// UIBase is the Temporal Web UI base URL, for links in reports.
 	UIBase string `json:"ui_base,omitempty"`
+	// Checklist is the resolved release checklist signed at the gate.
+	Checklist *checklist.Checklist `json:"checklist,omitempty"`
+	// Users maps a user to the sign-off roles they hold (configuration,
+	// GAMEDAY_ROLES). Empty: any user may sign for any required role.
+	Users map[string][]string `json:"users,omitempty"`
+	// ReleaseTicket gets the run's evidence; a passing gate moves it on.
+	ReleaseTicket string `json:"release_ticket,omitempty"`
 }
 
 // AbortRequest is the payload of the abort signal and update.
@@ -32,6 +40,16 @@ type SignoffRequest struct {
 	User   string `json:"user"`
 	Reject bool   `json:"reject,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Items are the role's checklist verdicts (all of the role's items,
+	// when the scenario has a checklist).
+	Items []ItemSign `json:"items,omitempty"`
+}
+
+// ItemSign is one checklist item's verdict.
+type ItemSign struct {
+	ID       string `json:"id"`
+	Pass     bool   `json:"pass"`
+	Evidence string `json:"evidence,omitempty"`
 }
 
 type SignoffResponse struct {

@@ -14,12 +14,20 @@ import (
 
 func newSignoffCmd() *cobra.Command {
 	var req workflows.SignoffRequest
+	var items []string
 	cmd := &cobra.Command{
-		Use:   "signoff RUN --role ROLE --user NAME [--reject --reason TEXT]",
+		Use:   "signoff RUN --role ROLE --user NAME [--item ID=pass|fail[@EVIDENCE]]... [--reject --reason TEXT]",
 		Short: "Sign off (or reject) a run waiting at its sign-off gate",
 		Long: `Sign a run's checklist for one role (dev, test or sre). The workflow
 validates the request and rejects, with a reason, a role the scenario does not
-require, a role already signed, or a gate that is closed.`,
+require, a role already signed, or a gate that is closed. With a checklist,
+each role signs all of its own items at once, for example:
+
+  gameday signoff RUN --role sre --user sam \
+    --item kafka-isr-stable=pass@https://grafana/d/isr \
+    --item consumer-offset-delta=fail@https://ci/run/812
+
+With GAMEDAY_ROLES set, the user must hold the role.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if req.Role == "" || req.User == "" {
@@ -27,6 +35,13 @@ require, a role already signed, or a gate that is closed.`,
 			}
 			if req.Reject && strings.TrimSpace(req.Reason) == "" {
 				return usageErr("--reject needs --reason")
+			}
+			for _, it := range items {
+				is, err := parseItem(it)
+				if err != nil {
+					return usageErr("--item %q: %v", it, err)
+				}
+				req.Items = append(req.Items, is)
 			}
 			c, err := dial(cmd.Context(), nil)
 			if err != nil {
@@ -59,7 +74,24 @@ require, a role already signed, or a gate that is closed.`,
 	cmd.Flags().StringVar(&req.User, "user", "", "who signs")
 	cmd.Flags().BoolVar(&req.Reject, "reject", false, "reject instead of approving (ends the run as aborted)")
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "reason (required with --reject)")
+	cmd.Flags().StringArrayVar(&items, "item", nil, "checklist verdict ID=pass|fail[@EVIDENCE-LINK] (repeat for each of the role's items)")
 	return cmd
+}
+
+// parseItem reads ID=pass|fail[@EVIDENCE].
+func parseItem(s string) (workflows.ItemSign, error) {
+	id, rest, ok := strings.Cut(s, "=")
+	if !ok || id == "" {
+		return workflows.ItemSign{}, fmt.Errorf("want ID=pass|fail[@EVIDENCE]")
+	}
+	verdict, evidence, _ := strings.Cut(rest, "@")
+	switch verdict {
+	case "pass":
+		return workflows.ItemSign{ID: id, Pass: true, Evidence: evidence}, nil
+	case "fail":
+		return workflows.ItemSign{ID: id, Pass: false, Evidence: evidence}, nil
+	}
+	return workflows.ItemSign{}, fmt.Errorf("verdict %q is not pass or fail", verdict)
 }
 
 func newAbortCmd() *cobra.Command {

@@ -118,7 +118,7 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 		return err
 	}
-	acts, err := worker.NewActivities(cfg, logger)
+	acts, err := worker.NewActivitiesWithClient(c, cfg, logger)
 	if err != nil {
 		return err
 	}

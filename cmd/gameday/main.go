@@ -97,6 +97,7 @@ injected is always removed, even after a worker crash.
 		newSignoffCmd(),
 		newAbortCmd(),
 		newStatusCmd(),
+		newChecklistCmd(),
 		newDevCmd(),
 		newDemoCmd(),
 	)

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/scenarios"
@@ -22,6 +23,7 @@ import (
 type runFlags struct {
 	dryRun, wait, json bool
 	id, by             string
+	releaseTicket      string
 }
 
 func newRunCmd() *cobra.Command {
@@ -36,8 +38,12 @@ func newRunCmd() *cobra.Command {
   --wait     follow the run, printing each phase as it happens
   --json     print one JSON object with the final result
 
+A scenario that names a checklist (spec.checklist) waits at the sign-off gate
+for each role to sign its items; the release gate then passes when every
+strong-blocking item passes and the weighted score reaches the threshold.
+
 Exit codes: 0 passed (or dry run), 3 not passed (aborted, failed, cancelled,
-expired), 1 error, 2 usage.`,
+expired) or release gate failed, 1 error, 2 usage.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			return runExperiment(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), a[0], f)
@@ -48,6 +54,7 @@ expired), 1 error, 2 usage.`,
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	cmd.Flags().StringVar(&f.id, "id", "", "workflow id (default: gameday-<scenario>-<time>-<random>)")
 	cmd.Flags().StringVar(&f.by, "by", os.Getenv("USER"), "who starts the run (recorded in history)")
+	cmd.Flags().StringVar(&f.releaseTicket, "release-ticket", "", "release ticket (e.g. REL-42) that gets the run's evidence; a passing gate moves it to the ready status")
 	return cmd
 }
 
@@ -56,17 +63,25 @@ func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFl
 	if err != nil {
 		return err
 	}
+	if err := config.Validate(); err != nil {
+		return err
+	}
 	cfg := config.FromEnv()
 	c, err := dial(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	cl, err := resolveChecklist(ctx, c, &sc, cfg)
+	if err != nil {
+		return err
+	}
 	id := f.id
 	if id == "" {
 		id = workflows.NewExperimentID(sc.Metadata.Name, time.Now())
 	}
-	in := workflows.ExperimentInput{Scenario: sc, Source: ref, DryRun: f.dryRun, StartedBy: f.by, UIBase: cfg.UIURL}
+	in := workflows.ExperimentInput{Scenario: sc, Source: ref, DryRun: f.dryRun, StartedBy: f.by, UIBase: cfg.UIURL,
+		Checklist: cl, Users: cfg.Users, ReleaseTicket: f.releaseTicket}
 	wr, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:            id,
 		TaskQueue:     cfg.TaskQueue,
@@ -110,7 +125,45 @@ func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFl
 	if res.Outcome != experiment.Passed && res.Outcome != experiment.DryRun {
 		return &exitErr{code: exitNotPassd}
 	}
+	if res.Gate != nil && !res.Gate.Passed {
+		return &exitErr{code: exitNotPassd}
+	}
 	return nil
+}
+
+// resolveChecklist loads the scenario's checklist (if it names one) so the
+// workflow input carries exactly what is signed. Its owners become the
+// sign-off roles when the scenario sets none.
+func resolveChecklist(ctx context.Context, c client.Client, sc *scenarios.Scenario, cfg config.Config) (*checklist.Checklist, error) {
+	if sc.Spec.Checklist == "" {
+		return nil, nil
+	}
+	cl, err := checklist.Find(sc.Spec.Checklist)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: spec.checklist: %w", sc.Metadata.Name, err)
+	}
+	// The gate scores with the weights the checklist has learned so far,
+	// not the file's starting weights.
+	if v, err := c.QueryWorkflow(ctx, workflows.ChecklistWorkflowID(cl.Metadata.Name), "", workflows.QueryChecklistState); err == nil {
+		var st workflows.ChecklistState
+		if err := v.Get(&st); err == nil {
+			cl = checklist.Apply(cl, st.Items)
+		}
+	}
+	if cfg.GateThreshold > 0 {
+		cl.Spec.Threshold = cfg.GateThreshold
+	}
+	if len(sc.Spec.Signoff.Roles) == 0 {
+		for _, r := range scenarios.Roles {
+			if len(checklist.ItemsFor(cl, r)) > 0 {
+				sc.Spec.Signoff.Roles = append(sc.Spec.Signoff.Roles, r)
+			}
+		}
+		if sc.Spec.Signoff.Timeout == 0 {
+			sc.Spec.Signoff.Timeout = scenarios.Duration(24 * time.Hour)
+		}
+	}
+	return &cl, nil
 }
 
 func staticDetails(sc scenarios.Scenario) string {
@@ -207,6 +260,27 @@ func printResult(out io.Writer, r experiment.Result) {
 	}
 	if len(r.Injected) > 0 {
 		fmt.Fprintf(out, "injected:  %s\nrecovered: %s\n", strings.Join(r.Injected, ", "), strings.Join(r.Recovered, ", "))
+	}
+	if g := r.Gate; g != nil {
+		verdict := "PASSED"
+		if !g.Passed {
+			verdict = "FAILED (" + g.Reason + ")"
+		}
+		fmt.Fprintf(out, "release gate %s: %s, score %.1f%% (threshold %.1f%%)\n", g.Checklist, verdict, g.Score, g.Threshold)
+		for _, it := range g.Items {
+			state := "unsigned"
+			if it.Signed {
+				state = map[bool]string{true: "pass", false: "FAIL"}[it.Pass] + " by " + it.User
+			}
+			blocking := ""
+			if it.StrongBlocking {
+				blocking = " [blocking]"
+			}
+			fmt.Fprintf(out, "  - %-28s %-4s %5.1f%%%s %s\n", it.ID, it.Owner, it.Weight, blocking, state)
+		}
+	}
+	for _, c := range r.WeightChanges {
+		fmt.Fprintf(out, "weight change: %s %g%% -> %g%% (%s: %s)\n", c.ItemID, c.OldWeight, c.NewWeight, c.Rule, c.Reason)
 	}
 	if r.Postmortem != "" {
 		fmt.Fprintf(out, "postmortem: %s\n", r.Postmortem)

@@ -31,7 +31,7 @@ another within seconds.
 			if err := worker.EnsureSearchAttributes(cmd.Context(), c, cfg.Namespace); err != nil {
 				return err
 			}
-			acts, err := worker.NewActivities(cfg, logger)
+			acts, err := worker.NewActivitiesWithClient(c, cfg, logger)
 			if err != nil {
 				return err
 			}

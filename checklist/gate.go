@@ -1,0 +1,173 @@
+package checklist
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// EvaluateGate scores a release against its checklist from the signers'
+// verdicts. (It is not called Evaluate because that name is the weight
+// rule's, see weights.go.) The result has one ItemResult per item in
+// checklist order.
+//
+// Which sign counts for an item: signs by the item's owner take precedence
+// over anyone else's (the owner is accountable for it), and among those the
+// latest wins, so a re-sign after a fix replaces the earlier verdict. Signs
+// for ids not in the checklist are ignored.
+//
+// The release passes when no strong-blocking item failed or is unsigned and
+// Score >= Threshold. An unsigned strong-blocking item blocks: nobody
+// vouched for it. Score is 100 * weight passed / total weight, so weights
+// need not add up to 100. A checklist not run through Validate gets the
+// default threshold when it has none.
+func EvaluateGate(cl Checklist, signs []Sign) Gate {
+	g := Gate{Checklist: cl.Metadata.Name, Threshold: cl.Spec.Threshold}
+	if g.Threshold == 0 {
+		g.Threshold = DefaultThreshold
+	}
+	var total, passed float64
+	var blockingUnsigned []string
+	for _, it := range cl.Spec.Items {
+		r := ItemResult{Item: it}
+		if s, ok := signFor(it, signs); ok {
+			r.Signed, r.Pass, r.Evidence, r.User, r.At = true, s.Pass, s.Evidence, s.User, s.At
+		}
+		total += it.Weight
+		if r.Pass {
+			passed += it.Weight
+		}
+		switch {
+		case !r.Signed:
+			g.Unsigned = append(g.Unsigned, it.ID)
+			if it.StrongBlocking {
+				g.BlockingFailed = append(g.BlockingFailed, it.ID)
+				blockingUnsigned = append(blockingUnsigned, it.ID)
+			}
+		case !r.Pass && it.StrongBlocking:
+			g.BlockingFailed = append(g.BlockingFailed, it.ID)
+		}
+		g.Items = append(g.Items, r)
+	}
+	if total > 0 {
+		// Rounded to drop float noise, so 0.1+0.2 of 0.3 scores 100, not
+		// 99.99999999999999 and a spurious failure.
+		g.Score = math.Round(100*passed/total*1e9) / 1e9
+	}
+	g.Passed = len(cl.Spec.Items) > 0 && len(g.BlockingFailed) == 0 && g.Score >= g.Threshold
+	if !g.Passed {
+		g.Reason = reason(g, blockingUnsigned)
+	}
+	return g
+}
+
+func signFor(it Item, signs []Sign) (Sign, bool) {
+	var best Sign
+	found, bestOwner := false, false
+	for _, s := range signs {
+		if s.ItemID != it.ID {
+			continue
+		}
+		owner := s.Role == it.Owner
+		switch {
+		case !found, owner && !bestOwner, owner == bestOwner && !s.At.Before(best.At):
+			best, found, bestOwner = s, true, owner
+		}
+	}
+	return best, found
+}
+
+// reason says why the gate did not pass, in the order a release manager
+// acts on: blockers first, then the score.
+func reason(g Gate, blockingUnsigned []string) string {
+	if len(g.Items) == 0 {
+		return "checklist has no items"
+	}
+	var parts []string
+	var failed []string
+	for _, id := range g.BlockingFailed {
+		if !slices.Contains(blockingUnsigned, id) {
+			failed = append(failed, id)
+		}
+	}
+	if len(failed) > 0 {
+		parts = append(parts, fmt.Sprintf("strong-blocking %s %s failed", plural(len(failed), "item"), strings.Join(failed, ", ")))
+	}
+	if len(blockingUnsigned) > 0 {
+		parts = append(parts, fmt.Sprintf("strong-blocking %s %s not signed", plural(len(blockingUnsigned), "item"), strings.Join(blockingUnsigned, ", ")))
+	}
+	if g.Score < g.Threshold {
+		s := fmt.Sprintf("score %s%% < %s%%", pct(g.Score), pct(g.Threshold))
+		var open []string
+		for _, id := range g.Unsigned {
+			if !slices.Contains(blockingUnsigned, id) {
+				open = append(open, id)
+			}
+		}
+		if len(open) > 0 {
+			s += " (unsigned items count as failed: " + strings.Join(open, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// pct renders a percentage with at most one decimal: 62.5, 80, 66.7.
+func pct(x float64) string {
+	return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64)
+}
+
+// ItemsFor lists the items a role signs, in checklist order: what the
+// sign-off request shows each lead.
+func ItemsFor(cl Checklist, role string) []Item {
+	var out []Item
+	for _, it := range cl.Spec.Items {
+		if it.Owner == role {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// MarkAlerted flags the items whose fault class is in faultClasses (the
+// classes whose faults breached a guard in this run), so the weight rule
+// counts the run as an alert for them. It only sets flags, never clears
+// them, so calling it once per breached class accumulates. A nil gate is a
+// no-op.
+func MarkAlerted(g *Gate, faultClasses []string) {
+	if g == nil {
+		return
+	}
+	for i := range g.Items {
+		if fc := g.Items[i].FaultClass; fc != "" && slices.Contains(faultClasses, fc) {
+			g.Items[i].Alerted = true
+		}
+	}
+}
+
+// Apply returns a copy of cl with the learned weights and strong-blocking
+// flags of states (see weights.go), so the gate scores a release with what
+// the rule has learned rather than the file's starting values. Items
+// without a state keep the file's values.
+func Apply(cl Checklist, states []ItemState) Checklist {
+	items := slices.Clone(cl.Spec.Items)
+	for i := range items {
+		for _, s := range states {
+			if s.ItemID == items[i].ID {
+				items[i].Weight, items[i].StrongBlocking = s.Weight, s.StrongBlocking
+				break
+			}
+		}
+	}
+	cl.Spec.Items = items
+	return cl
+}

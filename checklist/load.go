@@ -1,0 +1,130 @@
+package checklist
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/gameday/gameday/internal/yamlx"
+)
+
+const APIVersion = "gameday/v1"
+
+// DefaultThreshold is the gate score used when spec.threshold is left out:
+// the seed gives no number, and 80% lets a release through with a couple of
+// minor items open while any strong-blocking item still stops it.
+const DefaultThreshold = 80
+
+// Owners are the roles that sign a checklist: the seed's three-party
+// electronic sign-off by the development lead, the test lead and SRE.
+var Owners = []string{"dev", "test", "sre"}
+
+// FieldError and Errors are the loader's error types: every problem as
+// FILE:LINE: FIELD: MSG, shared with the scenario loader.
+type (
+	FieldError = yamlx.FieldError
+	Errors     = yamlx.Errors
+)
+
+var schema = yamlx.Schema{APIVersion: APIVersion, Kind: Kind}
+
+// Load reads and parses a checklist file; see Parse.
+func Load(path string) (Checklist, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Checklist{}, err
+	}
+	return Parse(path, data)
+}
+
+// Parse strictly decodes and validates one checklist and returns it with
+// defaults applied. It is as strict as the scenario loader because the
+// checklist gates releases: a misspelt "strong_bloking" would quietly turn
+// a release blocker into a nice-to-have. Any error is an Errors value whose
+// entries name file, line and field, sorted by line.
+func Parse(file string, data []byte) (Checklist, error) {
+	var cl Checklist
+	root, err := schema.Decode(file, data, &cl)
+	if err != nil {
+		return Checklist{}, err
+	}
+	v := yamlx.Collector{File: file, Root: root}
+	check(&v, &cl)
+	if err := v.Err(); err != nil {
+		return Checklist{}, err
+	}
+	return cl, nil
+}
+
+// Validate applies defaults to a checklist that did not come from a file
+// (e.g. one carried in workflow input) and checks it by the same rules as
+// Parse; the errors then have no line.
+func Validate(cl *Checklist) error {
+	var v yamlx.Collector
+	check(&v, cl)
+	return v.Err()
+}
+
+func check(v *yamlx.Collector, cl *Checklist) {
+	v.Header(schema, cl.APIVersion, cl.Kind, cl.Metadata.Name)
+	// Zero means "not set": a gate that needs 0% would pass anything, so
+	// nobody means it.
+	switch t := cl.Spec.Threshold; {
+	case t == 0:
+		cl.Spec.Threshold = DefaultThreshold
+	case math.IsNaN(t) || t < 0 || t > 100:
+		v.Add("spec.threshold", "must be a percentage in (0, 100], got %v", t)
+	}
+	if len(cl.Spec.Items) == 0 {
+		v.Add("spec.items", "at least one item is required")
+		return
+	}
+	seen := map[string]int{}
+	for i := range cl.Spec.Items {
+		item(v, fmt.Sprintf("spec.items[%d]", i), &cl.Spec.Items[i], i, seen)
+	}
+}
+
+func item(v *yamlx.Collector, p string, it *Item, i int, seen map[string]int) {
+	// Ids key the learned weights and the signatures, so they must be
+	// unique and survive URLs and workflow ids unchanged.
+	switch j, dup := seen[it.ID]; {
+	case it.ID == "":
+		v.Add(p+".id", "required")
+	case !yamlx.IsDNSLabel(it.ID):
+		v.Add(p+".id", "must be lowercase letters, digits and '-' (at most 63 characters), got %q", it.ID)
+	case dup:
+		v.Add(p+".id", "duplicate item id %q (also spec.items[%d])", it.ID, j)
+	default:
+		seen[it.ID] = i
+	}
+	// Signers need to know what to check, how, and what counts as a pass.
+	for _, f := range []struct{ name, value string }{
+		{"title", it.Title}, {"verification", it.Verification}, {"criterion", it.Criterion},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			v.Add(p+"."+f.name, "required")
+		}
+	}
+	switch {
+	case it.Owner == "":
+		v.Add(p+".owner", "required (one of %s)", strings.Join(Owners, ", "))
+	case !slices.Contains(Owners, it.Owner):
+		v.Add(p+".owner", "unknown owner %q (one of %s)", it.Owner, strings.Join(Owners, ", "))
+	}
+	// Weights are percentage points; the total need not be 100 because the
+	// score is normalised by it. NaN would poison every score.
+	switch w := it.Weight; {
+	case w == 0:
+		v.Add(p+".weight", "required (percentage points in (0, 100])")
+	case math.IsNaN(w) || w < 0 || w > 100:
+		v.Add(p+".weight", "must be in (0, 100] percentage points, got %v", w)
+	}
+	// The class is matched verbatim against a scenario's, so case and
+	// spacing variants would silently never match.
+	if it.FaultClass != "" && !yamlx.IsDNSLabel(it.FaultClass) {
+		v.Add(p+".fault_class", "must be a lowercase token of letters, digits and '-' such as network-delay, got %q", it.FaultClass)
+	}
+}

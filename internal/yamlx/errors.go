@@ -1,0 +1,69 @@
+// Package yamlx is the strict YAML loading shared by the gameday/v1 document
+// kinds (Scenario, Checklist): exactly one document per file, unknown fields
+// and wrong types rejected, and every problem reported as FILE:LINE: FIELD:
+// MSG. It lives apart from the kinds so each loader keeps only its own rules
+// and all of them point users at lines the same way.
+package yamlx
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// FieldError is one problem in a document. It carries the line so an
+// operator can jump straight to it instead of bisecting a YAML file under
+// time pressure. Line is 0 when the document did not come from a file.
+type FieldError struct {
+	File  string
+	Line  int
+	Field string // path such as spec.guards[1].threshold; empty if none applies
+	Msg   string
+}
+
+// Error renders "FILE:LINE: FIELD: MSG", the format editors and CI
+// annotators understand; empty parts are left out.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one document, so a user fixes them in a
+// single pass rather than one per run.
+type Errors []*FieldError
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As find a *FieldError inside.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Sorted orders the errors by line, in place, keeping the order of errors on
+// the same line, so the report reads top to bottom like the file.
+func (es Errors) Sorted() Errors {
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Line < es[j].Line })
+	return es
+}
