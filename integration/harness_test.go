@@ -105,6 +105,8 @@ type env struct {
 	backend *toxiproxy.Backend
 	cfg     config.Config
 	worker  sdkworker.Worker
+	// extraEnv is added to every gameday subprocess's environment.
+	extraEnv []string
 }
 
 func newEnv(t testing.TB, startWorker bool) *env {
@@ -151,7 +153,7 @@ func (e *env) startWorker() {
 
 // environ is what a gameday subprocess (CLI or worker) needs.
 func (e *env) environ() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"TEMPORAL_ADDRESS="+temporalSrv.Address,
 		"TEMPORAL_NAMESPACE="+temporalSrv.Namespace,
 		"GAMEDAY_TASK_QUEUE="+e.cfg.TaskQueue,
@@ -159,7 +161,7 @@ func (e *env) environ() []string {
 		"TOXIPROXY_URL="+e.cfg.ToxiproxyURL,
 		"GAMEDAY_DATA_DIR="+e.cfg.DataDir,
 		"TEMPORAL_UI_URL="+e.cfg.UIURL,
-	)
+	), e.extraEnv...)
 }
 
 // gameday runs the CLI and returns stdout, stderr and the exit code.
@@ -198,10 +200,8 @@ func (e *env) scenario(name string, adjust func(*scenarios.Scenario)) (scenarios
 	if adjust != nil {
 		adjust(&sc)
 	}
-	b, err := yaml.Marshal(sc)
-	require.NoError(e.t, err)
 	path := filepath.Join(e.t.TempDir(), sc.Metadata.Name+".yaml")
-	require.NoError(e.t, os.WriteFile(path, b, 0o644))
+	writeYAML(e.t, path, sc)
 	sc, err = scenarios.Load(path)
 	require.NoError(e.t, err, "scenario written by the test must validate")
 	return sc, path
@@ -248,4 +248,10 @@ func (e *env) faults() []chaos.Injected {
 	l, err := e.backend.List(context.Background())
 	require.NoError(e.t, err)
 	return l
+}
+
+func writeYAML(t testing.TB, path string, v any) {
+	b, err := yaml.Marshal(v)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
 }

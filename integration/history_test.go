@@ -14,7 +14,11 @@ import (
 // recordHistory saves a real run's history for the replay test when
 // GAMEDAY_RECORD_HISTORY names a file (workflows/testdata/*.json).
 func recordHistory(t *testing.T, e *env, workflowID string) {
-	path := os.Getenv("GAMEDAY_RECORD_HISTORY")
+	recordHistoryTo(t, e, workflowID, "GAMEDAY_RECORD_HISTORY")
+}
+
+func recordHistoryTo(t *testing.T, e *env, workflowID, envVar string) {
+	path := os.Getenv(envVar)
 	if path == "" {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/internal/yamlx"
 	"gopkg.in/yaml.v3"
 )
@@ -91,6 +92,22 @@ func (v *validator) scenario(s *Scenario) {
 	v.guards("spec.guards", s.Spec.Guards)
 	v.steadyState(&s.Spec.SteadyState)
 	v.signoff(&s.Spec.Signoff)
+	v.links(&s.Spec)
+}
+
+// links checks the fields that tie a scenario to a release checklist. A
+// fault_class that differs from the items' by case or spacing would
+// silently never match, so it must be a plain lowercase token.
+func (v *validator) links(sp *Spec) {
+	if sp.FaultClass != "" && !yamlx.IsDNSLabel(sp.FaultClass) {
+		v.Add("spec.fault_class", "%q must be lowercase letters, digits and '-' (e.g. network-delay)", sp.FaultClass)
+	}
+	if sp.Checklist == "" || strings.HasSuffix(sp.Checklist, ".yaml") || strings.HasSuffix(sp.Checklist, ".yml") {
+		return // a file is resolved when the run starts, relative to where it starts
+	}
+	if _, err := checklist.Find(sp.Checklist); err != nil {
+		v.Add("spec.checklist", "%v", err)
+	}
 }
 
 func (v *validator) target(t *chaos.Target) {

@@ -70,10 +70,10 @@ func TestDecode(t *testing.T) {
 
 func TestShapeErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"":                 "d.yaml:1: empty file: want a gameday/v1 Doc document",
+		"":                  "d.yaml:1: empty file: want a gameday/v1 Doc document",
 		"a: 1\n---\nb: 2\n": "d.yaml:2: multiple YAML documents: want exactly one doc per file",
-		"42\n":             "d.yaml:1: top level must be a mapping with apiVersion, kind, metadata and spec",
-		"a: [1\n":          "d.yaml:2: did not find expected ',' or ']'",
+		"42\n":              "d.yaml:1: top level must be a mapping with apiVersion, kind, metadata and spec",
+		"a: [1\n":           "d.yaml:2: did not find expected ',' or ']'",
 	} {
 		var d doc
 		if _, err := testSchema.Decode("d.yaml", []byte(src), &d); err == nil || err.Error() != want {
