@@ -127,3 +127,39 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.True(t, strings.Contains(out, "cb-fallback") && strings.Contains(out, "50%"), out)
 }
+
+// `gameday checklist schedule` creates the review Schedule (a second call
+// updates it); each tick evaluates the weight rule on the checklist entity,
+// creating it if no run has yet.
+func TestChecklistScheduleReviewsWeights(t *testing.T) {
+	e := newEnv(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cl, err := checklist.Find("release-default")
+	require.NoError(t, err)
+	cl.Metadata.Name = fmt.Sprintf("sched-it-%d", time.Now().UnixNano()%1_000_000)
+	clPath := filepath.Join(t.TempDir(), "checklist.yaml")
+	writeYAML(t, clPath, cl)
+
+	out, stderr, code := e.gameday(ctx, "checklist", "schedule", clPath, "--every", "2s")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "created")
+	t.Cleanup(func() {
+		_ = e.client.ScheduleClient().GetHandle(context.Background(), "gameday-checklist-"+cl.Metadata.Name+"-quarterly").Delete(context.Background())
+	})
+	out, stderr, code = e.gameday(ctx, "checklist", "schedule", clPath, "--every", "2s")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "updated", "idempotent")
+
+	require.Eventually(t, func() bool { return entityExists(ctx, e, cl.Metadata.Name) },
+		time.Minute, 200*time.Millisecond, "a scheduled review created the checklist entity")
+	out, stderr, code = e.gameday(ctx, "checklist", "show", clPath, "--json")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stderr, "no run has recorded results yet", "answered by the entity, not the file")
+	assert.Contains(t, out, `"runs": 0`)
+}
+
+func entityExists(ctx context.Context, e *env, name string) bool {
+	_, err := e.client.DescribeWorkflowExecution(ctx, "gameday-checklist-"+name, "")
+	return err == nil
+}
