@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,9 @@ import (
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/workflows"
 )
+
+// quarter is the seed's review period for checklist weights.
+const quarter = 91 * 24 * time.Hour
 
 func newChecklistCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -123,7 +127,7 @@ weights from the checklist file.`,
 				return err
 			}
 			defer c.Close()
-			id, created, err := ensureChecklistSchedule(cmd, c, cfg, cl, every)
+			id, created, err := ensureChecklistSchedule(cmd.Context(), c, cfg, cl, every)
 			if err != nil {
 				return err
 			}
@@ -135,15 +139,14 @@ weights from the checklist file.`,
 			return nil
 		},
 	}
-	sched.Flags().DurationVar(&every, "every", 91*24*time.Hour, "review interval (a quarter by default)")
+	sched.Flags().DurationVar(&every, "every", quarter, "review interval (a quarter by default)")
 	cmd.AddCommand(sched)
 	return cmd
 }
 
 // ensureChecklistSchedule creates the quarterly review, or updates its
 // interval and checklist when it exists: running it twice is safe.
-func ensureChecklistSchedule(cmd *cobra.Command, c client.Client, cfg config.Config, cl checklist.Checklist, every time.Duration) (string, bool, error) {
-	ctx := cmd.Context()
+func ensureChecklistSchedule(ctx context.Context, c client.Client, cfg config.Config, cl checklist.Checklist, every time.Duration) (string, bool, error) {
 	id := workflows.ChecklistScheduleID(cl.Metadata.Name)
 	action := &client.ScheduleWorkflowAction{
 		ID:        id + "-review",

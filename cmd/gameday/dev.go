@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/internal/stack"
@@ -127,6 +128,16 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer w.Stop()
+
+	if all, err := checklist.Catalog(); err == nil {
+		for _, cl := range all {
+			if id, _, err := ensureChecklistSchedule(ctx, c, cfg, cl, quarter); err != nil {
+				say("checklist schedule for %s: %v", cl.Metadata.Name, err)
+			} else {
+				say("checklist %s is reviewed quarterly by schedule %s", cl.Metadata.Name, id)
+			}
+		}
+	}
 
 	say("stack is up:")
 	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    postmortems   %s\n    server logs   %s\n    worker log    %s\n",
