@@ -3,8 +3,8 @@ package checklist
 import (
 	"encoding/json"
 	"errors"
+	"github.com/gameday/gameday/internal/yamlx"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 )
@@ -255,17 +255,8 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cl, err := Parse("fuzz.yaml", data)
 		if err != nil {
-			var errs Errors
-			if !errors.As(err, &errs) || len(errs) == 0 {
-				t.Fatalf("error is not Errors: %T %v", err, err)
-			}
-			if !sort.SliceIsSorted(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line }) {
-				t.Fatalf("errors not sorted by line:\n%v", err)
-			}
-			for _, e := range errs {
-				if e.File != "fuzz.yaml" || e.Line < 0 || e.Msg == "" {
-					t.Fatalf("malformed error %#v", e)
-				}
+			if bad := yamlx.WellFormed(err, "fuzz.yaml"); bad != nil {
+				t.Fatal(bad)
 			}
 			return
 		}

@@ -478,12 +478,10 @@ func (j *Jira) do(ctx context.Context, op, method, path string, body, v any) err
 		return chaos.Permanent(fmt.Errorf("jira %s: build request: %s", op, j.redact(err.Error())))
 	}
 	resp, err := j.client.Do(req, v)
-	if v == nil {
-		closeBody(resp)
-	}
 	if err != nil {
-		return j.fail(ctx, op, resp, err, false)
+		return j.fail(ctx, op, resp, err, false) // reads and closes the body
 	}
+	closeBody(resp)
 	return nil
 }
 

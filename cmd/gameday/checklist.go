@@ -49,20 +49,10 @@ func newChecklistCmd() *cobra.Command {
 		Short: "Validate checklist files; errors name the file, line and field",
 		Args:  args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			bad := 0
-			for _, f := range files {
+			return validateFiles(cmd, files, func(f string) (string, error) {
 				c, err := checklist.Load(f)
-				if err != nil {
-					bad++
-					fmt.Fprintln(cmd.ErrOrStderr(), err)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d item(s))\n", f, c.Metadata.Name, len(c.Spec.Items))
-			}
-			if bad > 0 {
-				return &exitErr{code: exitError, err: fmt.Errorf("%d of %d file(s) invalid", bad, len(files))}
-			}
-			return nil
+				return fmt.Sprintf("%s, %d item(s)", c.Metadata.Name, len(c.Spec.Items)), err
+			})
 		},
 	})
 	var asJSON bool

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -41,21 +40,30 @@ func newScenariosCmd() *cobra.Command {
 		Short: "Validate scenario files; errors name the file, line and field",
 		Args:  args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			bad := 0
-			for _, f := range files {
+			return validateFiles(cmd, files, func(f string) (string, error) {
 				s, err := scenarios.Load(f)
-				if err != nil {
-					bad++
-					fmt.Fprintln(cmd.ErrOrStderr(), err)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s, %d fault(s), %d guard(s))\n", f, s.Metadata.Name, len(s.Spec.Faults), len(s.Spec.Guards))
-			}
-			if bad > 0 {
-				return &exitErr{code: exitError, err: errors.New(fmt.Sprintf("%d of %d file(s) invalid", bad, len(files)))}
-			}
-			return nil
+				return fmt.Sprintf("%s, %d fault(s), %d guard(s)", s.Metadata.Name, len(s.Spec.Faults), len(s.Spec.Guards)), err
+			})
 		},
 	})
 	return cmd
+}
+
+// validateFiles loads each file, printing "ok" with a summary or the
+// loader's FILE:LINE: FIELD errors; exit 1 when any is invalid.
+func validateFiles(cmd *cobra.Command, files []string, load func(string) (string, error)) error {
+	bad := 0
+	for _, f := range files {
+		summary, err := load(f)
+		if err != nil {
+			bad++
+			fmt.Fprintln(cmd.ErrOrStderr(), err)
+			continue
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%s)\n", f, summary)
+	}
+	if bad > 0 {
+		return &exitErr{code: exitError, err: fmt.Errorf("%d of %d file(s) invalid", bad, len(files))}
+	}
+	return nil
 }

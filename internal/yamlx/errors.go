@@ -6,6 +6,7 @@
 package yamlx
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -66,4 +67,23 @@ func (es Errors) Unwrap() []error {
 func (es Errors) Sorted() Errors {
 	sort.SliceStable(es, func(i, j int) bool { return es[i].Line < es[j].Line })
 	return es
+}
+
+// WellFormed checks the contract every loader error keeps (fuzz tests use
+// it): an Errors value, non-empty, sorted by line, each naming the file and
+// saying something.
+func WellFormed(err error, file string) error {
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) == 0 {
+		return fmt.Errorf("error is not Errors: %T %v", err, err)
+	}
+	for i, e := range errs {
+		if i > 0 && errs[i-1].Line > e.Line {
+			return fmt.Errorf("errors not sorted by line:\n%v", err)
+		}
+		if e.File != file || e.Line < 0 || e.Msg == "" {
+			return fmt.Errorf("malformed error %#v", e)
+		}
+	}
+	return nil
 }
