@@ -37,7 +37,7 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && a.Postmortems != nil {
 		ref, err := a.Postmortems.File(ctx, r)
 		if err != nil {
-			return res, fmt.Errorf("file postmortem: %w", err)
+			return res, classify(fmt.Errorf("file postmortem: %w", err))
 		}
 		res.Postmortem = ref
 		r.Postmortem = ref

@@ -22,6 +22,7 @@ import (
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/ticket"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -43,6 +44,17 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		Postmortems: local,
 		Releases:    local,
 		Logger:      logger,
+	}
+	// With Jira configured, postmortems and release evidence go there; the
+	// token stays in this process (never in activity inputs or history).
+	if jc, ok := ticket.JiraConfigFromEnv(); ok {
+		j, err := ticket.NewJira(jc, nil)
+		if err != nil {
+			return nil, err
+		}
+		j.Logger = logger
+		acts.Postmortems, acts.Releases = j, j
+		logger.Info("postmortems go to Jira", "jira", jc)
 	}
 	return acts, nil
 }
