@@ -80,7 +80,8 @@ func (j *Jira) fail(ctx context.Context, op string, resp *jira.Response, err err
 		e.cause = context.DeadlineExceeded
 	}
 	if hr == nil {
-		e.msg = j.redact(fmt.Sprintf("jira %s: %v", op, err))
+		// go-jira prefixes "No response returned: "; the op says as much.
+		e.msg = j.redact(fmt.Sprintf("jira %s: %s", op, strings.TrimPrefix(fmt.Sprint(err), "No response returned: ")))
 	} else {
 		e.StatusCode = hr.StatusCode
 		var je *jira.Error
