@@ -200,11 +200,16 @@ func (e *env) scenario(name string, adjust func(*scenarios.Scenario)) (scenarios
 	if adjust != nil {
 		adjust(&sc)
 	}
-	path := filepath.Join(e.t.TempDir(), sc.Metadata.Name+".yaml")
-	writeYAML(e.t, path, sc)
+	path := e.writeScenario(sc)
 	sc, err = scenarios.Load(path)
 	require.NoError(e.t, err, "scenario written by the test must validate")
 	return sc, path
+}
+
+func (e *env) writeScenario(sc scenarios.Scenario) string {
+	path := filepath.Join(e.t.TempDir(), sc.Metadata.Name+".yaml")
+	writeYAML(e.t, path, sc)
+	return path
 }
 
 func (e *env) start(ctx context.Context, sc scenarios.Scenario) client.WorkflowRun {
