@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
+	"github.com/gameday/gameday/launch"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -48,14 +48,8 @@ With GAMEDAY_ROLES set, the user must hold the role.`,
 				return err
 			}
 			defer c.Close()
-			h, err := c.UpdateWorkflow(cmd.Context(), client.UpdateWorkflowOptions{
-				WorkflowID: a[0], UpdateName: workflows.UpdateSignoff, Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
-			})
+			resp, err := launch.Signoff(cmd.Context(), c, a[0], req)
 			if err != nil {
-				return fmt.Errorf("sign-off refused: %w", err)
-			}
-			var resp workflows.SignoffResponse
-			if err := h.Get(cmd.Context(), &resp); err != nil {
 				return fmt.Errorf("sign-off refused: %w", err)
 			}
 			if req.Reject {
@@ -109,14 +103,8 @@ func newAbortCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			h, err := c.UpdateWorkflow(cmd.Context(), client.UpdateWorkflowOptions{
-				WorkflowID: a[0], UpdateName: workflows.UpdateAbort, Args: []any{req}, WaitForStage: client.WorkflowUpdateStageCompleted,
-			})
+			resp, err := launch.Abort(cmd.Context(), c, a[0], req)
 			if err != nil {
-				return fmt.Errorf("abort refused: %w", err)
-			}
-			var resp workflows.AbortResponse
-			if err := h.Get(cmd.Context(), &resp); err != nil {
 				return fmt.Errorf("abort refused: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "abort accepted during %s; recovering\n", resp.Phase)
@@ -140,7 +128,7 @@ func newStatusCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			r, err := queryStatus(cmd.Context(), c, a[0])
+			r, err := launch.Status(cmd.Context(), c, a[0])
 			if err != nil {
 				return fmt.Errorf("status of %s: %w", a[0], err)
 			}

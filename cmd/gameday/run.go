@@ -13,17 +13,16 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
-	"github.com/gameday/gameday/scenarios"
-	"github.com/gameday/gameday/workflows"
+	"github.com/gameday/gameday/launch"
 )
 
 type runFlags struct {
 	dryRun, wait, json bool
 	id, by             string
 	releaseTicket      string
+	set                []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -54,16 +53,21 @@ expired) or release gate failed, 1 error, 2 usage.`,
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	cmd.Flags().StringVar(&f.id, "id", "", "workflow id (default: gameday-<scenario>-<time>-<random>)")
 	cmd.Flags().StringVar(&f.by, "by", os.Getenv("USER"), "who starts the run (recorded in history)")
+	cmd.Flags().StringArrayVar(&f.set, "set", nil, "override: duration=D, signoff.timeout=D, <param>=V (all faults) or <fault>.<param>=V; repeatable")
 	cmd.Flags().StringVar(&f.releaseTicket, "release-ticket", "", "release ticket (e.g. REL-42) that gets the run's evidence; a passing gate moves it to the ready status")
 	return cmd
 }
 
 func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFlags) error {
-	sc, err := scenarios.Find(ref)
+	if err := config.Validate(); err != nil {
+		return err
+	}
+	set, err := parseSet(f.set)
 	if err != nil {
 		return err
 	}
-	if err := config.Validate(); err != nil {
+	// A wrong scenario or override is reported before any connection.
+	if _, err := launch.LoadScenario(ref, set); err != nil {
 		return err
 	}
 	cfg := config.FromEnv()
@@ -72,26 +76,18 @@ func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFl
 		return err
 	}
 	defer c.Close()
-	cl, err := resolveChecklist(ctx, c, &sc, cfg)
+	l := launch.Launcher{Client: c, Config: cfg}
+	opts := launch.Options{ID: f.id, DryRun: f.dryRun, By: f.by, ReleaseTicket: f.releaseTicket, Set: set}
+	in, err := l.Prepare(ctx, ref, opts)
 	if err != nil {
 		return err
 	}
-	id := f.id
-	if id == "" {
-		id = workflows.NewExperimentID(sc.Metadata.Name, time.Now())
-	}
-	in := workflows.ExperimentInput{Scenario: sc, Source: ref, DryRun: f.dryRun, StartedBy: f.by, UIBase: cfg.UIURL,
-		Checklist: cl, Users: cfg.Users, ReleaseTicket: f.releaseTicket}
-	wr, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:            id,
-		TaskQueue:     cfg.TaskQueue,
-		StaticSummary: fmt.Sprintf("gameday %s on %s%s", sc.Metadata.Name, sc.Metadata.Service, map[bool]string{true: " (dry run)"}[f.dryRun]),
-		StaticDetails: staticDetails(sc),
-	}, workflows.ExperimentWorkflowName, in)
+	sc := in.Scenario
+	wr, err := l.Start(ctx, in, opts)
 	if err != nil {
-		return fmt.Errorf("start experiment %s: %w", sc.Metadata.Name, err)
+		return err
 	}
-	ui := experiment.UIURL(cfg.UIURL, cfg.Namespace, wr.GetID(), wr.GetRunID())
+	ui := l.UIURL(wr)
 	warnIfNoWorker(ctx, c, cfg.TaskQueue, errw)
 	if !f.json {
 		fmt.Fprintf(out, "started %s (run %s)\n  scenario: %s on %s\n  ui: %s\n", wr.GetID(), wr.GetRunID(), sc.Metadata.Name, sc.Metadata.Service, ui)
@@ -131,51 +127,17 @@ func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFl
 	return nil
 }
 
-// resolveChecklist loads the scenario's checklist (if it names one) so the
-// workflow input carries exactly what is signed. Its owners become the
-// sign-off roles when the scenario sets none.
-func resolveChecklist(ctx context.Context, c client.Client, sc *scenarios.Scenario, cfg config.Config) (*checklist.Checklist, error) {
-	if sc.Spec.Checklist == "" {
-		return nil, nil
-	}
-	cl, err := checklist.Find(sc.Spec.Checklist)
-	if err != nil {
-		return nil, fmt.Errorf("scenario %s: spec.checklist: %w", sc.Metadata.Name, err)
-	}
-	// The gate scores with the weights the checklist has learned so far,
-	// not the file's starting weights.
-	if v, err := c.QueryWorkflow(ctx, workflows.ChecklistWorkflowID(cl.Metadata.Name), "", workflows.QueryChecklistState); err == nil {
-		var st workflows.ChecklistState
-		if err := v.Get(&st); err == nil {
-			cl = checklist.Apply(cl, st.Items)
+// parseSet reads repeated --set key=value flags.
+func parseSet(kvs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErr("--set %q: want key=value", kv)
 		}
+		out[k] = v
 	}
-	if cfg.GateThreshold > 0 {
-		cl.Spec.Threshold = cfg.GateThreshold
-	}
-	if len(sc.Spec.Signoff.Roles) == 0 {
-		for _, r := range scenarios.Roles {
-			if len(checklist.ItemsFor(cl, r)) > 0 {
-				sc.Spec.Signoff.Roles = append(sc.Spec.Signoff.Roles, r)
-			}
-		}
-		if sc.Spec.Signoff.Timeout == 0 {
-			sc.Spec.Signoff.Timeout = scenarios.Duration(24 * time.Hour)
-		}
-	}
-	return &cl, nil
-}
-
-func staticDetails(sc scenarios.Scenario) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(sc.Spec.Description))
-	for _, f := range sc.Spec.Faults {
-		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
-	}
-	for _, g := range sc.Spec.Guards {
-		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
-	}
-	return b.String()
+	return out, nil
 }
 
 // follow polls the status query, printing phase changes, until the run
@@ -219,20 +181,11 @@ func follow(ctx context.Context, c client.Client, wr client.WorkflowRun, out io.
 		case <-ctx.Done():
 			return experiment.Result{}, fmt.Errorf("stopped following %s (the run goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
 		case <-t.C:
-			if r, err := queryStatus(ctx, c, wr.GetID()); err == nil {
+			if r, err := launch.Status(ctx, c, wr.GetID()); err == nil {
 				show(r)
 			}
 		}
 	}
-}
-
-func queryStatus(ctx context.Context, c client.Client, id string) (experiment.Result, error) {
-	var r experiment.Result
-	v, err := c.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
-	if err != nil {
-		return r, err
-	}
-	return r, v.Get(&r)
 }
 
 func printResult(out io.Writer, r experiment.Result) {

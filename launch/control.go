@@ -1,0 +1,66 @@
+package launch
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/workflows"
+)
+
+// Status queries a run's live state.
+func Status(ctx context.Context, c client.Client, workflowID string) (experiment.Result, error) {
+	var r experiment.Result
+	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
+	if err != nil {
+		return r, err
+	}
+	return r, v.Get(&r)
+}
+
+// Abort sends the abort Update; the workflow's validator may refuse it
+// (finished run, no reason), and that refusal is the error.
+func Abort(ctx context.Context, c client.Client, workflowID string, req workflows.AbortRequest) (workflows.AbortResponse, error) {
+	var resp workflows.AbortResponse
+	return resp, update(ctx, c, workflowID, workflows.UpdateAbort, req, &resp)
+}
+
+// Signoff sends the sign-off Update for one role.
+func Signoff(ctx context.Context, c client.Client, workflowID string, req workflows.SignoffRequest) (workflows.SignoffResponse, error) {
+	var resp workflows.SignoffResponse
+	return resp, update(ctx, c, workflowID, workflows.UpdateSignoff, req, &resp)
+}
+
+func update(ctx context.Context, c client.Client, workflowID, name string, arg, out any) error {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// Input reads the input a run was started with (its first history event):
+// the resolved scenario and checklist, exactly as the run sees them.
+func Input(ctx context.Context, c client.Client, workflowID string) (workflows.ExperimentInput, error) {
+	var in workflows.ExperimentInput
+	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	if !it.HasNext() {
+		return in, fmt.Errorf("run %s has no history", workflowID)
+	}
+	ev, err := it.Next()
+	if err != nil {
+		return in, err
+	}
+	attrs := ev.GetWorkflowExecutionStartedEventAttributes()
+	if attrs == nil || len(attrs.GetInput().GetPayloads()) == 0 {
+		return in, fmt.Errorf("run %s: first event carries no input", workflowID)
+	}
+	// The default converter: gameday configures no custom one.
+	return in, converter.GetDefaultDataConverter().FromPayload(attrs.GetInput().GetPayloads()[0], &in)
+}

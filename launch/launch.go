@@ -1,0 +1,222 @@
+// Package launch prepares and starts experiment workflows. The CLI and the
+// Slack bot both start runs through it, so a run started from Slack carries
+// exactly what the same run started from a terminal would: the resolved
+// scenario, its checklist with learned weights, the role map.
+package launch
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"gopkg.in/yaml.v3"
+
+	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/workflows"
+)
+
+// Launcher starts experiments on one Temporal namespace and task queue.
+type Launcher struct {
+	Client client.Client
+	Config config.Config
+}
+
+// Options of one start.
+type Options struct {
+	ID            string            // workflow id; generated when empty
+	DryRun        bool              // stop after define
+	By            string            // who starts it (recorded in history)
+	ReleaseTicket string            // gets the run's evidence
+	Set           map[string]string // overrides, see ApplyOverrides
+}
+
+// Prepare loads the scenario (catalog name or file), applies overrides and
+// resolves its checklist.
+func (l Launcher) Prepare(ctx context.Context, ref string, o Options) (workflows.ExperimentInput, error) {
+	sc, err := LoadScenario(ref, o.Set)
+	if err != nil {
+		return workflows.ExperimentInput{}, err
+	}
+	cl, err := l.resolveChecklist(ctx, &sc)
+	if err != nil {
+		return workflows.ExperimentInput{}, err
+	}
+	return workflows.ExperimentInput{
+		Scenario: sc, Source: ref, DryRun: o.DryRun, StartedBy: o.By, UIBase: l.Config.UIURL,
+		Checklist: cl, Users: l.Config.Users, ReleaseTicket: o.ReleaseTicket,
+	}, nil
+}
+
+// LoadScenario finds a scenario (catalog name or file) and applies
+// overrides: everything that can be checked without a server.
+func LoadScenario(ref string, set map[string]string) (scenarios.Scenario, error) {
+	sc, err := scenarios.Find(ref)
+	if err != nil {
+		return sc, err
+	}
+	return sc, ApplyOverrides(&sc, set)
+}
+
+// Start starts the workflow for a prepared input.
+func (l Launcher) Start(ctx context.Context, in workflows.ExperimentInput, o Options) (client.WorkflowRun, error) {
+	sc := in.Scenario
+	id := o.ID
+	if id == "" {
+		id = workflows.NewExperimentID(sc.Metadata.Name, time.Now())
+	}
+	summary := fmt.Sprintf("gameday %s on %s", sc.Metadata.Name, sc.Metadata.Service)
+	if in.DryRun {
+		summary += " (dry run)"
+	}
+	run, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:            id,
+		TaskQueue:     l.Config.TaskQueue,
+		StaticSummary: summary,
+		StaticDetails: StaticDetails(sc),
+	}, workflows.ExperimentWorkflowName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start experiment %s: %w", sc.Metadata.Name, err)
+	}
+	return run, nil
+}
+
+// UIURL is the Temporal UI link of a run.
+func (l Launcher) UIURL(run client.WorkflowRun) string {
+	return experiment.UIURL(l.Config.UIURL, l.Config.Namespace, run.GetID(), run.GetRunID())
+}
+
+// StaticDetails is the Markdown the Temporal UI shows for a run.
+func StaticDetails(sc scenarios.Scenario) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(sc.Spec.Description))
+	for _, f := range sc.Spec.Faults {
+		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
+	}
+	for _, g := range sc.Spec.Guards {
+		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
+	}
+	return b.String()
+}
+
+// resolveChecklist loads the scenario's checklist so the workflow input
+// carries exactly what is signed, scored with the weights it has learned.
+// Its owners become the sign-off roles when the scenario sets none.
+func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario) (*checklist.Checklist, error) {
+	if sc.Spec.Checklist == "" {
+		return nil, nil
+	}
+	cl, err := checklist.Find(sc.Spec.Checklist)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: spec.checklist: %w", sc.Metadata.Name, err)
+	}
+	if v, err := l.Client.QueryWorkflow(ctx, workflows.ChecklistWorkflowID(cl.Metadata.Name), "", workflows.QueryChecklistState); err == nil {
+		var st workflows.ChecklistState
+		if err := v.Get(&st); err == nil {
+			cl = checklist.Apply(cl, st.Items)
+		}
+	}
+	if l.Config.GateThreshold > 0 {
+		cl.Spec.Threshold = l.Config.GateThreshold
+	}
+	if len(sc.Spec.Signoff.Roles) == 0 {
+		for _, r := range scenarios.Roles {
+			if len(checklist.ItemsFor(cl, r)) > 0 {
+				sc.Spec.Signoff.Roles = append(sc.Spec.Signoff.Roles, r)
+			}
+		}
+		if sc.Spec.Signoff.Timeout == 0 {
+			sc.Spec.Signoff.Timeout = scenarios.Duration(24 * time.Hour)
+		}
+	}
+	return &cl, nil
+}
+
+// ApplyOverrides sets key=value overrides on a scenario, then validates it
+// again, so an override can never produce a scenario the loader would
+// refuse. Keys:
+//
+//	duration=D            every fault's duration
+//	signoff.timeout=D     the sign-off deadline
+//	<fault>.<param>=V     one fault's back-end parameter
+//	<param>=V             that parameter on every fault
+func ApplyOverrides(sc *scenarios.Scenario, set map[string]string) error {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := set[k]
+		switch {
+		case k == "duration":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("override duration=%s: want a positive duration like 30s", v)
+			}
+			for i := range sc.Spec.Faults {
+				sc.Spec.Faults[i].Duration = scenarios.Duration(d)
+			}
+		case k == "signoff.timeout":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("override signoff.timeout=%s: want a positive duration like 1h", v)
+			}
+			sc.Spec.Signoff.Timeout = scenarios.Duration(d)
+		default:
+			fault, param, scoped := strings.Cut(k, ".")
+			matched := false
+			for i := range sc.Spec.Faults {
+				f := &sc.Spec.Faults[i]
+				if scoped && f.Name != fault {
+					continue
+				}
+				p := k
+				if scoped {
+					p = param
+				}
+				if f.Params == nil {
+					f.Params = map[string]any{}
+				}
+				f.Params[p] = scalar(v)
+				matched = true
+			}
+			if !matched {
+				return fmt.Errorf("override %s: no fault named %q (faults: %s)", k, fault, faultNames(*sc))
+			}
+		}
+	}
+	if err := scenarios.Validate(sc); err != nil {
+		return fmt.Errorf("scenario %s with overrides: %w", sc.Metadata.Name, err)
+	}
+	return nil
+}
+
+// scalar reads an override value the way YAML would (numbers, booleans,
+// strings), so "toxicity=0.5" is a number and "latency=200ms" a string.
+func scalar(v string) any {
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return f
+	}
+	var out any
+	if err := yaml.Unmarshal([]byte(v), &out); err == nil {
+		if _, isMap := out.(map[string]any); !isMap && out != nil {
+			return out
+		}
+	}
+	return v
+}
+
+func faultNames(sc scenarios.Scenario) string {
+	var n []string
+	for _, f := range sc.Spec.Faults {
+		n = append(n, f.Name)
+	}
+	return strings.Join(n, ", ")
+}

@@ -1,0 +1,49 @@
+// Package slackbot makes a Slack channel the control room of a game day:
+// slash commands start, dry-run, list, inspect and abort experiments; one
+// channel message per run is kept current with chat.update; Block Kit
+// buttons sign off checklist items and abort. It talks to Temporal only
+// through Engine, so its handlers are testable with slacktest and a fake.
+package slackbot
+
+import (
+	"context"
+
+	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
+)
+
+// StartRequest asks the engine to start an experiment.
+type StartRequest struct {
+	Scenario string            // catalog name
+	Params   map[string]string // key=value overrides from the slash command (validated by the engine)
+	DryRun   bool
+	By       string // display name of who started it (recorded in history)
+	ByID     string // Slack user id
+}
+
+// ItemVerdict is one checklist item's verdict from the sign-off modal.
+type ItemVerdict struct {
+	ID       string
+	Pass     bool
+	Evidence string
+}
+
+// Engine is what the bot needs from the workflow side. Implemented over the
+// Temporal client in package worker (or cmd); faked in tests.
+type Engine interface {
+	Scenarios() ([]scenarios.Scenario, error)
+	// Start starts a run and returns its workflow id at once (it does not
+	// wait for the run).
+	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
+	Status(ctx context.Context, workflowID string) (experiment.Result, error)
+	// Abort sends the abort Update; a validator rejection comes back as the
+	// error, to be shown to that user only.
+	Abort(ctx context.Context, workflowID, reason, by string) error
+	// Signoff sends the sign-off Update for one role; returns the roles
+	// still pending, or the validator's rejection.
+	Signoff(ctx context.Context, workflowID, role, user string, items []ItemVerdict, reject bool, reason string) (pending []string, err error)
+	// Checklist returns the run's checklist (nil when it has none) so the
+	// modal can show the role's items.
+	Checklist(ctx context.Context, workflowID string) (*checklist.Checklist, error)
+}
