@@ -106,6 +106,7 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 	assert.Contains(t, string(pm), "## Release checklist "+cl.Metadata.Name)
 	assert.Contains(t, string(pm), "| cb-fallback | 15% → 50% | true → true | alerting |")
 	recordHistoryTo(t, e, last.WorkflowID, "GAMEDAY_RECORD_CHECKLIST_HISTORY")
+	recordHistoryTo(t, e, "gameday-checklist-"+cl.Metadata.Name, "GAMEDAY_RECORD_ENTITY_HISTORY")
 
 	out, stderr, code := e.gameday(ctx, "checklist", "show", clPath, "--json")
 	require.Equal(t, 0, code, stderr)

@@ -5,11 +5,14 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/gameday/gameday/experiment"
 )
 
 // Histories recorded from real runs on the dev server (see
@@ -24,7 +27,20 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(ExperimentWorkflow, workflow.RegisterOptions{Name: ExperimentWorkflowName})
+			r.RegisterWorkflowWithOptions(ChecklistWorkflow, workflow.RegisterOptions{Name: ChecklistWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
 		})
 	}
+}
+
+// The replay check has teeth: a workflow whose first command differs from
+// the recorded one (a timer where define scheduled an activity) is refused.
+func TestReplayDetectsNondeterminism(t *testing.T) {
+	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(func(ctx workflow.Context, in ExperimentInput) (experiment.Result, error) {
+		return experiment.Result{}, workflow.Sleep(ctx, time.Second)
+	}, workflow.RegisterOptions{Name: ExperimentWorkflowName})
+	err := r.ReplayWorkflowHistoryFromJSONFile(logger, "testdata/experiment-breach.json")
+	require.Error(t, err)
 }
