@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/spf13/cobra"
+
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/launch"
+	"github.com/gameday/gameday/slackbot"
+)
+
+func newSlackCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "slack",
+		Short: "Run the Slack control room: slash commands, live run messages, sign-off and abort buttons",
+		Long: `Connect gameday to Slack with github.com/slack-go/slack.
+
+  serve   HTTP endpoint for slash commands (/slack/commands) and interactivity
+          (/slack/interactions); every request is verified with the signing secret
+  socket  Socket Mode, for workspaces without public ingress
+
+Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (serve), SLACK_APP_TOKEN
+(socket), SLACK_CHANNELS (allow-list of channel ids), GAMEDAY_SLACK_ACCESS (YAML
+file mapping Slack user ids to roles and permissions). Secrets are read from the
+environment only and never logged.
+
+` + config.EnvHelp(),
+	}
+	var addr string
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve slash commands and interactivity over HTTP",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSlack(cmd.Context(), cmd, func(ctx context.Context, bot botDeps) error {
+				srv := &http.Server{Addr: addr, Handler: slackbot.NewHandler(bot.cfg, bot.eng, bot.api, bot.logger), ReadHeaderTimeout: 10 * time.Second}
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return fmt.Errorf("listen %s: %w", addr, err)
+				}
+				bot.logger.Info("slack endpoint listening", "addr", ln.Addr().String(), "commands", "/slack/commands", "interactions", "/slack/interactions")
+				go func() {
+					<-ctx.Done()
+					sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+					defer c()
+					_ = srv.Shutdown(sctx)
+				}()
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
+				return nil
+			})
+		},
+	}
+	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:3000", "listen address (put it behind your ingress/TLS)")
+	socket := &cobra.Command{
+		Use:   "socket",
+		Short: "Connect over Socket Mode (no public endpoint needed)",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSlack(cmd.Context(), cmd, func(ctx context.Context, bot botDeps) error {
+				return slackbot.RunSocket(ctx, bot.cfg, bot.eng, bot.api, bot.logger)
+			})
+		},
+	}
+	cmd.AddCommand(serve, socket)
+	return cmd
+}
+
+type botDeps struct {
+	cfg    slackbot.Config
+	eng    slackbot.Engine
+	api    *slack.Client
+	logger *slog.Logger
+}
+
+func runSlack(ctx context.Context, cmd *cobra.Command, run func(context.Context, botDeps) error) error {
+	if err := config.Validate(); err != nil {
+		return err
+	}
+	logger := newLogger(cmd.ErrOrStderr())
+	scfg, err := slackbot.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	c, err := dial(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	opts := []slack.Option{}
+	if scfg.AppToken != "" {
+		opts = append(opts, slack.OptionAppLevelToken(scfg.AppToken))
+	}
+	api := slack.New(scfg.BotToken, opts...)
+	eng := launch.Engine{Launcher: launch.Launcher{Client: c, Config: config.FromEnv()}}
+	return run(ctx, botDeps{cfg: scfg, eng: eng, api: api, logger: logger})
+}

@@ -1,0 +1,157 @@
+package slackbot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// MaxBodyBytes caps a request body. Slack's commands and interaction
+// payloads (a message or modal with its blocks) are a few KiB; the cap is
+// read before the signature can be checked, so it bounds what an
+// unauthenticated client can make the bot buffer.
+const MaxBodyBytes = 64 << 10
+
+// replayWindow is how long a signature is remembered. Slack's verifier
+// accepts timestamps up to 5 minutes off either way, so a captured request
+// stays valid for up to 10 minutes; within that window an exact replay
+// (which would, say, start a second chaos run) is refused.
+const replayWindow = 10 * time.Minute
+
+// NewHandler serves Slack's HTTP endpoints: POST /slack/commands (slash
+// commands) and POST /slack/interactions (buttons and modals). It is New
+// as an http.Handler; keep the *Bot (or type-assert) to Close it.
+func NewHandler(cfg Config, eng Engine, api *slack.Client, logger *slog.Logger) http.Handler {
+	return New(cfg, eng, api, logger)
+}
+
+// routes are the two endpoints; anything else is 404 or 405.
+func (b *Bot) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /slack/commands", b.serveCommand)
+	mux.HandleFunc("POST /slack/interactions", b.serveInteraction)
+	return mux
+}
+
+// ServeHTTP makes a Bot the HTTP handler NewHandler returns.
+func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mux.ServeHTTP(w, r)
+}
+
+// verified reads the body and checks Slack's signature over it. On failure
+// it has answered the request and returns false. Refusals are logged with
+// the reason but never the body, the signature or any secret.
+func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	refuse := func(status int, reason string, err error) ([]byte, bool) {
+		attrs := []any{"path", r.URL.Path, "remote", r.RemoteAddr, "status", status, "reason", reason}
+		if err != nil {
+			attrs = append(attrs, "error", err.Error())
+		}
+		b.logger.Warn("slack: request refused", attrs...)
+		http.Error(w, http.StatusText(status), status)
+		return nil, false
+	}
+	if b.cfg.SigningSecret == "" {
+		return refuse(http.StatusUnauthorized, "no signing secret configured", nil)
+	}
+	// Headers and timestamp first: a stale or unsigned request is refused
+	// without reading its body.
+	sv, err := slack.NewSecretsVerifier(r.Header, b.cfg.SigningSecret)
+	if err != nil {
+		return refuse(http.StatusUnauthorized, "bad signature headers or stale timestamp", err)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+			return refuse(http.StatusRequestEntityTooLarge, "body over limit", nil)
+		}
+		return refuse(http.StatusBadRequest, "unreadable body", err)
+	}
+	if _, err := sv.Write(body); err != nil {
+		return refuse(http.StatusBadRequest, "unreadable body", err)
+	}
+	if err := sv.Ensure(); err != nil {
+		return refuse(http.StatusUnauthorized, "signature mismatch", nil)
+	}
+	if !b.replays.first(r.Header.Get("X-Slack-Signature"), time.Now()) {
+		return refuse(http.StatusUnauthorized, "replayed request", nil)
+	}
+	// The slack-go parsers read the form from the request itself.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, true
+}
+
+func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {
+	if _, ok := b.verified(w, r); !ok {
+		return
+	}
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil || cmd.Command == "" || cmd.UserID == "" || cmd.ChannelID == "" {
+		b.malformed(w, r, "slash command without command, user or channel")
+		return
+	}
+	writeJSON(w, b.command(cmd))
+}
+
+func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request) {
+	if _, ok := b.verified(w, r); !ok {
+		return
+	}
+	ic, err := slack.InteractionCallbackParse(r)
+	if err != nil || ic.Type == "" || ic.User.ID == "" {
+		b.malformed(w, r, "interaction payload missing or not JSON")
+		return
+	}
+	if resp := b.interaction(ic); resp != nil {
+		writeJSON(w, resp)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (b *Bot) malformed(w http.ResponseWriter, r *http.Request, reason string) {
+	b.logger.Warn("slack: malformed request", "path", r.URL.Path, "remote", r.RemoteAddr, "reason", reason)
+	http.Error(w, "malformed Slack payload", http.StatusBadRequest)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// replayCache remembers recent request signatures. Only verified requests
+// get in, so only Slack (or a holder of the secret) can grow it, and
+// expired entries are swept at most once per minute to keep the hot path
+// O(1).
+type replayCache struct {
+	mu        sync.Mutex
+	seen      map[string]time.Time // signature → first seen
+	nextSweep time.Time
+}
+
+// first records sig and reports whether it had not been seen within the
+// replay window.
+func (c *replayCache) first(sig string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.After(c.nextSweep) {
+		for k, t := range c.seen {
+			if now.Sub(t) > replayWindow {
+				delete(c.seen, k)
+			}
+		}
+		c.nextSweep = now.Add(time.Minute)
+	}
+	if t, ok := c.seen[sig]; ok && now.Sub(t) <= replayWindow {
+		return false
+	}
+	c.seen[sig] = now
+	return true
+}
