@@ -123,3 +123,14 @@ func get(k, def string) string {
 	}
 	return def
 }
+
+// SplitList reads a comma-separated environment value, dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

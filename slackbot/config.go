@@ -3,6 +3,7 @@ package slackbot
 import (
 	"errors"
 	"fmt"
+	"github.com/gameday/gameday/config"
 	"log/slog"
 	"os"
 	"slices"
@@ -51,7 +52,7 @@ func ConfigFromEnv() (Config, error) {
 		BotToken:      strings.TrimSpace(os.Getenv(EnvBotToken)),
 		SigningSecret: strings.TrimSpace(os.Getenv(EnvSigningSecret)),
 		AppToken:      strings.TrimSpace(os.Getenv(EnvAppToken)),
-		Channels:      splitList(os.Getenv(EnvChannels)),
+		Channels:      config.SplitList(os.Getenv(EnvChannels)),
 	}
 	if v := strings.TrimSpace(os.Getenv(EnvPollInterval)); v != "" {
 		d, err := time.ParseDuration(v)
@@ -102,16 +103,6 @@ func (c Config) pollInterval() time.Duration {
 		return c.PollInterval
 	}
 	return DefaultPollInterval
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // mask says whether a secret is set without showing any of it: even a

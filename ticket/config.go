@@ -14,6 +14,7 @@ package ticket
 
 import (
 	"fmt"
+	"github.com/gameday/gameday/config"
 	"log/slog"
 	"net/url"
 	"os"
@@ -65,7 +66,7 @@ func JiraConfigFromEnv() (cfg JiraConfig, ok bool) {
 	cfg.Token = strings.TrimSpace(os.Getenv(EnvToken))
 	cfg.Project = strings.TrimSpace(os.Getenv(EnvProject))
 	cfg.IssueType = envOr(EnvIssueType, DefaultIssueType)
-	cfg.Labels = splitList(envOr(EnvLabels, DefaultLabels))
+	cfg.Labels = config.SplitList(envOr(EnvLabels, DefaultLabels))
 	cfg.ReadyStatus = envOr(EnvReadyStatus, DefaultReadyStatus)
 	return cfg, true
 }
@@ -75,16 +76,6 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Validate reports the first setting that stops Jira from working, naming

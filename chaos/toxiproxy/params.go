@@ -87,11 +87,7 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		if jit < 0 {
 			return toxicSpec{}, &chaos.FieldError{Field: "jitter", Msg: fmt.Sprintf("must not be negative, got %s", jit)}
 		}
-		tox, err := toxicity(p.Toxicity)
-		if err != nil {
-			return toxicSpec{}, err
-		}
-		st, err := streamOf(p.Stream)
+		tox, st, err := common(p.Toxicity, p.Stream)
 		if err != nil {
 			return toxicSpec{}, err
 		}
@@ -116,11 +112,7 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		if to < 0 {
 			return toxicSpec{}, &chaos.FieldError{Field: "timeout", Msg: fmt.Sprintf("must not be negative, got %s", to)}
 		}
-		tox, err := toxicity(p.Toxicity)
-		if err != nil {
-			return toxicSpec{}, err
-		}
-		st, err := streamOf(p.Stream)
+		tox, st, err := common(p.Toxicity, p.Stream)
 		if err != nil {
 			return toxicSpec{}, err
 		}
@@ -161,3 +153,13 @@ func streamOf(s string) (string, error) {
 }
 
 func pct(t float32) string { return fmt.Sprintf("%.4g%%", float64(t)*100) }
+
+// common validates the fields every action shares.
+func common(t *float64, stream string) (float32, string, error) {
+	tox, err := toxicity(t)
+	if err != nil {
+		return 0, "", err
+	}
+	st, err := streamOf(stream)
+	return tox, st, err
+}
