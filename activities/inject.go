@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
 )
@@ -25,7 +27,7 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	if err != nil {
 		return InjectResult{}, err
 	}
-	inj, err := b.Inject(ctx, in.Fault)
+	inj, err := b.Inject(withHeartbeat(ctx), in.Fault)
 	if err != nil {
 		return InjectResult{}, classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err))
 	}
@@ -48,11 +50,23 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 	if err != nil {
 		return RecoverResult{}, err
 	}
-	r, err := b.Recover(ctx, in.Fault)
+	r, err := b.Recover(withHeartbeat(ctx), in.Fault)
 	if err != nil {
 		// Never non-retryable: recovery is retried until the fault is gone.
 		return RecoverResult{}, fmt.Errorf("recover %s (%s): %w", in.Fault.Name, in.Fault.ID, err)
 	}
-	a.log().Info("fault recovered", "fault_id", in.Fault.ID, "removed", r.Removed, "already_gone", r.AlreadyGone)
-	return RecoverResult{Fault: experiment.RecoveredFault{FaultID: in.Fault.ID, Removed: r.Removed, AlreadyGone: r.AlreadyGone, At: time.Now()}}, nil
+	a.log().Info("fault recovered", "fault_id", in.Fault.ID, "removed", r.Removed, "already_gone", r.AlreadyGone, "detail", r.Detail)
+	return RecoverResult{Fault: experiment.RecoveredFault{
+		FaultID: in.Fault.ID, Removed: r.Removed, AlreadyGone: r.AlreadyGone, At: time.Now(),
+		Detail: r.Detail, RecoveryTime: r.RecoveryTime,
+	}}, nil
+}
+
+// withHeartbeat lets a back-end that waits (pods Ready again, a finalizer)
+// report progress as Temporal heartbeats without importing Temporal.
+func withHeartbeat(ctx context.Context) context.Context {
+	if !activity.IsActivity(ctx) {
+		return ctx
+	}
+	return chaos.WithProgress(ctx, func(detail string) { activity.RecordHeartbeat(ctx, detail) })
 }

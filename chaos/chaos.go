@@ -38,6 +38,9 @@ type Fault struct {
 	Duration   time.Duration  `json:"duration"`
 	Params     map[string]any `json:"params,omitempty"`
 	Target     Target         `json:"target"`
+	// Environment is the scenario's environment label (metadata.labels
+	// .environment); the blast-radius limit depends on it.
+	Environment string `json:"environment,omitempty"`
 }
 
 // Injected describes a fault present in a back-end.
@@ -47,6 +50,13 @@ type Injected struct {
 	Object   string    `json:"object"`             // back-end specific handle: proxy/toxic, pod, CR name
 	Expires  time.Time `json:"expires,omitempty"`  // the fault's own TTL
 	Existing bool      `json:"existing,omitempty"` // found already present (a retried inject)
+	// Set by List so a sweep can tell whose fault it is and remove it
+	// without the scenario.
+	WorkflowID string `json:"workflow_id,omitempty"`
+	Action     string `json:"action,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+	// Targets names what the fault hit (pods killed, node cordoned).
+	Targets []string `json:"targets,omitempty"`
 }
 
 // Recovered reports what recover did for one fault.
@@ -54,6 +64,12 @@ type Recovered struct {
 	FaultID     string `json:"fault_id"`
 	Removed     bool   `json:"removed"`      // something was removed now
 	AlreadyGone bool   `json:"already_gone"` // nothing was there (never landed, TTL expired, or removed before)
+	// Detail is what a user should know about the recovery, e.g. "2/2
+	// replicas of deployment/order Ready 4.1s after the kill".
+	Detail string `json:"detail,omitempty"`
+	// RecoveryTime is how long the system took to heal by itself (pod-kill:
+	// from the kill until the owner was Ready again); zero when not measured.
+	RecoveryTime time.Duration `json:"recovery_time,omitempty"`
 }
 
 // Backend injects and removes faults. Inject and Recover must be idempotent

@@ -76,6 +76,10 @@ type RecoveredFault struct {
 	Removed     bool      `json:"removed"`
 	AlreadyGone bool      `json:"already_gone"`
 	At          time.Time `json:"at"`
+	// Detail and RecoveryTime come from the back-end, e.g. how long the
+	// owner of killed pods took to be Ready again.
+	Detail       string        `json:"detail,omitempty"`
+	RecoveryTime time.Duration `json:"recovery_time,omitempty"`
 }
 
 // Result is the live state of a run (the status query) and its final report.

@@ -64,9 +64,13 @@ func Render(r experiment.Result) string {
 			fmt.Fprintf(&b, "- %s\n", t)
 		}
 	}
-	b.WriteString("\n## Faults\n\n| fault | removed | already gone | at |\n| --- | --- | --- | --- |\n")
+	b.WriteString("\n## Faults\n\n| fault | removed | already gone | at | recovery |\n| --- | --- | --- | --- | --- |\n")
 	for _, f := range r.RecoverLog {
-		fmt.Fprintf(&b, "| %s | %t | %t | %s |\n", f.FaultID, f.Removed, f.AlreadyGone, ts(f.At))
+		rec := f.Detail
+		if f.RecoveryTime > 0 && rec == "" {
+			rec = "healed in " + f.RecoveryTime.Round(100*time.Millisecond).String()
+		}
+		fmt.Fprintf(&b, "| %s | %t | %t | %s | %s |\n", f.FaultID, f.Removed, f.AlreadyGone, ts(f.At), cell(rec))
 	}
 	if len(r.Signoffs) > 0 {
 		b.WriteString("\n## Sign-off\n\n| role | user | approved | reason | at |\n| --- | --- | --- | --- | --- |\n")

@@ -99,6 +99,11 @@ type Signoff struct {
 	Reminder Duration `json:"reminder,omitempty" yaml:"reminder"`
 }
 
+// EnvironmentLabel is the metadata label naming the environment a scenario
+// acts on (staging, prod...): the blast-radius limit and Slack permissions
+// depend on it.
+const EnvironmentLabel = "environment"
+
 // Roles that may sign off.
 var Roles = []string{"dev", "test", "sre"}
 
@@ -160,6 +165,8 @@ func (s Scenario) ChaosFaults(workflowID string) []chaos.Fault {
 			Duration:   f.Duration.D(),
 			Params:     f.Params,
 			Target:     s.Spec.Target,
+			// The blast-radius limit depends on the environment.
+			Environment: s.Metadata.Labels[EnvironmentLabel],
 		})
 	}
 	return out

@@ -1,0 +1,76 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Environment variables the worker reads for Kubernetes.
+const (
+	// EnvKube: "off" disables the Kubernetes back-ends; "on" requires a
+	// reachable cluster; empty or "auto" uses one when a kubeconfig or the
+	// in-cluster service account is found.
+	EnvKube    = "GAMEDAY_KUBE"
+	EnvContext = "GAMEDAY_KUBE_CONTEXT" // kubeconfig context, like kubectl --context
+)
+
+// Config is a loaded client configuration and where it came from.
+type Config struct {
+	Rest   *rest.Config
+	Source string // "in-cluster" or "kubeconfig <path> context <name>"
+}
+
+// ErrNoConfig means neither a kubeconfig nor in-cluster credentials exist.
+var ErrNoConfig = fmt.Errorf("no Kubernetes configuration: no in-cluster service account, no KUBECONFIG, no ~/.kube/config")
+
+// LoadConfig loads client configuration the way kubectl does: in-cluster
+// when running in a pod (and no kubeconfig is given), otherwise KUBECONFIG
+// or ~/.kube/config, with an optional context.
+func LoadConfig(kubeContext string) (Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	explicit := os.Getenv("KUBECONFIG") != ""
+	if !explicit && kubeContext == "" {
+		if rc, err := rest.InClusterConfig(); err == nil {
+			return Config{Rest: rc, Source: "in-cluster"}, nil
+		}
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return Config{}, fmt.Errorf("kubeconfig: %w", err)
+	}
+	if len(raw.Contexts) == 0 {
+		return Config{}, ErrNoConfig
+	}
+	rc, err := cc.ClientConfig()
+	if err != nil {
+		return Config{}, fmt.Errorf("kubeconfig %s: %w", rules.GetLoadingPrecedence(), err)
+	}
+	ctxName := kubeContext
+	if ctxName == "" {
+		ctxName = raw.CurrentContext
+	}
+	return Config{Rest: rc, Source: fmt.Sprintf("kubeconfig %v context %q", rules.GetLoadingPrecedence(), ctxName)}, nil
+}
+
+// Probe checks the cluster answers, so a worker fails at start with a clear
+// message instead of on the first experiment.
+func Probe(ctx context.Context, c Config) error {
+	cfg := rest.CopyConfig(c.Rest)
+	cfg.Timeout = 10 * time.Second
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("kubernetes (%s): %w", c.Source, err)
+	}
+	if _, err := cs.Discovery().ServerVersion(); err != nil {
+		return fmt.Errorf("kubernetes cluster at %s (%s) is not reachable: %w", c.Rest.Host, c.Source, err)
+	}
+	_ = ctx
+	return nil
+}

@@ -1,0 +1,62 @@
+package safety
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnvDefaults(t *testing.T) {
+	p, err := FromEnv(env(nil))
+	require.NoError(t, err)
+	assert.Empty(t, p.Namespaces)
+	assert.Equal(t, "gameday.io/chaos=enabled", p.OptIn())
+	l, key := p.LimitFor("prod")
+	assert.Equal(t, AnyEnvironment, key)
+	assert.Equal(t, "50%", l.String())
+}
+
+func TestFromEnvErrorsNameTheVariable(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{EnvOptIn: "nolabel"}))
+	assert.ErrorContains(t, err, "GAMEDAY_OPTIN_LABEL")
+	_, err = FromEnv(env(map[string]string{EnvMaxRadius: "prod=0"}))
+	assert.ErrorContains(t, err, "GAMEDAY_MAX_BLAST_RADIUS")
+	_, err = FromEnv(env(map[string]string{EnvMaxRadius: "prod=150%"}))
+	assert.ErrorContains(t, err, "percentage")
+}
+
+func TestNamespaceAllowList(t *testing.T) {
+	p, err := FromEnv(env(map[string]string{EnvNamespaces: "shop, payments"}))
+	require.NoError(t, err)
+	assert.NoError(t, p.CheckNamespace("shop"))
+	err = p.CheckNamespace("kube-system")
+	var r *Refusal
+	require.ErrorAs(t, err, &r)
+	assert.Equal(t, "namespace", r.Rule)
+	assert.Contains(t, err.Error(), `"kube-system" is not in the worker's allow-list (GAMEDAY_NAMESPACES=shop,payments)`)
+	assert.ErrorContains(t, Policy{}.CheckNamespace("shop"), "allows no namespace")
+}
+
+func TestOptIn(t *testing.T) {
+	p, _ := FromEnv(env(nil))
+	assert.True(t, p.OptedIn(nil, map[string]string{"gameday.io/chaos": "enabled"}))
+	assert.False(t, p.OptedIn(map[string]string{"gameday.io/chaos": "disabled"}))
+	err := p.CheckOptIn("shop", []string{"pod/b", "pod/a"})
+	assert.ErrorContains(t, err, "pod/a, pod/b lack the label gameday.io/chaos=enabled")
+	assert.NoError(t, p.CheckOptIn("shop", nil))
+}
+
+func TestRadius(t *testing.T) {
+	p, err := FromEnv(env(map[string]string{EnvMaxRadius: "prod=1,staging=50%"}))
+	require.NoError(t, err)
+	assert.NoError(t, p.CheckRadius("prod", 1, 10))
+	assert.ErrorContains(t, p.CheckRadius("prod", 2, 10), `can hit 2 of 10 targets; the limit for environment "prod" is 1`)
+	assert.NoError(t, p.CheckRadius("staging", 2, 4))
+	assert.ErrorContains(t, p.CheckRadius("staging", 3, 4), "75%")
+	// Unlisted environments and unlabelled scenarios get the default (50%).
+	assert.ErrorContains(t, p.CheckRadius("", 3, 3), "without an environment label (default limit)")
+	assert.NoError(t, p.CheckRadius("dev", 1, 2))
+}
