@@ -30,7 +30,9 @@ type Activities struct {
 	Releases ReleaseSink
 	// Checklists holds the learned checklist weights.
 	Checklists ChecklistStore
-	Logger     *slog.Logger
+	// Runs answers whether a fault's workflow still runs (sweeps).
+	Runs   RunStatus
+	Logger *slog.Logger
 }
 
 // ReleaseSink records a run's evidence on a release ticket: a comment, and a

@@ -67,6 +67,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 		return nil, err
 	}
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
+	acts.Runs = Runs{Client: c}
 	return acts, nil
 }
 
@@ -75,6 +76,7 @@ func Register(w worker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.ExperimentWorkflow, workflow.RegisterOptions{Name: workflows.ExperimentWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.ChecklistWorkflow, workflow.RegisterOptions{Name: workflows.ChecklistWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.ChecklistQuarterlyWorkflow, workflow.RegisterOptions{Name: workflows.ChecklistQuarterlyWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: workflows.SweepWorkflowName})
 	w.RegisterActivity(acts)
 }
 

@@ -138,12 +138,17 @@ weights from the checklist file.`,
 // interval and checklist when it exists: running it twice is safe.
 func ensureChecklistSchedule(ctx context.Context, c client.Client, cfg config.Config, cl checklist.Checklist, every time.Duration) (string, bool, error) {
 	id := workflows.ChecklistScheduleID(cl.Metadata.Name)
-	action := &client.ScheduleWorkflowAction{
+	return ensureSchedule(ctx, c, id, every, &client.ScheduleWorkflowAction{
 		ID:        id + "-review",
 		Workflow:  workflows.ChecklistQuarterlyWorkflowName,
 		Args:      []any{workflows.QuarterlyInput{Checklist: cl}},
 		TaskQueue: cfg.TaskQueue,
-	}
+	})
+}
+
+// ensureSchedule creates a Schedule running action every interval, or
+// updates the interval and action of the existing one: idempotent.
+func ensureSchedule(ctx context.Context, c client.Client, id string, every time.Duration, action *client.ScheduleWorkflowAction) (string, bool, error) {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: id, Spec: spec, Action: action})
 	if err == nil {

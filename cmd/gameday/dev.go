@@ -15,6 +15,7 @@ import (
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/internal/stack"
 	"github.com/gameday/gameday/worker"
+	"github.com/gameday/gameday/workflows"
 )
 
 type devFlags struct {
@@ -137,6 +138,12 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 				say("checklist %s is reviewed quarterly by schedule %s", cl.Metadata.Name, id)
 			}
 		}
+	}
+
+	if id, _, err := ensureSweepSchedule(ctx, c, cfg, workflows.DefaultSweepEvery); err != nil {
+		say("sweep schedule: %v", err)
+	} else {
+		say("orphaned faults are swept every %s by schedule %s", workflows.DefaultSweepEvery, id)
 	}
 
 	say("stack is up:")

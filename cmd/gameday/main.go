@@ -98,6 +98,7 @@ injected is always removed, even after a worker crash.
 		newAbortCmd(),
 		newStatusCmd(),
 		newChecklistCmd(),
+		newSweepCmd(),
 		newSlackCmd(),
 		newDevCmd(),
 		newDemoCmd(),

@@ -1,0 +1,146 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/gameday/gameday/chaos"
+)
+
+// RunStatus tells a sweep whether the workflow that injected a fault is
+// still running. Implemented with the Temporal client by the worker.
+type RunStatus interface {
+	// RunState returns "running", a closed status ("completed", "failed",
+	// "terminated", "timed-out", "canceled", "continued-as-new") or "gone"
+	// when the server does not know the workflow (deleted by retention).
+	RunState(ctx context.Context, workflowID string) (string, error)
+}
+
+// RunRunning is the RunState of an open workflow.
+const RunRunning = "running"
+
+type SweepInput struct {
+	DryRun bool `json:"dry_run"`
+	// Grace is how long past its own expiry a fault whose workflow is still
+	// running is left alone (the workflow may be recovering it right now).
+	Grace time.Duration `json:"grace,omitempty"`
+}
+
+// Swept is one fault a sweep found.
+type Swept struct {
+	chaos.Injected
+	RunState string `json:"run_state,omitempty"`
+	// Orphan is true when the fault must go: its workflow is closed or gone,
+	// or it outlived its own expiry.
+	Orphan bool   `json:"orphan"`
+	Reason string `json:"reason"`
+	// Action: kept, would-remove (dry run), removed, already-gone, failed.
+	Action string `json:"action"`
+	Detail string `json:"detail,omitempty"`
+}
+
+type SweepResult struct {
+	Faults []Swept `json:"faults"`
+	// Errors lists back-ends that could not be listed (e.g. Chaos Mesh not
+	// installed); the sweep still covers the others.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Orphans counts the faults that had to go.
+func (r SweepResult) Orphans() int {
+	n := 0
+	for _, f := range r.Faults {
+		if f.Orphan {
+			n++
+		}
+	}
+	return n
+}
+
+// DecideOrphan is the sweep rule, pure so it is tested on its own: a fault
+// goes when its workflow is closed or gone, or when it is past its expiry
+// (plus grace) whatever its workflow says. A fault whose workflow is unknown
+// (the back-end cannot record it, e.g. toxiproxy) goes only when expired.
+func DecideOrphan(inj chaos.Injected, runState string, now time.Time, grace time.Duration) (bool, string) {
+	expired := !inj.Expires.IsZero() && now.After(inj.Expires.Add(grace))
+	switch {
+	case inj.WorkflowID != "" && runState != RunRunning && runState != "":
+		return true, fmt.Sprintf("workflow %s is %s", inj.WorkflowID, runState)
+	case expired:
+		return true, fmt.Sprintf("expired at %s", inj.Expires.UTC().Format(time.RFC3339))
+	case inj.WorkflowID == "":
+		return false, "no workflow recorded; not expired yet"
+	}
+	return false, fmt.Sprintf("workflow %s is running", inj.WorkflowID)
+}
+
+// Sweep finds faults left behind by runs that can no longer recover them
+// (a crash, a terminated workflow, a deleted history) and removes them. It
+// runs on a Temporal Schedule and from `gameday sweep`. A back-end that
+// cannot be listed is reported and skipped, never fatal for the others.
+func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, error) {
+	res := SweepResult{Faults: []Swept{}}
+	names := make([]string, 0, len(a.Backends))
+	for n := range a.Backends {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	hctx := withHeartbeat(ctx)
+	for _, name := range names {
+		b := a.Backends[name]
+		found, err := b.List(ctx)
+		if err != nil {
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		for _, inj := range found {
+			if inj.Backend == "" {
+				inj.Backend = name
+			}
+			s := Swept{Injected: inj}
+			if inj.WorkflowID != "" && a.Runs != nil {
+				if s.RunState, err = a.Runs.RunState(ctx, inj.WorkflowID); err != nil {
+					s.Action, s.Reason = "kept", "cannot read its workflow: "+err.Error()
+					res.Faults = append(res.Faults, s)
+					continue
+				}
+			}
+			s.Orphan, s.Reason = DecideOrphan(inj, s.RunState, time.Now(), in.Grace)
+			switch {
+			case !s.Orphan:
+				s.Action = "kept"
+			case in.DryRun:
+				s.Action = "would-remove"
+			default:
+				chaos.Progress(hctx, "removing "+inj.FaultID)
+				r, err := b.Recover(hctx, FaultFromInjected(inj))
+				switch {
+				case err != nil:
+					s.Action, s.Detail = "failed", err.Error()
+				case r.Removed:
+					s.Action, s.Detail = "removed", r.Detail
+				default:
+					s.Action, s.Detail = "already-gone", r.Detail
+				}
+				a.log().Info("sweep", "fault_id", inj.FaultID, "backend", name, "object", inj.Object, "reason", s.Reason, "action", s.Action)
+			}
+			res.Faults = append(res.Faults, s)
+		}
+	}
+	return res, nil
+}
+
+// FaultFromInjected rebuilds what Recover needs from what List found.
+// Back-ends recover by fault id (plus action and namespace), never by the
+// scenario, for exactly this reason.
+func FaultFromInjected(inj chaos.Injected) chaos.Fault {
+	return chaos.Fault{
+		ID:         inj.FaultID,
+		WorkflowID: inj.WorkflowID,
+		Backend:    inj.Backend,
+		Action:     inj.Action,
+		Target:     chaos.Target{Backend: inj.Backend, Namespace: inj.Namespace},
+	}
+}

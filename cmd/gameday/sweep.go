@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/workflows"
+)
+
+func newSweepCmd() *cobra.Command {
+	var dryRun, asJSON bool
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Find and remove faults left behind by runs that can no longer recover them",
+		Long: `Lists every fault gameday created in every back-end the worker has (toxiproxy
+toxics, Kubernetes pod-kill markers and cordoned nodes, Chaos Mesh objects)
+and removes those whose workflow is closed or gone, or that outlived their
+own expiry. Runs as a workflow on the worker, so it uses the worker's
+credentials and its result is in the Temporal UI. --dry-run only lists.
+
+Exit status: 0 nothing orphaned (or all removed), 1 a removal failed or a
+back-end could not be listed, 3 --dry-run found orphans.`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := config.FromEnv()
+			c, err := dial(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			warnIfNoWorker(cmd.Context(), c, cfg.TaskQueue, cmd.ErrOrStderr())
+			id := fmt.Sprintf("gameday-sweep-manual-%s", time.Now().UTC().Format("20060102-150405.000"))
+			run, err := c.ExecuteWorkflow(cmd.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, workflows.SweepWorkflowName, activities.SweepInput{DryRun: dryRun, Grace: grace})
+			if err != nil {
+				return fmt.Errorf("start sweep: %w", err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s started; waiting for the worker...\n", id)
+			var res activities.SweepResult
+			if err := run.Get(cmd.Context(), &res); err != nil {
+				return fmt.Errorf("sweep %s: %w", id, err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else {
+				printSweep(cmd, res)
+			}
+			failed := len(res.Errors)
+			for _, f := range res.Faults {
+				if f.Action == "failed" {
+					failed++
+				}
+			}
+			switch {
+			case failed > 0:
+				return &exitErr{code: exitError, err: fmt.Errorf("sweep: %d problem(s); see above", failed)}
+			case dryRun && res.Orphans() > 0:
+				return &exitErr{code: exitNotPassd, err: fmt.Errorf("sweep: %d orphaned fault(s) would be removed", res.Orphans())}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().DurationVar(&grace, "grace", time.Minute, "leave an expired fault of a running workflow alone this long past its expiry")
+
+	var every time.Duration
+	sched := &cobra.Command{
+		Use:   "schedule",
+		Short: "Create (or update) the Temporal Schedule that sweeps periodically",
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := config.FromEnv()
+			c, err := dial(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			id, created, err := ensureSweepSchedule(cmd.Context(), c, cfg, every)
+			if err != nil {
+				return err
+			}
+			verb := "updated"
+			if created {
+				verb = "created"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "schedule %s %s: sweeps every %s\n", id, verb, every)
+			return nil
+		},
+	}
+	sched.Flags().DurationVar(&every, "every", workflows.DefaultSweepEvery, "sweep interval")
+	cmd.AddCommand(sched)
+	return cmd
+}
+
+// ensureSweepSchedule creates or updates the periodic sweep (idempotent).
+func ensureSweepSchedule(ctx context.Context, c client.Client, cfg config.Config, every time.Duration) (string, bool, error) {
+	return ensureSchedule(ctx, c, workflows.SweepScheduleID, every, &client.ScheduleWorkflowAction{
+		ID:        workflows.SweepScheduleID + "-run",
+		Workflow:  workflows.SweepWorkflowName,
+		Args:      []any{activities.SweepInput{Grace: time.Minute}},
+		TaskQueue: cfg.TaskQueue,
+	})
+}
+
+func printSweep(cmd *cobra.Command, res activities.SweepResult) {
+	out := cmd.OutOrStdout()
+	if len(res.Faults) == 0 {
+		fmt.Fprintln(out, "no gameday faults found")
+	} else {
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "BACKEND\tFAULT\tOBJECT\tACTION\tREASON")
+		for _, f := range res.Faults {
+			reason := f.Reason
+			if f.Detail != "" {
+				reason += " (" + f.Detail + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Backend, f.FaultID, f.Object, f.Action, reason)
+		}
+		_ = tw.Flush()
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(cmd.ErrOrStderr(), "could not list back-end %s\n", e)
+	}
+}
