@@ -4,7 +4,7 @@ TOOLS_DIR ?= $(or $(GAMEDAY_TOOLS_DIR),$(HOME)/.cache/gameday/bin)
 export GAMEDAY_TOOLS_DIR := $(TOOLS_DIR)
 BIN       := bin/gameday
 
-.PHONY: all build tools run test test-unit test-integration bench fuzz lint clean
+.PHONY: all build tools kube-tools run test test-unit test-integration bench fuzz lint clean
 
 all: build
 
@@ -15,12 +15,16 @@ build:
 tools:
 	@scripts/tools.sh
 
+## kube-tools: build a real Kubernetes control plane (apiserver, controller manager, scheduler, etcd, kwok) for the tests; ~17 min cold
+kube-tools:
+	@scripts/kube-tools.sh
+
 ## run: the whole local stack in the foreground, then one demo experiment (Ctrl-C stops it)
 run: tools build
 	$(BIN) dev
 
 ## test: every test, unit and integration (real Temporal dev server and Prometheus)
-test: tools
+test: tools kube-tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
