@@ -218,7 +218,7 @@ func (b *Bot) startRun(ctx context.Context, cmd slack.SlashCommand, req StartReq
 		return
 	}
 	seed.WorkflowID = id
-	if err := b.watch(b.ctx, cmd.ChannelID, seed); err != nil {
+	if err := b.watch(b.ctx, cmd.ChannelID, seed, false); err != nil {
 		b.logger.Warn("slack: run message failed", "workflow_id", id, "error", err)
 		b.ephemeral(cmd.ChannelID, cmd.UserID, fmt.Sprintf(":warning: Started `%s` but could not post its message (%s); follow it with `%s status %s`.",
 			esc(id), esc(err.Error()), cmd.Command, esc(id)))

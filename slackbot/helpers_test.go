@@ -250,6 +250,7 @@ type apiCall struct {
 	Method string
 	Form   url.Values     // form-encoded methods (chat.*)
 	JSON   map[string]any // JSON methods (views.open)
+	TS     string         // the ts answered to chat.postMessage
 }
 
 func (c apiCall) blocks(t testing.TB) []slack.Block {
@@ -283,6 +284,9 @@ type fakeSlack struct {
 	mu    sync.Mutex
 	calls []apiCall
 	seq   int
+	// historyErr, when set, is the error conversations.history and
+	// conversations.replies answer (missing_scope, say).
+	historyErr string
 }
 
 // newFakeSlack starts slacktest on 127.0.0.1 with recording handlers for
@@ -290,7 +294,7 @@ type fakeSlack struct {
 func newFakeSlack(t testing.TB, extra ...slacktest.Binder) *fakeSlack {
 	f := &fakeSlack{}
 	binders := append([]slacktest.Binder{func(c slacktest.Customize) {
-		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open"} {
+		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "conversations.history", "conversations.replies"} {
 			c.Handle("/"+m, f.handler(m))
 		}
 	}}, extra...)
@@ -316,10 +320,16 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 		f.mu.Lock()
 		f.seq++
 		ts := fmt.Sprintf("1700000000.%06d", f.seq)
+		if method == "chat.postMessage" {
+			c.TS = ts
+		}
 		f.calls = append(f.calls, c)
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		switch method {
+		case "conversations.history", "conversations.replies":
+			_ = json.NewEncoder(w).Encode(f.history(c.Form))
+			return
 		case "views.open":
 			_, _ = w.Write([]byte(`{"ok":true,"view":{"id":"V0001"}}`))
 		case "chat.postEphemeral":
@@ -330,6 +340,31 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": ts})
 		}
 	}
+}
+
+// history answers conversations.history (the channel's top-level
+// messages, newest first) and conversations.replies (the thread of ts)
+// from what the bot posted, metadata included as Slack returns it with
+// include_all_metadata.
+func (f *fakeSlack) history(q url.Values) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.historyErr != "" {
+		return map[string]any{"ok": false, "error": f.historyErr}
+	}
+	thread := q.Get("ts") // set for conversations.replies
+	msgs := []map[string]any{}
+	for _, c := range f.calls {
+		if c.Method != "chat.postMessage" || c.Form.Get("channel") != q.Get("channel") || c.Form.Get("thread_ts") != thread {
+			continue
+		}
+		m := map[string]any{"type": "message", "ts": c.TS, "text": c.Form.Get("text")}
+		if md := c.Form.Get("metadata"); md != "" && q.Get("include_all_metadata") == "1" {
+			m["metadata"] = json.RawMessage(md)
+		}
+		msgs = append([]map[string]any{m}, msgs...)
+	}
+	return map[string]any{"ok": true, "messages": msgs, "has_more": false}
 }
 
 // get returns the calls of one method, in order.

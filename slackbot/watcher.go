@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -33,17 +34,24 @@ type watcher struct {
 	last        experiment.Result
 }
 
-// Watch posts a run's message in channel and keeps it current until the
+// Watch follows a run in channel and keeps its message current until the
 // run's outcome is final, ctx is done or the Bot is closed. It returns once
-// the message is posted (the error says why it could not be), so a bot
-// restarted mid-run can resume following a run it knows the id of; the new
-// message replaces the lost one. Watching a run already watched does
-// nothing.
+// the message is in place (the error says why it could not be), so a bot
+// restarted mid-run can resume following a run it knows the id of. The run
+// message and its thread replies carry Slack message metadata with the
+// workflow id, so Watch first looks for the run's message in the channel
+// history (conversations.history, scope channels:history or
+// groups:history) and keeps updating that one, without repeating thread
+// details already posted. When the history cannot be read, the message is
+// not found or can no longer be edited, it posts a fresh message instead.
+// Watching a run already watched does nothing.
 func (b *Bot) Watch(ctx context.Context, channel, workflowID string) error {
-	return b.watch(ctx, channel, experiment.Result{WorkflowID: workflowID, Outcome: experiment.Running})
+	return b.watch(ctx, channel, experiment.Result{WorkflowID: workflowID, Outcome: experiment.Running}, true)
 }
 
-func (b *Bot) watch(ctx context.Context, channel string, seed experiment.Result) error {
+// watch posts (or, when resume is set, first looks for) a run's message
+// and starts its watcher.
+func (b *Bot) watch(ctx context.Context, channel string, seed experiment.Result, resume bool) error {
 	id := seed.WorkflowID
 	w := &watcher{channel: channel, id: id, posted: map[string]bool{}, nudge: make(chan struct{}, 1), last: seed}
 	b.mu.Lock()
@@ -63,21 +71,121 @@ func (b *Bot) watch(ctx context.Context, channel string, seed experiment.Result)
 	if r, err := b.eng.Status(cctx, id); err == nil {
 		first = r
 	} // else: a run that has just started may not answer queries yet
-	text, blocks := render(first)
-	ch, ts, err := b.api.PostMessageContext(cctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 	cancel()
-	if err != nil {
-		b.forget(id)
-		return err
+	text, blocks := render(first)
+	ch, ts, posted := channel, "", map[string]bool{}
+	if resume {
+		ts, posted = b.resumeMessage(ctx, channel, first, text, blocks)
+	}
+	resumed := ts != ""
+	if !resumed {
+		posted = map[string]bool{}
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		var err error
+		ch, ts, err = b.api.PostMessageContext(cctx, channel, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionMetadata(runMetadata(id, "")))
+		cancel()
+		if err != nil {
+			b.forget(id)
+			return err
+		}
 	}
 	b.mu.Lock()
-	w.channel, w.ts, w.shown, w.last = ch, ts, fingerprint(text, blocks), first
+	w.channel, w.ts, w.shown, w.last, w.posted = ch, ts, fingerprint(text, blocks), first, posted
 	b.mu.Unlock()
-	b.logger.Info("slack: watching run", "workflow_id", id, "channel", ch, "ts", ts)
+	b.logger.Info("slack: watching run", "workflow_id", id, "channel", ch, "ts", ts, "resumed", resumed)
 	if !b.goWork(func() { b.follow(ctx, w) }) {
 		b.forget(id)
 	}
 	return nil
+}
+
+// Message metadata (Slack's event_type/event_payload) on everything the
+// bot posts about a run: how a restarted bot finds the run message again
+// and knows which thread details it already posted.
+const (
+	metaRunMessage = "gameday_run"        // the run message; payload workflow_id
+	metaRunDetail  = "gameday_run_detail" // a thread reply; payload workflow_id, key
+	// historyPages bounds the channel history read when resuming (200
+	// messages a page, from the run's start on).
+	historyPages = 5
+)
+
+func runMetadata(id, key string) slack.SlackMetadata {
+	if key == "" {
+		return slack.SlackMetadata{EventType: metaRunMessage, EventPayload: map[string]any{"workflow_id": id}}
+	}
+	return slack.SlackMetadata{EventType: metaRunDetail, EventPayload: map[string]any{"workflow_id": id, "key": key}}
+}
+
+func metaIs(m slack.SlackMetadata, eventType, id string) bool {
+	v, _ := m.EventPayload["workflow_id"].(string)
+	return m.EventType == eventType && v == id
+}
+
+// resumeMessage finds the run message a previous bot posted and brings it
+// up to the current render. It returns its ts and the thread details
+// already posted, or "" when a fresh message is needed. Every failure is
+// logged and answered with a fresh message: a restarted bot must follow
+// the run either way.
+func (b *Bot) resumeMessage(ctx context.Context, channel string, r experiment.Result, text string, blocks []slack.Block) (string, map[string]bool) {
+	id := r.WorkflowID
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	p := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200, IncludeAllMetadata: true}
+	if !r.Started.IsZero() {
+		// The message is posted after the run starts; a minute of slack
+		// for clock skew between Temporal and Slack.
+		p.Oldest = fmt.Sprintf("%d.000000", r.Started.Add(-time.Minute).Unix())
+	}
+	ts := ""
+	for page := 0; page < historyPages && ts == ""; page++ {
+		h, err := b.api.GetConversationHistoryContext(cctx, p)
+		if err != nil {
+			b.logger.Warn("slack: cannot read the channel history to resume a run; posting a new message", "workflow_id", id, "channel", channel, "error", err)
+			return "", nil
+		}
+		for _, m := range h.Messages {
+			if metaIs(m.Metadata, metaRunMessage, id) {
+				ts = m.Timestamp
+				break
+			}
+		}
+		if !h.HasMore || h.ResponseMetaData.NextCursor == "" {
+			break
+		}
+		p.Cursor = h.ResponseMetaData.NextCursor
+	}
+	if ts == "" {
+		return "", nil
+	}
+	// Update it now: this also proves the message can still be edited
+	// (not deleted, posted by this app).
+	if _, _, _, err := b.api.UpdateMessageContext(cctx, channel, ts, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionMetadata(runMetadata(id, ""))); err != nil {
+		b.logger.Warn("slack: cannot update the previous run message; posting a new one", "workflow_id", id, "ts", ts, "error", err)
+		return "", nil
+	}
+	posted := map[string]bool{}
+	rp := &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Limit: 200, IncludeAllMetadata: true}
+	for page := 0; page < historyPages; page++ {
+		msgs, more, cursor, err := b.api.GetConversationRepliesContext(cctx, rp)
+		if err != nil {
+			// Better a detail twice than a breach never posted.
+			b.logger.Warn("slack: cannot read the run message's thread; details may be posted again", "workflow_id", id, "ts", ts, "error", err)
+			break
+		}
+		for _, m := range msgs {
+			if metaIs(m.Metadata, metaRunDetail, id) {
+				if k, _ := m.Metadata.EventPayload["key"].(string); k != "" {
+					posted[k] = true
+				}
+			}
+		}
+		if !more || cursor == "" {
+			break
+		}
+		rp.Cursor = cursor
+	}
+	return ts, posted
 }
 
 func (b *Bot) forget(id string) {
@@ -137,7 +245,7 @@ func (b *Bot) follow(ctx context.Context, w *watcher) {
 			}
 			if time.Since(failingSince) > giveUpAfter {
 				b.logger.Error("slack: giving up on run", "workflow_id", w.id, "error", err)
-				b.reply(ctx, w, ":warning: Lost track of this run (status unavailable for "+giveUpAfter.String()+"); use `/gameday status "+esc(w.id)+"`.")
+				b.reply(ctx, w, "", ":warning: Lost track of this run (status unavailable for "+giveUpAfter.String()+"); use `/gameday status "+esc(w.id)+"`.")
 				return
 			}
 			continue
@@ -164,7 +272,7 @@ func (b *Bot) sync(ctx context.Context, w *watcher, r experiment.Result) bool {
 	text, blocks := render(r)
 	if fp := fingerprint(text, blocks); fp != w.shown {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
-		_, _, _, err := b.api.UpdateMessageContext(cctx, w.channel, w.ts, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		_, _, _, err := b.api.UpdateMessageContext(cctx, w.channel, w.ts, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionMetadata(runMetadata(w.id, "")))
 		cancel()
 		if err != nil {
 			b.logger.Warn("slack: chat.update failed", "workflow_id", w.id, "error", err)
@@ -177,7 +285,7 @@ func (b *Bot) sync(ctx context.Context, w *watcher, r experiment.Result) bool {
 		if w.posted[it.key] {
 			continue
 		}
-		if b.reply(ctx, w, it.text) {
+		if b.reply(ctx, w, it.key, it.text) {
 			w.posted[it.key] = true
 		} else {
 			ok = false
@@ -186,11 +294,16 @@ func (b *Bot) sync(ctx context.Context, w *watcher, r experiment.Result) bool {
 	return ok
 }
 
-// reply posts into the run message's thread.
-func (b *Bot) reply(ctx context.Context, w *watcher, text string) bool {
+// reply posts into the run message's thread; key (the thread item's, or
+// "" for a one-off notice) goes into the reply's metadata.
+func (b *Bot) reply(ctx context.Context, w *watcher, key, text string) bool {
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	_, _, err := b.api.PostMessageContext(cctx, w.channel, slack.MsgOptionText(text, false), slack.MsgOptionTS(w.ts), slack.MsgOptionDisableLinkUnfurl())
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionTS(w.ts), slack.MsgOptionDisableLinkUnfurl()}
+	if key != "" {
+		opts = append(opts, slack.MsgOptionMetadata(runMetadata(w.id, key)))
+	}
+	_, _, err := b.api.PostMessageContext(cctx, w.channel, opts...)
 	if err != nil {
 		b.logger.Warn("slack: thread reply failed", "workflow_id", w.id, "error", err)
 		return false

@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -234,5 +235,82 @@ func TestWatchFinishedRunPostsOnceAndStops(t *testing.T) {
 	}
 	if n := len(h.slack.thread()); n != 6 { // ui, targets, two sign-offs, breach, postmortem
 		t.Fatalf("thread: %d replies, want 6", n)
+	}
+}
+
+// A bot restarted mid-run finds the run message its predecessor posted (by
+// the workflow id in the message metadata) and keeps updating it, without
+// posting the thread details again; only what is new goes to the thread.
+func TestWatchAfterRestartKeepsTheMessage(t *testing.T) {
+	h := newHarness(t)
+	h.eng.script = breachScript()
+	h.eng.step = 1 // waiting at the gate: UI link and targets are known
+	if err := h.bot.Watch(t.Context(), testChannel, "wf-restart"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first thread details", func() bool { return len(h.slack.thread()) == 2 })
+	msg := h.slack.runMessages()[0]
+	if md := msg.Form.Get("metadata"); !strings.Contains(md, `"workflow_id":"wf-restart"`) || !strings.Contains(md, metaRunMessage) {
+		t.Fatalf("run message metadata %q", md)
+	}
+	h.bot.Close() // the bot goes away; the run goes on
+	h.eng.advance()
+
+	bot2 := New(testConfig(t), h.eng, h.slack.api(), nil)
+	bot2.poll = 5 * time.Millisecond
+	t.Cleanup(bot2.Close)
+	if err := bot2.Watch(t.Context(), testChannel, "wf-restart"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.slack.runMessages()); n != 1 {
+		t.Fatalf("restarted bot posted a new run message (%d in all)", n)
+	}
+	ups := h.slack.get("chat.update")
+	if len(ups) == 0 || ups[0].Form.Get("ts") != msg.TS {
+		t.Fatalf("restarted bot did not update the run message %s: %v", msg.TS, ups)
+	}
+	checkMsg(t, "resumed", ups[0], []string{actionSignoffPrefix + "sre", actionAbort}, "dev :white_check_mark: dana")
+	waitFor(t, "the new sign-off in the thread", func() bool { return len(h.slack.thread()) == 3 })
+	h.eng.advance() // sre signs: inject
+	waitFor(t, "the next update", func() bool { return len(h.slack.get("chat.update")) == 2 })
+	waitFor(t, "the sre sign-off in the thread", func() bool { return len(h.slack.thread()) == 4 })
+	for _, c := range append(h.slack.get("chat.update"), h.slack.thread()...) {
+		if ts := c.Form.Get("ts") + c.Form.Get("thread_ts"); ts != msg.TS {
+			t.Fatalf("%s went to %s, not the run message %s", c.Method, ts, msg.TS)
+		}
+	}
+	seen := map[string]int{}
+	for _, c := range h.slack.thread() {
+		seen[c.Form.Get("text")]++
+	}
+	for text, n := range seen {
+		if n != 1 {
+			t.Errorf("thread detail posted %d times: %q", n, text)
+		}
+	}
+}
+
+// Without the history scope (or when the message is gone) a restarted bot
+// still follows the run, in a fresh message.
+func TestWatchAfterRestartWithoutHistoryPostsAgain(t *testing.T) {
+	h := newHarness(t)
+	h.eng.script = breachScript()[1:2]
+	if err := h.bot.Watch(t.Context(), testChannel, "wf-noscope"); err != nil {
+		t.Fatal(err)
+	}
+	h.bot.Close()
+	h.slack.mu.Lock()
+	h.slack.historyErr = "missing_scope"
+	h.slack.mu.Unlock()
+	bot2 := New(testConfig(t), h.eng, h.slack.api(), slog.New(slog.NewJSONHandler(h.logs, nil)))
+	t.Cleanup(bot2.Close)
+	if err := bot2.Watch(t.Context(), testChannel, "wf-noscope"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.slack.runMessages()); n != 2 {
+		t.Fatalf("%d run messages, want a fresh one after the history was refused", n)
+	}
+	if !strings.Contains(h.logs.String(), "cannot read the channel history") {
+		t.Fatalf("no warning about the history: %s", h.logs)
 	}
 }

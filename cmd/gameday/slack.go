@@ -29,8 +29,9 @@ func newSlackCmd() *cobra.Command {
 
 Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (serve), SLACK_APP_TOKEN
 (socket), SLACK_CHANNELS (allow-list of channel ids), GAMEDAY_SLACK_ACCESS (YAML
-file mapping Slack user ids to roles and permissions). Secrets are read from the
-environment only and never logged.
+file mapping Slack user ids to names, roles and permissions; the names must match
+GAMEDAY_ROLES), GAMEDAY_SLACK_POLL (run message refresh period, default 2s).
+Secrets are read from the environment only and never logged.
 
 ` + config.EnvHelp(),
 	}
@@ -40,7 +41,7 @@ environment only and never logged.
 		Short: "Serve slash commands and interactivity over HTTP",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSlack(cmd.Context(), cmd, func(ctx context.Context, bot botDeps) error {
+			return runSlack(cmd.Context(), cmd, true, func(ctx context.Context, bot botDeps) error {
 				srv := &http.Server{Addr: addr, Handler: slackbot.NewHandler(bot.cfg, bot.eng, bot.api, bot.logger), ReadHeaderTimeout: 10 * time.Second}
 				ln, err := net.Listen("tcp", addr)
 				if err != nil {
@@ -66,7 +67,7 @@ environment only and never logged.
 		Short: "Connect over Socket Mode (no public endpoint needed)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSlack(cmd.Context(), cmd, func(ctx context.Context, bot botDeps) error {
+			return runSlack(cmd.Context(), cmd, false, func(ctx context.Context, bot botDeps) error {
 				return slackbot.RunSocket(ctx, bot.cfg, bot.eng, bot.api, bot.logger)
 			})
 		},
@@ -82,7 +83,10 @@ type botDeps struct {
 	logger *slog.Logger
 }
 
-func runSlack(ctx context.Context, cmd *cobra.Command, run func(context.Context, botDeps) error) error {
+// runSlack reads the configuration, dials Temporal and runs the bot;
+// httpMode says the bot is served over HTTP, which needs the signing secret
+// (without it every request would be refused with 401).
+func runSlack(ctx context.Context, cmd *cobra.Command, httpMode bool, run func(context.Context, botDeps) error) error {
 	if err := config.Validate(); err != nil {
 		return err
 	}
@@ -90,6 +94,9 @@ func runSlack(ctx context.Context, cmd *cobra.Command, run func(context.Context,
 	scfg, err := slackbot.ConfigFromEnv()
 	if err != nil {
 		return err
+	}
+	if httpMode && scfg.SigningSecret == "" {
+		return fmt.Errorf("slack serve needs %s (or use slack socket with %s)", slackbot.EnvSigningSecret, slackbot.EnvAppToken)
 	}
 	c, err := dial(ctx, logger)
 	if err != nil {
