@@ -41,6 +41,12 @@ var Vars = []Var{
 	{"GAMEDAY_DATA_DIR", ".data", "local state: Temporal SQLite file, postmortems"},
 	{"GAMEDAY_ROLES", "(empty: anyone signs)", "sign-off role map, e.g. dana=dev,tess=test,sam=sre+dev"},
 	{"GAMEDAY_GATE_THRESHOLD", "(the checklist's)", "release gate score threshold in percent"},
+	{"GAMEDAY_KUBE", "auto", "Kubernetes back-ends: auto (when a kubeconfig or in-cluster account exists), on (require a cluster), off"},
+	{"KUBECONFIG", "~/.kube/config", "kubeconfig file(s), as for kubectl"},
+	{"GAMEDAY_KUBE_CONTEXT", "(current context)", "kubeconfig context, as kubectl --context"},
+	{"GAMEDAY_NAMESPACES", "(none: every Kubernetes target refused)", "namespaces faults may target, e.g. shop,payments"},
+	{"GAMEDAY_OPTIN_LABEL", "gameday.io/chaos=enabled", "label a target workload or its namespace must carry"},
+	{"GAMEDAY_MAX_BLAST_RADIUS", "*=50%", "largest share of matched targets a fault may hit, per environment label, e.g. prod=1,staging=50%,*=2"},
 }
 
 // FromEnv reads the configuration. Malformed values are reported by

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	_ "github.com/gameday/gameday/chaos/toxiproxy"
+	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 )
 
 func TestOverrides(t *testing.T) {

@@ -1,31 +1,38 @@
 package scenarios_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	_ "github.com/gameday/gameday/chaos/toxiproxy"
+	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/scenarios"
 )
 
-// The catalog drives the demo, so every entry must validate against the real
-// toxiproxy driver, not just the fake one the unit tests use.
+// The catalog drives the demo and ships the seed's experiments, so every
+// entry must validate against the real drivers, not just the fake one the
+// unit tests use.
 func TestCatalog(t *testing.T) {
 	all, err := scenarios.Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}
+	byName := map[string]scenarios.Scenario{}
 	var names []string
 	for _, s := range all {
 		names = append(names, s.Metadata.Name)
+		byName[s.Metadata.Name] = s
 	}
-	want := "demo-inventory-latency demo-inventory-latency-harmless demo-inventory-timeout"
+	want := "certificate-expiry demo-inventory-latency demo-inventory-latency-harmless demo-inventory-timeout inventory-network-delay kafka-broker-delay mysql-replica-lag order-pod-kill payment-cpu-stress postgres-dns-failure redis-slow redis-unreachable worker-node-notready"
 	if got := strings.Join(names, " "); got != want {
 		t.Fatalf("catalog = %s, want %s", got, want)
 	}
 	for _, s := range all {
+		if !strings.HasPrefix(s.Metadata.Name, "demo-") {
+			continue
+		}
 		if s.Spec.Target.Backend != "toxiproxy" || s.Spec.Target.Selector["proxy"] != "inventory" {
 			t.Errorf("%s: target %+v", s.Metadata.Name, s.Spec.Target)
 		}
@@ -33,8 +40,68 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("%s: guards %+v", s.Metadata.Name, s.Spec.Guards)
 		}
 	}
-	if r := all[2].Spec.Signoff; len(r.Roles) != 3 || r.Timeout.String() != "1h0m0s" {
+	if r := byName["demo-inventory-timeout"].Spec.Signoff; len(r.Roles) != 3 || r.Timeout.String() != "1h0m0s" {
 		t.Errorf("timeout scenario sign-off = %+v", r)
+	}
+}
+
+// The seed's experiments carry the seed's numbers: a change here is a
+// change to what teams run on a game day.
+func TestSeedScenarios(t *testing.T) {
+	for _, c := range []struct {
+		name, backend, action string
+		duration              string
+		guard                 string
+		op                    scenarios.Op
+		threshold             float64
+	}{
+		{"order-pod-kill", "kubernetes", "pod-kill", "30s", "p95-latency", "<=", 0.8},
+		{"inventory-network-delay", "chaos-mesh", "network-delay", "10m0s", "fast-requests", ">", 0.8},
+		{"payment-cpu-stress", "chaos-mesh", "stress-cpu", "2m0s", "gc-pause-p99", "<=", 0.05},
+		{"redis-unreachable", "chaos-mesh", "network-partition", "1m0s", "error-rate", "<", 0.001},
+		{"redis-slow", "chaos-mesh", "network-delay", "1m0s", "p95-latency", "<=", 0.8},
+		{"kafka-broker-delay", "chaos-mesh", "network-delay", "1m0s", "consumer-offset-delta", "<=", 50},
+		{"worker-node-notready", "kubernetes", "node-notready", "2m0s", "failed-tasks", "==", 0},
+		{"postgres-dns-failure", "chaos-mesh", "dns-error", "1m0s", "error-rate", "<", 0.001},
+		{"mysql-replica-lag", "chaos-mesh", "network-delay", "2m0s", "illegal-transitions", "==", 0},
+		{"certificate-expiry", "chaos-mesh", "time-skew", "1m0s", "error-rate", "<", 0.001},
+	} {
+		s, err := scenarios.Find(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := s.Spec.Faults[0]
+		if s.Spec.Target.Backend != c.backend || f.Action != c.action || f.Duration.String() != c.duration {
+			t.Errorf("%s: backend %s action %s duration %s", c.name, s.Spec.Target.Backend, f.Action, f.Duration)
+		}
+		if s.Metadata.Labels[scenarios.EnvironmentLabel] == "" || s.Spec.Target.Namespace == "" {
+			t.Errorf("%s: needs an environment label and a namespace (safety rules depend on them)", c.name)
+		}
+		found := false
+		for _, g := range s.Spec.Guards {
+			if g.Name == c.guard {
+				found = true
+				if g.Op != c.op || g.Threshold != c.threshold {
+					t.Errorf("%s: guard %s = %s %g, want %s %g", c.name, g.Name, g.Op, g.Threshold, c.op, c.threshold)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no guard %s", c.name, c.guard)
+		}
+	}
+	// Specific numbers from the seed.
+	cpu, _ := scenarios.Find("payment-cpu-stress")
+	if got := cpu.Spec.Faults[0].Params["stressors"]; !strings.Contains(fmt.Sprint(got), "load:95") || !strings.Contains(fmt.Sprint(got), "workers:4") {
+		t.Errorf("cpu stress = %v, want 4 workers at 95 %%", got)
+	}
+	delay, _ := scenarios.Find("inventory-network-delay")
+	if delay.Spec.Target.Mode != "fixed-percent" || delay.Spec.Target.Value != "5" || !strings.Contains(fmt.Sprint(delay.Spec.Faults[0].Params["delay"]), "latency:100ms") {
+		t.Errorf("inventory delay = %+v %v, want +100ms on 5 %%", delay.Spec.Target, delay.Spec.Faults[0].Params)
+	}
+	kafka, _ := scenarios.Find("kafka-broker-delay")
+	if !strings.Contains(fmt.Sprint(kafka.Spec.Faults[0].Params["delay"]), "latency:200ms") {
+		t.Errorf("kafka delay = %v, want 200ms", kafka.Spec.Faults[0].Params)
 	}
 }
 

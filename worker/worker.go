@@ -36,6 +36,9 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	if cfg.ToxiproxyURL != "" {
 		backends[toxiproxy.BackendName] = toxiproxy.New(cfg.ToxiproxyURL)
 	}
+	if err := addKubeBackends(backends, logger); err != nil {
+		return nil, err
+	}
 	local := postmortem.Dir{Path: cfg.PostmortemDir()}
 	acts := &activities.Activities{
 		Backends:    backends,

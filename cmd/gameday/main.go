@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 
-	_ "github.com/gameday/gameday/chaos/toxiproxy" // registers the toxiproxy back-end
+	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/config"
 )
 

@@ -1,0 +1,69 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/chaos/chaosmesh"
+	"github.com/gameday/gameday/chaos/kube"
+	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/safety"
+)
+
+// addKubeBackends adds the kubernetes and chaos-mesh back-ends when a
+// cluster is configured (in-cluster, KUBECONFIG or ~/.kube/config, with
+// GAMEDAY_KUBE_CONTEXT). Without any configuration the worker runs fine and
+// only scenarios that need Kubernetes fail (naming the missing back-end);
+// with a configuration that does not answer, the worker refuses to start,
+// because a run would otherwise fail late in define.
+func addKubeBackends(backends map[string]chaos.Backend, logger *slog.Logger) error {
+	mode := os.Getenv(kube.EnvKube)
+	switch mode {
+	case "off":
+		return nil
+	case "", "auto", "on":
+	default:
+		return fmt.Errorf("%s=%q: want auto, on or off", kube.EnvKube, mode)
+	}
+	kc, err := kube.LoadConfig(os.Getenv(kube.EnvContext))
+	if errors.Is(err, kube.ErrNoConfig) && mode != "on" {
+		logger.Info("no Kubernetes configuration found; kubernetes and chaos-mesh back-ends disabled")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kube.EnvKube)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := kube.Probe(ctx, kc); err != nil {
+		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kube.EnvKube)
+	}
+	policy, err := safety.FromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	cs, err := kubernetes.NewForConfig(kc.Rest)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(kc.Rest)
+	if err != nil {
+		return err
+	}
+	backends[k8sbackend.BackendName] = k8sbackend.New(cs, policy)
+	backends[chaosmesh.BackendName] = chaosmesh.New(dyn, cs, policy)
+	if len(policy.Namespaces) == 0 {
+		logger.Warn("Kubernetes back-ends enabled but no namespace is allowed: every Kubernetes target will be refused", "set", safety.EnvNamespaces)
+	}
+	logger.Info("Kubernetes back-ends enabled", "cluster", kc.Rest.Host, "source", kc.Source,
+		"namespaces", policy.Namespaces, "opt_in", policy.OptIn(), "max_blast_radius", fmt.Sprint(policy.MaxRadius))
+	return nil
+}
