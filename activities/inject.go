@@ -9,6 +9,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/failpoint"
 )
 
 type InjectInput struct {
@@ -31,6 +32,8 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	if err != nil {
 		return InjectResult{}, classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err))
 	}
+	// Tests crash here: the fault exists but the workflow never hears of it.
+	failpoint.Hit("after-inject")
 	a.log().Info("fault injected", "fault_id", in.Fault.ID, "object", inj.Object, "existing", inj.Existing, "expires", inj.Expires)
 	return InjectResult{Injected: inj}, nil
 }

@@ -57,7 +57,7 @@ func runMain(m *testing.M) int {
 		}
 		defer os.RemoveAll(dir)
 		gamedayBin = filepath.Join(dir, "gameday")
-		if out, err := exec.Command("go", "build", "-o", gamedayBin, "../cmd/gameday").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-tags", "failpoints", "-o", gamedayBin, "../cmd/gameday").CombinedOutput(); err != nil {
 			setupErr = fmt.Errorf("build gameday: %v\n%s", err, out)
 		} else {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -75,6 +75,7 @@ func runMain(m *testing.M) int {
 			}
 		}
 	}
+	defer stopKube()
 	return m.Run()
 }
 
