@@ -393,3 +393,51 @@ func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
 	require.Len(t, desc.Schedule.Spec.Intervals, 1)
 	assert.Equal(t, 30*time.Minute, desc.Schedule.Spec.Intervals[0].Every)
 }
+
+// TestKubeNodeNotReady runs the catalog's worker-node-notready as the
+// ServiceAccount: the node of a target pod is cordoned and its opted-in
+// pods evicted during the hold, then uncordoned, and the Deployment is whole
+// again on the other node.
+func TestKubeNodeNotReady(t *testing.T) {
+	c := kubeCluster(t)
+	c.namespace(t, "shop", true)
+	c.deployment(t, "shop", "picker", 2)
+	e := newEnv(t, false)
+	e.extraEnv = kubeWorkerEnv(c.serviceAccountKubeconfig(t), "shop")
+	e.workerProcess()
+	ctx := context.Background()
+
+	sc := kubeScenario(t, "worker-node-notready", "shop", map[string]string{"app": "picker"}, 4*time.Second, nil)
+	run := e.start(ctx, sc)
+	var cordoned string
+	require.NoError(t, waitFor(ctx, 2*time.Minute, "a cordoned node", func() (bool, error) {
+		nodes, err := c.admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: kube.ManagedSelector})
+		if err != nil || len(nodes.Items) == 0 {
+			return false, err
+		}
+		n := nodes.Items[0]
+		cordoned = n.Name
+		return n.Spec.Unschedulable && n.Annotations[kube.AnnotationWorkflowID] == run.GetID(), nil
+	}))
+	// Evicted: no live picker pod stays on the cordoned node.
+	require.NoError(t, waitFor(ctx, time.Minute, "pods evicted from "+cordoned, func() (bool, error) {
+		list, err := c.admin.CoreV1().Pods("shop").List(ctx, metav1.ListOptions{LabelSelector: "app=picker"})
+		if err != nil {
+			return false, err
+		}
+		for _, p := range list.Items {
+			if p.Spec.NodeName == cordoned && p.DeletionTimestamp == nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	}))
+	res := e.result(ctx, run)
+	assert.Equal(t, experiment.Passed, res.Outcome, res.Error)
+	n, err := c.admin.CoreV1().Nodes().Get(ctx, cordoned, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.False(t, n.Spec.Unschedulable, "uncordoned on recover")
+	assert.NotContains(t, n.Labels, kube.LabelFaultID)
+	assert.NotContains(t, n.Annotations, kube.AnnotationWorkflowID)
+	c.waitDeploymentReady(t, "shop", "picker")
+}

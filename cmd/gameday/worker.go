@@ -2,15 +2,18 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gameday/gameday/chaos/kube"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/worker"
 )
 
 func newWorkerCmd() *cobra.Command {
-	return &cobra.Command{
+	var kubeContext string
+	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker that executes experiments",
 		Long: `Run a Temporal worker for experiment workflows and their activities.
@@ -21,6 +24,11 @@ another within seconds.
 ` + config.EnvHelp(),
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if kubeContext != "" {
+				// Read by the Kubernetes back-ends with the rest of the
+				// kubeconfig settings.
+				_ = os.Setenv(kube.EnvContext, kubeContext)
+			}
 			cfg := config.FromEnv()
 			logger := newLogger(cmd.ErrOrStderr())
 			c, err := dial(cmd.Context(), logger)
@@ -45,4 +53,6 @@ another within seconds.
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&kubeContext, "kube-context", "", "kubeconfig context for the Kubernetes back-ends (like kubectl --context; default GAMEDAY_KUBE_CONTEXT or the current context)")
+	return cmd
 }
