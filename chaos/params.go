@@ -3,7 +3,9 @@ package chaos
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,7 +23,7 @@ func DecodeParams(params map[string]any, out any) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if _, ok := known[k]; !ok {
-			return &FieldError{Field: k, Msg: fmt.Sprintf("unknown field (known: %s)", strings.Join(sortedKeys(known), ", "))}
+			return &FieldError{Field: k, Msg: fmt.Sprintf("unknown field (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", "))}
 		}
 	}
 	for _, k := range keys {
@@ -51,15 +53,6 @@ func jsonFields(t reflect.Type) map[string]string {
 		}
 		out[name] = kind
 	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

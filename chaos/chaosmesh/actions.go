@@ -3,7 +3,9 @@ package chaosmesh
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -310,7 +312,7 @@ func selectorString(sel map[string]any) string {
 		parts = append(parts, "namespaces="+strings.Join(ns, ","))
 	}
 	if ls, ok := sel["labelSelectors"].(map[string]any); ok {
-		for _, k := range sortedMapKeys(ls) {
+		for _, k := range slices.Sorted(maps.Keys(ls)) {
 			parts = append(parts, fmt.Sprintf("%s=%v", k, ls[k]))
 		}
 	}
@@ -586,7 +588,7 @@ func ValidateTarget(t chaos.Target) error {
 	if len(t.Selector) == 0 {
 		return &chaos.FieldError{Field: "selector", Msg: "required: labels of the pods to target, e.g. {app: checkout} (gameday never targets a whole namespace)"}
 	}
-	for _, k := range sortedStringKeys(t.Selector) {
+	for _, k := range slices.Sorted(maps.Keys(t.Selector)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
 			return &chaos.FieldError{Field: "selector." + k, Msg: "invalid label key: " + strings.Join(errs, "; ")}
 		}
@@ -610,13 +612,4 @@ func checkModeValue(mode, value string) error {
 		}
 	}
 	return nil
-}
-
-func sortedStringKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

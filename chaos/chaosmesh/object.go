@@ -3,6 +3,8 @@ package chaosmesh
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -184,7 +186,7 @@ func specString(spec map[string]any, key string) (string, error) {
 }
 
 func readSelector(sel map[string]any, t *chaos.Target) error {
-	for _, k := range sortedMapKeys(sel) {
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		switch k {
 		case "namespaces":
 			ns, ok := sel[k].([]any)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,7 +112,7 @@ func validateParams(a *actionDef, params map[string]any) (map[string]any, error)
 	if norm == nil {
 		norm = map[string]any{}
 	}
-	for _, k := range sortedMapKeys(norm) {
+	for _, k := range slices.Sorted(maps.Keys(norm)) {
 		if msg, ok := platformOwned[k]; ok {
 			return nil, &chaos.FieldError{Field: k, Msg: msg + "; remove it from the fault's params"}
 		}
@@ -153,7 +155,7 @@ func checkObject(base string, ps []param, m map[string]any) error {
 	for _, p := range ps {
 		byName[p.name] = p
 	}
-	for _, k := range sortedMapKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if _, ok := byName[k]; !ok {
 			return &chaos.FieldError{Field: join(base, k), Msg: fmt.Sprintf("unknown field (known: %s)", knownNames(ps))}
 		}
@@ -250,7 +252,7 @@ func checkValue(path string, p param, v any) error {
 		if !ok {
 			return wrongType(path, p, v)
 		}
-		for _, k := range sortedMapKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if _, ok := m[k].(string); !ok {
 				return &chaos.FieldError{Field: join(path, k), Msg: fmt.Sprintf("wrong type: want a string, got %s", describe(m[k]))}
 			}
@@ -366,15 +368,6 @@ func fromJSON(v any) any {
 		return x
 	}
 	return v
-}
-
-func sortedMapKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // get walks a dotted path through nested maps.
