@@ -118,7 +118,7 @@ func EnvHelp() string {
 	var b strings.Builder
 	b.WriteString("Environment:\n")
 	for _, v := range Vars {
-		fmt.Fprintf(&b, "  %-20s %s (default %s)\n", v.Name, v.Help, v.Default)
+		fmt.Fprintf(&b, "  %-26s %s (default %s)\n", v.Name, v.Help, v.Default)
 	}
 	return b.String()
 }
