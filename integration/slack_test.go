@@ -28,6 +28,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/launch"
@@ -64,7 +65,8 @@ users:
 //     without the role is refused (ephemeral, to them only); dana signs the
 //     dev items through the button and the modal, and the workflow's gate
 //     records it; a user the workflow's role map does not know gets the
-//     validator's refusal in the modal. The bot is restarted and the new one
+//     validator's refusal in the modal. The bot is restarted and the new one,
+//     told nothing, finds the run (its channel is in the run's memo) and
 //     keeps updating the same message; `/gameday abort` ends the run aborted.
 //  2. `/gameday run demo-inventory-latency-harmless duration=5m`: while the
 //     toxic is held, the Abort button (after its confirm dialog) aborts
@@ -97,8 +99,11 @@ func TestSlackControlRoom(t *testing.T) {
 	eng := launch.Engine{Launcher: launch.Launcher{Client: e.client, Config: lcfg}}
 	logs := &slackLogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// As `gameday slack serve` starts it: New, then Resume.
 	newBot := func() *slackbot.Bot {
-		return slackbot.New(cfg, eng, slack.New(slackBotToken, slack.OptionAPIURL(api.srv.GetAPIURL())), logger)
+		b := slackbot.New(cfg, eng, slack.New(slackBotToken, slack.OptionAPIURL(api.srv.GetAPIURL())), logger)
+		b.Resume(ctx)
+		return b
 	}
 	var bot atomic.Pointer[slackbot.Bot]
 	bot.Store(newBot())
@@ -125,6 +130,9 @@ func TestSlackControlRoom(t *testing.T) {
 	desc, err := e.client.DescribeWorkflowExecution(ctx, id1, "")
 	require.NoError(t, err, "the run exists on the server")
 	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus())
+	var memoChannel string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[slackbot.MemoChannel], &memoChannel))
+	assert.Equal(t, slackChannel, memoChannel, "the run records the channel it was started from")
 	in, err := launch.Input(ctx, e.client, id1)
 	require.NoError(t, err)
 	assert.Equal(t, "dana", in.StartedBy, "recorded under the access file's name")
@@ -191,14 +199,18 @@ func TestSlackControlRoom(t *testing.T) {
 	api.waitThread(t, msg1.TS, "dana signed off as dev")
 	api.waitThread(t, msg1.TS, ":link: Temporal UI: <http://127.0.0.1:8233/namespaces/")
 
-	// The bot restarts: the new one finds the run message by its metadata
+	// The bot restarts: nobody tells the new one about the run. It lists
+	// the runs started from Slack that are still running (visibility, the
+	// channel from the run's memo), finds the run message by its metadata
 	// and keeps it current instead of posting another.
 	bot.Load().Close()
 	updatesBefore := len(api.updates(msg1.TS))
 	bot.Store(newBot())
-	require.NoError(t, bot.Load().Watch(ctx, slackChannel, id1))
+	require.Eventually(t, func() bool { return len(api.updates(msg1.TS)) > updatesBefore }, slackWait, 20*time.Millisecond,
+		"the restarted bot never resumed the run message")
 	assert.Equal(t, 1, len(api.runMessages()), "the restarted bot posted a new run message")
-	assert.Greater(t, len(api.updates(msg1.TS)), updatesBefore, "the restarted bot updates the run message")
+	require.Eventually(t, func() bool { r := slackResumed(logs); return len(r) == 2 && r[1] == 1 }, slackWait, 20*time.Millisecond,
+		"the restarted bot did not log resuming one run: %v", slackResumed(logs))
 
 	// Abort from the slash command: sam may not, dana may.
 	rep = sl.command(slackSam, "abort "+id1+" not my call")
@@ -262,6 +274,20 @@ func TestSlackControlRoom(t *testing.T) {
 	assert.NotContains(t, logs.String(), slackSecret)
 	assert.NotContains(t, logs.String(), slackBotToken)
 	t.Logf("slack control room test took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// slackResumed is the resumed count of every "resumed runs in progress"
+// log line, in order.
+func slackResumed(logs *slackLogBuffer) []float64 {
+	var out []float64
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "slack: resumed runs in progress" {
+			n, _ := rec["resumed"].(float64)
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // slackRunResult waits (bounded, so a missed abort fails in a minute, not

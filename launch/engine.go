@@ -2,6 +2,11 @@ package launch
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
@@ -13,12 +18,20 @@ import (
 // Engine is the Slack bot's way into Temporal.
 type Engine struct{ Launcher }
 
-var _ slackbot.Engine = Engine{}
+var (
+	_ slackbot.Engine    = Engine{}
+	_ slackbot.RunLister = Engine{}
+)
 
 func (e Engine) Scenarios() ([]scenarios.Scenario, error) { return scenarios.Catalog() }
 
 func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, error) {
 	o := Options{DryRun: req.DryRun, By: req.By, Set: req.Params}
+	if req.Channel != "" {
+		// Where the run's message is: a restarted bot finds the run again
+		// with SlackRuns.
+		o.Memo = map[string]any{slackbot.MemoChannel: req.Channel}
+	}
 	in, err := e.Prepare(ctx, req.Scenario, o)
 	if err != nil {
 		return "", err
@@ -54,4 +67,55 @@ func (e Engine) Checklist(ctx context.Context, workflowID string) (*checklist.Ch
 		return nil, err
 	}
 	return in.Checklist, nil
+}
+
+// runningExperiments is the visibility query for the experiment runs in
+// progress.
+var runningExperiments = fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.ExperimentWorkflowName)
+
+// listPageSize is how many runs one ListWorkflow page asks for.
+const listPageSize = 100
+
+// SlackRuns lists the experiment runs in progress that were started from
+// Slack: those whose memo names their channel (slackbot.MemoChannel). It
+// pages through the namespace's visibility, which is eventually
+// consistent: a run started a moment ago may be missing. A memo that
+// cannot be read is reported in the error, and the other runs are still
+// returned; so are the runs listed before a page fails.
+func (e Engine) SlackRuns(ctx context.Context) ([]slackbot.SlackRun, error) {
+	var (
+		out  []slackbot.SlackRun
+		errs []error
+		seen = map[string]bool{}
+		dc   = converter.GetDefaultDataConverter() // gameday configures no custom one
+		req  = &workflowservice.ListWorkflowExecutionsRequest{Query: runningExperiments, PageSize: listPageSize}
+	)
+	for {
+		resp, err := e.Client.ListWorkflow(ctx, req)
+		if err != nil {
+			return out, errors.Join(append(errs, fmt.Errorf("list running experiments: %w", err))...)
+		}
+		for _, ex := range resp.GetExecutions() {
+			id := ex.GetExecution().GetWorkflowId()
+			p := ex.GetMemo().GetFields()[slackbot.MemoChannel]
+			if p == nil || seen[id] {
+				continue // started from the CLI, or listed twice
+			}
+			var channel string
+			if err := dc.FromPayload(p, &channel); err != nil {
+				errs = append(errs, fmt.Errorf("run %s: memo %s: %w", id, slackbot.MemoChannel, err))
+				continue
+			}
+			if channel == "" {
+				errs = append(errs, fmt.Errorf("run %s: memo %s is empty", id, slackbot.MemoChannel))
+				continue
+			}
+			seen[id] = true
+			out = append(out, slackbot.SlackRun{WorkflowID: id, Channel: channel})
+		}
+		if len(resp.GetNextPageToken()) == 0 {
+			return out, errors.Join(errs...)
+		}
+		req.NextPageToken = resp.GetNextPageToken()
+	}
 }

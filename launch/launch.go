@@ -35,6 +35,11 @@ type Options struct {
 	By            string            // who starts it (recorded in history)
 	ReleaseTicket string            // gets the run's evidence
 	Set           map[string]string // overrides, see ApplyOverrides
+	// Memo is recorded on the workflow by the client at start (not in its
+	// input, so the workflow code does not see it) and comes back with
+	// every listing; the Slack bot records the run's channel there. Nil
+	// for the CLI.
+	Memo map[string]any
 }
 
 // Prepare loads the scenario (catalog name or file), applies overrides and
@@ -80,6 +85,7 @@ func (l Launcher) Start(ctx context.Context, in workflows.ExperimentInput, o Opt
 		TaskQueue:     l.Config.TaskQueue,
 		StaticSummary: summary,
 		StaticDetails: StaticDetails(sc),
+		Memo:          o.Memo,
 	}, workflows.ExperimentWorkflowName, in)
 	if err != nil {
 		return nil, fmt.Errorf("start experiment %s: %w", sc.Metadata.Name, err)

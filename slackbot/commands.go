@@ -183,7 +183,7 @@ func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string) *reply {
 		return ephemeral(":no_entry: %s", esc(err.Error()))
 	}
 	by := b.displayName(cmd.UserID, cmd.UserName)
-	req := StartRequest{Scenario: name, Params: params, DryRun: dry, By: by, ByID: cmd.UserID}
+	req := StartRequest{Scenario: name, Params: params, DryRun: dry, By: by, ByID: cmd.UserID, Channel: cmd.ChannelID}
 	seed := experiment.Result{Scenario: name, Service: sc.Metadata.Service, Outcome: experiment.Running}
 	b.logger.Info("slack: starting run", "scenario", name, "dry_run", dry, "by", by, "user", cmd.UserID)
 	if !b.spawn(workTimeout, func(ctx context.Context) { b.startRun(ctx, cmd, req, seed) }) {

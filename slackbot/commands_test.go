@@ -18,8 +18,8 @@ func TestRunCommandStartsWithParamsAndPostsMessage(t *testing.T) {
 	}
 	waitFor(t, "engine.Start", func() bool { return len(h.eng.startReqs()) == 1 })
 	got := h.eng.startReqs()[0]
-	want := StartRequest{Scenario: "demo-inventory-latency", Params: map[string]string{"duration": "30s", "inventory-latency.latency": "200ms"}, By: "dana", ByID: dana}
-	if got.Scenario != want.Scenario || got.DryRun || got.By != want.By || got.ByID != want.ByID || !maps.Equal(got.Params, want.Params) {
+	want := StartRequest{Scenario: "demo-inventory-latency", Params: map[string]string{"duration": "30s", "inventory-latency.latency": "200ms"}, By: "dana", ByID: dana, Channel: testChannel}
+	if got.Scenario != want.Scenario || got.DryRun || got.By != want.By || got.ByID != want.ByID || got.Channel != want.Channel || !maps.Equal(got.Params, want.Params) {
 		t.Fatalf("start request %+v, want %+v", got, want)
 	}
 	waitFor(t, "the run message", func() bool { return len(h.slack.runMessages()) == 1 })

@@ -20,6 +20,30 @@ type StartRequest struct {
 	DryRun   bool
 	By       string // display name of who started it (recorded in history)
 	ByID     string // Slack user id
+	// Channel is the channel the run was started from. The engine records
+	// it on the run (memo MemoChannel), so a restarted bot can find the
+	// runs to follow again (see RunLister and Bot.Resume).
+	Channel string
+}
+
+// MemoChannel is the workflow memo key holding the Slack channel a run was
+// started from. A memo is set by the client at start, outside the
+// workflow's input and code, and comes back with every visibility listing.
+const MemoChannel = "gameday.slack.channel"
+
+// SlackRun is a run in progress that was started from Slack.
+type SlackRun struct {
+	WorkflowID string
+	Channel    string // from the run's MemoChannel memo
+}
+
+// RunLister is implemented by an Engine that can list the runs started
+// from Slack that are still running; Bot.Resume follows them again. It is
+// optional: with an Engine that lacks it, Resume does nothing.
+type RunLister interface {
+	// SlackRuns lists the running runs that carry a MemoChannel memo. On
+	// an error it may still return the runs listed so far.
+	SlackRuns(ctx context.Context) ([]SlackRun, error)
 }
 
 // ItemVerdict is one checklist item's verdict from the sign-off modal.

@@ -122,6 +122,9 @@ type fakeEngine struct {
 	pending     []string
 	cl          *checklist.Checklist
 	nextID      int
+	runs        []SlackRun // what SlackRuns lists
+	runsErr     error
+	listCalls   int
 }
 
 func newFakeEngine() *fakeEngine {
@@ -204,6 +207,13 @@ func (f *fakeEngine) Checklist(context.Context, string) (*checklist.Checklist, e
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.cl, nil
+}
+
+func (f *fakeEngine) SlackRuns(context.Context) ([]SlackRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listCalls++
+	return append([]SlackRun(nil), f.runs...), f.runsErr
 }
 
 // set changes the fake while the bot may be calling it.

@@ -17,8 +17,10 @@ const socketReadLimit = 2 * MaxBodyBytes
 // commands and interactions over a WebSocket the bot opens, so no public
 // HTTP endpoint (nor signing secret) is needed. The dispatch is the HTTP
 // handler's; only the transport differs. Every envelope is acknowledged,
-// with the same body the HTTP handler would have answered. It blocks until
-// ctx is done (then returns nil) or the connection fails for good.
+// with the same body the HTTP handler would have answered. On start it
+// resumes following the runs started from Slack that are still running
+// (Bot.Resume). It blocks until ctx is done (then returns nil) or the
+// connection fails for good.
 func RunSocket(ctx context.Context, cfg Config, eng Engine, api *slack.Client, logger *slog.Logger) error {
 	if cfg.AppToken == "" {
 		return errors.New("socket mode needs an app-level token (" + EnvAppToken + ")")
@@ -34,6 +36,7 @@ func RunSocket(ctx context.Context, cfg Config, eng Engine, api *slack.Client, l
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	b.Resume(ctx) // runs started from Slack before a restart
 	runErr := make(chan error, 1)
 	go func() { runErr <- sm.RunContext(ctx) }()
 	for {

@@ -139,6 +139,12 @@ func TestSocketModeSharesDispatch(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("RunSocket: %v", err)
 	}
+	eng.mu.Lock()
+	listed := eng.listCalls
+	eng.mu.Unlock()
+	if listed != 1 {
+		t.Fatalf("RunSocket listed the runs to resume %d times, want once on start", listed)
+	}
 	for _, s := range []string{testAppToken, testBotToken} {
 		if strings.Contains(logs.String(), s) {
 			t.Fatalf("log shows a token:\n%s", logs)

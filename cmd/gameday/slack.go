@@ -33,6 +33,10 @@ file mapping Slack user ids to names, roles and permissions; the names must matc
 GAMEDAY_ROLES), GAMEDAY_SLACK_POLL (run message refresh period, default 2s).
 Secrets are read from the environment only and never logged.
 
+On start, both follow again the runs started from Slack that are still running
+(their channel is recorded on the run), so a restarted bot keeps their messages
+current.
+
 ` + config.EnvHelp(),
 	}
 	var addr string
@@ -42,12 +46,17 @@ Secrets are read from the environment only and never logged.
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSlack(cmd.Context(), cmd, true, func(ctx context.Context, bot botDeps) error {
-				srv := &http.Server{Addr: addr, Handler: slackbot.NewHandler(bot.cfg, bot.eng, bot.api, bot.logger), ReadHeaderTimeout: 10 * time.Second}
+				b := slackbot.New(bot.cfg, bot.eng, bot.api, bot.logger)
+				defer b.Close()
+				srv := &http.Server{Addr: addr, Handler: b, ReadHeaderTimeout: 10 * time.Second}
 				ln, err := net.Listen("tcp", addr)
 				if err != nil {
 					return fmt.Errorf("listen %s: %w", addr, err)
 				}
 				bot.logger.Info("slack endpoint listening", "addr", ln.Addr().String(), "commands", "/slack/commands", "interactions", "/slack/interactions")
+				// Follow again the runs started from Slack before a restart
+				// (socket mode does this inside RunSocket).
+				b.Resume(ctx)
 				go func() {
 					<-ctx.Done()
 					sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
