@@ -36,8 +36,9 @@ type Swept struct {
 	// or it outlived its own expiry.
 	Orphan bool   `json:"orphan"`
 	Reason string `json:"reason"`
-	// Action: kept, would-remove (dry run), removed, already-gone, failed.
-	Action string `json:"action"`
+	// Outcome: kept, would-remove (dry run), removed, already-gone, failed.
+	// (Not "Action": the embedded Injected.Action is the fault's action.)
+	Outcome string `json:"outcome"`
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -102,7 +103,7 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 			s := Swept{Injected: inj}
 			if inj.WorkflowID != "" && a.Runs != nil {
 				if s.RunState, err = a.Runs.RunState(ctx, inj.WorkflowID); err != nil {
-					s.Action, s.Reason = "kept", "cannot read its workflow: "+err.Error()
+					s.Outcome, s.Reason = "kept", "cannot read its workflow: "+err.Error()
 					res.Faults = append(res.Faults, s)
 					continue
 				}
@@ -110,21 +111,21 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 			s.Orphan, s.Reason = DecideOrphan(inj, s.RunState, time.Now(), in.Grace)
 			switch {
 			case !s.Orphan:
-				s.Action = "kept"
+				s.Outcome = "kept"
 			case in.DryRun:
-				s.Action = "would-remove"
+				s.Outcome = "would-remove"
 			default:
 				chaos.Progress(hctx, "removing "+inj.FaultID)
 				r, err := b.Recover(hctx, FaultFromInjected(inj))
 				switch {
 				case err != nil:
-					s.Action, s.Detail = "failed", err.Error()
+					s.Outcome, s.Detail = "failed", err.Error()
 				case r.Removed:
-					s.Action, s.Detail = "removed", r.Detail
+					s.Outcome, s.Detail = "removed", r.Detail
 				default:
-					s.Action, s.Detail = "already-gone", r.Detail
+					s.Outcome, s.Detail = "already-gone", r.Detail
 				}
-				a.log().Info("sweep", "fault_id", inj.FaultID, "backend", name, "object", inj.Object, "reason", s.Reason, "action", s.Action)
+				a.log().Info("sweep", "fault_id", inj.FaultID, "backend", name, "object", inj.Object, "reason", s.Reason, "outcome", s.Outcome)
 			}
 			res.Faults = append(res.Faults, s)
 		}

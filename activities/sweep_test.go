@@ -82,10 +82,11 @@ func TestSweepRemovesOnlyOrphans(t *testing.T) {
 	for _, f := range res.Faults {
 		byID[f.FaultID] = f
 	}
-	assert.Equal(t, "removed", byID["f-orphan"].Action)
+	assert.Equal(t, "removed", byID["f-orphan"].Outcome)
+	assert.Equal(t, "pod-kill", byID["f-orphan"].Action, "the fault's own action is kept")
 	assert.Equal(t, "workflow w-done is completed", byID["f-orphan"].Reason)
-	assert.Equal(t, "kept", byID["f-live"].Action)
-	assert.Equal(t, "kept", byID["f-unknown"].Action)
+	assert.Equal(t, "kept", byID["f-live"].Outcome)
+	assert.Equal(t, "kept", byID["f-unknown"].Outcome)
 	assert.Contains(t, byID["f-unknown"].Reason, "cannot read its workflow")
 	require.Len(t, kube.gotBack, 1)
 	// Recover gets what it needs to find the fault without the scenario.

@@ -378,6 +378,7 @@ func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
 	assert.Equal(t, 3, code, "dry run with orphans exits 3: %s %s", out, stderr)
 	assert.Contains(t, out, f.ID)
 	assert.Contains(t, out, "would-remove")
+	assert.Contains(t, out, "network-delay", "the fault's action is listed")
 	assert.Contains(t, out, "terminated")
 	_, err = netchaos.Get(ctx, f.ID, metav1.GetOptions{})
 	require.NoError(t, err, "a dry run removes nothing")

@@ -59,7 +59,7 @@ back-end could not be listed, 3 --dry-run found orphans.`,
 			}
 			failed := len(res.Errors)
 			for _, f := range res.Faults {
-				if f.Action == "failed" {
+				if f.Outcome == "failed" {
 					failed++
 				}
 			}
@@ -121,13 +121,13 @@ func printSweep(cmd *cobra.Command, res activities.SweepResult) {
 		fmt.Fprintln(out, "no gameday faults found")
 	} else {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BACKEND\tFAULT\tOBJECT\tACTION\tREASON")
+		fmt.Fprintln(tw, "BACKEND\tFAULT\tACTION\tOBJECT\tOUTCOME\tREASON")
 		for _, f := range res.Faults {
 			reason := f.Reason
 			if f.Detail != "" {
 				reason += " (" + f.Detail + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Backend, f.FaultID, f.Object, f.Action, reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", f.Backend, f.FaultID, f.Action, f.Object, f.Outcome, reason)
 		}
 		_ = tw.Flush()
 	}
