@@ -52,8 +52,10 @@ func orOne(m string) string {
 }
 
 // ModeCount is the largest number of the matched instances a mode can hit:
-// what the blast-radius limit is checked against. fixed-percent rounds down
-// but hits at least one; a fixed count larger than the matches hits them all.
+// what the blast-radius limit is checked against. Percentages round up, as
+// Chaos Mesh's own selector does (it always selects at least one object), so
+// the limit is never checked against fewer pods than the fault really hits;
+// a fixed count larger than the matches hits them all.
 func ModeCount(mode, value string, matched int) (int, error) {
 	if err := ValidateMode(mode, value); err != nil {
 		return 0, err
@@ -71,6 +73,6 @@ func ModeCount(mode, value string, matched int) (int, error) {
 		return min(n, matched), nil
 	default:
 		p, _ := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
-		return max(1, int(math.Floor(float64(matched)*p/100))), nil
+		return max(1, int(math.Ceil(float64(matched)*p/100-1e-9))), nil
 	}
 }

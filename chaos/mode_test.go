@@ -18,10 +18,13 @@ func TestModeCount(t *testing.T) {
 		{"all", "", 5, 5},
 		{"fixed", "2", 5, 2},
 		{"fixed", "9", 3, 3},
-		{"fixed-percent", "50", 5, 2},
+		{"fixed-percent", "50", 5, 3}, // rounds up, like Chaos Mesh
+		{"fixed-percent", "50", 4, 2},
 		{"fixed-percent", "10", 3, 1}, // never zero: a run that hits nothing teaches nothing
+		{"fixed-percent", "5", 40, 2},
 		{"random-max-percent", "100", 4, 4},
 		{"random-max-percent", "50%", 4, 2},
+		{"random-max-percent", "50", 3, 2},
 		{"all", "", 0, 0},
 	} {
 		got, err := ModeCount(c.mode, c.value, c.matched)

@@ -67,7 +67,7 @@ func chaosMeshDir() string {
 }
 
 // kubeCluster returns the shared control plane, starting it if needed.
-func kubeCluster(t *testing.T) *cluster {
+func kubeCluster(t testing.TB) *cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs the Kubernetes control plane (make kube-tools)")
@@ -235,7 +235,7 @@ func countChaosCRDs(items []unstructured.Unstructured) int {
 }
 
 // namespace creates a namespace, opted in to chaos or not.
-func (c *cluster) namespace(t *testing.T, name string, optIn bool) {
+func (c *cluster) namespace(t testing.TB, name string, optIn bool) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if optIn {
@@ -250,7 +250,7 @@ func (c *cluster) namespace(t *testing.T, name string, optIn bool) {
 
 // deployment creates a Deployment scheduled onto the kwok nodes and waits
 // until all its replicas are Ready.
-func (c *cluster) deployment(t *testing.T, ns, name string, replicas int32) *appsv1.Deployment {
+func (c *cluster) deployment(t testing.TB, ns, name string, replicas int32) *appsv1.Deployment {
 	t.Helper()
 	ctx := context.Background()
 	labels := map[string]string{"app": name}
@@ -276,7 +276,7 @@ func (c *cluster) deployment(t *testing.T, ns, name string, replicas int32) *app
 	return got
 }
 
-func (c *cluster) waitDeploymentReady(t *testing.T, ns, name string) {
+func (c *cluster) waitDeploymentReady(t testing.TB, ns, name string) {
 	t.Helper()
 	ctx := context.Background()
 	require.NoError(t, waitFor(ctx, 2*time.Minute, "deployment "+ns+"/"+name+" Ready", func() (bool, error) {
@@ -351,7 +351,7 @@ func yamlToObject(data []byte, into *map[string]any) error {
 
 // bindWorker binds the worker's ClusterRole in another namespace, as an
 // operator does for each namespace in GAMEDAY_NAMESPACES.
-func (c *cluster) bindWorker(t *testing.T, ns string) {
+func (c *cluster) bindWorker(t testing.TB, ns string) {
 	t.Helper()
 	rb := fmt.Sprintf(`apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
