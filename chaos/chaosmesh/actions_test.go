@@ -37,7 +37,7 @@ var actionCases = []actionCase{
 		"NetworkChaos", "duplicate", "duplicate 10%"},
 	{chaosmesh.ActionNetworkCorrupt, map[string]any{"corrupt": map[string]any{"corrupt": "5"}},
 		"NetworkChaos", "corrupt", "corrupt 5%"},
-	{chaosmesh.ActionNetworkPartition, map[string]any{"direction": "both", "target": map[string]any{"mode": "all", "selector": map[string]any{"labelSelectors": map[string]any{"app": "db"}}}},
+	{chaosmesh.ActionNetworkPartition, map[string]any{"direction": "both", "target": map[string]any{"mode": "one", "selector": map[string]any{"labelSelectors": map[string]any{"app": "db"}}}},
 		"NetworkChaos", "partition", "partition direction both peer app=db"},
 	{chaosmesh.ActionNetworkBandwidth, map[string]any{"bandwidth": map[string]any{"rate": "1mbps", "limit": 100, "buffer": 10000}},
 		"NetworkChaos", "bandwidth", "bandwidth rate 1mbps"},

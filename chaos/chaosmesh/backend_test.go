@@ -398,8 +398,24 @@ func TestSafetyRefusalsPropagate(t *testing.T) {
 		{"no pods", true, func(f *chaos.Fault) { f.Target.Selector = map[string]string{"app": "ghost"} }, []string{"no live pods match app=ghost"}},
 		{"peer namespace", true, func(f *chaos.Fault) {
 			f.Action = chaosmesh.ActionNetworkPartition
-			f.Params = map[string]any{"direction": "both", "target": map[string]any{"mode": "all", "selector": map[string]any{"namespaces": []any{"payments"}}}}
+			f.Params = map[string]any{"direction": "both", "target": map[string]any{"mode": "all", "selector": map[string]any{"namespaces": []any{"payments"}, "labelSelectors": map[string]any{"app": "db"}}}}
 		}, []string{"params.target.selector.namespaces", "safety rule namespace", `"payments"`}},
+		{"peer by pod name escapes the checks", true, func(f *chaos.Fault) {
+			f.Action = chaosmesh.ActionNetworkPartition
+			f.Params = map[string]any{"direction": "both", "target": map[string]any{"mode": "all", "selector": map[string]any{"pods": map[string]any{"kube-system": []any{"coredns-1"}}}}}
+		}, []string{"params.target.selector.pods", "namespaces and labelSelectors only"}},
+		{"peer matching everything", true, func(f *chaos.Fault) {
+			f.Action = chaosmesh.ActionNetworkPartition
+			f.Params = map[string]any{"direction": "both", "target": map[string]any{"mode": "one", "selector": map[string]any{}}}
+		}, []string{"params.target.selector.labelSelectors", "every pod"}},
+		{"peer not opted in", true, func(f *chaos.Fault) {
+			f.Action = chaosmesh.ActionNetworkPartition
+			f.Params = map[string]any{"direction": "from", "target": map[string]any{"mode": "one", "selector": map[string]any{"namespaces": []any{"other"}, "labelSelectors": map[string]any{"app": "db"}}}}
+		}, []string{"network peer", "safety rule opt-in", "pod/db-x"}},
+		{"peer blast radius", true, func(f *chaos.Fault) {
+			f.Action = chaosmesh.ActionNetworkPartition
+			f.Params = map[string]any{"direction": "both", "target": map[string]any{"mode": "all", "selector": map[string]any{"labelSelectors": map[string]any{"app": "db"}}}}
+		}, []string{"network peer", "blast-radius", "2 of 2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCluster(t, tc.nsOptIn)
@@ -445,6 +461,18 @@ func TestRecoverNeedsOnlyIDActionNamespace(t *testing.T) {
 	_, err = b.Recover(context.Background(), chaos.Fault{ID: faultID, Action: chaosmesh.ActionNetworkDelay})
 	permanent(t, err)
 	assert.Contains(t, err.Error(), "no namespace")
+}
+
+// With direction "to" (the default) Chaos Mesh only changes the target pods'
+// egress, so the peer needs no opt-in; its namespace must still be allowed.
+func TestPeerOfDirectionToNeedsNoOptIn(t *testing.T) {
+	c := newCluster(t, true)
+	b := c.backend()
+	f := delayFault()
+	f.Params = map[string]any{"delay": map[string]any{"latency": "10ms"}, "direction": "to",
+		"target": map[string]any{"mode": "all", "selector": map[string]any{"namespaces": []any{"other"}, "labelSelectors": map[string]any{"app": "db"}}}}
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
 }
 
 func TestPermissionsMatchUse(t *testing.T) {

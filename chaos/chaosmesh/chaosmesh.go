@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -123,8 +125,8 @@ func (b *Backend) prepare(ctx context.Context, f chaos.Fault) (plan, error) {
 	if err != nil {
 		return plan{}, chaos.Permanent(fmt.Errorf("%s fault %s: %w", BackendName, f.ID, err))
 	}
-	if err := b.checkPeer(obj); err != nil {
-		return plan{}, chaos.Permanent(err)
+	if err := b.checkPeer(ctx, f, obj); err != nil {
+		return plan{}, err
 	}
 	sel, err := kube.SelectPods(ctx, b.cs, b.policy, f)
 	if err != nil {
@@ -133,15 +135,55 @@ func (b *Backend) prepare(ctx context.Context, f chaos.Fault) (plan, error) {
 	return plan{obj: obj, a: a, sel: sel}, nil
 }
 
-// checkPeer applies the namespace allow-list to a NetworkChaos peer
-// (spec.target.selector.namespaces): with direction from or both, Chaos
-// Mesh injects into the peer pods too. Without namespaces the peer is in
-// the object's namespace, already checked.
-func (b *Backend) checkPeer(obj *unstructured.Unstructured) error {
+// checkPeer applies the safety rules to a NetworkChaos peer
+// (spec.target). The peer selector may only use namespaces and
+// labelSelectors (other selectors, like pods or nodes, would escape the
+// checks), labelSelectors must not be empty, and every namespace must be
+// allowed. With direction from or both Chaos Mesh injects into the peer
+// pods too, so they must also be opted in and fit the blast radius, counted
+// with the peer's own mode.
+func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructured.Unstructured) error {
 	spec, _ := obj.Object["spec"].(map[string]any)
-	for _, ns := range strList(spec, "target.selector.namespaces") {
+	peer, ok := spec["target"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	sel, _ := peer["selector"].(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(sel)) {
+		if k != "namespaces" && k != "labelSelectors" {
+			return chaos.Permanent(&chaos.FieldError{Field: "params.target.selector." + k,
+				Msg: "a network peer is selected with namespaces and labelSelectors only, so gameday's safety rules can check it"})
+		}
+	}
+	labels := map[string]string{}
+	ls, _ := sel["labelSelectors"].(map[string]any)
+	for k, v := range ls {
+		s, _ := v.(string)
+		labels[k] = s
+	}
+	if len(labels) == 0 {
+		return chaos.Permanent(&chaos.FieldError{Field: "params.target.selector.labelSelectors",
+			Msg: "required: refusing a network peer that matches every pod of its namespaces"})
+	}
+	namespaces := strList(spec, "target.selector.namespaces")
+	if len(namespaces) == 0 {
+		namespaces = []string{obj.GetNamespace()}
+	}
+	for _, ns := range namespaces {
 		if err := b.policy.CheckNamespace(ns); err != nil {
-			return fmt.Errorf("params.target.selector.namespaces: %w", err)
+			return chaos.Permanent(fmt.Errorf("params.target.selector.namespaces: %w", err))
+		}
+	}
+	if dir, _ := spec["direction"].(string); dir != "from" && dir != "both" {
+		return nil // "to" (the default) changes only the target pods' egress
+	}
+	mode, _ := peer["mode"].(string)
+	value, _ := peer["value"].(string)
+	for _, ns := range namespaces {
+		pf := f
+		pf.Target = chaos.Target{Backend: f.Target.Backend, Namespace: ns, Selector: labels, Mode: mode, Value: value}
+		if _, err := kube.SelectPods(ctx, b.cs, b.policy, pf); err != nil {
+			return fmt.Errorf("network peer (params.target, direction %s): %w", spec["direction"], err)
 		}
 	}
 	return nil

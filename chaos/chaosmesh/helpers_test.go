@@ -62,6 +62,10 @@ func newCluster(t *testing.T, nsOptIn bool) cluster {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "other"}},
 		pod("checkout-a", app), pod("checkout-b", app), pod("checkout-c", app),
 		pod("cart-a", map[string]string{"app": "cart"}),
+		// Network peers: two database pods here, one in "other" (allowed,
+		// not opted in).
+		pod("db-a", map[string]string{"app": "db"}), pod("db-b", map[string]string{"app": "db"}),
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-x", Namespace: "other", Labels: map[string]string{"app": "db"}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}},
 	)
 	listKinds := map[schema.GroupVersionResource]string{}
 	for _, k := range chaosmesh.Kinds() {
