@@ -318,3 +318,14 @@ func TestReportFilesPostmortemOnlyWhenNotPassed(t *testing.T) {
 	require.NoError(t, v.Get(&passed))
 	assert.Empty(t, passed.Postmortem)
 }
+
+// A worker without the fault's back-end must not give up recovering it:
+// another worker on the task queue may have the back-end.
+func TestRecoverWithoutTheBackendIsRetried(t *testing.T) {
+	h := newHarness(t)
+	_, err := h.env.ExecuteActivity(h.acts.Recover, RecoverInput{Fault: chaos.Fault{ID: "f1", Name: "kill", Backend: "kubernetes"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `back-end "kubernetes" is not configured on this worker`)
+	_, nonRetryable := appErrType(t, err)
+	assert.False(t, nonRetryable)
+}

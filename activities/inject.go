@@ -49,9 +49,13 @@ type RecoverResult struct {
 // Recover removes one fault by its deterministic id, whether or not its
 // inject ever reported back. Removing an absent fault succeeds.
 func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResult, error) {
-	b, err := a.backend(in.Fault.Backend)
-	if err != nil {
-		return RecoverResult{}, err
+	b, ok := a.Backends[in.Fault.Backend]
+	if !ok || b == nil {
+		// Retryable, unlike in define and inject: this worker cannot remove
+		// the fault, but another worker on the task queue may, and giving
+		// up would leave the fault behind.
+		return RecoverResult{}, fmt.Errorf("recover %s (%s): back-end %q is not configured on this worker (configured: %v); retrying so a worker that has it can remove the fault",
+			in.Fault.Name, in.Fault.ID, in.Fault.Backend, keys(a.Backends))
 	}
 	r, err := b.Recover(withHeartbeat(ctx), in.Fault)
 	if err != nil {

@@ -18,8 +18,16 @@ type RunStatus interface {
 	RunState(ctx context.Context, workflowID string) (string, error)
 }
 
+// recoverBound limits each removal in a sweep.
+const recoverBound = 2 * time.Minute
+
 // RunRunning is the RunState of an open workflow.
 const RunRunning = "running"
+
+// DefaultSweepGrace is how long past its expiry a fault of a running
+// workflow is left alone: the workflow may be about to recover it, and in a
+// run with several faults the hold starts after the last inject.
+const DefaultSweepGrace = 5 * time.Minute
 
 type SweepInput struct {
 	DryRun bool `json:"dry_run"`
@@ -116,7 +124,12 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 				s.Outcome = "would-remove"
 			default:
 				chaos.Progress(hctx, "removing "+inj.FaultID)
-				r, err := b.Recover(hctx, FaultFromInjected(inj))
+				// Each removal gets its own bound, so one stuck fault (a
+				// finalizer, an owner that never gets Ready) cannot use up
+				// the whole sweep; it is reported and retried next sweep.
+				rctx, cancel := context.WithTimeout(hctx, recoverBound)
+				r, err := b.Recover(rctx, FaultFromInjected(inj))
+				cancel()
 				switch {
 				case err != nil:
 					s.Outcome, s.Detail = "failed", err.Error()

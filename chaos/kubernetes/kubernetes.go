@@ -177,7 +177,11 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 			// Recover then reports what is wrong with it.
 			if m, err := decodeMarker(cm); err == nil {
 				inj.Targets = m.targets()
-				inj.Expires = m.expires()
+				// The annotation (kill + hold + ready_timeout) is what a
+				// sweep goes by; the marker's own deadline only if missing.
+				if inj.Expires.IsZero() {
+					inj.Expires = m.expires()
+				}
 			}
 			out = append(out, inj)
 		}

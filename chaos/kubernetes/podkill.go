@@ -59,7 +59,16 @@ type marker struct {
 	readyTimeout time.Duration
 }
 
+// expires is when recover stops waiting for the owners: ready_timeout
+// after the kill.
 func (m marker) expires() time.Time { return m.killedAt.Add(m.readyTimeout) }
+
+// sweepAfter is the expiry a sweep sees: the workflow recovers only after
+// holding the fault, so the hold comes first; a sweep must not take the
+// marker (and the recovery measurement) from a run that is still holding.
+func (m marker) sweepAfter(hold time.Duration) time.Time {
+	return m.killedAt.Add(hold + m.readyTimeout)
+}
 
 func (m marker) targets() []string {
 	out := make([]string, len(m.victims))
@@ -82,7 +91,7 @@ func (m marker) configMap(f chaos.Fault, ns string) *corev1.ConfigMap {
 			Name:        f.ID,
 			Namespace:   ns,
 			Labels:      ourLabels(f),
-			Annotations: kube.Annotations(f, m.expires()),
+			Annotations: kube.Annotations(f, m.sweepAfter(f.Duration)),
 		},
 		Data: map[string]string{
 			keyVictims:      string(victims),
@@ -261,7 +270,7 @@ func podKillInjected(f chaos.Fault, ns string, m marker, existing bool) chaos.In
 		Backend:   BackendName,
 		Object:    "configmap/" + f.ID,
 		Namespace: ns,
-		Expires:   m.expires(),
+		Expires:   m.sweepAfter(f.Duration),
 		Existing:  existing,
 		Targets:   m.targets(),
 	}

@@ -592,3 +592,19 @@ func TestPodKillCorruptMarkerIsPermanentAndKept(t *testing.T) {
 	_, ok := c.configMap(shop, faultID)
 	assert.True(t, ok)
 }
+
+// A sweep must not take the marker from a run still holding the fault: the
+// expiry it sees is the kill plus the hold plus ready_timeout.
+func TestPodKillExpiryCoversTheHold(t *testing.T) {
+	c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(3, true))...)
+	b := c.backend(policy(t, "*=50%"))
+	f := podKillFault("", "", nil)
+	f.Duration = 10 * time.Minute
+	inj, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(15*time.Minute), inj.Expires, "10m hold + 5m ready_timeout")
+	list, err := b.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, t0.Add(15*time.Minute), list[0].Expires)
+}

@@ -74,7 +74,7 @@ back-end could not be listed, 3 --dry-run found orphans.`,
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
-	cmd.Flags().DurationVar(&grace, "grace", time.Minute, "leave an expired fault of a running workflow alone this long past its expiry")
+	cmd.Flags().DurationVar(&grace, "grace", activities.DefaultSweepGrace, "leave an expired fault of a running workflow alone this long past its expiry")
 
 	var every time.Duration
 	sched := &cobra.Command{
@@ -110,7 +110,7 @@ func ensureSweepSchedule(ctx context.Context, c client.Client, cfg config.Config
 	return ensureSchedule(ctx, c, workflows.SweepScheduleID, every, &client.ScheduleWorkflowAction{
 		ID:        workflows.SweepScheduleID + "-run",
 		Workflow:  workflows.SweepWorkflowName,
-		Args:      []any{activities.SweepInput{Grace: time.Minute}},
+		Args:      []any{activities.SweepInput{Grace: activities.DefaultSweepGrace}},
 		TaskQueue: cfg.TaskQueue,
 	})
 }
