@@ -429,7 +429,10 @@ func TestSafetyRefusalsPropagate(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			assert.Empty(t, c.dyn.Actions(), "nothing is created when safety refuses")
+			for _, a := range c.dyn.Actions() {
+				assert.Equal(t, "get", a.GetVerb(), "nothing is created when safety refuses (only the retry check reads): %v", a)
+				assert.NotEqual(t, "payments", a.GetNamespace(), "nothing is read in a namespace the policy does not allow")
+			}
 		})
 	}
 }
@@ -443,7 +446,9 @@ func TestInjectRefusesInvalidFaultPermanently(t *testing.T) {
 	var fe *chaos.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "delay.latency", fe.Field)
-	assert.Empty(t, c.dyn.Actions())
+	for _, a := range c.dyn.Actions() {
+		assert.Equal(t, "get", a.GetVerb(), "an invalid fault creates nothing: %v", a)
+	}
 
 	f = delayFault()
 	f.Target.Selector = nil
@@ -465,6 +470,26 @@ func TestRecoverNeedsOnlyIDActionNamespace(t *testing.T) {
 
 // With direction "to" (the default) Chaos Mesh only changes the target pods'
 // egress, so the peer needs no opt-in; its namespace must still be allowed.
+// A retried inject adopts its object even when the safety checks would now
+// refuse (the fault itself changed what they see), so a run whose fault is
+// in place does not fail.
+func TestRetriedInjectAdoptsBeforeSafetyChecks(t *testing.T) {
+	c := newCluster(t, true)
+	b := c.backend()
+	ctx := context.Background()
+	f := delayFault()
+	first, err := b.Inject(ctx, f)
+	require.NoError(t, err)
+	require.NoError(t, c.cs.CoreV1().Pods(ns).Delete(ctx, "checkout-a", metav1.DeleteOptions{}))
+	require.NoError(t, c.cs.CoreV1().Pods(ns).Delete(ctx, "checkout-b", metav1.DeleteOptions{}))
+	again, err := b.Inject(ctx, f)
+	require.NoError(t, err)
+	assert.True(t, again.Existing)
+	assert.Equal(t, first.Object, again.Object)
+	_, err = b.Resolve(ctx, f)
+	assert.ErrorContains(t, err, "blast-radius", "a new fault would be refused: 1 of 1 pods")
+}
+
 func TestPeerOfDirectionToNeedsNoOptIn(t *testing.T) {
 	c := newCluster(t, true)
 	b := c.backend()

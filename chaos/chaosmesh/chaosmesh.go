@@ -230,6 +230,14 @@ func (b *Backend) Resolve(ctx context.Context, f chaos.Fault) ([]string, error) 
 // is reported with Existing set. An object of that name that is not the
 // fault's is left alone and refused.
 func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
+	// A retried inject whose object already exists adopts it before any
+	// safety check: the fault may itself have changed what the checks see
+	// (a PodChaos that killed pods leaves fewer live pods), and refusing now
+	// would fail a run whose fault is in place. The checks ran before the
+	// object was created.
+	if inj, ok := b.existing(ctx, f); ok {
+		return inj, nil
+	}
 	p, err := b.prepare(ctx, f)
 	if err != nil {
 		return chaos.Injected{}, err
@@ -266,6 +274,23 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	inj.Existing = existing
 	inj.Targets = []string{p.sel.Describe(modeOf(f.Target.Mode), f.Target.Value)}
 	return inj, nil
+}
+
+// existing finds this fault's live object, if any. Any doubt (unknown
+// action, an API error, a foreign or deleting object) answers false, and
+// Inject takes its normal path, which reports the problem.
+func (b *Backend) existing(ctx context.Context, f chaos.Fault) (chaos.Injected, bool) {
+	a, err := lookupAction(f.Action)
+	if err != nil || checkName(f.ID) != nil || b.policy.CheckNamespace(f.Target.Namespace) != nil {
+		return chaos.Injected{}, false // nothing is read in a namespace the policy does not allow
+	}
+	got, err := b.client(a.kind, f.Target.Namespace).Get(ctx, f.ID, metav1.GetOptions{})
+	if err != nil || !ours(got, f.ID) || got.GetDeletionTimestamp() != nil {
+		return chaos.Injected{}, false
+	}
+	inj := kube.InjectedFrom(BackendName, objectName(a.kind, got.GetNamespace(), got.GetName()), got)
+	inj.Existing = true
+	return inj, true
 }
 
 // ours reports whether obj carries fault id's label (and gameday's).
