@@ -192,16 +192,36 @@ func (p Policy) LimitFor(env string) (Limit, string) {
 }
 
 // CheckRadius refuses a fault that can hit more than the environment's
-// limit: hit of matched targets.
+// limit: hit of matched targets. The environment label is written by the
+// scenario's author, so a scenario without one, or with one the policy does
+// not list (a typo, "production" for "prod"), must pass every configured
+// limit: the strictest applies, never the loosest.
 func (p Policy) CheckRadius(env string, hit, matched int) error {
-	l, key := p.LimitFor(env)
-	name := "environment " + strconv.Quote(env)
-	if env == "" || key == AnyEnvironment && env != AnyEnvironment {
-		if env == "" {
-			name = "a scenario without an environment label"
-		}
-		name += " (default limit)"
+	if _, listed := p.MaxRadius[env]; env != "" && listed {
+		return p.checkLimit(p.MaxRadius[env], "environment "+strconv.Quote(env), hit, matched)
 	}
+	name := "environment " + strconv.Quote(env) + ", which the policy does not list,"
+	if env == "" {
+		name = "a scenario without an environment label"
+	}
+	keys := make([]string, 0, len(p.MaxRadius))
+	for k := range p.MaxRadius {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		l, _ := p.LimitFor(env)
+		return p.checkLimit(l, name, hit, matched)
+	}
+	for _, k := range keys {
+		if err := p.checkLimit(p.MaxRadius[k], fmt.Sprintf("%s (every limit applies; %s=%s)", name, k, p.MaxRadius[k]), hit, matched); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p Policy) checkLimit(l Limit, name string, hit, matched int) error {
 	switch {
 	case l.Count > 0 && hit > l.Count:
 		return &Refusal{Rule: "blast-radius", Msg: fmt.Sprintf("the fault can hit %d of %d targets; the limit for %s is %d (%s)", hit, matched, name, l.Count, EnvMaxRadius)}

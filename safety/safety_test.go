@@ -56,7 +56,14 @@ func TestRadius(t *testing.T) {
 	assert.ErrorContains(t, p.CheckRadius("prod", 2, 10), `can hit 2 of 10 targets; the limit for environment "prod" is 1`)
 	assert.NoError(t, p.CheckRadius("staging", 2, 4))
 	assert.ErrorContains(t, p.CheckRadius("staging", 3, 4), "75%")
-	// Unlisted environments and unlabelled scenarios get the default (50%).
-	assert.ErrorContains(t, p.CheckRadius("", 3, 3), "without an environment label (default limit)")
+	// Unlisted environments and unlabelled scenarios must pass every limit:
+	// the strictest applies (prod=1 here), so a typo never loosens it.
+	assert.ErrorContains(t, p.CheckRadius("", 3, 3), "without an environment label (every limit applies")
+	assert.ErrorContains(t, p.CheckRadius("production", 2, 10), `"production", which the policy does not list`)
+	assert.ErrorContains(t, p.CheckRadius("production", 2, 10), "prod=1")
 	assert.NoError(t, p.CheckRadius("dev", 1, 2))
+	// With only the default, it is the default.
+	d, _ := FromEnv(env(nil))
+	assert.NoError(t, d.CheckRadius("", 1, 2))
+	assert.ErrorContains(t, d.CheckRadius("", 2, 3), "*=50%")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gameday/gameday/chaos/kube"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
@@ -106,6 +107,12 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	}
 	defer prom.Stop(10 * time.Second)
 
+	// The local stack needs no cluster: a kubeconfig left pointing at a
+	// stopped minikube or an unreachable VPN must not stop the demo. Set
+	// GAMEDAY_KUBE=auto or on to use a cluster from `gameday dev`.
+	if os.Getenv(kube.EnvKube) == "" {
+		_ = os.Setenv(kube.EnvKube, "off")
+	}
 	cfg := config.FromEnv()
 	cfg.DataDir = dataDir
 	cfg.PrometheusURL = prom.URL
