@@ -46,6 +46,9 @@ var (
 func stopKube() {
 	if kubeSrv != nil {
 		kubeSrv.Stop(10 * time.Second)
+		if kubeErr == nil {
+			_ = os.RemoveAll(kubeSrv.dir) // etcd data, keys, logs; kept when setup failed
+		}
 	}
 }
 
@@ -82,13 +85,13 @@ func kubeCluster(t testing.TB) *cluster {
 		defer cancel()
 		k, err := stack.StartKube(ctx, stack.KubeOptions{Dir: dir, Log: logFile(dir, "kube.log"), Controllers: true})
 		if err != nil {
-			kubeErr = err
+			kubeErr = fmt.Errorf("%w (logs: %s)", err, filepath.Join(dir, "kube.log"))
 			return
 		}
 		kubeSrv = &cluster{Kube: k, dir: dir}
 		kubeErr = kubeSrv.setup(ctx)
 	})
-	require.NoError(t, kubeErr, "Kubernetes control plane (build it with `make kube-tools`); logs in %s", filepath.Join(os.TempDir(), "gameday-kube-*"))
+	require.NoError(t, kubeErr, "Kubernetes control plane (build it with `make kube-tools`)")
 	return kubeSrv
 }
 

@@ -38,12 +38,12 @@ type Kube struct {
 	Host       string // https://127.0.0.1:PORT
 	AdminToken string // in group system:masters
 	Kubeconfig string // admin kubeconfig (token auth, TLS verification off: self-signed serving cert)
-	// StagesFile is kwok's stage configuration.
-	procs []*Proc
+	procs      []*Proc
 }
 
 // StartKube starts the control plane and waits until the API server is
-// ready (and, with Controllers, until kwok has registered).
+// ready. With Controllers the other processes are started but not waited
+// for: the caller creates its fake nodes and waits for them to be Ready.
 func StartKube(ctx context.Context, o KubeOptions) (k *Kube, err error) {
 	bins := map[string]string{}
 	names := []string{"etcd", "kube-apiserver"}
