@@ -152,9 +152,10 @@ func SelectPods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f
 	return sel, nil
 }
 
-// Choose picks n pods deterministically from the seed (the fault id), so a
-// dry run, define and inject of the same run name the same pods as long as
-// the pods have not changed.
+// Choose picks n pods deterministically from the seed (the fault id), so
+// define and inject of one run name the same pods as long as the pods have
+// not changed. (A --dry-run is a run of its own, with another id: it shows
+// the kind of pick, not necessarily the same pods.)
 func Choose(pods []corev1.Pod, n int, seed string) []corev1.Pod {
 	out := append([]corev1.Pod(nil), pods...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

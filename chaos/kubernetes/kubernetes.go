@@ -235,7 +235,7 @@ func checkTarget(f chaos.Fault) error {
 // hitCount is how many of matched targets the mode hits. ModeCount is the
 // most it can hit (what the blast radius is checked against); for
 // random-max-percent the actual number is drawn from 1..that, seeded by the
-// fault id so a dry run, define and inject agree.
+// fault id so define and inject of one run agree.
 func hitCount(mode, value string, matched int, seed string) (int, error) {
 	n, err := chaos.ModeCount(mode, value, matched)
 	if err != nil || mode != chaos.ModeRandomMaxPercent || n <= 1 {

@@ -88,8 +88,8 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault) ([]nodeTarget, e
 	return out, nil
 }
 
-// chooseNames is kube.Choose for names: the same seeded pick, so a dry run
-// and the inject of one fault name the same nodes.
+// chooseNames is kube.Choose for names: the same seeded pick, so define and
+// the inject of one fault name the same nodes.
 func chooseNames(names []string, n int, seed string) []string {
 	pods := make([]corev1.Pod, len(names))
 	for i, name := range names {
