@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
+	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
 	"github.com/gameday/gameday/safety"
 )
@@ -47,9 +46,8 @@ func BenchmarkKubeFaults(b *testing.B) {
 	c.deployment(b, "bench", "web", 3)
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 	require.NoError(b, err)
-	cs, err := kubernetes.NewForConfig(cfg)
-	require.NoError(b, err)
-	dyn, err := dynamic.NewForConfig(cfg)
+	// The worker's clients (rate limits included), as an admin.
+	cs, dyn, err := kube.Clients(cfg)
 	require.NoError(b, err)
 	policy := safety.Policy{Namespaces: []string{"bench"}, OptInKey: "gameday.io/chaos", OptInValue: "enabled", MaxRadius: map[string]safety.Limit{"*": {Percent: 100}}}
 	kb := k8sbackend.New(cs, policy, k8sbackend.WithPollInterval(50*time.Millisecond))

@@ -8,9 +8,6 @@ import (
 	"os"
 	"time"
 
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	"github.com/gameday/gameday/chaos/kube"
@@ -50,11 +47,7 @@ func addKubeBackends(backends map[string]chaos.Backend, logger *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	cs, err := kubernetes.NewForConfig(kc.Rest)
-	if err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(kc.Rest)
+	cs, dyn, err := kube.Clients(kc.Rest)
 	if err != nil {
 		return err
 	}

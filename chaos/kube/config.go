@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -73,4 +74,33 @@ func Probe(ctx context.Context, c Config) error {
 	}
 	_ = ctx
 	return nil
+}
+
+// Client-side rate limits. client-go's defaults (5 requests/s, bursts of 10)
+// would make a sweep of 50 orphans take half a minute in throttling alone;
+// gameday's own request volume is small and bursty, so it allows more.
+const (
+	DefaultQPS   = 50
+	DefaultBurst = 100
+)
+
+// Clients builds the typed and dynamic clients the back-ends use, with
+// gameday's rate limits where the configuration sets none.
+func Clients(rc *rest.Config) (kubernetes.Interface, dynamic.Interface, error) {
+	cfg := rest.CopyConfig(rc)
+	if cfg.QPS == 0 {
+		cfg.QPS = DefaultQPS
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = DefaultBurst
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs, dyn, nil
 }
