@@ -379,30 +379,22 @@ func init() {
 			return networkPeer(s, p)
 		},
 	})
-	define(&actionDef{
-		name: ActionNetworkLoss, kind: networkChaos, specAction: "loss",
-		params: with(networkCommon, param{name: "loss", typ: tObject, required: true, hint: `e.g. {loss: "25"}`, fields: []param{
-			{name: "loss", typ: tPercent, required: true, hint: `percent of packets, e.g. "25"`}, correlation,
-		}}),
-		check:   checkNetworkTarget("loss"),
-		summary: percentSummary("loss"),
-	})
-	define(&actionDef{
-		name: ActionNetworkDuplicate, kind: networkChaos, specAction: "duplicate",
-		params: with(networkCommon, param{name: "duplicate", typ: tObject, required: true, hint: `e.g. {duplicate: "10"}`, fields: []param{
-			{name: "duplicate", typ: tPercent, required: true, hint: `percent of packets, e.g. "10"`}, correlation,
-		}}),
-		check:   checkNetworkTarget("duplicate"),
-		summary: percentSummary("duplicate"),
-	})
-	define(&actionDef{
-		name: ActionNetworkCorrupt, kind: networkChaos, specAction: "corrupt",
-		params: with(networkCommon, param{name: "corrupt", typ: tObject, required: true, hint: `e.g. {corrupt: "10"}`, fields: []param{
-			{name: "corrupt", typ: tPercent, required: true, hint: `percent of packets, e.g. "10"`}, correlation,
-		}}),
-		check:   checkNetworkTarget("corrupt"),
-		summary: percentSummary("corrupt"),
-	})
+	// loss, duplicate and corrupt take the same shape: a percentage of
+	// packets under a field named like the action.
+	for _, pa := range []struct{ action, field, example string }{
+		{ActionNetworkLoss, "loss", "25"},
+		{ActionNetworkDuplicate, "duplicate", "10"},
+		{ActionNetworkCorrupt, "corrupt", "10"},
+	} {
+		define(&actionDef{
+			name: pa.action, kind: networkChaos, specAction: pa.field,
+			params: with(networkCommon, param{name: pa.field, typ: tObject, required: true, hint: fmt.Sprintf(`e.g. {%s: "%s"}`, pa.field, pa.example), fields: []param{
+				{name: pa.field, typ: tPercent, required: true, hint: fmt.Sprintf(`percent of packets, e.g. "%s"`, pa.example)}, correlation,
+			}}),
+			check:   checkNetworkTarget(pa.field),
+			summary: percentSummary(pa.field),
+		})
+	}
 	define(&actionDef{
 		name: ActionNetworkPartition, kind: networkChaos, specAction: "partition",
 		params:  with(networkCommon),
