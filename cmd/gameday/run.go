@@ -213,6 +213,13 @@ func printResult(out io.Writer, r experiment.Result) {
 	}
 	if len(r.Injected) > 0 {
 		fmt.Fprintf(out, "injected:  %s\nrecovered: %s\n", strings.Join(r.Injected, ", "), strings.Join(r.Recovered, ", "))
+		// What the back-end saw while recovering, e.g. how long the owner
+		// of killed pods took to be Ready again.
+		for _, f := range r.RecoverLog {
+			if f.Detail != "" {
+				fmt.Fprintf(out, "  %s: %s\n", f.FaultID, f.Detail)
+			}
+		}
 	}
 	if g := r.Gate; g != nil {
 		verdict := "PASSED"
