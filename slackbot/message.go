@@ -331,6 +331,11 @@ func threadItems(r experiment.Result) []threadItem {
 		t += "• at: " + br.At.UTC().Format(time.RFC3339)
 		out = append(out, threadItem{"breach", truncate(t, 3500)})
 	}
+	for _, f := range r.RecoverLog {
+		if f.Detail != "" { // e.g. how long the owner of killed pods took to be Ready
+			out = append(out, threadItem{"recovered:" + f.FaultID, ":adhesive_bandage: Recovered `" + esc(f.FaultID) + "`: " + esc(f.Detail)})
+		}
+	}
 	if r.Postmortem != "" {
 		out = append(out, threadItem{"postmortem", ":memo: Postmortem: " + esc(r.Postmortem)})
 	}

@@ -314,3 +314,21 @@ func TestWatchAfterRestartWithoutHistoryPostsAgain(t *testing.T) {
 		t.Fatalf("no warning about the history: %s", h.logs)
 	}
 }
+
+// What the back-end saw while recovering (for a pod-kill, how long the
+// Deployment took to be Ready again) goes into the thread, once.
+func TestThreadCarriesRecoveryDetail(t *testing.T) {
+	r := experiment.Result{WorkflowID: "w", RecoverLog: []experiment.RecoveredFault{
+		{FaultID: "gd-1-f0", Removed: true, Detail: "deployment/order 4/4 Ready within 1.2s of the kill"},
+		{FaultID: "gd-1-f1", Removed: true},
+	}}
+	var texts []string
+	for _, it := range threadItems(r) {
+		if strings.HasPrefix(it.key, "recovered:") {
+			texts = append(texts, it.text)
+		}
+	}
+	if len(texts) != 1 || !strings.Contains(texts[0], "gd-1-f0") || !strings.Contains(texts[0], "deployment/order 4/4 Ready within 1.2s of the kill") {
+		t.Fatalf("recovery thread items = %q, want one for gd-1-f0 with its detail", texts)
+	}
+}
