@@ -28,7 +28,13 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	if err != nil {
 		return InjectResult{}, err
 	}
-	inj, err := b.Inject(withHeartbeat(ctx), in.Fault)
+	f := in.Fault
+	if activity.IsActivity(ctx) {
+		// Recorded on the fault's objects, so a sweep of another gameday
+		// installation (another Temporal namespace) leaves it alone.
+		f.TemporalNamespace = activity.GetInfo(ctx).WorkflowNamespace
+	}
+	inj, err := b.Inject(withHeartbeat(ctx), f)
 	if err != nil {
 		return InjectResult{}, classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err))
 	}

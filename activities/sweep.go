@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/gameday/gameday/chaos"
 )
 
@@ -47,7 +49,7 @@ type Swept struct {
 	// Outcome: kept, would-remove (dry run), removed, already-gone, failed.
 	// (Not "Action": the embedded Injected.Action is the fault's action.)
 	Outcome string `json:"outcome"`
-	Detail string `json:"detail,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 type SweepResult struct {
@@ -97,6 +99,10 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 	}
 	sort.Strings(names)
 	hctx := withHeartbeat(ctx)
+	own := ""
+	if activity.IsActivity(ctx) {
+		own = activity.GetInfo(ctx).WorkflowNamespace
+	}
 	for _, name := range names {
 		b := a.Backends[name]
 		found, err := b.List(ctx)
@@ -109,6 +115,13 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 				inj.Backend = name
 			}
 			s := Swept{Injected: inj}
+			if own != "" && inj.TemporalNamespace != "" && inj.TemporalNamespace != own {
+				// Its workflow lives in another Temporal namespace: this
+				// installation cannot tell whether it still runs.
+				s.Outcome, s.Reason = "kept", fmt.Sprintf("belongs to Temporal namespace %q, not %q: left to that installation's sweep", inj.TemporalNamespace, own)
+				res.Faults = append(res.Faults, s)
+				continue
+			}
 			if inj.WorkflowID != "" && a.Runs != nil {
 				if s.RunState, err = a.Runs.RunState(ctx, inj.WorkflowID); err != nil {
 					s.Outcome, s.Reason = "kept", "cannot read its workflow: "+err.Error()

@@ -95,3 +95,48 @@ func TestSweepRemovesOnlyOrphans(t *testing.T) {
 	assert.True(t, kube.faults["f-live"], "the running workflow's fault stays")
 	assert.False(t, kube.faults["f-orphan"])
 }
+
+// Two gameday installations (two Temporal namespaces) may share a cluster:
+// a sweep leaves the other one's faults alone, whatever the state of a
+// workflow id it cannot see.
+func TestSweepLeavesOtherInstallationsFaults(t *testing.T) {
+	h := newHarness(t)
+	kube := &listBackend{fakeBackend: fakeBackend{faults: map[string]bool{"mine": true, "theirs": true}}, listed: []chaos.Injected{
+		{FaultID: "mine", WorkflowID: "w-mine", TemporalNamespace: "default-test-namespace", Namespace: "shop"}, // the test environment's namespace,
+		{FaultID: "theirs", WorkflowID: "w-theirs", TemporalNamespace: "staging-gameday", Namespace: "shop"},
+	}}
+	h.acts.Backends = map[string]chaos.Backend{"kubernetes": kube}
+	h.acts.Runs = runMap{"w-mine": "gone", "w-theirs": "gone"}
+	v, err := h.env.ExecuteActivity(h.acts.Sweep, SweepInput{})
+	require.NoError(t, err)
+	var res SweepResult
+	require.NoError(t, v.Get(&res))
+	byID := map[string]Swept{}
+	for _, f := range res.Faults {
+		byID[f.FaultID] = f
+	}
+	assert.Equal(t, "removed", byID["mine"].Outcome, "%+v", byID["mine"])
+	assert.Equal(t, "kept", byID["theirs"].Outcome)
+	assert.Contains(t, byID["theirs"].Reason, `Temporal namespace "staging-gameday"`)
+	assert.True(t, kube.faults["theirs"])
+}
+
+// Inject records the workflow's Temporal namespace on the fault.
+func TestInjectRecordsTheTemporalNamespace(t *testing.T) {
+	h := newHarness(t)
+	rec := &nsBackend{}
+	h.acts.Backends = map[string]chaos.Backend{"rec": rec}
+	_, err := h.env.ExecuteActivity(h.acts.Inject, InjectInput{Fault: chaos.Fault{ID: "f", Backend: "rec"}})
+	require.NoError(t, err)
+	assert.Equal(t, "default-test-namespace", rec.got.TemporalNamespace)
+}
+
+type nsBackend struct {
+	fakeBackend
+	got chaos.Fault
+}
+
+func (b *nsBackend) Inject(_ context.Context, f chaos.Fault) (chaos.Injected, error) {
+	b.got = f
+	return chaos.Injected{FaultID: f.ID}, nil
+}

@@ -41,6 +41,10 @@ type Fault struct {
 	// Environment is the scenario's environment label (metadata.labels
 	// .environment); the blast-radius limit depends on it.
 	Environment string `json:"environment,omitempty"`
+	// TemporalNamespace is the namespace of the workflow that owns the
+	// fault, set by the activity that injects it, so a sweep run by another
+	// gameday installation (another Temporal namespace) leaves it alone.
+	TemporalNamespace string `json:"temporal_namespace,omitempty"`
 }
 
 // Injected describes a fault present in a back-end.
@@ -52,9 +56,10 @@ type Injected struct {
 	Existing bool      `json:"existing,omitempty"` // found already present (a retried inject)
 	// Set by List so a sweep can tell whose fault it is and remove it
 	// without the scenario.
-	WorkflowID string `json:"workflow_id,omitempty"`
-	Action     string `json:"action,omitempty"`
-	Namespace  string `json:"namespace,omitempty"`
+	WorkflowID        string `json:"workflow_id,omitempty"`
+	TemporalNamespace string `json:"temporal_namespace,omitempty"`
+	Action            string `json:"action,omitempty"`
+	Namespace         string `json:"namespace,omitempty"`
 	// Targets names what the fault hit (pods killed, node cordoned).
 	Targets []string `json:"targets,omitempty"`
 }

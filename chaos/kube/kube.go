@@ -37,6 +37,9 @@ const (
 	AnnotationFault      = "gameday.io/fault" // the scenario's fault step name
 	AnnotationAction     = "gameday.io/action"
 	AnnotationExpires    = "gameday.io/expires" // RFC 3339; a sweep removes the fault after it
+	// AnnotationTemporalNamespace names the Temporal namespace of the
+	// workflow: a sweep of another installation leaves the fault alone.
+	AnnotationTemporalNamespace = "gameday.io/temporal-namespace"
 )
 
 // ManagedSelector selects everything gameday created.
@@ -57,6 +60,9 @@ func Annotations(f chaos.Fault, expires time.Time) map[string]string {
 	if !expires.IsZero() {
 		a[AnnotationExpires] = expires.UTC().Format(time.RFC3339)
 	}
+	if f.TemporalNamespace != "" {
+		a[AnnotationTemporalNamespace] = f.TemporalNamespace
+	}
 	return a
 }
 
@@ -64,12 +70,13 @@ func Annotations(f chaos.Fault, expires time.Time) map[string]string {
 func InjectedFrom(backend, object string, m metav1.Object) chaos.Injected {
 	a := m.GetAnnotations()
 	inj := chaos.Injected{
-		FaultID:    m.GetLabels()[LabelFaultID],
-		Backend:    backend,
-		Object:     object,
-		WorkflowID: a[AnnotationWorkflowID],
-		Action:     a[AnnotationAction],
-		Namespace:  m.GetNamespace(),
+		FaultID:           m.GetLabels()[LabelFaultID],
+		Backend:           backend,
+		Object:            object,
+		WorkflowID:        a[AnnotationWorkflowID],
+		TemporalNamespace: a[AnnotationTemporalNamespace],
+		Action:            a[AnnotationAction],
+		Namespace:         m.GetNamespace(),
 	}
 	if t, err := time.Parse(time.RFC3339, a[AnnotationExpires]); err == nil {
 		inj.Expires = t
