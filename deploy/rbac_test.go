@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"testing"
 
@@ -65,14 +66,9 @@ func granted(t *testing.T) []string {
 // declaration, so declared == granted means used == granted.
 func used() []string {
 	set := map[string]bool{}
-	for _, p := range k8sbackend.Permissions {
+	for _, p := range append(slices.Clone(k8sbackend.Permissions), chaosmesh.Permissions()...) {
 		for _, v := range p.Verbs {
 			set[p.Group+" "+p.Resource+" "+v] = true
-		}
-	}
-	for _, p := range chaosmesh.Permissions() {
-		for _, v := range p.Verbs {
-			set[p.APIGroup+" "+p.Resource+" "+v] = true
 		}
 	}
 	out := make([]string, 0, len(set))

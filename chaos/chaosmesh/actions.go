@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/chaos/kube"
 )
 
 // BackendName is the name scenarios use in target.backend / fault.backend.
@@ -66,13 +67,6 @@ func Resources() []string {
 	return out
 }
 
-// Permission is one RBAC rule the back-end needs.
-type Permission struct {
-	APIGroup string // "" is the core group
-	Resource string
-	Verbs    []string
-}
-
 // ChaosVerbs are the verbs used on every chaos-mesh.org resource: create
 // (inject, and the server-side dry run of Resolve), get (adopt an existing
 // object on a retried inject, wait for deletion), list (List, for sweeps)
@@ -81,14 +75,14 @@ var ChaosVerbs = []string{"create", "get", "list", "delete"}
 
 // Permissions is every (apiGroup, resource, verbs) the back-end uses, as
 // listed in the package documentation.
-func Permissions() []Permission {
-	var out []Permission
+func Permissions() []kube.Permission {
+	var out []kube.Permission
 	for _, r := range Resources() {
-		out = append(out, Permission{APIGroup: Group, Resource: r, Verbs: append([]string(nil), ChaosVerbs...)})
+		out = append(out, kube.Permission{Group: Group, Resource: r, Verbs: append([]string(nil), ChaosVerbs...)})
 	}
 	return append(out,
-		Permission{APIGroup: "", Resource: "pods", Verbs: []string{"list"}},      // kube.SelectPods
-		Permission{APIGroup: "", Resource: "namespaces", Verbs: []string{"get"}}, // opt-in label on the namespace
+		kube.Permission{Group: "", Resource: "pods", Verbs: []string{"list"}},      // kube.SelectPods
+		kube.Permission{Group: "", Resource: "namespaces", Verbs: []string{"get"}}, // opt-in label on the namespace
 	)
 }
 

@@ -542,7 +542,7 @@ func TestPermissionsMatchUse(t *testing.T) {
 	}
 	granted := map[string]map[string]bool{}
 	for _, p := range chaosmesh.Permissions() {
-		key := p.APIGroup + "/" + p.Resource
+		key := p.Group + "/" + p.Resource
 		granted[key] = map[string]bool{}
 		for _, v := range p.Verbs {
 			granted[key][v] = true
