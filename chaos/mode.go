@@ -44,6 +44,16 @@ func ValidateMode(mode, value string) error {
 	return &FieldError{Field: "mode", Msg: fmt.Sprintf("unknown mode %q (known: %s)", mode, strings.Join(Modes, ", "))}
 }
 
+// ModeString renders a mode and its value for messages: "one" (the
+// default), "fixed 2", "fixed-percent 50".
+func ModeString(mode, value string) string {
+	m := orOne(mode)
+	if value != "" {
+		m += " " + value
+	}
+	return m
+}
+
 func orOne(m string) string {
 	if m == "" {
 		return ModeOne

@@ -115,7 +115,7 @@ type plan struct {
 func (p plan) name() string { return objectName(p.a.kind, p.obj.GetNamespace(), p.obj.GetName()) }
 
 func (p plan) describe(f chaos.Fault) string {
-	return fmt.Sprintf("%s %s on %s", p.name(), p.a.summary(p.obj.Object["spec"].(map[string]any)), p.sel.Describe(modeOf(f.Target.Mode), f.Target.Value))
+	return fmt.Sprintf("%s %s on %s", p.name(), p.a.summary(p.obj.Object["spec"].(map[string]any)), p.sel.Describe(f.Target.Mode, f.Target.Value))
 }
 
 // prepare validates the fault, builds its object and resolves its pods
@@ -272,7 +272,7 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	}
 	inj := kube.InjectedFrom(BackendName, p.name(), created)
 	inj.Existing = existing
-	inj.Targets = []string{p.sel.Describe(modeOf(f.Target.Mode), f.Target.Value)}
+	inj.Targets = []string{p.sel.Describe(f.Target.Mode, f.Target.Value)}
 	return inj, nil
 }
 

@@ -97,13 +97,7 @@ func (s Selection) Describe(mode, value string) string {
 	for i, p := range s.Matched {
 		names[i] = p.Name
 	}
-	m := mode
-	if m == "" {
-		m = chaos.ModeOne
-	}
-	if value != "" {
-		m += " " + value
-	}
+	m := chaos.ModeString(mode, value)
 	return fmt.Sprintf("%d of %d pods in %s (mode %s): %s", s.Hit, len(s.Matched), s.Namespace, m, strings.Join(names, ", "))
 }
 

@@ -246,18 +246,6 @@ func hitCount(mode, value string, matched int, seed string) (int, error) {
 	return 1 + int(h.Sum64()%uint64(n)), nil
 }
 
-// modeString renders mode and value for messages ("one", "fixed 2").
-func modeString(t chaos.Target) string {
-	m := t.Mode
-	if m == "" {
-		m = chaos.ModeOne
-	}
-	if t.Value != "" {
-		m += " " + t.Value
-	}
-	return m
-}
-
 // podReady reports the pod's Ready condition.
 func podReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {

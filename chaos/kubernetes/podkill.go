@@ -153,7 +153,7 @@ func (b *Backend) resolvePodKill(ctx context.Context, f chaos.Fault) ([]string, 
 		names[i] = p.Name
 	}
 	return []string{fmt.Sprintf("pod-kill: would delete %d of %d pods in %s (mode %s): %s",
-		len(victims), len(sel.Matched), sel.Namespace, modeString(f.Target), strings.Join(names, ", "))}, nil
+		len(victims), len(sel.Matched), sel.Namespace, chaos.ModeString(f.Target.Mode, f.Target.Value), strings.Join(names, ", "))}, nil
 }
 
 // injectPodKill records the victims in the marker, then deletes them. The
