@@ -69,10 +69,10 @@ func Probe(ctx context.Context, c Config) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes (%s): %w", c.Source, err)
 	}
-	if _, err := cs.Discovery().ServerVersion(); err != nil {
+	// GET /version, the call ServerVersion makes, but bounded by ctx too.
+	if err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
 		return fmt.Errorf("kubernetes cluster at %s (%s) is not reachable: %w", c.Rest.Host, c.Source, err)
 	}
-	_ = ctx
 	return nil
 }
 

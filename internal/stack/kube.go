@@ -202,23 +202,6 @@ current-context: gameday-test
 `, host, user, token, user)
 }
 
-func httpOK(ctx context.Context, c *http.Client, url, token string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%w: %s answered %s: %s", errNotReady, url, resp.Status, body)
-	}
-	return nil
-}
-
 func writeRSAKey(keyFile, pubFile string) error {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -88,16 +88,7 @@ func StartPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, err
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	err = waitReady(wctx, p.Proc, "prometheus at "+p.URL, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+"/-/ready", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%w: /-/ready answered %s", errNotReady, resp.Status)
-		}
-		return nil
+		return httpOK(ctx, http.DefaultClient, p.URL+"/-/ready", "")
 	})
 	if err != nil {
 		_ = p.Stop(5 * time.Second)

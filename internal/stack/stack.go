@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,3 +140,22 @@ func waitReady(ctx context.Context, p *Proc, what string, ready func(context.Con
 }
 
 var errNotReady = errors.New("not ready")
+
+// httpOK is a readiness probe: GET url (with a bearer token when given)
+// must answer 200.
+func httpOK(ctx context.Context, c *http.Client, url, token string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%w: %s answered %s: %s", errNotReady, url, resp.Status, body)
+	}
+	return nil
+}
