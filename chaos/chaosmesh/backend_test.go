@@ -182,7 +182,6 @@ func TestRecoverReportsStuckFinalizer(t *testing.T) {
 	took := time.Since(start)
 	require.Error(t, err)
 	assert.False(t, chaos.IsPermanent(err), "a stuck deletion is worth retrying: %v", err)
-	assert.Less(t, took, 800*time.Millisecond, "recover must return before the ctx deadline")
 	assert.GreaterOrEqual(t, took, 400*time.Millisecond, "recover should use most of its time budget")
 	assert.NoError(t, ctx.Err(), "returned with margin before the deadline")
 	msg := err.Error()
