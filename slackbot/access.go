@@ -84,12 +84,7 @@ func ParseAccess(file string, data []byte) (Access, error) {
 		return Access{}, err
 	}
 	v := yamlx.Collector{File: file, Root: root}
-	if a.APIVersion != accessSchema.APIVersion {
-		v.Add("apiVersion", "must be %q, got %q", accessSchema.APIVersion, a.APIVersion)
-	}
-	if a.Kind != AccessKind {
-		v.Add("kind", "must be %q, got %q", AccessKind, a.Kind)
-	}
+	v.Type(accessSchema, a.APIVersion, a.Kind)
 	if len(a.Users) == 0 {
 		v.Add("users", "at least one user is required (keys are Slack user ids such as U012AB3CD)")
 	}

@@ -41,15 +41,20 @@ func IsDNSLabel(s string) bool {
 	return len(s) <= 63 && dnsLabel.MatchString(s)
 }
 
-// Header checks what every gameday/v1 document starts with: apiVersion,
-// kind and a DNS-label metadata.name.
-func (c *Collector) Header(want Schema, apiVersion, kind, name string) {
+// Type checks a document's apiVersion and kind.
+func (c *Collector) Type(want Schema, apiVersion, kind string) {
 	if apiVersion != want.APIVersion {
 		c.Add("apiVersion", "must be %q, got %q", want.APIVersion, apiVersion)
 	}
 	if kind != want.Kind {
 		c.Add("kind", "must be %q, got %q", want.Kind, kind)
 	}
+}
+
+// Header checks what every named gameday/v1 document starts with:
+// apiVersion, kind and a DNS-label metadata.name.
+func (c *Collector) Header(want Schema, apiVersion, kind, name string) {
+	c.Type(want, apiVersion, kind)
 	// The name ends up in workflow ids and back-end object names.
 	switch {
 	case name == "":
