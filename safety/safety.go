@@ -7,6 +7,8 @@ package safety
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,18 +181,6 @@ func (p Policy) CheckOptIn(namespace string, missing []string) error {
 		strings.Join(shown, ", "), p.OptIn(), namespace)}
 }
 
-// LimitFor is the blast-radius limit of an environment.
-func (p Policy) LimitFor(env string) (Limit, string) {
-	if l, ok := p.MaxRadius[env]; ok && env != "" {
-		return l, env
-	}
-	if l, ok := p.MaxRadius[AnyEnvironment]; ok {
-		return l, AnyEnvironment
-	}
-	l, _ := ParseLimit(DefaultMaxRadius)
-	return l, AnyEnvironment
-}
-
 // CheckRadius refuses a fault that can hit more than the environment's
 // limit: hit of matched targets. The environment label is written by the
 // scenario's author, so a scenario without one, or with one the policy does
@@ -204,17 +194,13 @@ func (p Policy) CheckRadius(env string, hit, matched int) error {
 	if env == "" {
 		name = "a scenario without an environment label"
 	}
-	keys := make([]string, 0, len(p.MaxRadius))
-	for k := range p.MaxRadius {
-		keys = append(keys, k)
+	limits := p.MaxRadius
+	if len(limits) == 0 { // a Policy built without FromEnv: the default
+		l, _ := ParseLimit(DefaultMaxRadius)
+		limits = map[string]Limit{AnyEnvironment: l}
 	}
-	sort.Strings(keys)
-	if len(keys) == 0 {
-		l, _ := p.LimitFor(env)
-		return p.checkLimit(l, name, hit, matched)
-	}
-	for _, k := range keys {
-		if err := p.checkLimit(p.MaxRadius[k], fmt.Sprintf("%s (every limit applies; %s=%s)", name, k, p.MaxRadius[k]), hit, matched); err != nil {
+	for _, k := range slices.Sorted(maps.Keys(limits)) {
+		if err := p.checkLimit(limits[k], fmt.Sprintf("%s (every limit applies; %s=%s)", name, k, limits[k]), hit, matched); err != nil {
 			return err
 		}
 	}

@@ -14,9 +14,11 @@ func TestFromEnvDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, p.Namespaces)
 	assert.Equal(t, "gameday.io/chaos=enabled", p.OptIn())
-	l, key := p.LimitFor("prod")
-	assert.Equal(t, AnyEnvironment, key)
-	assert.Equal(t, "50%", l.String())
+	assert.Equal(t, map[string]Limit{AnyEnvironment: {Percent: 50}}, p.MaxRadius)
+	assert.NoError(t, p.CheckRadius("prod", 2, 4))
+	assert.ErrorContains(t, p.CheckRadius("prod", 3, 4), "*=50%")
+	// A Policy built by hand without limits gets the default too.
+	assert.ErrorContains(t, Policy{}.CheckRadius("prod", 3, 4), "*=50%")
 }
 
 func TestFromEnvErrorsNameTheVariable(t *testing.T) {
