@@ -25,7 +25,7 @@ func ValidateMode(mode, value string) error {
 	switch mode {
 	case "", ModeOne, ModeAll:
 		if value != "" {
-			return &FieldError{Field: "value", Msg: fmt.Sprintf("mode %s takes no value", orOne(mode))}
+			return &FieldError{Field: "value", Msg: fmt.Sprintf("mode %s takes no value", DefaultMode(mode))}
 		}
 		return nil
 	case ModeFixed:
@@ -47,14 +47,15 @@ func ValidateMode(mode, value string) error {
 // ModeString renders a mode and its value for messages: "one" (the
 // default), "fixed 2", "fixed-percent 50".
 func ModeString(mode, value string) string {
-	m := orOne(mode)
+	m := DefaultMode(mode)
 	if value != "" {
 		m += " " + value
 	}
 	return m
 }
 
-func orOne(m string) string {
+// DefaultMode is mode, or "one" when the scenario left it empty.
+func DefaultMode(m string) string {
 	if m == "" {
 		return ModeOne
 	}

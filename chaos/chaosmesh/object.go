@@ -60,7 +60,7 @@ func build(f chaos.Fault, expires time.Time) (*unstructured.Unstructured, *actio
 		"namespaces":     []any{f.Target.Namespace},
 		"labelSelectors": labelSelectors,
 	}
-	spec["mode"] = modeOf(f.Target.Mode)
+	spec["mode"] = chaos.DefaultMode(f.Target.Mode)
 	if f.Target.Value != "" {
 		spec["value"] = strings.TrimSuffix(f.Target.Value, "%")
 	}
@@ -78,13 +78,6 @@ func build(f chaos.Fault, expires time.Time) (*unstructured.Unstructured, *actio
 	u.SetLabels(kube.Labels(f))
 	u.SetAnnotations(kube.Annotations(f, expires))
 	return u, a, nil
-}
-
-func modeOf(m string) string {
-	if m == "" {
-		return chaos.ModeOne
-	}
-	return m
 }
 
 // checkName keeps the fault id usable as the object name (a DNS subdomain)
