@@ -17,7 +17,6 @@ import (
 	"time"
 
 	toxiserver "github.com/Shopify/toxiproxy/v2"
-	toxiclient "github.com/Shopify/toxiproxy/v2/client"
 	"github.com/Shopify/toxiproxy/v2/toxics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -378,12 +377,12 @@ func (s *Shop) runLoad(rps int, client *http.Client) {
 	}
 }
 
-// runReaper enforces toxic TTLs (see chaos/toxiproxy.Reap) so a fault never
-// outlives its duration plus margin, even if no gameday worker is alive.
+// runReaper enforces toxic TTLs (see chaos/toxiproxy.Backend.Reap) so a
+// fault never outlives its duration plus margin, even if no gameday worker
+// is alive. Shutdown (s.ctx) ends a reap stuck on the API at once.
 func (s *Shop) runReaper(every time.Duration) {
 	defer s.background.Done()
-	c := toxiclient.NewClient(s.toxiproxyURL)
-	c.UserAgent = "gameday-demo-reaper"
+	b := toxiproxy.New(s.toxiproxyURL, toxiproxy.WithUserAgent("gameday-demo-reaper"))
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -392,7 +391,7 @@ func (s *Shop) runReaper(every time.Duration) {
 			return
 		case <-tick.C:
 		}
-		removed, err := toxiproxy.Reap(s.ctx, c, time.Now())
+		removed, err := b.Reap(s.ctx, time.Now())
 		for _, name := range removed {
 			s.log.Info("reaped expired toxic", "toxic", name)
 		}

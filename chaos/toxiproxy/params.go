@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	toxiclient "github.com/Shopify/toxiproxy/v2/client"
-
 	"github.com/gameday/gameday/chaos"
 )
 
@@ -59,7 +57,7 @@ type timeoutParams struct {
 // toxicSpec is a validated action, ready to be sent to the toxiproxy API.
 type toxicSpec struct {
 	typ      string
-	attrs    toxiclient.Attributes
+	attrs    map[string]any
 	toxicity float32
 	stream   string
 	summary  string // human description for Resolve
@@ -93,7 +91,7 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		}
 		return toxicSpec{
 			typ:      "latency",
-			attrs:    toxiclient.Attributes{"latency": lat.Milliseconds(), "jitter": jit.Milliseconds()},
+			attrs:    map[string]any{"latency": lat.Milliseconds(), "jitter": jit.Milliseconds()},
 			toxicity: tox,
 			stream:   st,
 			summary:  fmt.Sprintf("latency %s ±%s on %s of %s", lat, jit, pct(tox), st),
@@ -122,7 +120,7 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		}
 		return toxicSpec{
 			typ:      "timeout",
-			attrs:    toxiclient.Attributes{"timeout": to.Milliseconds()},
+			attrs:    map[string]any{"timeout": to.Milliseconds()},
 			toxicity: tox,
 			stream:   st,
 			summary:  fmt.Sprintf("%s on %s of %s", what, pct(tox), st),

@@ -5,9 +5,12 @@
 // A fault's time-to-live is written into the toxic's own name
 // (<fault id>.<unix deadline>), so the deadline lives next to the fault in
 // the only place that is guaranteed to exist while the fault does: the
-// toxiproxy server. Reap, run by whoever hosts toxiproxy (the demo shop does
-// it every 500ms), removes expired toxics even if every gameday worker and
-// the workflow engine are gone.
+// toxiproxy server. Backend.Reap, run by whoever hosts toxiproxy (the demo
+// shop does it every 500ms), removes expired toxics even if every gameday
+// worker and the workflow engine are gone.
+//
+// The back-end talks to toxiproxy's REST API with its own small client
+// (api.go) rather than the Shopify one, whose calls take no context.
 package toxiproxy
 
 import (
@@ -20,8 +23,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	toxiclient "github.com/Shopify/toxiproxy/v2/client"
 
 	"github.com/gameday/gameday/chaos"
 )
@@ -47,11 +48,12 @@ func permanent(err error) error { return chaos.Permanent(err) }
 
 // Backend implements chaos.Backend against one toxiproxy API.
 //
-// The toxiproxy client has no context support; ctx is checked before every
-// API call and each call is bounded by the client's own 30s timeout.
+// Every API call takes the caller's context: a cancelled context or a
+// passed deadline ends a call to a hung API at once. A context without a
+// deadline is still bounded per request by DefaultHTTPTimeout (see
+// WithHTTPClient).
 type Backend struct {
-	url    string
-	c      *toxiclient.Client
+	api    *api
 	margin time.Duration
 	now    func() time.Time
 }
@@ -68,12 +70,26 @@ func WithTTLMargin(d time.Duration) Option { return func(b *Backend) { b.margin 
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option { return func(b *Backend) { b.now = now } }
 
+// WithHTTPClient replaces the HTTP client (default: one with
+// DefaultHTTPTimeout per request), e.g. for a custom transport.
+func WithHTTPClient(c *http.Client) Option {
+	return func(b *Backend) {
+		if c != nil {
+			b.api.http = c
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent of every request (default
+// DefaultUserAgent), so the toxiproxy server's logs tell callers apart.
+func WithUserAgent(ua string) Option { return func(b *Backend) { b.api.agent = ua } }
+
 // New returns a Backend for the toxiproxy API at apiURL (e.g.
-// "http://127.0.0.1:8474"). It does not contact the API.
+// "http://127.0.0.1:8474"; credentials in the URL are sent as basic auth and
+// never shown in errors). It does not contact the API.
 func New(apiURL string, opts ...Option) *Backend {
 	b := &Backend{
-		url:    apiURL,
-		c:      toxiclient.NewClient(apiURL),
+		api:    newAPI(apiURL),
 		margin: DefaultTTLMargin,
 		now:    time.Now,
 	}
@@ -86,8 +102,9 @@ func New(apiURL string, opts ...Option) *Backend {
 // Name implements chaos.Backend.
 func (b *Backend) Name() string { return BackendName }
 
-// Client is the underlying toxiproxy API client (e.g. to pass to Reap).
-func (b *Backend) Client() *toxiclient.Client { return b.c }
+// URL is the API endpoint with any credentials removed: the form errors
+// and logs use.
+func (b *Backend) URL() string { return b.api.shown }
 
 // ToxicName is the name of the toxic holding fault id until deadline. The
 // deadline is stored in whole unix seconds.
@@ -135,54 +152,48 @@ func checkFault(f chaos.Fault) (proxy string, spec toxicSpec, err error) {
 	return f.Target.Selector[SelectorProxy], spec, nil
 }
 
-// apiErr classifies an error from the toxiproxy client and names the API it
-// came from, so an operator reading a failed activity knows where to look.
+// apiErr classifies an error from the toxiproxy API and names the API it
+// came from (credentials removed), so an operator reading a failed activity
+// knows where to look. A 4xx answer (and an endpoint that is not a URL) is
+// permanent; 5xx, network errors and timeouts are transient.
 func (b *Backend) apiErr(what string, err error) error {
-	return classify(b.url, what, err)
-}
-
-func classify(url, what string, err error) error {
-	var ae *toxiclient.ApiError
-	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
-		return permanent(fmt.Errorf("toxiproxy API %s: %s: %w", url, what, err))
+	e := fmt.Errorf("toxiproxy API %s: %s: %w", b.api.shown, what, err)
+	var ae *APIError
+	if errors.Is(err, errBadURL) || errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
+		return permanent(e)
 	}
-	return fmt.Errorf("toxiproxy API %s: %s: %w", url, what, err)
+	return e
 }
 
 func isStatus(err error, status int) bool {
-	var ae *toxiclient.ApiError
+	var ae *APIError
 	return errors.As(err, &ae) && ae.Status == status
 }
 
 // proxies fetches every proxy with its toxics in one request.
-func (b *Backend) proxies(ctx context.Context) (map[string]*toxiclient.Proxy, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ps, err := b.c.Proxies()
+func (b *Backend) proxies(ctx context.Context) (map[string]apiProxy, error) {
+	ps, err := b.api.proxies(ctx)
 	if err != nil {
 		return nil, b.apiErr("list proxies", err)
 	}
 	return ps, nil
 }
 
-func (b *Backend) proxy(ctx context.Context, name string) (*toxiclient.Proxy, error) {
+func (b *Backend) proxy(ctx context.Context, name string) (apiProxy, error) {
 	ps, err := b.proxies(ctx)
 	if err != nil {
-		return nil, err
+		return apiProxy{}, err
 	}
 	p, ok := ps[name]
 	if !ok {
-		names := make([]string, 0, len(ps))
-		for n := range ps {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		have := strings.Join(names, ", ")
+		have := strings.Join(sortedProxyNames(ps), ", ")
 		if have == "" {
 			have = "none"
 		}
-		return nil, permanent(fmt.Errorf("%w: %q at %s (existing proxies: %s)", ErrNotFound, name, b.url, have))
+		return apiProxy{}, permanent(fmt.Errorf("%w: %q at %s (existing proxies: %s)", ErrNotFound, name, b.api.shown, have))
+	}
+	if p.Name == "" {
+		p.Name = name
 	}
 	return p, nil
 }
@@ -203,7 +214,8 @@ func (b *Backend) Resolve(ctx context.Context, f chaos.Fault) ([]string, error) 
 
 // Inject implements chaos.Backend. It is idempotent by fault id: a toxic
 // already carrying the id is returned with Existing set instead of adding a
-// second one (its deadline, not a fresh one, is reported).
+// second one (its deadline, not a fresh one, is reported, and Since is the
+// first inject's start, read back from that deadline).
 func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
 	name, spec, err := checkFault(f)
 	if err != nil {
@@ -213,13 +225,14 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	if err != nil {
 		return chaos.Injected{}, err
 	}
-	if t, ok := ownToxic(p.ActiveToxics, f.ID); ok {
-		return b.injected(f.ID, p.Name, t, true), nil
+	now := b.now()
+	if t, ok := ownToxic(p.Toxics, f.ID); ok {
+		return b.injected(f, p.Name, t.Name, true, now), nil
 	}
 
 	// Round the deadline up: the name holds whole seconds and truncating
 	// would cut the fault short rather than give it <1s of extra margin.
-	deadline := b.now().Add(f.Duration + b.margin)
+	deadline := now.Add(f.Duration + b.margin)
 	secs := deadline.Unix()
 	if deadline.Nanosecond() > 0 {
 		secs++
@@ -227,16 +240,15 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	deadline = time.Unix(secs, 0).UTC()
 	toxic := ToxicName(f.ID, deadline)
 
-	if err := ctx.Err(); err != nil {
-		return chaos.Injected{}, err
-	}
-	_, addErr := p.AddToxic(toxic, spec.typ, spec.stream, spec.toxicity, spec.attrs)
+	addErr := b.api.addToxic(ctx, name, apiToxic{
+		Name: toxic, Type: spec.typ, Stream: spec.stream, Toxicity: spec.toxicity, Attributes: spec.attrs,
+	})
 	switch {
 	case addErr == nil, isStatus(addErr, http.StatusConflict):
 		// Conflict: a concurrent inject of the same fault won the same
 		// second; fall through and converge on whatever is there.
 	case isStatus(addErr, http.StatusNotFound):
-		return chaos.Injected{}, permanent(fmt.Errorf("%w: %q at %s (removed while injecting): %v", ErrNotFound, name, b.url, addErr))
+		return chaos.Injected{}, permanent(fmt.Errorf("%w: %q at %s (removed while injecting): %v", ErrNotFound, name, b.api.shown, addErr))
 	default:
 		return chaos.Injected{}, b.apiErr(fmt.Sprintf("add toxic %s to proxy %s", toxic, name), addErr)
 	}
@@ -245,49 +257,59 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	// attempt) could each add a toxic under a different deadline. Both
 	// converge on the smallest name and delete the rest, so exactly one
 	// survives whichever finishes last.
-	if err := ctx.Err(); err != nil {
-		return chaos.Injected{}, err
-	}
-	all, err := p.Toxics()
+	all, err := b.api.toxics(ctx, name)
 	if err != nil {
 		return chaos.Injected{}, b.apiErr("list toxics of proxy "+name, err)
 	}
-	var mine []toxiclient.Toxic
+	var mine []string
 	for _, t := range all {
 		if id, _, ok := ParseToxicName(t.Name); ok && id == f.ID {
-			mine = append(mine, t)
+			mine = append(mine, t.Name)
 		}
 	}
 	if len(mine) == 0 {
 		// Added, then removed (by a concurrent recover or reap) before we
 		// looked: report what we added; recover will find nothing to do.
-		return b.injected(f.ID, p.Name, toxiclient.Toxic{Name: toxic}, false), nil
+		return b.injected(f, p.Name, toxic, false, now), nil
 	}
-	sort.Slice(mine, func(i, j int) bool { return mine[i].Name < mine[j].Name })
+	sort.Strings(mine)
 	for _, extra := range mine[1:] {
-		if err := p.RemoveToxic(extra.Name); err != nil && !isStatus(err, http.StatusNotFound) {
-			return chaos.Injected{}, b.apiErr("remove duplicate toxic "+extra.Name, err)
+		if err := b.api.removeToxic(ctx, name, extra); err != nil && !isStatus(err, http.StatusNotFound) {
+			return chaos.Injected{}, b.apiErr("remove duplicate toxic "+extra, err)
 		}
 	}
-	return b.injected(f.ID, p.Name, mine[0], mine[0].Name != toxic), nil
+	return b.injected(f, p.Name, mine[0], mine[0] != toxic, now), nil
 }
 
-func ownToxic(ts toxiclient.Toxics, id string) (toxiclient.Toxic, bool) {
+func ownToxic(ts []apiToxic, id string) (apiToxic, bool) {
 	for _, t := range ts {
 		if tid, _, ok := ParseToxicName(t.Name); ok && tid == id {
 			return t, true
 		}
 	}
-	return toxiclient.Toxic{}, false
+	return apiToxic{}, false
 }
 
-func (b *Backend) injected(id, proxy string, t toxiclient.Toxic, existing bool) chaos.Injected {
-	_, deadline, _ := ParseToxicName(t.Name)
+// injected describes toxic on proxy for fault f. A toxic this call added
+// took effect now; one found (a retried inject, or a concurrent attempt's
+// toxic that won) started when its deadline says: deadline - margin -
+// duration, the inverse of how Inject names it. That is up to a second
+// after the real start (the deadline is rounded up), never before it; a
+// start after now (another worker with a larger margin) is capped at now.
+func (b *Backend) injected(f chaos.Fault, proxy, toxic string, existing bool, now time.Time) chaos.Injected {
+	_, deadline, _ := ParseToxicName(toxic)
+	since := now
+	if existing {
+		if s := deadline.Add(-b.margin - f.Duration); s.Before(now) {
+			since = s
+		}
+	}
 	return chaos.Injected{
-		FaultID:  id,
+		FaultID:  f.ID,
 		Backend:  BackendName,
-		Object:   proxy + "/" + t.Name,
+		Object:   proxy + "/" + toxic,
 		Expires:  deadline,
+		Since:    since,
 		Existing: existing,
 	}
 }
@@ -295,7 +317,8 @@ func (b *Backend) injected(id, proxy string, t toxiclient.Toxic, existing bool) 
 // Recover implements chaos.Backend. It removes every toxic of the fault on
 // every proxy, not only the targeted one, so a fault is found even if the
 // target was edited or resolved differently since inject. Idempotent: a
-// toxic deleted concurrently (404) counts as already gone.
+// toxic deleted concurrently (404) counts as already gone. Every call ends
+// when ctx does.
 func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, error) {
 	if f.ID == "" {
 		return chaos.Recovered{}, permanent(errors.New("fault has no id"))
@@ -306,15 +329,12 @@ func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, 
 	}
 	out := chaos.Recovered{FaultID: f.ID}
 	for _, pn := range sortedProxyNames(ps) {
-		p := ps[pn]
-		for _, t := range p.ActiveToxics {
+		for _, t := range ps[pn].Toxics {
 			if id, _, ok := ParseToxicName(t.Name); !ok || id != f.ID {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
-				return out, err
-			}
-			switch err := p.RemoveToxic(t.Name); {
+			chaos.Progress(ctx, fmt.Sprintf("removing toxic %s from toxiproxy proxy %s", t.Name, pn))
+			switch err := b.api.removeToxic(ctx, pn, t.Name); {
 			case err == nil:
 				out.Removed = true
 			case isStatus(err, http.StatusNotFound):
@@ -338,9 +358,9 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 	}
 	var out []chaos.Injected
 	for _, pn := range sortedProxyNames(ps) {
-		for _, t := range ps[pn].ActiveToxics {
-			if id, _, ok := ParseToxicName(t.Name); ok {
-				out = append(out, b.injected(id, pn, t, false))
+		for _, t := range ps[pn].Toxics {
+			if id, deadline, ok := ParseToxicName(t.Name); ok {
+				out = append(out, chaos.Injected{FaultID: id, Backend: BackendName, Object: pn + "/" + t.Name, Expires: deadline})
 			}
 		}
 	}
@@ -348,7 +368,7 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 	return out, nil
 }
 
-func sortedProxyNames(ps map[string]*toxiclient.Proxy) []string {
+func sortedProxyNames(ps map[string]apiProxy) []string {
 	names := make([]string, 0, len(ps))
 	for n := range ps {
 		names = append(names, n)
@@ -362,20 +382,17 @@ func sortedProxyNames(ps map[string]*toxiclient.Proxy) []string {
 // next to the toxiproxy server (the demo shop runs it on a ticker) so that a
 // fault never outlives duration + margin even when no gameday worker is
 // alive to recover it. Toxics gameday did not name are never touched. It
-// keeps going past a failed removal and returns all errors joined.
-func Reap(ctx context.Context, c *toxiclient.Client, now time.Time) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	ps, err := c.Proxies()
+// keeps going past a failed removal and returns all errors joined; a
+// cancelled ctx ends it at once.
+func (b *Backend) Reap(ctx context.Context, now time.Time) ([]string, error) {
+	ps, err := b.api.proxies(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("toxiproxy reap: list proxies: %w", err)
+		return nil, fmt.Errorf("toxiproxy reap: %w", b.apiErr("list proxies", err))
 	}
 	var removed []string
 	var errs []error
 	for _, pn := range sortedProxyNames(ps) {
-		p := ps[pn]
-		for _, t := range p.ActiveToxics {
+		for _, t := range ps[pn].Toxics {
 			_, deadline, ok := ParseToxicName(t.Name)
 			if !ok || now.Before(deadline) {
 				continue
@@ -383,13 +400,13 @@ func Reap(ctx context.Context, c *toxiclient.Client, now time.Time) ([]string, e
 			if err := ctx.Err(); err != nil {
 				return removed, errors.Join(append(errs, err)...)
 			}
-			switch err := p.RemoveToxic(t.Name); {
+			switch err := b.api.removeToxic(ctx, pn, t.Name); {
 			case err == nil:
 				removed = append(removed, pn+"/"+t.Name)
 			case isStatus(err, http.StatusNotFound):
 				// recovered concurrently: nothing to do
 			default:
-				errs = append(errs, fmt.Errorf("toxiproxy reap: remove %s/%s: %w", pn, t.Name, err))
+				errs = append(errs, fmt.Errorf("toxiproxy reap: %w", b.apiErr("remove "+pn+"/"+t.Name, err)))
 			}
 		}
 	}

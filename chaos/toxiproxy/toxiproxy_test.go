@@ -94,7 +94,7 @@ func TestInjectIdempotentDelaysAndRecover(t *testing.T) {
 	inj, err := b.Inject(ctx, f)
 	require.NoError(t, err)
 	wantName := "gd-abc-f0." + "1700000065" // now + 1m + 5s margin
-	assert.Equal(t, chaos.Injected{FaultID: f.ID, Backend: "toxiproxy", Object: "inventory/" + wantName, Expires: time.Unix(1_700_000_065, 0).UTC()}, inj)
+	assert.Equal(t, chaos.Injected{FaultID: f.ID, Backend: "toxiproxy", Object: "inventory/" + wantName, Expires: time.Unix(1_700_000_065, 0).UTC(), Since: now}, inj)
 	ts := toxics(t, e)
 	require.Len(t, ts, 1)
 	assert.Equal(t, wantName, ts[0].Name)
@@ -111,6 +111,7 @@ func TestInjectIdempotentDelaysAndRecover(t *testing.T) {
 	assert.True(t, again.Existing)
 	assert.Equal(t, inj.Object, again.Object)
 	assert.Equal(t, inj.Expires, again.Expires)
+	assert.True(t, inj.Since.Equal(again.Since), "the first inject's start (%s), not the retry's (%s): got %s", inj.Since, now, again.Since)
 	assert.Len(t, toxics(t, e), 1)
 
 	// Behaviour: a request through the proxy takes at least the latency.
@@ -186,7 +187,7 @@ func TestReapRemovesOnlyExpiredGamedayToxics(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	removed, err := toxiproxy.Reap(ctx, e.client, now)
+	removed, err := toxiproxy.New(e.apiURL).Reap(ctx, now)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"inventory/" + expired}, removed)
 	var names []string
@@ -195,7 +196,7 @@ func TestReapRemovesOnlyExpiredGamedayToxics(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{live, "someone-elses"}, names)
 
-	removed, err = toxiproxy.Reap(ctx, e.client, now)
+	removed, err = toxiproxy.New(e.apiURL).Reap(ctx, now)
 	require.NoError(t, err)
 	assert.Empty(t, removed)
 
