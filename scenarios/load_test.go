@@ -180,6 +180,12 @@ func TestParseErrors(t *testing.T) {
 			[]want{{33, "spec.signoff.roles[1]", `duplicate role "dev"`}}},
 		{"reminder not before timeout", edit(map[int]string{31: "    roles: [dev]\n    timeout: 1h\n    reminder: 1h"}),
 			[]want{{33, "spec.signoff.reminder", "must be shorter than the timeout"}}},
+		{"nan threshold", edit(map[int]string{22: "      threshold: .nan"}),
+			[]want{{22, "spec.guards[0].threshold", "must be a finite number, got NaN"}}},
+		{"negative infinite threshold", edit(map[int]string{26: "      threshold: -.inf"}),
+			[]want{{26, "spec.guards[1].threshold", "must be a finite number, got -Inf"}}},
+		{"infinite steady-state threshold", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \"<\"\n        threshold: .Inf\n  signoff:"}),
+			[]want{{35, "spec.steady_state.guards[0].threshold", "must be a finite number, got +Inf"}}},
 		{"multiple validation errors", edit(map[int]string{31: "    roles: [ops]", 2: "kind: Scenari", 21: `      op: "=<"`}),
 			[]want{
 				{2, "kind", `must be "Scenario"`},
