@@ -242,6 +242,13 @@ func (v *validator) guards(base string, gs []Guard) {
 		default:
 			v.Add(p+".on_error", "must be %s or %s, got %q", OnErrorAbort, OnErrorIgnore, g.OnError)
 		}
+		switch g.OnNoData {
+		case "":
+			g.OnNoData = OnNoDataBreach
+		case OnNoDataBreach, OnNoDataIgnore:
+		default:
+			v.Add(p+".on_no_data", "must be %s or %s, got %q", OnNoDataBreach, OnNoDataIgnore, g.OnNoData)
+		}
 	}
 }
 

@@ -186,6 +186,12 @@ func TestParseErrors(t *testing.T) {
 			[]want{{26, "spec.guards[1].threshold", "must be a finite number, got -Inf"}}},
 		{"infinite steady-state threshold", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \"<\"\n        threshold: .Inf\n  signoff:"}),
 			[]want{{35, "spec.steady_state.guards[0].threshold", "must be a finite number, got +Inf"}}},
+		{"bad on_no_data", edit(map[int]string{29: "      on_error: ignore\n      on_no_data: skip"}),
+			[]want{{30, "spec.guards[1].on_no_data", `must be breach or ignore, got "skip"`}}},
+		{"on_no_data wrong case", edit(map[int]string{22: "      threshold: 0.8\n      on_no_data: Breach"}),
+			[]want{{23, "spec.guards[0].on_no_data", `must be breach or ignore, got "Breach"`}}},
+		{"bad steady-state on_no_data", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"\n        on_no_data: zero\n  signoff:"}),
+			[]want{{35, "spec.steady_state.guards[0].on_no_data", `must be breach or ignore, got "zero"`}}},
 		{"multiple validation errors", edit(map[int]string{31: "    roles: [ops]", 2: "kind: Scenari", 21: `      op: "=<"`}),
 			[]want{
 				{2, "kind", `must be "Scenario"`},
@@ -259,6 +265,7 @@ func TestDefaults(t *testing.T) {
 		{"guard for", g0.For, 1},
 		{"guard interval", g0.Interval.D(), 5 * time.Second},
 		{"guard on_error", g0.OnError, OnErrorAbort},
+		{"guard on_no_data", g0.OnNoData, OnNoDataBreach},
 		{"explicit for kept", g1.For, 3},
 		{"explicit interval kept", g1.Interval.D(), 2 * time.Second},
 		{"explicit on_error kept", g1.OnError, OnErrorIgnore},
@@ -372,6 +379,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte("a: &a [*a]"))
 	f.Add([]byte("spec: {faults: [{params: {x: .nan}}], guards: [{threshold: .nan}]}"))
+	f.Add(edit(map[int]string{17: "        toxicity: 0.5", 29: "      on_error: ignore\n      on_no_data: ignore"}))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data)
@@ -380,6 +388,12 @@ func FuzzParse(f *testing.F) {
 				t.Fatal(bad)
 			}
 			return
+		}
+		// What the guard rules promise of every scenario that loads.
+		for _, g := range append(append([]Guard(nil), s.Spec.Guards...), s.Spec.SteadyState.Guards...) {
+			if g.OnNoData != OnNoDataBreach && g.OnNoData != OnNoDataIgnore {
+				t.Fatalf("guard %s: on_no_data %q", g.Name, g.OnNoData)
+			}
 		}
 		// It must fit in a workflow input.
 		if _, err := json.Marshal(s); err != nil {
