@@ -17,6 +17,7 @@ spec:
   faults: [{name: f, action: kill, duration: 10s}]
   checklist: %s
   fault_class: %s
+  guards: [{name: up, query: up, op: ">", threshold: 0}]
 `
 	_, err := Parse("x.yaml", []byte(fmt.Sprintf(doc, "release-default", "network-delay")))
 	require.NoError(t, err)

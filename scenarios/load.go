@@ -90,6 +90,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.target(&s.Spec.Target)
 	v.faults(s.Spec.Target.Backend, s.Spec.Faults)
 	v.guards("spec.guards", s.Spec.Guards)
+	v.guarded(&s.Spec)
 	v.steadyState(&s.Spec.SteadyState)
 	v.signoff(&s.Spec.Signoff)
 	v.links(&s.Spec)
@@ -249,6 +250,19 @@ func (v *validator) guards(base string, gs []Guard) {
 		default:
 			v.Add(p+".on_no_data", "must be %s or %s, got %q", OnNoDataBreach, OnNoDataIgnore, g.OnNoData)
 		}
+	}
+}
+
+// guarded requires spec.guards: they are what aborts the run and recovers
+// the faults on an outage. Running without any has to be asked for with
+// spec.unguarded, and asking for it while listing guards is a contradiction
+// (which of the two did the author mean?).
+func (v *validator) guarded(sp *Spec) {
+	switch {
+	case len(sp.Guards) == 0 && !sp.Unguarded:
+		v.Add("spec.guards", "a scenario needs at least one guard to abort on an outage; add spec.guards or set spec.unguarded: true")
+	case len(sp.Guards) > 0 && sp.Unguarded:
+		v.Add("spec.unguarded", "is true but spec.guards lists %d guard(s): remove unguarded, or the guards to run without any", len(sp.Guards))
 	}
 }
 

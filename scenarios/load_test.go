@@ -192,6 +192,16 @@ func TestParseErrors(t *testing.T) {
 			[]want{{23, "spec.guards[0].on_no_data", `must be breach or ignore, got "Breach"`}}},
 		{"bad steady-state on_no_data", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"\n        on_no_data: zero\n  signoff:"}),
 			[]want{{35, "spec.steady_state.guards[0].on_no_data", `must be breach or ignore, got "zero"`}}},
+		{"no guards", edit(map[int]string{18: "-", 19: "-", 20: "-", 21: "-", 22: "-", 23: "-", 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-"}),
+			[]want{{6, "spec.guards", "a scenario needs at least one guard to abort on an outage; add spec.guards or set spec.unguarded: true"}}},
+		{"empty guards", edit(map[int]string{18: "  guards: []", 19: "-", 20: "-", 21: "-", 22: "-", 23: "-", 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-"}),
+			[]want{{18, "spec.guards", "a scenario needs at least one guard"}}},
+		{"explicitly guarded", edit(map[int]string{17: "        toxicity: 0.5\n  unguarded: false", 19: "-", 20: "-", 21: "-", 22: "-", 23: "-", 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-"}),
+			[]want{{19, "spec.guards", "a scenario needs at least one guard"}}},
+		{"steady-state guards do not guard the hold", edit(map[int]string{18: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"", 19: "-", 20: "-", 21: "-", 22: "-", 23: "-", 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-"}),
+			[]want{{6, "spec.guards", "a scenario needs at least one guard"}}},
+		{"unguarded with guards", edit(map[int]string{17: "        toxicity: 0.5\n  unguarded: true"}),
+			[]want{{18, "spec.unguarded", "is true but spec.guards lists 2 guard(s)"}}},
 		{"multiple validation errors", edit(map[int]string{31: "    roles: [ops]", 2: "kind: Scenari", 21: `      op: "=<"`}),
 			[]want{
 				{2, "kind", `must be "Scenario"`},
@@ -266,6 +276,7 @@ func TestDefaults(t *testing.T) {
 		{"guard interval", g0.Interval.D(), 5 * time.Second},
 		{"guard on_error", g0.OnError, OnErrorAbort},
 		{"guard on_no_data", g0.OnNoData, OnNoDataBreach},
+		{"unguarded", s.Spec.Unguarded, false},
 		{"explicit for kept", g1.For, 3},
 		{"explicit interval kept", g1.Interval.D(), 2 * time.Second},
 		{"explicit on_error kept", g1.OnError, OnErrorIgnore},
@@ -289,6 +300,51 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// The guard rules accept what they should: each document here parses.
+func TestGuardRulesAccept(t *testing.T) {
+	noGuards := map[int]string{18: "-", 19: "-", 20: "-", 21: "-", 22: "-", 23: "-", 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-"}
+	with := func(m map[int]string, k int, v string) map[int]string {
+		out := map[int]string{k: v}
+		for kk, vv := range m {
+			if kk != k {
+				out[kk] = vv
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		data  []byte
+		check func(t *testing.T, s Scenario)
+	}{
+		{"unguarded", edit(with(noGuards, 17, "        toxicity: 0.5\n  unguarded: true")), func(t *testing.T, s Scenario) {
+			if !s.Spec.Unguarded || len(s.Spec.Guards) != 0 {
+				t.Errorf("unguarded %v, guards %v", s.Spec.Unguarded, s.Spec.Guards)
+			}
+		}},
+		{"unguarded with steady-state guards", edit(with(noGuards, 18, "  unguarded: true\n  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"")), func(t *testing.T, s Scenario) {
+			if g := s.VerifyGuards(); len(g) != 1 || g[0].OnNoData != OnNoDataBreach {
+				t.Errorf("verify guards %+v", g)
+			}
+		}},
+		{"explicit on_no_data kept", edit(map[int]string{22: "      threshold: 0.8\n      on_no_data: ignore", 29: "      on_error: ignore\n      on_no_data: breach"}), func(t *testing.T, s Scenario) {
+			if s.Spec.Guards[0].OnNoData != OnNoDataIgnore || s.Spec.Guards[1].OnNoData != OnNoDataBreach {
+				t.Errorf("on_no_data %q %q", s.Spec.Guards[0].OnNoData, s.Spec.Guards[1].OnNoData)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Parse("x.yaml", c.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.check != nil {
+				c.check(t, s)
+			}
+		})
+	}
+}
+
 func TestValidateWithoutFile(t *testing.T) {
 	s := Scenario{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "x"}}
 	err := Validate(&s)
@@ -297,7 +353,7 @@ func TestValidateWithoutFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	got := err.Error()
-	for _, w := range []string{"metadata.service: required", "spec.target.backend: required", "spec.faults: at least one"} {
+	for _, w := range []string{"metadata.service: required", "spec.target.backend: required", "spec.faults: at least one", "spec.guards: a scenario needs at least one guard"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("missing %q in\n%s", w, got)
 		}
@@ -379,7 +435,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte("a: &a [*a]"))
 	f.Add([]byte("spec: {faults: [{params: {x: .nan}}], guards: [{threshold: .nan}]}"))
-	f.Add(edit(map[int]string{17: "        toxicity: 0.5", 29: "      on_error: ignore\n      on_no_data: ignore"}))
+	f.Add(edit(map[int]string{17: "        toxicity: 0.5\n  unguarded: true", 29: "      on_error: ignore\n      on_no_data: ignore"}))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data)
@@ -390,6 +446,9 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		// What the guard rules promise of every scenario that loads.
+		if (len(s.Spec.Guards) > 0) == s.Spec.Unguarded {
+			t.Fatalf("%d guards with unguarded %v", len(s.Spec.Guards), s.Spec.Unguarded)
+		}
 		for _, g := range append(append([]Guard(nil), s.Spec.Guards...), s.Spec.SteadyState.Guards...) {
 			if g.OnNoData != OnNoDataBreach && g.OnNoData != OnNoDataIgnore {
 				t.Fatalf("guard %s: on_no_data %q", g.Name, g.OnNoData)
