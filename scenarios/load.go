@@ -91,6 +91,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.faults(s.Spec.Target.Backend, s.Spec.Faults)
 	v.guards("spec.guards", s.Spec.Guards)
 	v.guarded(&s.Spec)
+	v.guardsFitHold(s.HoldDuration(), s.Spec.Guards)
 	v.steadyState(&s.Spec.SteadyState)
 	v.signoff(&s.Spec.Signoff)
 	v.links(&s.Spec)
@@ -263,6 +264,32 @@ func (v *validator) guarded(sp *Spec) {
 		v.Add("spec.guards", "a scenario needs at least one guard to abort on an outage; add spec.guards or set spec.unguarded: true")
 	case len(sp.Guards) > 0 && sp.Unguarded:
 		v.Add("spec.unguarded", "is true but spec.guards lists %d guard(s): remove unguarded, or the guards to run without any", len(sp.Guards))
+	}
+}
+
+// guardsFitHold refuses a guard that needs more time than the faults are
+// held to declare a breach: for consecutive bad evaluations, one interval
+// apart, must fit in the hold or the guard could never abort the run. It
+// runs after the defaults are applied. A hold of 0 (no fault, or none with a
+// positive duration) and an invalid for or interval are reported elsewhere.
+func (v *validator) guardsFitHold(hold time.Duration, gs []Guard) {
+	if hold <= 0 {
+		return
+	}
+	for i, g := range gs {
+		iv := g.Interval.D()
+		if g.For < 1 || iv < MinGuardInterval {
+			continue
+		}
+		// for × interval <= hold, by division so a huge for cannot overflow.
+		if int64(g.For) <= int64(hold/iv) {
+			continue
+		}
+		total := "more than 290 years"
+		if int64(g.For) <= math.MaxInt64/int64(iv) {
+			total = (time.Duration(g.For) * iv).String()
+		}
+		v.Add(fmt.Sprintf("spec.guards[%d].for", i), "for %d × interval %s = %s does not fit in the hold of %s (the longest fault duration): the guard could never breach", g.For, iv, total, hold)
 	}
 }
 

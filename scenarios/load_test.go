@@ -202,6 +202,24 @@ func TestParseErrors(t *testing.T) {
 			[]want{{6, "spec.guards", "a scenario needs at least one guard"}}},
 		{"unguarded with guards", edit(map[int]string{17: "        toxicity: 0.5\n  unguarded: true"}),
 			[]want{{18, "spec.unguarded", "is true but spec.guards lists 2 guard(s)"}}},
+		{"for × interval longer than the hold", edit(map[int]string{27: "      for: 20"}),
+			[]want{{27, "spec.guards[1].for", "for 20 × interval 2s = 40s does not fit in the hold of 30s (the longest fault duration): the guard could never breach"}}},
+		{"defaults longer than the hold", edit(map[int]string{14: "      duration: 4s"}),
+			[]want{
+				// guard 0 has no for: the line is the guard's.
+				{19, "spec.guards[0].for", "for 1 × interval 5s = 5s does not fit in the hold of 4s"},
+				{27, "spec.guards[1].for", "for 3 × interval 2s = 6s does not fit in the hold of 4s"},
+			}},
+		{"interval longer than the hold", edit(map[int]string{22: "      threshold: 0.8\n      interval: 1m"}),
+			[]want{{19, "spec.guards[0].for", "for 1 × interval 1m0s = 1m0s does not fit in the hold of 30s"}}},
+		{"huge for", edit(map[int]string{27: "      for: 9223372036854775807"}),
+			[]want{{27, "spec.guards[1].for", "for 9223372036854775807 × interval 2s = more than 290 years does not fit"}}},
+		{"hold is the longest fault", edit(map[int]string{17: "        toxicity: 0.5\n    - name: quick\n      action: kill\n      duration: 1s", 27: "      for: 16"}),
+			[]want{{30, "spec.guards[1].for", "for 16 × interval 2s = 32s does not fit in the hold of 30s"}}},
+		{"no hold reported once", edit(map[int]string{14: "      duration: 0s", 27: "      for: 100"}),
+			[]want{{14, "spec.faults[0].duration", "must be > 0"}}},
+		{"bad interval not also too long", edit(map[int]string{27: "      for: 1000", 28: "      interval: 10ms"}),
+			[]want{{28, "spec.guards[1].interval", "must be >= 100ms"}}},
 		{"multiple validation errors", edit(map[int]string{31: "    roles: [ops]", 2: "kind: Scenari", 21: `      op: "=<"`}),
 			[]want{
 				{2, "kind", `must be "Scenario"`},
@@ -332,6 +350,10 @@ func TestGuardRulesAccept(t *testing.T) {
 				t.Errorf("on_no_data %q %q", s.Spec.Guards[0].OnNoData, s.Spec.Guards[1].OnNoData)
 			}
 		}},
+		// 1 × 6s and 3 × 2s both equal the 6s hold: the first evaluation is at
+		// once, so the last one a breach needs is due before the hold ends.
+		{"for × interval equal to the hold", edit(map[int]string{14: "      duration: 6s", 22: "      threshold: 0.8\n      interval: 6s"}), nil},
+		{"a long steady-state guard is not held to the hold", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"\n        for: 100\n  signoff:"}), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := Parse("x.yaml", c.data)
@@ -435,6 +457,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("---\n---\n"))
 	f.Add([]byte("a: &a [*a]"))
 	f.Add([]byte("spec: {faults: [{params: {x: .nan}}], guards: [{threshold: .nan}]}"))
+	f.Add(edit(map[int]string{27: "      for: 9223372036854775807", 28: "      interval: 100ms"}))
 	f.Add(edit(map[int]string{17: "        toxicity: 0.5\n  unguarded: true", 29: "      on_error: ignore\n      on_no_data: ignore"}))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -452,6 +475,11 @@ func FuzzParse(f *testing.F) {
 		for _, g := range append(append([]Guard(nil), s.Spec.Guards...), s.Spec.SteadyState.Guards...) {
 			if g.OnNoData != OnNoDataBreach && g.OnNoData != OnNoDataIgnore {
 				t.Fatalf("guard %s: on_no_data %q", g.Name, g.OnNoData)
+			}
+		}
+		for _, g := range s.Spec.Guards {
+			if int64(g.For) > int64(s.HoldDuration()/g.Interval.D()) {
+				t.Fatalf("guard %s: for %d × interval %s does not fit in the hold of %s", g.Name, g.For, g.Interval, s.HoldDuration())
 			}
 		}
 		// It must fit in a workflow input.
