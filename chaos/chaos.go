@@ -1,5 +1,5 @@
-// Package chaos defines the fault back-end contract. Every back-end (toxiproxy
-// here; kubernetes and chaos-mesh later) is one package that implements
+// Package chaos defines the fault back-end contract. Every back-end (toxiproxy,
+// kubernetes, chaos-mesh) is one package that implements
 // Backend and registers a Driver so that scenario validation knows its actions
 // and parameters without needing any client. No Temporal import: activities
 // adapt these calls.
@@ -49,10 +49,15 @@ type Fault struct {
 
 // Injected describes a fault present in a back-end.
 type Injected struct {
-	FaultID  string    `json:"fault_id"`
-	Backend  string    `json:"backend"`
-	Object   string    `json:"object"`             // back-end specific handle: proxy/toxic, pod, CR name
-	Expires  time.Time `json:"expires,omitempty"`  // the fault's own TTL
+	FaultID string    `json:"fault_id"`
+	Backend string    `json:"backend"`
+	Object  string    `json:"object"`            // back-end specific handle: proxy/toxic, pod, CR name
+	Expires time.Time `json:"expires,omitempty"` // the fault's own TTL
+	// Since is when the fault first took effect. A retried inject that
+	// adopts an existing fault reports the original time, so the hold ends
+	// at the fault's own expiry and not a full duration after the retry.
+	// Zero means "now" (the back-end cannot tell).
+	Since    time.Time `json:"since,omitzero"`
 	Existing bool      `json:"existing,omitempty"` // found already present (a retried inject)
 	// Set by List so a sweep can tell whose fault it is and remove it
 	// without the scenario.

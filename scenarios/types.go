@@ -44,6 +44,10 @@ type Spec struct {
 	// FaultClass links the scenario to checklist items: a guard breach in
 	// this scenario counts as those items triggering an alert.
 	FaultClass string `json:"fault_class,omitempty" yaml:"fault_class"`
+	// Unguarded must be set to run without any guard: nothing would abort
+	// the run on an outage, so it has to be said out loud (and is shown
+	// wherever the run is described).
+	Unguarded bool `json:"unguarded,omitempty" yaml:"unguarded"`
 }
 
 // Fault is one fault step. Params are back-end specific and validated by
@@ -77,6 +81,10 @@ type Guard struct {
 	For       int      `json:"for" yaml:"for"`           // consecutive bad evaluations before a breach; default 1
 	Interval  Duration `json:"interval" yaml:"interval"` // default 5s
 	OnError   string   `json:"on_error" yaml:"on_error"` // abort (default) | ignore
+	// OnNoData says what an empty answer or NaN means: breach (default: it
+	// counts as a bad sample, an outage often looks like no data) or ignore
+	// (for a query that is legitimately empty; the sample counts neither way).
+	OnNoData string `json:"on_no_data,omitempty" yaml:"on_no_data"`
 }
 
 const (
@@ -85,6 +93,9 @@ const (
 	// MaxQueryErrors is how many consecutive query errors abort a run when
 	// on_error is abort.
 	MaxQueryErrors = 3
+
+	OnNoDataBreach = "breach"
+	OnNoDataIgnore = "ignore"
 )
 
 type SteadyState struct {
