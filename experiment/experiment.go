@@ -53,12 +53,24 @@ type Phase struct {
 }
 
 // GuardValue is one guard's value at a point in time (baseline, verify).
+// Value may be NaN or ±Inf (sli.Float keeps them encodable); NoData means
+// the query returned nothing at all.
 type GuardValue struct {
-	Guard   string  `json:"guard"`
-	Query   string  `json:"query"`
-	Value   float64 `json:"value"`
-	Healthy bool    `json:"healthy"`
-	Error   string  `json:"error,omitempty"`
+	Guard   string    `json:"guard"`
+	Query   string    `json:"query"`
+	Value   sli.Float `json:"value"`
+	NoData  bool      `json:"no_data,omitempty"`
+	Healthy bool      `json:"healthy"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Reading renders the value for people: "no data", "NaN", "+Inf", "0.012",
+// or the query's error.
+func (g GuardValue) Reading() string {
+	if g.Error != "" {
+		return "error: " + g.Error
+	}
+	return sli.Describe(g.Value, g.NoData)
 }
 
 // Signoff records one role's decision at the gate.
@@ -84,25 +96,31 @@ type RecoveredFault struct {
 
 // Result is the live state of a run (the status query) and its final report.
 type Result struct {
-	WorkflowID    string           `json:"workflow_id"`
-	RunID         string           `json:"run_id"`
-	Scenario      string           `json:"scenario"`
-	Service       string           `json:"service"`
-	Outcome       Outcome          `json:"outcome"`
-	AbortReason   string           `json:"abort_reason,omitempty"`
-	Error         string           `json:"error,omitempty"`
-	Phase         string           `json:"phase"`
-	Phases        []Phase          `json:"phases"`
-	Targets       []string         `json:"targets,omitempty"`
-	Baseline      []GuardValue     `json:"baseline,omitempty"`
-	Breach        *sli.Breach      `json:"breach,omitempty"`
-	Signoffs      []Signoff        `json:"signoffs,omitempty"`
-	RequiredRoles []string         `json:"required_roles,omitempty"`
-	Injected      []string         `json:"injected"`  // fault ids whose inject was attempted
-	Recovered     []string         `json:"recovered"` // fault ids confirmed absent after recover
-	RecoverLog    []RecoveredFault `json:"recover_log,omitempty"`
-	Verify        []GuardValue     `json:"verify,omitempty"`
-	Postmortem    string           `json:"postmortem,omitempty"`
+	WorkflowID    string       `json:"workflow_id"`
+	RunID         string       `json:"run_id"`
+	Scenario      string       `json:"scenario"`
+	Service       string       `json:"service"`
+	Outcome       Outcome      `json:"outcome"`
+	AbortReason   string       `json:"abort_reason,omitempty"`
+	Error         string       `json:"error,omitempty"`
+	Phase         string       `json:"phase"`
+	Phases        []Phase      `json:"phases"`
+	Targets       []string     `json:"targets,omitempty"`
+	Baseline      []GuardValue `json:"baseline,omitempty"`
+	Breach        *sli.Breach  `json:"breach,omitempty"`
+	Signoffs      []Signoff    `json:"signoffs,omitempty"`
+	RequiredRoles []string     `json:"required_roles,omitempty"`
+	Injected      []string     `json:"injected"`  // fault ids whose inject was attempted
+	Recovered     []string     `json:"recovered"` // fault ids confirmed absent after recover
+	// RecoverAlarms: removals that kept failing (each went on being
+	// retried until it succeeded or the run was terminated).
+	RecoverAlarms []string `json:"recover_alarms,omitempty"`
+	// Unguarded: the scenario has no guard (spec.unguarded); nothing
+	// aborted this run on an outage.
+	Unguarded  bool             `json:"unguarded,omitempty"`
+	RecoverLog []RecoveredFault `json:"recover_log,omitempty"`
+	Verify     []GuardValue     `json:"verify,omitempty"`
+	Postmortem string           `json:"postmortem,omitempty"`
 	// Checklist gate (scenarios that name a checklist) and the weight
 	// changes this run caused, as filed in the postmortem.
 	Gate          *checklist.Gate    `json:"gate,omitempty"`

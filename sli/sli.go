@@ -20,7 +20,8 @@ type Querier interface {
 }
 
 // Healthy reports whether value OP threshold holds. NaN is never healthy:
-// a quantile over no traffic is not evidence of health.
+// a quantile over no traffic is not evidence of health. ±Inf compare as the
+// extremes they are (an error ratio of +Inf is not below any limit).
 func Healthy(op scenarios.Op, value, threshold float64) bool {
 	if math.IsNaN(value) {
 		return false
@@ -45,10 +46,13 @@ func Healthy(op scenarios.Op, value, threshold float64) bool {
 // Breach is what ends an observation: a guard that was bad For consecutive
 // evaluations, or whose query failed too often under on_error: abort.
 type Breach struct {
-	Guard     string    `json:"guard"`
-	Query     string    `json:"query"`
-	Op        string    `json:"op"`
-	Value     float64   `json:"value"`
+	Guard string `json:"guard"`
+	Query string `json:"query"`
+	Op    string `json:"op"`
+	// Value is the last bad value; NaN and ±Inf are kept (see Float).
+	Value Float `json:"value"`
+	// NoData: the last bad sample was an empty answer (no series at all).
+	NoData    bool      `json:"no_data,omitempty"`
 	Threshold float64   `json:"threshold"`
 	At        time.Time `json:"at"`
 	// QueryError is set when the breach is "the query kept failing" rather
@@ -57,36 +61,112 @@ type Breach struct {
 }
 
 func (b Breach) String() string {
-	if b.QueryError != "" {
+	switch {
+	case b.QueryError != "":
 		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, scenarios.MaxQueryErrors, b.QueryError)
+	case b.NoData:
+		return fmt.Sprintf("guard %s breached: no data (the query returned nothing: is the service down or no longer scraped?), healthy when %s %g", b.Guard, b.Op, b.Threshold)
+	case b.Value.Kind() == KindNaN:
+		return fmt.Sprintf("guard %s breached: value NaN (nothing to measure: no traffic reached the service?), healthy when %s %g", b.Guard, b.Op, b.Threshold)
 	}
-	return fmt.Sprintf("guard %s breached: value %.4g, healthy when %s %g", b.Guard, b.Value, b.Op, b.Threshold)
+	return fmt.Sprintf("guard %s breached: value %s, healthy when %s %g", b.Guard, b.Value, b.Op, b.Threshold)
 }
+
+// Reading renders the breaching value for people: "no data", "NaN",
+// "+Inf" or the number.
+func (b Breach) Reading() string { return Describe(b.Value, b.NoData) }
 
 // Sample is one evaluation of one guard.
 type Sample struct {
-	Guard   string    `json:"guard"`
-	Value   float64   `json:"value"`
-	Healthy bool      `json:"healthy"`
+	Guard   string `json:"guard"`
+	Value   Float  `json:"value"`
+	NoData  bool   `json:"no_data,omitempty"`
+	Healthy bool   `json:"healthy"`
+	// Ignored: no data or NaN on a guard with on_no_data: ignore; the
+	// sample counted neither as good nor as bad.
+	Ignored bool      `json:"ignored,omitempty"`
 	Err     string    `json:"error,omitempty"`
 	At      time.Time `json:"at"`
+}
+
+// Reading renders the sample's value for people ("no data", "NaN", "0.12").
+func (s Sample) Reading() string {
+	if s.Err != "" {
+		return "error: " + s.Err
+	}
+	return Describe(s.Value, s.NoData)
+}
+
+// GuardState is one guard's running evaluation state: its streaks, its
+// cadence and its last sample. It travels in the guard activity's heartbeat,
+// so an attempt retried on another worker continues the streaks instead of
+// starting from zero (a crash must not reset "for: 3" to 0 of 3).
+type GuardState struct {
+	Guard       string    `json:"guard"`
+	Bad         int       `json:"bad"`
+	Errors      int       `json:"errors"`
+	Evaluations int       `json:"evaluations"`
+	Next        time.Time `json:"next,omitzero"`
+	Last        *Sample   `json:"last,omitempty"`
 }
 
 // Tracker counts consecutive bad values and errors per guard.
 type Tracker struct {
 	guards []scenarios.Guard
-	bad    []int
-	errs   []int
-	next   []time.Time
+	st     []GuardState
 }
 
 func NewTracker(guards []scenarios.Guard) *Tracker {
-	return &Tracker{
-		guards: guards,
-		bad:    make([]int, len(guards)),
-		errs:   make([]int, len(guards)),
-		next:   make([]time.Time, len(guards)),
+	t := &Tracker{guards: guards, st: make([]GuardState, len(guards))}
+	for i, g := range guards {
+		t.st[i].Guard = g.Name
 	}
+	return t
+}
+
+// Restore continues from a state saved by State (matched by guard name,
+// so a state of other guards is ignored).
+func (t *Tracker) Restore(saved []GuardState) {
+	for _, s := range saved {
+		for i := range t.st {
+			if t.st[i].Guard == s.Guard {
+				t.st[i] = s
+			}
+		}
+	}
+}
+
+// State is a copy of every guard's state, safe to serialize.
+func (t *Tracker) State() []GuardState {
+	out := make([]GuardState, len(t.st))
+	for i, s := range t.st {
+		out[i] = s
+		if s.Last != nil {
+			l := *s.Last
+			out[i].Last = &l
+		}
+	}
+	return out
+}
+
+// Evaluations is the number of evaluations over all guards.
+func (t *Tracker) Evaluations() int {
+	n := 0
+	for _, s := range t.st {
+		n += s.Evaluations
+	}
+	return n
+}
+
+// Last lists the last sample of every guard evaluated so far.
+func (t *Tracker) Last() []Sample {
+	var out []Sample
+	for _, s := range t.st {
+		if s.Last != nil {
+			out = append(out, *s.Last)
+		}
+	}
+	return out
 }
 
 // Due lists the guards whose interval has elapsed at now, and schedules
@@ -94,56 +174,85 @@ func NewTracker(guards []scenarios.Guard) *Tracker {
 func (t *Tracker) Due(now time.Time) []int {
 	var out []int
 	for i, g := range t.guards {
-		if now.Before(t.next[i]) {
+		st := &t.st[i]
+		if now.Before(st.Next) {
 			continue
 		}
 		out = append(out, i)
 		iv := g.Interval.D()
 		if iv <= 0 {
-			iv = 5 * time.Second
+			iv = scenarios.DefaultGuardInterval
 		}
 		// Keep a fixed cadence from the first evaluation: scheduling from
 		// "now" would let polling jitter stretch every interval, and with
 		// for: N that delay adds up before a breach is declared.
-		if t.next[i].IsZero() {
-			t.next[i] = now
+		if st.Next.IsZero() {
+			st.Next = now
 		}
-		t.next[i] = t.next[i].Add(iv)
-		if !t.next[i].After(now) {
-			t.next[i] = now.Add(iv) // fell behind (slow query): do not burst
+		st.Next = st.Next.Add(iv)
+		if !st.Next.After(now) {
+			st.Next = now.Add(iv) // fell behind (slow query): do not burst
 		}
 	}
 	return out
 }
 
 // Observe records one evaluation and returns a breach when the guard's rule
-// fires.
+// fires. err may be ErrNoData (an empty answer): like NaN, it is a bad
+// sample unless the guard says on_no_data: ignore. Any other error counts
+// towards on_error.
 func (t *Tracker) Observe(i int, value float64, err error, at time.Time) (Sample, *Breach) {
 	g := t.guards[i]
-	s := Sample{Guard: g.Name, Value: value, At: at}
-	if err != nil {
+	st := &t.st[i]
+	st.Evaluations++
+	s := Sample{Guard: g.Name, Value: Float(value), At: at}
+	defer func() { st.Last = &s }()
+	if err != nil && !errors.Is(err, ErrNoData) {
 		s.Err = err.Error()
-		t.errs[i]++
-		if g.OnError != scenarios.OnErrorIgnore && t.errs[i] >= scenarios.MaxQueryErrors {
-			return s, &Breach{Guard: g.Name, Query: g.Query, Op: string(g.Op), Threshold: g.Threshold, At: at, QueryError: err.Error()}
-		}
+		return s, t.countError(i, err.Error(), at)
+	}
+	st.Errors = 0
+	noData := errors.Is(err, ErrNoData)
+	if noData {
+		s.NoData, s.Value = true, Float(math.NaN())
+	}
+	if (noData || math.IsNaN(value)) && g.OnNoData == scenarios.OnNoDataIgnore {
+		s.Ignored = true
 		return s, nil
 	}
-	t.errs[i] = 0
-	s.Healthy = Healthy(g.Op, value, g.Threshold)
+	s.Healthy = !noData && Healthy(g.Op, value, g.Threshold)
 	if s.Healthy {
-		t.bad[i] = 0
+		st.Bad = 0
 		return s, nil
 	}
-	t.bad[i]++
-	need := g.For
-	if need < 1 {
-		need = 1
-	}
-	if t.bad[i] >= need {
-		return s, &Breach{Guard: g.Name, Query: g.Query, Op: string(g.Op), Value: value, Threshold: g.Threshold, At: at}
+	st.Bad++
+	if st.Bad >= max(g.For, 1) {
+		return s, &Breach{Guard: g.Name, Query: g.Query, Op: string(g.Op), Value: s.Value, NoData: s.NoData, Threshold: g.Threshold, At: at}
 	}
 	return s, nil
+}
+
+func (t *Tracker) countError(i int, msg string, at time.Time) *Breach {
+	g := t.guards[i]
+	st := &t.st[i]
+	st.Errors++
+	if g.OnError != scenarios.OnErrorIgnore && st.Errors >= scenarios.MaxQueryErrors {
+		return &Breach{Guard: g.Name, Query: g.Query, Op: string(g.Op), Value: Float(math.NaN()), Threshold: g.Threshold, At: at, QueryError: msg}
+	}
+	return nil
+}
+
+// Lost counts one query error on every guard: the guard was blind for a
+// while (its attempt died, e.g. on a heartbeat timeout) and nothing says the
+// service was healthy meanwhile. Returns the first breach it causes.
+func (t *Tracker) Lost(why string, at time.Time) *Breach {
+	var first *Breach
+	for i := range t.guards {
+		if b := t.countError(i, why, at); b != nil && first == nil {
+			first = b
+		}
+	}
+	return first
 }
 
 // MinInterval is the polling tick that serves every guard on time.
@@ -155,7 +264,7 @@ func MinInterval(guards []scenarios.Guard) time.Duration {
 		}
 	}
 	if min == 0 {
-		min = 5 * time.Second
+		min = scenarios.DefaultGuardInterval
 	}
 	return min
 }

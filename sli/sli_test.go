@@ -1,6 +1,7 @@
 package sli
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -51,7 +52,7 @@ func TestTrackerNeedsConsecutiveBadSamples(t *testing.T) {
 	}
 	_, b := tr.Observe(0, 1.5, nil, now)
 	require.NotNil(t, b)
-	assert.Equal(t, 1.5, b.Value)
+	assert.Equal(t, Float(1.5), b.Value)
 	assert.Equal(t, "p95", b.Guard)
 	assert.Contains(t, b.String(), "p95 breached")
 }
@@ -81,6 +82,64 @@ func TestTrackerQueryErrors(t *testing.T) {
 		_, b := tr.Observe(1, 0, boom, now)
 		require.Nil(t, b, "on_error: ignore never breaches on errors")
 	}
+}
+
+// NaN and empty answers are bad samples (an outage often looks like no
+// data) unless on_no_data: ignore; they never reset a streak either way.
+func TestTrackerNoDataAndNaN(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tr := NewTracker([]scenarios.Guard{guard(2, "abort")})
+	_, b := tr.Observe(0, 0, ErrNoData, now)
+	require.Nil(t, b)
+	s, b := tr.Observe(0, math.NaN(), nil, now)
+	require.NotNil(t, b, "no data then NaN: two bad samples")
+	assert.Equal(t, KindNaN, b.Value.Kind())
+	assert.False(t, s.Healthy)
+
+	tr = NewTracker([]scenarios.Guard{guard(1, "abort")})
+	_, b = tr.Observe(0, 0, ErrNoData, now)
+	require.NotNil(t, b)
+	assert.True(t, b.NoData)
+	assert.Contains(t, b.String(), "no data")
+
+	ig := guard(2, "abort")
+	ig.OnNoData = scenarios.OnNoDataIgnore
+	tr = NewTracker([]scenarios.Guard{ig})
+	_, b = tr.Observe(0, 0.9, nil, now)
+	require.Nil(t, b)
+	for i := 0; i < 5; i++ {
+		s, b = tr.Observe(0, 0, ErrNoData, now)
+		require.Nil(t, b)
+		assert.True(t, s.Ignored)
+	}
+	_, b = tr.Observe(0, 0.95, nil, now)
+	require.NotNil(t, b, "the streak of 1 before the ignored samples still counts")
+	assert.Equal(t, 2, tr.State()[0].Bad, "1 before the ignored samples + 1 after")
+
+	// +Inf compares as the extreme it is.
+	tr = NewTracker([]scenarios.Guard{guard(1, "abort")})
+	_, b = tr.Observe(0, math.Inf(1), nil, now)
+	require.NotNil(t, b)
+	assert.Contains(t, b.String(), "+Inf")
+}
+
+func TestTrackerStateRoundTrip(t *testing.T) {
+	now := time.Unix(1000, 0)
+	tr := NewTracker([]scenarios.Guard{guard(3, "abort")})
+	tr.Observe(0, 0.9, nil, now)
+	tr.Observe(0, 0.9, nil, now)
+	st := tr.State()
+	b, err := json.Marshal(st)
+	require.NoError(t, err)
+	var back []GuardState
+	require.NoError(t, json.Unmarshal(b, &back))
+	tr2 := NewTracker([]scenarios.Guard{guard(3, "abort")})
+	tr2.Restore(back)
+	_, br := tr2.Observe(0, 0.9, nil, now)
+	require.NotNil(t, br, "the third bad sample after a restore breaches")
+	assert.Equal(t, 3, tr2.Evaluations())
+	assert.Nil(t, tr.Lost("worker died", now), "one lost attempt is one error, not three")
+	assert.Equal(t, 1, tr.State()[0].Errors)
 }
 
 func TestDueKeepsCadence(t *testing.T) {
