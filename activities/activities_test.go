@@ -140,7 +140,7 @@ func TestDefineResolvesTargetsAndBaseline(t *testing.T) {
 	assert.Equal(t, []string{"f: proxy inventory"}, res.Targets)
 	require.Len(t, res.Baseline, 1)
 	assert.True(t, res.Baseline[0].Healthy)
-	assert.Equal(t, 0.1, res.Baseline[0].Value)
+	assert.Equal(t, sli.Float(0.1), res.Baseline[0].Value)
 }
 
 func TestDefineErrorsAreClassified(t *testing.T) {
@@ -230,7 +230,7 @@ func TestObserveBreachesAfterForConsecutiveBadValues(t *testing.T) {
 	require.NoError(t, v.Get(&res))
 	require.NotNil(t, res.Breach)
 	assert.Equal(t, "p95", res.Breach.Guard)
-	assert.Equal(t, 0.9, res.Breach.Value)
+	assert.Equal(t, sli.Float(0.9), res.Breach.Value)
 	assert.Less(t, res.EndedAt.Sub(res.StartedAt), 10*time.Second, "ended on the breach, not the hold")
 }
 
@@ -250,7 +250,7 @@ func TestObserveResumesFromHeartbeat(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1}
 	// A previous attempt started 59 s ago on a worker that died.
-	h.env.SetHeartbeatDetails(observeProgress{StartedAt: time.Now().Add(-59 * time.Second), Evaluations: 500})
+	h.env.SetHeartbeatDetails(sli.WatchState{Started: time.Now().Add(-59 * time.Second), Guards: []sli.GuardState{{Guard: "p95", Evaluations: 500}}})
 	start := time.Now()
 	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
@@ -279,7 +279,7 @@ func TestVerify(t *testing.T) {
 	var res VerifyResult
 	require.NoError(t, v.Get(&res))
 	assert.True(t, res.OK)
-	assert.Equal(t, 0.5, res.Values[0].Value)
+	assert.Equal(t, sli.Float(0.5), res.Values[0].Value)
 
 	h.prom.values["p95"] = []float64{2}
 	v, err = h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []scenarios.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})

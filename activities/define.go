@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -51,24 +50,21 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 			continue
 		}
 		seen[g.Name+"\x00"+g.Query] = true
-		v, err := a.Prom.Query(ctx, g.Query, now)
-		gv := experiment.GuardValue{Guard: g.Name, Query: g.Query, Value: v}
-		if err != nil {
+		qctx, cancel := context.WithTimeout(ctx, sli.QueryTimeout(g))
+		v, err := a.Prom.Query(qctx, g.Query, now)
+		cancel()
+		gv := guardValue(g, v, err)
+		if err != nil && !(errors.Is(err, sli.ErrNoData) && gv.Healthy) {
 			if errors.Is(err, sli.ErrNoData) {
 				// Retryable: a freshly started service may not be scraped yet.
-				return res, fmt.Errorf("guard %s: %w (is the service scraped? query: %s)", g.Name, err, g.Query)
+				return res, fmt.Errorf("guard %s: %w (is the service scraped? query: %s; set on_no_data: ignore if it is legitimately empty)", g.Name, err, g.Query)
 			}
 			return res, classify(fmt.Errorf("guard %s: %w", g.Name, err))
-		}
-		gv.Healthy = sli.Healthy(g.Op, v, g.Threshold)
-		if math.IsNaN(v) {
-			gv.Value = 0
-			gv.Error = "NaN"
 		}
 		res.Baseline = append(res.Baseline, gv)
 		if !gv.Healthy {
 			return res, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("steady state not established before injecting: guard %s = %g, healthy when %s %g", g.Name, v, g.Op, g.Threshold),
+				fmt.Sprintf("steady state not established before injecting: guard %s = %s, healthy when %s %g", g.Name, gv.Reading(), g.Op, g.Threshold),
 				ErrTypeNotSteady, nil, res)
 		}
 	}

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -18,7 +19,16 @@ type InjectInput struct {
 
 type InjectResult struct {
 	Injected chaos.Injected `json:"injected"`
+	// HoldUntil is when the fault's hold ends: its duration after it first
+	// took effect (a retried inject that adopted the fault reports the
+	// original time), so a crash never stretches or shifts the hold.
+	HoldUntil time.Time `json:"hold_until,omitzero"`
 }
+
+// ProgressHeartbeatEvery is how often inject and recover heartbeat while a
+// back-end works, so the workflow's short heartbeat timeout moves a crashed
+// worker's call to another worker within seconds.
+const ProgressHeartbeatEvery = time.Second
 
 // Inject applies one fault. Back-ends are idempotent by fault id, so a retry
 // after a worker crash finds the fault already there instead of adding a
@@ -34,14 +44,20 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 		// installation (another Temporal namespace) leaves it alone.
 		f.TemporalNamespace = activity.GetInfo(ctx).WorkflowNamespace
 	}
-	inj, err := b.Inject(withHeartbeat(ctx), f)
+	ctx, stop := withHeartbeat(ctx)
+	defer stop()
+	inj, err := b.Inject(ctx, f)
 	if err != nil {
 		return InjectResult{}, classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err))
+	}
+	since := inj.Since
+	if since.IsZero() {
+		since = time.Now()
 	}
 	// Tests crash here: the fault exists but the workflow never hears of it.
 	failpoint.Hit("after-inject")
 	a.log().Info("fault injected", "fault_id", in.Fault.ID, "object", inj.Object, "existing", inj.Existing, "expires", inj.Expires)
-	return InjectResult{Injected: inj}, nil
+	return InjectResult{Injected: inj, HoldUntil: since.Add(in.Fault.Duration)}, nil
 }
 
 type RecoverInput struct {
@@ -63,7 +79,9 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 		return RecoverResult{}, fmt.Errorf("recover %s (%s): back-end %q is not configured on this worker (configured: %v); retrying so a worker that has it can remove the fault",
 			in.Fault.Name, in.Fault.ID, in.Fault.Backend, keys(a.Backends))
 	}
-	r, err := b.Recover(withHeartbeat(ctx), in.Fault)
+	ctx, stop := withHeartbeat(ctx)
+	defer stop()
+	r, err := b.Recover(ctx, in.Fault)
 	if err != nil {
 		// Never non-retryable: recovery is retried until the fault is gone.
 		return RecoverResult{}, fmt.Errorf("recover %s (%s): %w", in.Fault.Name, in.Fault.ID, err)
@@ -75,11 +93,25 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 	}}, nil
 }
 
-// withHeartbeat lets a back-end that waits (pods Ready again, a finalizer)
-// report progress as Temporal heartbeats without importing Temporal.
-func withHeartbeat(ctx context.Context) context.Context {
+// withHeartbeat heartbeats every ProgressHeartbeatEvery until stop is called,
+// with the latest progress a back-end reported (pods Ready again, a
+// finalizer) through chaos.WithProgress, so back-ends need no Temporal
+// import and a silent back-end call still heartbeats.
+func withHeartbeat(ctx context.Context) (context.Context, func()) {
 	if !activity.IsActivity(ctx) {
-		return ctx
+		return ctx, func() {}
 	}
-	return chaos.WithProgress(ctx, func(detail string) { activity.RecordHeartbeat(ctx, detail) })
+	var mu sync.Mutex
+	latest := "started"
+	stop := heartbeatEvery(ctx, ProgressHeartbeatEvery, func() any {
+		mu.Lock()
+		defer mu.Unlock()
+		return latest
+	})
+	return chaos.WithProgress(ctx, func(detail string) {
+		mu.Lock()
+		latest = detail
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, detail)
+	}), stop
 }

@@ -2,6 +2,9 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"math"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -26,93 +29,24 @@ type ObserveResult struct {
 	EndedAt     time.Time    `json:"ended_at"`
 }
 
-// observeProgress is the heartbeat payload. It carries the start time so an
-// attempt that resumes on another worker (after a crash) holds the fault only
-// for what is left, not for a fresh full duration.
-type observeProgress struct {
-	StartedAt   time.Time    `json:"started_at"`
-	Evaluations int          `json:"evaluations"`
-	Last        []sli.Sample `json:"last,omitempty"`
-}
-
-// Observe holds the faults while polling every guard in one long-running,
-// heartbeating activity: the workflow history grows by a handful of events
-// however long the observation, and a breach is acted on within one guard
-// interval. Cancellation (a human abort) ends it at once.
+// Observe holds the faults for Hold while watching the guards. It is the
+// observe activity of ExperimentWorkflow's first versions (histories
+// recorded before the guard ran from the first inject still call it); it
+// shares the watch of Guard, with its end at the first attempt's start +
+// Hold, carried in the heartbeat.
 func (a *Activities) Observe(ctx context.Context, in ObserveInput) (ObserveResult, error) {
-	var prog observeProgress
-	if activity.HasHeartbeatDetails(ctx) {
-		_ = activity.GetHeartbeatDetails(ctx, &prog)
+	w := a.watch(ctx, in.Guards)
+	start := time.Now()
+	if w.Resume != nil && !w.Resume.Started.IsZero() {
+		start = w.Resume.Started
 	}
-	if prog.StartedAt.IsZero() {
-		prog.StartedAt = time.Now()
+	w.Until = start.Add(in.Hold)
+	r, err := w.Run(ctx)
+	res := ObserveResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended}
+	if r.Breach != nil {
+		a.log().Warn("guard breached", "guard", r.Breach.Guard, "value", r.Breach.Value.String(), "threshold", r.Breach.Threshold)
 	}
-	res := ObserveResult{StartedAt: prog.StartedAt, Evaluations: prog.Evaluations}
-	end := prog.StartedAt.Add(in.Hold)
-	tr := sli.NewTracker(in.Guards)
-	tick := sli.MinInterval(in.Guards)
-	// Poll at a tenth of the smallest interval so a due guard is never late
-	// by more than that: breach latency is bounded by the guard, not the loop.
-	poll := tick / 10
-	if poll < 20*time.Millisecond {
-		poll = 20 * time.Millisecond
-	}
-	last := make([]sli.Sample, len(in.Guards))
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		now := time.Now()
-		if !now.Before(end) {
-			res.EndedAt = now
-			res.Last = compact(last)
-			return res, nil
-		}
-		for _, i := range tr.Due(now) {
-			g := in.Guards[i]
-			qctx, cancel := context.WithTimeout(ctx, queryTimeout(g))
-			v, err := a.Prom.Query(qctx, g.Query, now)
-			cancel()
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			s, breach := tr.Observe(i, v, err, now)
-			last[i] = s
-			res.Evaluations++
-			if breach != nil {
-				res.Breach = breach
-				res.EndedAt = time.Now()
-				res.Last = compact(last)
-				a.log().Warn("guard breached", "guard", breach.Guard, "value", breach.Value, "threshold", breach.Threshold)
-				return res, nil
-			}
-		}
-		prog.Evaluations = res.Evaluations
-		prog.Last = compact(last)
-		activity.RecordHeartbeat(ctx, prog)
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-func queryTimeout(g scenarios.Guard) time.Duration {
-	d := g.Interval.D()
-	if d < 2*time.Second {
-		d = 2 * time.Second
-	}
-	return d
-}
-
-func compact(s []sli.Sample) []sli.Sample {
-	out := make([]sli.Sample, 0, len(s))
-	for _, x := range s {
-		if x.Guard != "" {
-			out = append(out, x)
-		}
-	}
-	return out
+	return res, err
 }
 
 type VerifyInput struct {
@@ -128,42 +62,105 @@ type VerifyResult struct {
 
 // Verify waits until every steady-state guard is healthy in the same round,
 // or the deadline passes (then OK is false: the system did not come back).
+// Guards are queried concurrently, each bounded by sli.QueryTimeout, and the
+// activity heartbeats from a ticker whatever Prometheus does.
 func (a *Activities) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
 	start := time.Now()
 	deadline := start.Add(in.Timeout)
 	tick := sli.MinInterval(in.Guards)
 	var res VerifyResult
+	var mu sync.Mutex
+	if activity.IsActivity(ctx) {
+		stop := heartbeatEvery(ctx, GuardHeartbeatEvery, func() any {
+			mu.Lock()
+			defer mu.Unlock()
+			return res
+		})
+		defer stop()
+	}
 	for {
-		now := time.Now()
-		res.Values = res.Values[:0]
+		vals := a.readGuards(ctx, in.Guards, time.Now())
 		all := true
-		for _, g := range in.Guards {
-			qctx, cancel := context.WithTimeout(ctx, queryTimeout(g))
-			v, err := a.Prom.Query(qctx, g.Query, now)
-			cancel()
-			gv := experiment.GuardValue{Guard: g.Name, Query: g.Query, Value: v}
-			if err != nil {
-				gv.Error = err.Error()
-				gv.Value = 0
-			} else {
-				gv.Healthy = sli.Healthy(g.Op, v, g.Threshold)
-			}
-			all = all && gv.Healthy
-			res.Values = append(res.Values, gv)
+		for _, v := range vals {
+			all = all && v.Healthy
 		}
-		res.Took = time.Since(start)
+		mu.Lock()
+		res.Values, res.Took = vals, time.Since(start)
+		out := res
+		mu.Unlock()
 		if all {
-			res.OK = true
-			return res, nil
+			out.OK = true
+			return out, nil
 		}
 		if time.Now().After(deadline) {
-			return res, nil
+			return out, nil
 		}
-		activity.RecordHeartbeat(ctx, res)
 		select {
 		case <-ctx.Done():
-			return res, ctx.Err()
+			return out, ctx.Err()
 		case <-time.After(tick):
 		}
 	}
+}
+
+// readGuards queries every guard once, concurrently, each bounded by
+// sli.QueryTimeout. NaN and empty answers are unhealthy unless the guard
+// says on_no_data: ignore.
+func (a *Activities) readGuards(ctx context.Context, guards []scenarios.Guard, at time.Time) []experiment.GuardValue {
+	out := make([]experiment.GuardValue, len(guards))
+	var wg sync.WaitGroup
+	for i, g := range guards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qctx, cancel := context.WithTimeout(ctx, sli.QueryTimeout(g))
+			defer cancel()
+			v, err := a.Prom.Query(qctx, g.Query, at)
+			out[i] = guardValue(g, v, err)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// guardValue turns one answer into a GuardValue whose Value is always
+// encodable.
+func guardValue(g scenarios.Guard, v float64, err error) experiment.GuardValue {
+	gv := experiment.GuardValue{Guard: g.Name, Query: g.Query, Value: sli.Float(v)}
+	noData := errors.Is(err, sli.ErrNoData)
+	switch {
+	case err != nil && !noData:
+		gv.Error, gv.Value = err.Error(), sli.Float(math.NaN())
+		return gv
+	case noData:
+		gv.NoData, gv.Value = true, sli.Float(math.NaN())
+	}
+	if noData || math.IsNaN(v) {
+		gv.Healthy = g.OnNoData == scenarios.OnNoDataIgnore
+		return gv
+	}
+	gv.Healthy = sli.Healthy(g.Op, v, g.Threshold)
+	return gv
+}
+
+// heartbeatEvery records a heartbeat with details() every d until stop is
+// called, so an activity heartbeats whatever its calls are doing.
+func heartbeatEvery(ctx context.Context, d time.Duration, details func() any) (stop func()) {
+	done := make(chan struct{})
+	activity.RecordHeartbeat(ctx, details())
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, details())
+			}
+		}
+	}()
+	return func() { close(done) }
 }

@@ -98,7 +98,8 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	hctx := withHeartbeat(ctx)
+	hctx, stop := withHeartbeat(ctx)
+	defer stop()
 	own := ""
 	if activity.IsActivity(ctx) {
 		own = activity.GetInfo(ctx).WorkflowNamespace

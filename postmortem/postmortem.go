@@ -47,7 +47,7 @@ func Render(r experiment.Result) string {
 	}
 	if br := r.Breach; br != nil {
 		b.WriteString("\n## SLI evidence\n\n")
-		fmt.Fprintf(&b, "- Guard: %s\n- Query: `%s`\n- Value: %g (healthy when %s %g)\n- At: %s\n", br.Guard, br.Query, br.Value, br.Op, br.Threshold, ts(br.At))
+		fmt.Fprintf(&b, "- Guard: %s\n- Query: `%s`\n- Value: %s (healthy when %s %g)\n- At: %s\n", br.Guard, br.Query, br.Reading(), br.Op, br.Threshold, ts(br.At))
 		if br.QueryError != "" {
 			fmt.Fprintf(&b, "- Query error: %s\n", br.QueryError)
 		}
@@ -55,7 +55,7 @@ func Render(r experiment.Result) string {
 	if len(r.Baseline) > 0 {
 		b.WriteString("\n## Baseline\n\n| guard | value | healthy |\n| --- | --- | --- |\n")
 		for _, g := range r.Baseline {
-			fmt.Fprintf(&b, "| %s | %g | %t |\n", g.Guard, g.Value, g.Healthy)
+			fmt.Fprintf(&b, "| %s | %s | %t |\n", g.Guard, cell(g.Reading()), g.Healthy)
 		}
 	}
 	if len(r.Targets) > 0 {
@@ -102,7 +102,7 @@ func Render(r experiment.Result) string {
 	if len(r.Verify) > 0 {
 		b.WriteString("\n## Verify (steady state)\n\n| guard | value | healthy |\n| --- | --- | --- |\n")
 		for _, g := range r.Verify {
-			fmt.Fprintf(&b, "| %s | %g | %t |\n", g.Guard, g.Value, g.Healthy)
+			fmt.Fprintf(&b, "| %s | %s | %t |\n", g.Guard, cell(g.Reading()), g.Healthy)
 		}
 	}
 	return b.String()

@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
 )
 
 // Action ids of the run message's buttons. The sign-off id carries the
@@ -228,7 +229,7 @@ func guardsText(r experiment.Result) string {
 		case !g.Healthy:
 			state = "unhealthy"
 		}
-		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), num(g.Value), label, state))
+		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), esc(sli.Describe(g.Value, g.NoData)), label, state))
 	}
 	if br := r.Breach; br != nil {
 		lines = append(lines, ":rotating_light: "+esc(br.String()))
@@ -326,7 +327,7 @@ func threadItems(r experiment.Result) []threadItem {
 		if br.QueryError != "" {
 			t += "• query error: " + esc(br.QueryError) + "\n"
 		} else {
-			t += fmt.Sprintf("• value: %s (healthy when %s %s)\n", num(br.Value), esc(br.Op), num(br.Threshold))
+			t += fmt.Sprintf("• value: %s (healthy when %s %s)\n", esc(br.Reading()), esc(br.Op), num(br.Threshold))
 		}
 		t += "• at: " + br.At.UTC().Format(time.RFC3339)
 		out = append(out, threadItem{"breach", truncate(t, 3500)})

@@ -455,7 +455,7 @@ func shortSummary(r experiment.Result) string {
 		if br.QueryError != "" {
 			parts = append(parts, fmt.Sprintf("guard %s: query kept failing: %s", br.Guard, br.QueryError))
 		} else {
-			parts = append(parts, fmt.Sprintf("guard %s breached: %g (healthy when %s %g)", br.Guard, br.Value, br.Op, br.Threshold))
+			parts = append(parts, fmt.Sprintf("guard %s breached: %s (healthy when %s %g)", br.Guard, br.Reading(), br.Op, br.Threshold))
 		}
 	}
 	if r.AbortReason != "" {

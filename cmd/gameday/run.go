@@ -205,7 +205,7 @@ func printResult(out io.Writer, r experiment.Result) {
 	if len(r.Baseline) > 0 {
 		fmt.Fprintln(out, "baseline:")
 		for _, g := range r.Baseline {
-			fmt.Fprintf(out, "  - %s = %.4g (healthy: %t)\n", g.Guard, g.Value, g.Healthy)
+			fmt.Fprintf(out, "  - %s = %s (healthy: %t)\n", g.Guard, g.Reading(), g.Healthy)
 		}
 	}
 	if b := r.Breach; b != nil {

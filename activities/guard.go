@@ -1,0 +1,82 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
+)
+
+// GuardHeartbeatEvery is how often a guard heartbeats, from a ticker of its
+// own: a slow or hung Prometheus never starves the heartbeat. The workflow's
+// heartbeat timeout for the guard is a few times this.
+const GuardHeartbeatEvery = time.Second
+
+type GuardInput struct {
+	Guards []scenarios.Guard `json:"guards"`
+	// Until ends the watch without a breach (the faults' own expiry); zero
+	// means "until the workflow cancels it".
+	Until time.Time `json:"until,omitzero"`
+}
+
+// GuardResult is how a guard ended. A cancelled guard returns it as the
+// details of its cancellation.
+type GuardResult struct {
+	Breach      *sli.Breach  `json:"breach,omitempty"`
+	Evaluations int          `json:"evaluations"`
+	Last        []sli.Sample `json:"last,omitempty"`
+	StartedAt   time.Time    `json:"started_at"`
+	EndedAt     time.Time    `json:"ended_at"`
+}
+
+// Guard watches the guards from before the first inject until the workflow
+// cancels it (the end of observe) or a guard breaches, in one heartbeating
+// activity. Its streaks travel in the heartbeat details, so an attempt
+// retried on another worker continues them; the attempt that died counts as
+// one query error on every guard (nobody watched meanwhile).
+func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, error) {
+	if a.Prom == nil {
+		return GuardResult{}, temporal.NewNonRetryableApplicationError("no Prometheus configured on this worker: guards cannot be evaluated", ErrTypeBadInput, nil)
+	}
+	w := a.watch(ctx, in.Guards)
+	w.Until = in.Until
+	r, err := w.Run(ctx)
+	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended}
+	if err != nil {
+		if ctx.Err() != nil {
+			// The workflow ended the watch: hand it what was seen.
+			return res, temporal.NewCanceledError(res)
+		}
+		return res, err
+	}
+	if r.Breach != nil {
+		a.log().Warn("guard breached", "guard", r.Breach.Guard, "value", r.Breach.Value.String(), "no_data", r.Breach.NoData, "threshold", r.Breach.Threshold, "query_error", r.Breach.QueryError)
+	}
+	return res, nil
+}
+
+// watch builds a sli.Watch that resumes from the heartbeat details of a
+// previous attempt and heartbeats from a ticker.
+func (a *Activities) watch(ctx context.Context, guards []scenarios.Guard) sli.Watch {
+	w := sli.Watch{Guards: guards, Querier: a.Prom, HeartbeatEvery: GuardHeartbeatEvery}
+	if !activity.IsActivity(ctx) {
+		return w
+	}
+	info := activity.GetInfo(ctx)
+	if activity.HasHeartbeatDetails(ctx) {
+		var st sli.WatchState
+		if err := activity.GetHeartbeatDetails(ctx, &st); err == nil {
+			w.Resume = &st
+			if info.Attempt > 1 {
+				w.Lost = fmt.Sprintf("guard attempt %d was lost (worker crash or heartbeat timeout): nobody watched for up to %s", info.Attempt-1, info.HeartbeatTimeout)
+			}
+		}
+	}
+	w.Heartbeat = func(st sli.WatchState) { activity.RecordHeartbeat(ctx, st) }
+	return w
+}
