@@ -62,9 +62,7 @@ func updateCB(onReject func(error), onDone func(any, error)) *testsuite.TestUpda
 func (s *experimentSuite) Test_ChecklistSignoffValidatorAndGate() {
 	s.okDefine()
 	s.okInject()
-	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(activities.ObserveResult{
-		Breach: &sli.Breach{Guard: "p95", Value: 1.3, Threshold: 0.8},
-	}, nil).Once()
+	s.guardBreaches(testHold/4, sli.Breach{Guard: "p95", Value: 1.3, Threshold: 0.8})
 	s.okVerify()
 	var recorded activities.RecordChecklistInput
 	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(
@@ -114,7 +112,7 @@ func (s *experimentSuite) Test_ChecklistSignoffValidatorAndGate() {
 func (s *experimentSuite) Test_ChecklistGateFailsOnBlockingItem() {
 	s.okDefine()
 	s.okInject()
-	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(activities.ObserveResult{}, nil).Once()
+	s.guardHolds()
 	s.okVerify()
 	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(activities.ChecklistResult{}, nil).Once()
 	s.env.RegisterDelayedCallback(func() {
@@ -137,7 +135,7 @@ func (s *experimentSuite) Test_ChecklistGateFailsOnBlockingItem() {
 func (s *experimentSuite) Test_ChecklistRecordFailureKeepsOutcome() {
 	s.okDefine()
 	s.okInject()
-	s.env.OnActivity(a.Observe, mock.Anything, mock.Anything).Return(activities.ObserveResult{}, nil).Once()
+	s.guardHolds()
 	s.okVerify()
 	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(activities.ChecklistResult{}, errors.New("entity unreachable"))
 	in := checklistInput()

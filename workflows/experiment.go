@@ -55,6 +55,18 @@ type experimentRun struct {
 	// version of the workflow code this run started with (see run).
 	version      workflow.Version
 	checklistErr string
+
+	// From versionGuardV1 on: the guarded fault lifecycle
+	// (experiment_faults.go).
+	guardVersion workflow.Version
+	fs           []faultState
+	guard        workflow.Future
+	recoverWG    workflow.WaitGroup
+	recoverErrs  []string
+	lastPass     bool
+	// notes are notifications in flight: never waited for while faults
+	// are live, only before the run returns.
+	notes []workflow.Future
 }
 
 // Versions of ExperimentWorkflow. Histories recorded before a version
@@ -62,6 +74,9 @@ type experimentRun struct {
 const (
 	versionChecklist   = "checklist"
 	versionChecklistV1 = workflow.Version(1) // checklist gate and weight recording
+
+	versionGuard   = "guard-lifecycle"
+	versionGuardV1 = workflow.Version(1) // guard from the first inject, concurrent recover (experiment_faults.go)
 )
 
 func (e *experimentRun) setup(ctx workflow.Context) error {
@@ -83,6 +98,7 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 		Injected:      []string{},
 		Recovered:     []string{},
 		Started:       workflow.Now(ctx),
+		Unguarded:     len(sc.Spec.Guards) == 0,
 		UIURL:         experiment.UIURL(e.in.UIBase, info.Namespace, info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
@@ -250,6 +266,7 @@ func (e *experimentRun) pendingRoles() []string {
 func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	sc := e.in.Scenario
 	e.version = workflow.GetVersion(ctx, versionChecklist, workflow.DefaultVersion, versionChecklistV1)
+	e.guardVersion = workflow.GetVersion(ctx, versionGuard, workflow.DefaultVersion, versionGuardV1)
 	e.res.ReleaseTicket = e.in.ReleaseTicket
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		SAScenario.ValueSet(sc.Metadata.Name),
@@ -257,9 +274,13 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 		SAOutcome.ValueSet(string(experiment.Running)),
 	)
 
+	guarded := e.guardVersion >= versionGuardV1
 	if e.define(ctx) && !e.in.DryRun && e.gate(ctx) {
-		if e.inject(ctx) {
-			e.observe(ctx)
+		switch {
+		case guarded:
+			e.guardedRun(ctx)
+		case e.legacyInject(ctx):
+			e.legacyObserve(ctx)
 		}
 	}
 	if e.in.DryRun && e.res.Outcome == experiment.Running {
@@ -271,8 +292,17 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	e.recovering = true
 	injectedAny := slices.Contains(e.attempted, true)
 	if injectedAny {
-		e.recover(dctx)
+		if guarded {
+			e.recoverAll(dctx)
+		} else {
+			e.legacyRecover(dctx)
+		}
 		e.verify(dctx)
+	}
+	if guarded && ctx.Err() != nil {
+		// A cancel that came while cleaning up: cleanup went on to the end,
+		// and the run is not a pass.
+		e.finish(experiment.Cancelled, "workflow cancelled during "+e.res.Phase+"; every fault was removed first")
 	}
 	if e.res.Outcome == experiment.Running {
 		e.res.Outcome = experiment.Passed
@@ -281,6 +311,11 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 		e.recordChecklist(dctx)
 	}
 	e.report(dctx)
+	for _, n := range e.notes {
+		if err := n.Get(dctx, nil); err != nil {
+			e.logger.Warn("notification failed", "error", err)
+		}
+	}
 	e.res.Ended = workflow.Now(dctx)
 	_ = workflow.UpsertTypedSearchAttributes(dctx, SAOutcome.ValueSet(string(e.res.Outcome)))
 	workflow.SetCurrentDetails(dctx, e.details())
@@ -340,6 +375,9 @@ func (e *experimentRun) end(ctx workflow.Context, status, detail string) {
 func (e *experimentRun) details() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** on %s: %s, phase %s\n\n", e.res.Scenario, e.res.Service, e.res.Outcome, e.res.Phase)
+	if e.res.Unguarded {
+		b.WriteString("**UNGUARDED**: no guard watches this run; nothing aborts it on an outage.\n\n")
+	}
 	for _, p := range e.res.Phases {
 		fmt.Fprintf(&b, "- %s: %s %s\n", p.Name, p.Status, p.Detail)
 	}
@@ -348,6 +386,9 @@ func (e *experimentRun) details() string {
 	}
 	if e.res.AbortReason != "" {
 		fmt.Fprintf(&b, "\nReason: %s\n", e.res.AbortReason)
+	}
+	for _, m := range e.res.RecoverAlarms {
+		fmt.Fprintf(&b, "\n:warning: %s\n", m)
 	}
 	return b.String()
 }
@@ -387,10 +428,15 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 
 func (e *experimentRun) notify(ctx workflow.Context, event, text string) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: retry(3)})
-	err := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{Message: notify.Message{
+	fut := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{Message: notify.Message{
 		WorkflowID: e.res.WorkflowID, Scenario: e.res.Scenario, Event: event, Text: text, URL: e.res.UIURL,
-	}}).Get(ctx, nil)
-	if err != nil {
+	}})
+	if e.guardVersion >= versionGuardV1 {
+		// Never wait for Slack or a webhook while a guard may need acting on.
+		e.notes = append(e.notes, fut)
+		return
+	}
+	if err := fut.Get(ctx, nil); err != nil {
 		// A lost notification must not stop an experiment.
 		e.logger.Warn("notification failed", "event", event, "error", err)
 	}
@@ -494,104 +540,6 @@ func (e *experimentRun) abortReason() string {
 	return "aborted: " + e.abort.Reason
 }
 
-func (e *experimentRun) inject(ctx workflow.Context) bool {
-	e.begin(ctx, experiment.PhaseInject, fmt.Sprintf("%d fault(s)", len(e.faults)))
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         retry(5),
-	})
-	for i, f := range e.faults {
-		if e.abort != nil {
-			e.end(ctx, experiment.StatusCancelled, "aborted")
-			e.finish(experiment.Aborted, e.abortReason())
-			return false
-		}
-		// Mark before calling: if this worker dies after the fault landed
-		// but before the result is recorded, recover still removes it.
-		e.attempted[i] = true
-		e.res.Injected = append(e.res.Injected, f.ID)
-		var out activities.InjectResult
-		if err := workflow.ExecuteActivity(actx, a.Inject, activities.InjectInput{Fault: f}).Get(ctx, &out); err != nil {
-			e.end(ctx, experiment.StatusFailed, rootMessage(err))
-			e.stopped(ctx, err, "inject "+f.Name)
-			return false
-		}
-	}
-	e.end(ctx, experiment.StatusDone, strings.Join(e.res.Injected, ", "))
-	e.notify(ctx, "injected", fmt.Sprintf("experiment %s injected %d fault(s) on %s; holding %s", e.res.Scenario, len(e.faults), e.res.Service, e.in.Scenario.HoldDuration()))
-	return true
-}
-
-func (e *experimentRun) observe(ctx workflow.Context) {
-	hold := e.in.Scenario.HoldDuration()
-	e.begin(ctx, experiment.PhaseObserve, fmt.Sprintf("holding %s, %d guard(s)", hold, len(e.in.Scenario.Spec.Guards)))
-	octx, cancel := workflow.WithCancel(ctx)
-	octx = workflow.WithActivityOptions(octx, workflow.ActivityOptions{
-		StartToCloseTimeout: hold + 5*time.Minute,
-		HeartbeatTimeout:    ObserveHeartbeatTimeout,
-		RetryPolicy:         retry(10, activities.ErrTypeBadQuery),
-	})
-	fut := workflow.ExecuteActivity(octx, a.Observe, activities.ObserveInput{Guards: e.in.Scenario.Spec.Guards, Hold: hold})
-	err := workflow.Await(ctx, func() bool { return fut.IsReady() || e.abort != nil })
-	if err != nil {
-		cancel()
-		e.end(ctx, experiment.StatusCancelled, "")
-		e.stopped(ctx, err, "observe")
-		return
-	}
-	if !fut.IsReady() {
-		// A human abort: stop observing now; the activity learns of the
-		// cancellation at its next heartbeat, but the workflow does not wait.
-		cancel()
-		e.end(ctx, experiment.StatusCancelled, e.abortReason())
-		e.finish(experiment.Aborted, e.abortReason())
-		return
-	}
-	var out activities.ObserveResult
-	if err := fut.Get(ctx, &out); err != nil {
-		e.end(ctx, experiment.StatusFailed, rootMessage(err))
-		e.stopped(ctx, err, "observe")
-		return
-	}
-	if out.Breach != nil {
-		e.res.Breach = out.Breach
-		e.end(ctx, experiment.StatusFailed, out.Breach.String())
-		e.finish(experiment.Aborted, out.Breach.String())
-		return
-	}
-	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d evaluations, no breach", out.Evaluations))
-}
-
-// recover removes every attempted fault, newest first, retrying forever:
-// leaving a fault behind is the one failure this platform must not have.
-func (e *experimentRun) recover(ctx workflow.Context) {
-	e.begin(ctx, experiment.PhaseRecover, "removing "+strings.Join(e.res.Injected, ", "))
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-	})
-	var failed []string
-	for i := len(e.faults) - 1; i >= 0; i-- {
-		if !e.attempted[i] {
-			continue
-		}
-		var out activities.RecoverResult
-		if err := workflow.ExecuteActivity(actx, a.Recover, activities.RecoverInput{Fault: e.faults[i]}).Get(ctx, &out); err != nil {
-			// Only reachable if the worker has no client for the back-end.
-			failed = append(failed, fmt.Sprintf("%s: %s", e.faults[i].ID, rootMessage(err)))
-			continue
-		}
-		e.res.RecoverLog = append(e.res.RecoverLog, out.Fault)
-		e.res.Recovered = append(e.res.Recovered, out.Fault.FaultID)
-	}
-	if len(failed) > 0 {
-		e.end(ctx, experiment.StatusFailed, strings.Join(failed, "; "))
-		e.finish(experiment.Failed, "recover: "+strings.Join(failed, "; "))
-		return
-	}
-	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d fault(s) gone", len(e.res.Recovered)))
-}
-
 func (e *experimentRun) verify(ctx workflow.Context) {
 	sc := e.in.Scenario
 	timeout := sc.Spec.SteadyState.Timeout.D()
@@ -627,11 +575,7 @@ func unhealthy(vals []experiment.GuardValue) string {
 	var out []string
 	for _, v := range vals {
 		if !v.Healthy {
-			if v.Error != "" {
-				out = append(out, v.Guard+": "+v.Error)
-			} else {
-				out = append(out, fmt.Sprintf("%s = %g", v.Guard, v.Value))
-			}
+			out = append(out, v.Guard+" = "+v.Reading())
 		}
 	}
 	return strings.Join(out, ", ")

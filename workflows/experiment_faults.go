@@ -1,0 +1,360 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/experiment"
+)
+
+// The guarded fault lifecycle (versionGuardV1 and later):
+//
+//   - one Guard activity starts before the first inject and watches until
+//     the last fault's hold ends; a breach or an abort while injecting stops
+//     injecting and goes straight to recover;
+//   - every wait on an inject is a wait on the inject, the guard, the abort
+//     and the cancel together, so an abort is acted on at once whatever the
+//     inject is doing;
+//   - each fault is held until its own HoldUntil (its duration after it
+//     first took effect, as the back-end reports it), measured by a server
+//     timer, so a crashed worker neither stretches nor shifts it; a fault
+//     whose hold ends is removed at once, while the others stay;
+//   - recover starts only once no inject attempt can still land, removes
+//     every attempted fault concurrently, each retried on its own, and says
+//     so when a removal keeps failing.
+const (
+	// GuardHeartbeatTimeout moves a dead worker's guard to another worker
+	// within seconds; the guard heartbeats every second from a ticker.
+	GuardHeartbeatTimeout = 5 * time.Second
+	// FaultHeartbeatTimeout is inject's and recover's: they heartbeat every
+	// second while a back-end works.
+	FaultHeartbeatTimeout = 5 * time.Second
+	// InjectStartToClose bounds one inject attempt. An attempt that ended
+	// without saying how (timed out) may still land until then, so recover
+	// makes a last pass after it.
+	InjectStartToClose = time.Minute
+	// recoverAttemptsBeforeAlarm failed attempts at removing one fault make
+	// the run say so (notification, details) before it keeps trying.
+	recoverAttemptsBeforeAlarm = 3
+)
+
+// faultState is the workflow's bookkeeping of one fault step.
+type faultState struct {
+	inject    workflow.Future // nil until attempted
+	holdUntil time.Time       // when its hold ends; zero until injected
+	released  bool            // its recover has started
+	// lateUntil: an inject attempt ended without an answer (timed out) and
+	// may still land until then.
+	lateUntil time.Time
+}
+
+func (e *experimentRun) guardedRun(ctx workflow.Context) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	e.fs = make([]faultState, len(e.faults))
+	e.recoverWG = workflow.NewWaitGroup(ctx)
+
+	gctx, stopGuard := workflow.WithCancel(ctx)
+	defer stopGuard()
+	if guards := e.in.Scenario.Spec.Guards; len(guards) > 0 {
+		gctx = workflow.WithActivityOptions(gctx, workflow.ActivityOptions{
+			// It runs until cancelled; this only bounds an attempt that
+			// nobody cancels (injects retried for minutes, then the hold).
+			StartToCloseTimeout: time.Duration(len(e.faults))*8*time.Minute + e.in.Scenario.HoldDuration() + 10*time.Minute,
+			HeartbeatTimeout:    GuardHeartbeatTimeout,
+			WaitForCancellation: true,
+			RetryPolicy:         retry(10, activities.ErrTypeBadQuery),
+			Summary:             fmt.Sprintf("watch %d guard(s)", len(guards)),
+		})
+		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: guards})
+	}
+	if e.injectAll(ctx, dctx) {
+		e.holdAll(ctx, dctx)
+	}
+}
+
+// guardEnded reports whether the guard has stopped by itself (a breach, or
+// it gave up), which ends the run's exposure.
+func (e *experimentRun) guardEnded() bool { return e.guard != nil && e.guard.IsReady() }
+
+// takeGuard records why the guard stopped.
+func (e *experimentRun) takeGuard(ctx workflow.Context) {
+	var out activities.GuardResult
+	err := e.guard.Get(ctx, &out)
+	switch {
+	case err != nil:
+		// Nothing watches any more: stop exposing the system.
+		e.finish(experiment.Failed, "guard: "+rootMessage(err)+" (stopped: no guard was watching)")
+	case out.Breach != nil:
+		e.res.Breach = out.Breach
+		e.finish(experiment.Aborted, out.Breach.String())
+	default:
+		e.finish(experiment.Failed, "guard ended without a breach before the hold was over")
+	}
+}
+
+func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
+	e.begin(ctx, experiment.PhaseInject, fmt.Sprintf("%d fault(s)", len(e.faults)))
+	for i, f := range e.faults {
+		if e.abort != nil {
+			e.end(ctx, experiment.StatusCancelled, e.abortReason())
+			e.finish(experiment.Aborted, e.abortReason())
+			return false
+		}
+		ictx, cancel := workflow.WithCancel(ctx)
+		ictx = workflow.WithActivityOptions(ictx, workflow.ActivityOptions{
+			StartToCloseTimeout: InjectStartToClose,
+			HeartbeatTimeout:    FaultHeartbeatTimeout,
+			// A cancelled inject is waited for: recover must not start
+			// while an attempt can still land.
+			WaitForCancellation: true,
+			RetryPolicy:         retry(5),
+			Summary:             fmt.Sprintf("inject %s: %s %s", f.Name, f.Backend, f.Action),
+		})
+		// Marked before calling: if this worker dies after the fault landed
+		// but before the result is recorded, recover still removes it.
+		e.attempted[i] = true
+		e.res.Injected = append(e.res.Injected, f.ID)
+		fut := workflow.ExecuteActivity(ictx, a.Inject, activities.InjectInput{Fault: f})
+		e.fs[i].inject = fut
+		err := workflow.Await(ctx, func() bool { return fut.IsReady() || e.guardEnded() || e.abort != nil })
+		switch {
+		case err != nil:
+			e.end(ctx, experiment.StatusCancelled, "")
+			e.stopped(ctx, err, "inject "+f.Name)
+			return false
+		case !fut.IsReady() && e.guardEnded():
+			cancel()
+			e.takeGuard(ctx)
+			e.end(ctx, experiment.StatusCancelled, "stopped: "+e.stopReason())
+			return false
+		case !fut.IsReady():
+			cancel()
+			e.end(ctx, experiment.StatusCancelled, e.abortReason())
+			e.finish(experiment.Aborted, e.abortReason())
+			return false
+		}
+		var out activities.InjectResult
+		if err := fut.Get(ctx, &out); err != nil {
+			e.end(ctx, experiment.StatusFailed, rootMessage(err))
+			e.stopped(ctx, err, "inject "+f.Name)
+			return false
+		}
+		e.fs[i].holdUntil = out.HoldUntil
+		if out.HoldUntil.IsZero() {
+			e.fs[i].holdUntil = workflow.Now(ctx).Add(f.Duration)
+		}
+		if e.guardEnded() {
+			e.takeGuard(ctx)
+			e.end(ctx, experiment.StatusCancelled, "stopped: "+e.stopReason())
+			return false
+		}
+	}
+	e.end(ctx, experiment.StatusDone, strings.Join(e.res.Injected, ", "))
+	e.notify(ctx, "injected", fmt.Sprintf("experiment %s injected %d fault(s) on %s; holding %s%s", e.res.Scenario, len(e.faults), e.res.Service, e.in.Scenario.HoldDuration(), e.unguardedNote()))
+	return true
+}
+
+func (e *experimentRun) stopReason() string {
+	if e.res.AbortReason != "" {
+		return e.res.AbortReason
+	}
+	return e.res.Error
+}
+
+func (e *experimentRun) unguardedNote() string {
+	if e.res.Unguarded {
+		return " (UNGUARDED: nothing aborts this run on an outage)"
+	}
+	return ""
+}
+
+// holdAll holds every fault until its own HoldUntil (removing each as its
+// hold ends) unless the guard breaches, a human aborts or the run is
+// cancelled first.
+func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
+	hold := e.in.Scenario.HoldDuration()
+	e.begin(ctx, experiment.PhaseObserve, fmt.Sprintf("holding %s, %d guard(s)%s", hold, len(e.in.Scenario.Spec.Guards), e.unguardedNote()))
+	for {
+		next, ok := e.nextRelease()
+		if !ok {
+			break
+		}
+		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			interrupted, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return e.guardEnded() || e.abort != nil })
+			switch {
+			case err != nil:
+				e.end(ctx, experiment.StatusCancelled, "")
+				e.stopped(ctx, err, "observe")
+				return
+			case interrupted && e.guardEnded():
+				e.takeGuard(ctx)
+				e.end(ctx, experiment.StatusFailed, e.stopReason())
+				return
+			case interrupted:
+				e.end(ctx, experiment.StatusCancelled, e.abortReason())
+				e.finish(experiment.Aborted, e.abortReason())
+				return
+			}
+		}
+		now := workflow.Now(ctx)
+		for i := range e.fs {
+			if e.attempted[i] && !e.fs[i].released && !e.fs[i].holdUntil.After(now) {
+				e.startRecover(dctx, i)
+			}
+		}
+	}
+	if e.guardEnded() {
+		// A breach in the same instant as the end of the hold still counts.
+		e.takeGuard(ctx)
+		e.end(ctx, experiment.StatusFailed, e.stopReason())
+		return
+	}
+	e.end(ctx, experiment.StatusDone, fmt.Sprintf("held %s, no breach%s", hold, e.unguardedNote()))
+}
+
+// nextRelease is the earliest hold end of a fault still held.
+func (e *experimentRun) nextRelease() (time.Time, bool) {
+	var next time.Time
+	found := false
+	for i, f := range e.fs {
+		if !e.attempted[i] || f.released {
+			continue
+		}
+		if !found || f.holdUntil.Before(next) {
+			next, found = f.holdUntil, true
+		}
+	}
+	return next, found
+}
+
+// settleInjects waits until no inject attempt can still land: a cancelled
+// inject is waited for (the activity acknowledges, or times out on its
+// heartbeat). An attempt that timed out may still be running on a worker
+// cut off from the server; recover makes a last pass after its deadline.
+func (e *experimentRun) settleInjects(ctx workflow.Context) {
+	for i := range e.fs {
+		fut := e.fs[i].inject
+		if fut == nil {
+			continue
+		}
+		err := fut.Get(ctx, nil)
+		var te *temporal.TimeoutError
+		if err != nil && errors.As(err, &te) {
+			e.fs[i].lateUntil = workflow.Now(ctx).Add(InjectStartToClose)
+		}
+	}
+}
+
+// recoverAll removes every attempted fault, all at once, and waits for
+// every removal. Leaving a fault behind is the one failure this platform
+// must not have, so each removal is retried until it succeeds.
+func (e *experimentRun) recoverAll(ctx workflow.Context) {
+	e.settleInjects(ctx)
+	e.begin(ctx, experiment.PhaseRecover, "removing "+strings.Join(e.res.Injected, ", "))
+	for i := range e.faults {
+		if e.attempted[i] {
+			e.startRecover(ctx, i)
+		}
+	}
+	e.recoverWG.Wait(ctx)
+	// An inject attempt that timed out could still land until its deadline:
+	// one more (idempotent) pass after it.
+	var late time.Time
+	for _, f := range e.fs {
+		if f.lateUntil.After(late) {
+			late = f.lateUntil
+		}
+	}
+	if !late.IsZero() {
+		if wait := late.Sub(workflow.Now(ctx)); wait > 0 {
+			e.setDetail(ctx, fmt.Sprintf("an inject attempt timed out; last removal pass at %s", late.UTC().Format(time.RFC3339)))
+			_ = workflow.Sleep(ctx, wait)
+		}
+		for i, f := range e.fs {
+			if !f.lateUntil.IsZero() {
+				e.fs[i].released = false
+				e.lastPass = true
+				e.startRecover(ctx, i)
+			}
+		}
+		e.recoverWG.Wait(ctx)
+	}
+	if len(e.recoverErrs) > 0 {
+		e.end(ctx, experiment.StatusFailed, strings.Join(e.recoverErrs, "; "))
+		e.finish(experiment.Failed, "recover: "+strings.Join(e.recoverErrs, "; "))
+		return
+	}
+	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d fault(s) gone", len(e.res.Recovered)))
+}
+
+// startRecover starts removing fault i (once) in a coroutine of its own.
+func (e *experimentRun) startRecover(ctx workflow.Context, i int) {
+	if e.fs[i].released {
+		return
+	}
+	e.fs[i].released = true
+	e.recoverWG.Add(1)
+	lastPass := e.lastPass
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer e.recoverWG.Done()
+		e.recoverOne(ctx, i, lastPass)
+	})
+}
+
+func (e *experimentRun) recoverOne(ctx workflow.Context, i int, lastPass bool) {
+	f := e.faults[i]
+	opts := workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    FaultHeartbeatTimeout,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second,
+			MaximumAttempts: recoverAttemptsBeforeAlarm,
+		},
+		Summary: fmt.Sprintf("remove %s (%s %s)", f.Name, f.Backend, f.Action),
+	}
+	var out activities.RecoverResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Recover, activities.RecoverInput{Fault: f}).Get(ctx, &out)
+	if err != nil {
+		msg := fmt.Sprintf("removing %s (%s) failed %d times, still trying: %s", f.Name, f.ID, recoverAttemptsBeforeAlarm, rootMessage(err))
+		e.logger.Warn("recover failing", "fault", f.ID, "error", err)
+		e.res.RecoverAlarms = append(e.res.RecoverAlarms, msg)
+		e.setDetail(ctx, msg)
+		e.notify(ctx, "recover-failing", fmt.Sprintf("experiment %s: %s", e.res.Scenario, msg))
+		// Keep trying, without limit: another worker may have the back-end,
+		// the API may come back; the sweep is only a backstop.
+		opts.RetryPolicy = &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
+		opts.Summary += " (retrying until it succeeds)"
+		err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Recover, activities.RecoverInput{Fault: f}).Get(ctx, &out)
+	}
+	if err != nil {
+		e.recoverErrs = append(e.recoverErrs, fmt.Sprintf("%s: %s", f.ID, rootMessage(err)))
+		return
+	}
+	if lastPass {
+		if out.Fault.Removed {
+			out.Fault.Detail = joinNonEmpty("; ", "removed by the last pass: an inject attempt landed after its activity timed out", out.Fault.Detail)
+			e.res.RecoverLog = append(e.res.RecoverLog, out.Fault)
+		}
+		return
+	}
+	e.res.RecoverLog = append(e.res.RecoverLog, out.Fault)
+	if !slices.Contains(e.res.Recovered, out.Fault.FaultID) {
+		e.res.Recovered = append(e.res.Recovered, out.Fault.FaultID)
+	}
+}
+
+// setDetail amends the current phase's detail (the Temporal UI shows it).
+func (e *experimentRun) setDetail(ctx workflow.Context, detail string) {
+	if n := len(e.res.Phases); n > 0 {
+		p := &e.res.Phases[n-1]
+		p.Detail = joinNonEmpty("; ", p.Detail, detail)
+	}
+	workflow.SetCurrentDetails(ctx, e.details())
+}
