@@ -37,6 +37,8 @@ func TestParamsValidationNamesTheField(t *testing.T) {
 		{"pod-kill", nil},
 		{"pod-kill", map[string]any{"grace_period": "0s", "ready_timeout": "2m"}},
 		{"pod-kill", map[string]any{"grace_period": "30s"}},
+		{"pod-kill", map[string]any{"grace_period": "30m", "ready_timeout": "30m"}}, // the maxima
+		{"node-notready", map[string]any{"evict": true, "grace_period": "30m"}},
 		{"node-notready", nil},
 		{"node-notready", map[string]any{"evict": true, "grace_period": "10s"}},
 		{"node-notready", map[string]any{"evict": false}},
@@ -56,6 +58,12 @@ func TestParamsValidationNamesTheField(t *testing.T) {
 		{"pod-kill", map[string]any{"grace_period": 30}, "grace_period", "wrong type"},
 		{"pod-kill", map[string]any{"ready_timeout": "10ms"}, "ready_timeout", "at least 1s"},
 		{"pod-kill", map[string]any{"ready_timeout": "five minutes"}, "ready_timeout", "wrong type"},
+		// Recover waits up to ready_timeout: 1000h would block it for 1000h.
+		{"pod-kill", map[string]any{"ready_timeout": "1000h"}, "ready_timeout", "must be at most 30m0s"},
+		{"pod-kill", map[string]any{"ready_timeout": "30m1s"}, "ready_timeout", "must be at most 30m0s"},
+		{"pod-kill", map[string]any{"grace_period": "1000h"}, "grace_period", "must be at most 30m0s"},
+		{"node-notready", map[string]any{"evict": true, "grace_period": "1000h"}, "grace_period", "must be at most 30m0s"},
+		{"node-notready", map[string]any{"evict": true, "grace_period": "31m"}, "grace_period", "must be at most 30m0s"},
 		{"pod-kill", map[string]any{"evict": true}, "evict", "unknown field (known: grace_period, ready_timeout)"},
 		{"node-notready", map[string]any{"evict": "yes"}, "evict", "wrong type: want bool"},
 		{"node-notready", map[string]any{"grace_period": "10s"}, "grace_period", "set evict: true"},
@@ -78,6 +86,13 @@ func TestParamsValidationNamesTheField(t *testing.T) {
 	var fe *chaos.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "ready_timeout", fe.Field)
+	assert.Empty(t, c.cs.Actions())
+
+	_, err = c.backend(policy(t, "*=100%")).Inject(context.Background(), podKillFault("", "", map[string]any{"ready_timeout": "1000h"}))
+	assert.True(t, chaos.IsPermanent(err))
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "ready_timeout", fe.Field)
+	assert.Contains(t, fe.Msg, gdk8s.MaxReadyTimeout.String())
 	assert.Empty(t, c.cs.Actions())
 }
 

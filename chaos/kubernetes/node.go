@@ -26,6 +26,13 @@ import (
 // set instead of picking again among pods that may have moved.
 const AnnotationNodes = "gameday.io/nodes"
 
+// AnnotationCordonedAt records, on every node a node-notready fault
+// cordons, when the fault first cordoned (RFC 3339 with nanoseconds; the
+// same on every node of the fault, including those a retry cordons). A
+// retried inject reports it as Injected.Since, so the hold ends when the
+// first attempt's does.
+const AnnotationCordonedAt = "gameday.io/cordoned-at"
+
 // nodeTarget is a node the fault will cordon.
 type nodeTarget struct {
 	node    *corev1.Node
@@ -176,10 +183,15 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 		return chaos.Injected{}, err
 	}
 	var names []string
-	var expires time.Time
+	var expires, since time.Time
 	if len(existing) > 0 {
 		// A retried inject: finish the recorded set, pick nothing new.
-		names, expires = planned(existing)
+		names, expires, since = planned(existing)
+		if since.IsZero() && !expires.IsZero() {
+			// Cordoned by a version that did not record the time: the
+			// expiry was inject time + duration + margin.
+			since = expires.Add(-f.Duration - b.ttlMargin)
+		}
 		have := map[string]bool{}
 		for _, n := range existing {
 			have[n.Name] = true
@@ -198,7 +210,7 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 			if err := cordonable(node, f.ID); err != nil {
 				return chaos.Injected{}, err
 			}
-			if err := b.cordon(ctx, f, node, names, expires); err != nil {
+			if err := b.cordon(ctx, f, node, names, expires, since); err != nil {
 				return chaos.Injected{}, err
 			}
 		}
@@ -213,12 +225,13 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 		// Whole seconds, rounded up: the annotation holds seconds, so the
 		// first report and a retry's (read back from it) agree, and rounding
 		// never shortens the fault.
-		expires = b.now().Add(f.Duration + b.ttlMargin)
+		since = b.now().UTC()
+		expires = since.Add(f.Duration + b.ttlMargin)
 		if t := expires.Truncate(time.Second); !t.Equal(expires) {
 			expires = t.Add(time.Second)
 		}
 		for _, t := range targets {
-			if err := b.cordon(ctx, f, t.node, names, expires); err != nil {
+			if err := b.cordon(ctx, f, t.node, names, expires, since); err != nil {
 				return chaos.Injected{}, err
 			}
 		}
@@ -239,16 +252,22 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 		Backend:  BackendName,
 		Object:   targets[0],
 		Expires:  expires,
+		Since:    since,
 		Existing: len(existing) > 0,
 		Targets:  targets,
 	}, nil
 }
 
-// planned reads back the node set and deadline a previous attempt recorded.
-func planned(nodes []corev1.Node) ([]string, time.Time) {
+// planned reads back the node set, deadline and cordon time a previous
+// attempt recorded (the earliest of each, should nodes disagree; a zero
+// time when none records it).
+func planned(nodes []corev1.Node) ([]string, time.Time, time.Time) {
 	set := map[string]bool{}
-	var expires time.Time
+	var expires, since time.Time
 	for i := range nodes {
+		if t, err := time.Parse(time.RFC3339Nano, nodes[i].Annotations[AnnotationCordonedAt]); err == nil && (since.IsZero() || t.Before(since)) {
+			since = t
+		}
 		set[nodes[i].Name] = true
 		for _, n := range strings.Split(nodes[i].Annotations[AnnotationNodes], ",") {
 			if n = strings.TrimSpace(n); n != "" {
@@ -264,7 +283,7 @@ func planned(nodes []corev1.Node) ([]string, time.Time) {
 		out = append(out, n)
 	}
 	sort.Strings(out)
-	return out, expires
+	return out, expires, since
 }
 
 // faultNodes lists the nodes this back-end labelled for fault id.
@@ -288,12 +307,15 @@ func (b *Backend) faultNodes(ctx context.Context, id string) ([]corev1.Node, err
 // concurrent changes by the kubelet or node controller are not overwritten).
 // The resourceVersion makes the patch fail with a conflict, retried, if the
 // node changed since it was checked: someone may have cordoned it meanwhile.
-func (b *Backend) cordon(ctx context.Context, f chaos.Fault, node *corev1.Node, planned []string, expires time.Time) error {
+func (b *Backend) cordon(ctx context.Context, f chaos.Fault, node *corev1.Node, planned []string, expires, since time.Time) error {
 	if ours(node, f.ID) && node.Spec.Unschedulable {
 		return nil
 	}
 	ann := kube.Annotations(f, expires)
 	ann[AnnotationNodes] = strings.Join(planned, ",")
+	if !since.IsZero() {
+		ann[AnnotationCordonedAt] = since.UTC().Format(time.RFC3339Nano)
+	}
 	meta := map[string]any{"labels": ourLabels(f), "annotations": ann}
 	if node.ResourceVersion != "" {
 		meta["resourceVersion"] = node.ResourceVersion
@@ -311,7 +333,8 @@ func (b *Backend) uncordon(ctx context.Context, name string) error {
 	labels := map[string]any{kube.LabelManagedBy: nil, kube.LabelFaultID: nil, LabelBackend: nil}
 	ann := map[string]any{
 		kube.AnnotationWorkflowID: nil, kube.AnnotationFault: nil, kube.AnnotationAction: nil,
-		kube.AnnotationExpires: nil, AnnotationNodes: nil,
+		kube.AnnotationExpires: nil, AnnotationNodes: nil, AnnotationCordonedAt: nil,
+		kube.AnnotationTemporalNamespace: nil,
 	}
 	patch, _ := json.Marshal(map[string]any{
 		"metadata": map[string]any{"labels": labels, "annotations": ann},
@@ -340,6 +363,12 @@ func (b *Backend) recoverNodeNotReady(ctx context.Context, f chaos.Fault) (chaos
 	}
 	names := make([]string, len(nodes))
 	for i, n := range nodes {
+		// Each patch honours ctx with a real client; checking here too
+		// makes a cancelled recover stop between nodes whatever the client.
+		if err := ctx.Err(); err != nil {
+			return chaos.Recovered{}, fmt.Errorf("node-notready %s: uncordoning %s: %w", f.ID, n.Name, err)
+		}
+		chaos.Progress(ctx, "uncordoning node "+n.Name)
 		if err := b.uncordon(ctx, n.Name); err != nil {
 			return chaos.Recovered{}, err
 		}

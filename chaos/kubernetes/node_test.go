@@ -79,7 +79,7 @@ func TestNodeNotReadyCordonEvictAndUncordon(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, chaos.Injected{
 		FaultID: f.ID, Backend: "kubernetes", Object: "node/kwok-node-1",
-		Expires: t0.Add(2*time.Minute + gdk8s.DefaultTTLMargin), Targets: []string{"node/kwok-node-1"},
+		Expires: t0.Add(2*time.Minute + gdk8s.DefaultTTLMargin), Since: t0, Targets: []string{"node/kwok-node-1"},
 	}, inj)
 
 	n := c.node("kwok-node-1")
@@ -91,6 +91,7 @@ func TestNodeNotReadyCordonEvictAndUncordon(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"gameday.io/workflow-id": wfID, "gameday.io/fault": "node down under order", "gameday.io/action": "node-notready",
 		"gameday.io/expires": "2026-11-25T10:03:00Z", "gameday.io/nodes": "kwok-node-1",
+		"gameday.io/cordoned-at": "2026-11-25T10:00:00Z",
 	}, n.Annotations)
 	assert.False(t, c.node("kwok-node-2").Spec.Unschedulable)
 
@@ -119,6 +120,7 @@ func TestNodeNotReadyCordonEvictAndUncordon(t *testing.T) {
 	assert.True(t, again.Existing)
 	assert.Equal(t, inj.Targets, again.Targets)
 	assert.Equal(t, inj.Expires, again.Expires, "the recorded expiry, not a new one")
+	assert.True(t, t0.Equal(again.Since), "Since is the recorded cordon time %s, not the retry's: got %s", t0, again.Since)
 	assert.Equal(t, patches, c.requests("patch", "nodes"))
 	assert.Len(t, c.evicted(), 3)
 
@@ -253,10 +255,14 @@ func TestNodeNotReadyRetryFinishesTheRecordedSet(t *testing.T) {
 	moved.Spec.NodeName = "kwok-node-3"
 	require.NoError(t, c.cs.Tracker().Update(podsGVR, moved, shop))
 
+	c.clock.Set(t0.Add(45 * time.Second))
 	inj, err := b.Inject(context.Background(), f)
 	require.NoError(t, err)
 	assert.True(t, inj.Existing)
 	assert.Equal(t, []string{"node/kwok-node-1", "node/kwok-node-2"}, inj.Targets)
+	assert.True(t, t0.Equal(inj.Since), "the first cordon (%s), not the retry (%s): got %s", t0, t0.Add(45*time.Second), inj.Since)
+	assert.Equal(t, "2026-11-25T10:00:00Z", c.node("kwok-node-2").Annotations["gameday.io/cordoned-at"],
+		"the node the retry cordons records the fault's start too")
 	assert.True(t, c.node("kwok-node-2").Spec.Unschedulable)
 	assert.False(t, c.node("kwok-node-3").Spec.Unschedulable)
 
@@ -299,4 +305,63 @@ func TestNodeNotReadyNeedsScheduledPods(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, chaos.IsPermanent(err))
 	assert.Contains(t, err.Error(), "is scheduled on a node yet")
+}
+
+// A node cordoned by a version that did not record the cordon time: the
+// retry derives it from the expiry (inject time + duration + margin).
+func TestNodeNotReadyRetryWithoutACordonTimeDerivesIt(t *testing.T) {
+	c := nodeCluster(t, false)
+	b := c.backend(policy(t, "*=1"))
+	f := nodeFault("", "", nil)
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	n := c.node("kwok-node-1").DeepCopy()
+	delete(n.Annotations, gdk8s.AnnotationCordonedAt)
+	require.NoError(t, c.cs.Tracker().Update(nodesGVR, n, ""))
+
+	c.clock.Set(t0.Add(time.Minute))
+	again, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	assert.True(t, again.Existing)
+	assert.True(t, t0.Equal(again.Since), "want %s, got %s", t0, again.Since)
+}
+
+// Recover removes every annotation cordon wrote, the Temporal namespace
+// and the cordon time included.
+func TestNodeNotReadyRecoverRemovesEveryAnnotation(t *testing.T) {
+	c := nodeCluster(t, false)
+	b := c.backend(policy(t, "*=1"))
+	f := nodeFault("", "", nil)
+	f.TemporalNamespace = "gameday"
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	require.Equal(t, "gameday", c.node("kwok-node-1").Annotations["gameday.io/temporal-namespace"])
+	_, err = b.Recover(context.Background(), f)
+	require.NoError(t, err)
+	assert.Empty(t, c.node("kwok-node-1").Annotations)
+}
+
+// A recover whose context is cancelled stops before the next uncordon and
+// says why; the retry uncordons.
+func TestNodeNotReadyRecoverHonoursACancelledContext(t *testing.T) {
+	c := nodeCluster(t, true)
+	b := c.backend(policy(t, "*=100%"))
+	f := nodeFault(chaos.ModeAll, "", nil)
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var progress []string
+	ctx = chaos.WithProgress(ctx, func(d string) { progress = append(progress, d); cancel() })
+	_, err = b.Recover(ctx, f)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, chaos.IsPermanent(err))
+	assert.Equal(t, []string{"uncordoning node kwok-node-1"}, progress)
+	assert.False(t, c.node("kwok-node-1").Spec.Unschedulable)
+	assert.True(t, c.node("kwok-node-2").Spec.Unschedulable, "not reached: the context ended first")
+
+	rec, err := b.Recover(context.Background(), f)
+	require.NoError(t, err)
+	assert.Equal(t, "uncordoned node kwok-node-2", rec.Detail)
 }

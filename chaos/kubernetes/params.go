@@ -24,6 +24,19 @@ const (
 // reports them not Ready.
 const DefaultReadyTimeout = 5 * time.Minute
 
+// MaxReadyTimeout is the largest ready_timeout a pod-kill accepts. Recover
+// waits (retried, heartbeating) until the owners are Ready or ready_timeout
+// has passed since the kill, so a typo like 1000h would hold the run's
+// recovery, and every fault recovered after it, for that long.
+const MaxReadyTimeout = 30 * time.Minute
+
+// MaxGracePeriod is the largest grace_period pod-kill and node-notready
+// accept. gameday does not wait for it itself, but a pod deleted or evicted
+// with a grace period lingers (Terminating, still holding a StatefulSet's
+// name and its node) that long: with 1000h the fault would outlive its
+// recovery by weeks, and nothing recover does could end it.
+const MaxGracePeriod = 30 * time.Minute
+
 func init() {
 	chaos.Register(chaos.Driver{
 		Name: BackendName,
@@ -92,6 +105,9 @@ func parsePodKill(params map[string]any) (podKill, error) {
 		if rt < time.Second {
 			return podKill{}, &chaos.FieldError{Field: "ready_timeout", Msg: fmt.Sprintf("must be at least 1s, got %s", rt)}
 		}
+		if rt > MaxReadyTimeout {
+			return podKill{}, &chaos.FieldError{Field: "ready_timeout", Msg: fmt.Sprintf("must be at most %s (recover waits that long for the owners), got %s", MaxReadyTimeout, rt)}
+		}
 		out.readyTimeout = rt
 	}
 	return out, nil
@@ -139,6 +155,9 @@ func graceSeconds(d time.Duration) (int64, error) {
 	}
 	if d%time.Second != 0 {
 		return 0, &chaos.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must be whole seconds (the API counts in seconds), got %s", d)}
+	}
+	if d > MaxGracePeriod {
+		return 0, &chaos.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must be at most %s (a pod stays Terminating that long), got %s", MaxGracePeriod, d)}
 	}
 	return int64(d / time.Second), nil
 }

@@ -120,6 +120,9 @@ func decodeMarker(cm *corev1.ConfigMap) (marker, error) {
 	if m.readyTimeout, err = time.ParseDuration(cm.Data[keyReadyTimeout]); err != nil || m.readyTimeout <= 0 {
 		return m, bad(keyReadyTimeout, fmt.Errorf("want a positive duration, got %q", cm.Data[keyReadyTimeout]))
 	}
+	// A marker written before ready_timeout had a maximum (or by hand) must
+	// not hold recover longer than a new fault could.
+	m.readyTimeout = min(m.readyTimeout, MaxReadyTimeout)
 	return m, nil
 }
 
@@ -271,6 +274,7 @@ func podKillInjected(f chaos.Fault, ns string, m marker, existing bool) chaos.In
 		Object:    "configmap/" + f.ID,
 		Namespace: ns,
 		Expires:   m.sweepAfter(f.Duration),
+		Since:     m.killedAt, // the recorded kill, also for a retried inject
 		Existing:  existing,
 		Targets:   m.targets(),
 	}

@@ -193,7 +193,7 @@ func TestPodKillWritesTheMarkerBeforeKilling(t *testing.T) {
 	victim := strings.TrimPrefix(inj.Targets[0], "pod/")
 	assert.Equal(t, chaos.Injected{
 		FaultID: faultID, Backend: "kubernetes", Object: "configmap/" + faultID, Namespace: shop,
-		Expires: t0.Add(2 * time.Minute), Targets: []string{"pod/" + victim},
+		Expires: t0.Add(2 * time.Minute), Since: t0, Targets: []string{"pod/" + victim},
 	}, inj)
 
 	cm, ok := c.configMap(shop, faultID)
@@ -236,6 +236,7 @@ func TestPodKillRetryAfterSuccessKillsNothingNew(t *testing.T) {
 	assert.True(t, again.Existing)
 	assert.Equal(t, first.Targets, again.Targets)
 	assert.Equal(t, first.Expires, again.Expires, "the recorded kill time, not the retry's")
+	assert.True(t, t0.Equal(again.Since), "Since is the recorded kill time %s, not the retry's: got %s", t0, again.Since)
 	assert.Equal(t, first.Object, again.Object)
 	assert.Len(t, c.podNames(shop), 3, "no new victim: the replacement and the others live")
 	assert.Equal(t, deletes+1, c.requests("delete", "pods"), "only the recorded victim is asked for again (it is gone)")
@@ -266,10 +267,12 @@ func TestPodKillRetryAfterCrashDeletesOnlyTheRemainingRecordedVictims(t *testing
 	// Meanwhile the controller replaced the first victim, so a fresh pick
 	// would find 4 pods again and could choose other ones.
 	c.add(replacement("order-7d9-y", t0.Add(2*time.Second)))
+	c.clock.Set(t0.Add(30 * time.Second))
 
 	inj, err := b.Inject(context.Background(), f)
 	require.NoError(t, err)
 	assert.True(t, inj.Existing)
+	assert.True(t, t0.Equal(inj.Since), "the kill began at %s (first victim), not at the retry: got %s", t0, inj.Since)
 	assert.Equal(t, []string{"pod/" + victims[0], "pod/" + victims[1]}, inj.Targets)
 	_, alive1 = c.pod(shop, victims[1])
 	assert.False(t, alive1, "the remaining recorded victim is killed")
@@ -607,4 +610,61 @@ func TestPodKillExpiryCoversTheHold(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.Equal(t, t0.Add(15*time.Minute), list[0].Expires)
+}
+
+// A marker recording a ready timeout above the maximum (written before
+// there was one, or by hand) does not hold recover longer than the maximum.
+func TestPodKillRecoverCapsARecordedReadyTimeout(t *testing.T) {
+	c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(3, true))...)
+	b := c.backend(policy(t, "*=50%"))
+	f := podKillFault("", "", nil)
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	cm, ok := c.configMap(shop, faultID)
+	require.True(t, ok)
+	cm = cm.DeepCopy()
+	cm.Data["ready-timeout"] = "1000h0m0s"
+	require.NoError(t, c.cs.Tracker().Update(configMapsGVR, cm, shop))
+	c.setDeploymentReady("order", 2)
+
+	c.clock.Set(t0.Add(gdk8s.MaxReadyTimeout + time.Second))
+	rec, err := b.Recover(context.Background(), f)
+	require.NoError(t, err)
+	assert.Equal(t, "deployment/order NOT Ready 30m0s after the kill (2/3 ready)", rec.Detail)
+	_, ok = c.configMap(shop, faultID)
+	assert.False(t, ok, "given up at the maximum")
+}
+
+// A cancelled recover (the activity was cancelled, or its worker is
+// shutting down) stops waiting at once, says what it waited for, and keeps
+// the marker so that the next attempt resumes the wait.
+func TestPodKillRecoverEndsWhenTheContextIsCancelled(t *testing.T) {
+	c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(3, true))...)
+	b := c.backend(policy(t, "*=50%"), gdk8s.WithPollInterval(time.Hour)) // only ctx can end the sleep
+	f := podKillFault("", "", nil)
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	c.setDeploymentReady("order", 2)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var progress []string
+	ctx = chaos.WithProgress(ctx, func(d string) {
+		progress = append(progress, d)
+		cancel() // cancelled while it waits
+	})
+	done := make(chan error, 1)
+	go func() { _, err := b.Recover(ctx, f); done <- err }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("recover did not end when its context was cancelled")
+	}
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, chaos.IsPermanent(err))
+	assert.Contains(t, err.Error(), "waiting for deployment/order 2/3 ready")
+	assert.Equal(t, []string{"deployment/order 2/3 ready"}, progress)
+	_, ok := c.configMap(shop, faultID)
+	assert.True(t, ok, "the marker stays for the next attempt")
 }
