@@ -29,6 +29,7 @@ func TestInjectCreatesObjectIdempotently(t *testing.T) {
 	c := newCluster(t, true)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	b := c.backend(chaosmesh.WithClock(func() time.Time { return now }), chaosmesh.WithTTLMargin(time.Minute))
+	c.stampCreation(func() time.Time { return now })
 	ctx := context.Background()
 	f := delayFault()
 
@@ -37,7 +38,7 @@ func TestInjectCreatesObjectIdempotently(t *testing.T) {
 	wantExpires := now.Add(3 * time.Minute) // 2m duration + 1m margin
 	assert.Equal(t, chaos.Injected{
 		FaultID: faultID, Backend: "chaos-mesh", Object: "NetworkChaos shop/" + faultID,
-		Expires: wantExpires, WorkflowID: f.WorkflowID, Action: "network-delay", Namespace: ns,
+		Expires: wantExpires, Since: now, WorkflowID: f.WorkflowID, Action: "network-delay", Namespace: ns,
 		Targets: []string{"1 of 3 pods in shop (mode one): checkout-a, checkout-b, checkout-c"},
 	}, inj)
 
@@ -68,7 +69,37 @@ func TestInjectCreatesObjectIdempotently(t *testing.T) {
 	assert.True(t, again.Existing)
 	assert.Equal(t, inj.Object, again.Object)
 	assert.Equal(t, inj.Expires, again.Expires, "the existing object's deadline is reported, not a new one")
+	assert.True(t, inj.Since.Equal(again.Since), "the object's creation (%s), not the retry's time: got %s", inj.Since, again.Since)
 	assert.Len(t, c.objects(t, netKind), 1)
+}
+
+// A retry that meets the object only at create (AlreadyExists: its first
+// look failed, or a concurrent attempt created it meanwhile) also reports
+// when the object was created.
+func TestInjectAdoptingAtCreateReportsTheCreationTime(t *testing.T) {
+	c := newCluster(t, true)
+	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	now := created
+	b := c.backend(chaosmesh.WithClock(func() time.Time { return now }))
+	c.stampCreation(func() time.Time { return now })
+	ctx := context.Background()
+	f := delayFault()
+	_, err := b.Inject(ctx, f)
+	require.NoError(t, err)
+
+	now = created.Add(90 * time.Second)
+	var gets atomic.Int64
+	c.dyn.PrependReactor("get", "networkchaos", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if gets.Add(1) == 1 {
+			return true, nil, apierrors.NewServiceUnavailable("etcd leader changed")
+		}
+		return false, nil, nil
+	})
+	again, err := b.Inject(ctx, f)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, gets.Load(), "the first look failed, the second came after AlreadyExists")
+	assert.True(t, again.Existing)
+	assert.True(t, created.Equal(again.Since), "want the creation time %s, got %s", created, again.Since)
 }
 
 func TestInjectRefusesForeignObject(t *testing.T) {
@@ -210,6 +241,36 @@ func TestRecoverReportsStuckFinalizer(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stuck deleting")
 	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+// A recover cancelled while it waits for the finalizers ends at once with
+// the context's error (errors.Is holds) and what it was waiting for.
+func TestRecoverWaitEndsWhenTheContextIsCancelled(t *testing.T) {
+	c := newCluster(t, true)
+	// Only ctx can end the wait: the next poll and the wait's bound are far.
+	b := c.backend(chaosmesh.WithPollInterval(time.Minute), chaosmesh.WithDeleteWait(time.Hour))
+	f := delayFault()
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	finalizing(c, 0)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var progress []string
+	ctx = chaos.WithProgress(ctx, func(d string) { progress = append(progress, d); cancel() })
+	done := make(chan error, 1)
+	go func() { _, err := b.Recover(ctx, f); done <- err }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("recover did not end when its context was cancelled")
+	}
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, chaos.IsPermanent(err))
+	assert.Contains(t, err.Error(), "finalizers [chaos-mesh/records]")
+	require.Len(t, progress, 1)
+	assert.Contains(t, progress[0], "waiting for NetworkChaos shop/"+faultID+" to be deleted")
 }
 
 func TestListAndRecoverFromSweep(t *testing.T) {

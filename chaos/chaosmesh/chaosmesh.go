@@ -227,8 +227,9 @@ func (b *Backend) Resolve(ctx context.Context, f chaos.Fault) ([]string, error) 
 
 // Inject implements chaos.Backend. It is idempotent by fault id: the object
 // is named after it, and an object of that name carrying the fault's label
-// is reported with Existing set. An object of that name that is not the
-// fault's is left alone and refused.
+// is reported with Existing set and Since its creationTimestamp (when the
+// first attempt created it; a new object's Since is now). An object of that
+// name that is not the fault's is left alone and refused.
 func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
 	// A retried inject whose object already exists adopts it before any
 	// safety check: the fault may itself have changed what the checks see
@@ -245,6 +246,7 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	c := b.client(p.a.kind, p.obj.GetNamespace())
 	created, err := c.Create(ctx, p.obj, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
 	existing := false
+	since := b.now()
 	switch {
 	case err == nil:
 	case apierrors.IsAlreadyExists(err):
@@ -266,12 +268,13 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 			return chaos.Injected{}, fmt.Errorf("%s is being deleted (since %s, finalizers: %s); retry once it is gone",
 				p.name(), ts.UTC().Format(time.RFC3339), finalizerList(got.GetFinalizers()))
 		}
-		created, existing = got, true
+		created, existing, since = got, true, got.GetCreationTimestamp().Time
 	default:
 		return chaos.Injected{}, b.apiErr(p.a.kind, "create "+p.name(), err)
 	}
 	inj := kube.InjectedFrom(BackendName, p.name(), created)
 	inj.Existing = existing
+	inj.Since = since
 	inj.Targets = []string{p.sel.Describe(f.Target.Mode, f.Target.Value)}
 	return inj, nil
 }
@@ -290,6 +293,9 @@ func (b *Backend) existing(ctx context.Context, f chaos.Fault) (chaos.Injected, 
 	}
 	inj := kube.InjectedFrom(BackendName, objectName(a.kind, got.GetNamespace(), got.GetName()), got)
 	inj.Existing = true
+	// The fault took effect when the object was created (by the first
+	// attempt), not now: the hold ends at the fault's own end.
+	inj.Since = got.GetCreationTimestamp().Time
 	return inj, true
 }
 
@@ -405,7 +411,9 @@ func (b *Backend) waitGone(ctx context.Context, k Kind, ns, id string, start tim
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return 0, fmt.Errorf("%w (%v)", stuck(k, ns, id, got, time.Since(start)), ctx.Err())
+			// Both wrapped: errors.Is(err, context.Canceled) holds, and the
+			// message still says what the deletion was waiting for.
+			return 0, fmt.Errorf("%w (%w)", stuck(k, ns, id, got, time.Since(start)), ctx.Err())
 		case <-t.C:
 		}
 	}

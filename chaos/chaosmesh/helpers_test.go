@@ -80,6 +80,17 @@ func (c cluster) backend(opts ...chaosmesh.Option) *chaosmesh.Backend {
 	return chaosmesh.New(c.dyn, c.cs, policy(), opts...)
 }
 
+// stampCreation plays the API server, which sets creationTimestamp on every
+// object it creates (the fake dynamic client does not), from now.
+func (c cluster) stampCreation(now func() time.Time) {
+	c.dyn.PrependReactor("create", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if u, ok := a.(k8stesting.CreateAction).GetObject().(*unstructured.Unstructured); ok {
+			u.SetCreationTimestamp(metav1.NewTime(now()))
+		}
+		return false, nil, nil // the tracker stores it
+	})
+}
+
 // objects returns every object of a resource in shop.
 func (c cluster) objects(t *testing.T, k chaosmesh.Kind) []unstructured.Unstructured {
 	t.Helper()
