@@ -17,10 +17,16 @@
 // State lives in the cluster, next to the fault, never in the worker: a
 // pod-kill writes a marker ConfigMap named after the fault id (victims,
 // owners, kill time) before deleting anything, and a cordoned node carries
-// the fault id as a label. That is what makes Inject and Recover idempotent
-// when a worker crashes mid-way, lets recover measure the recovery time from
-// the real kill time across retries, and lets List find leftovers for a
-// sweep that knows nothing but what List returned.
+// the fault id as a label and the cordon time as an annotation. That is
+// what makes Inject and Recover idempotent when a worker crashes mid-way,
+// lets a retried inject report when the fault really began
+// (Injected.Since) and recover measure the recovery time from the real kill
+// time across retries, and lets List find leftovers for a sweep that knows
+// nothing but what List returned.
+//
+// Waits are bounded: pod-kill's ready_timeout (how long recover waits for
+// the owners) and the grace_period of both actions are at most 30m
+// (MaxReadyTimeout, MaxGracePeriod).
 //
 // # RBAC
 //
