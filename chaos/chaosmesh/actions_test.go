@@ -311,6 +311,7 @@ spec:
         delay:
           latency: 100
         mode: all
+  unguarded: true # no guard: the test is about params
 `
 	// A platform-owned key is reported first, at its line.
 	_, err := scenarios.Parse("slow.yaml", []byte(doc))
