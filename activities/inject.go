@@ -46,7 +46,20 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	}
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
-	inj, err := b.Inject(ctx, f)
+	// The back-end call is not cut short by the activity's cancellation (an
+	// abort or a breach while injecting): a request already on its way may
+	// still land, and returning before it answers would let recover run
+	// first and miss it. A cancelled inject therefore waits for its call
+	// (bounded by the attempt's own deadline) and reports what happened; a
+	// fault that landed is then removed like any other.
+	callCtx, cancelCall := context.WithoutCancel(ctx), func() {}
+	if d, ok := ctx.Deadline(); ok {
+		callCtx, cancelCall = context.WithDeadline(callCtx, d)
+	}
+	defer cancelCall()
+	_ = failpoint.Sleep(callCtx, "inject-delay")
+	_ = failpoint.Sleep(callCtx, fmt.Sprintf("inject-delay-step%d", f.Step))
+	inj, err := b.Inject(callCtx, f)
 	if err != nil {
 		return InjectResult{}, classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err))
 	}
@@ -81,6 +94,7 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 	}
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
+	_ = failpoint.Sleep(ctx, "recover-delay")
 	r, err := b.Recover(ctx, in.Fault)
 	if err != nil {
 		// Never non-retryable: recovery is retried until the fault is gone.

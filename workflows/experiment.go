@@ -63,7 +63,6 @@ type experimentRun struct {
 	guard        workflow.Future
 	recoverWG    workflow.WaitGroup
 	recoverErrs  []string
-	lastPass     bool
 	// notes are notifications in flight: never waited for while faults
 	// are live, only before the run returns.
 	notes []workflow.Future

@@ -234,29 +234,10 @@ func (e *experimentRun) nextRelease() (time.Time, bool) {
 	return next, found
 }
 
-// settleInjects waits until no inject attempt can still land: a cancelled
-// inject is waited for (the activity acknowledges, or times out on its
-// heartbeat). An attempt that timed out may still be running on a worker
-// cut off from the server; recover makes a last pass after its deadline.
-func (e *experimentRun) settleInjects(ctx workflow.Context) {
-	for i := range e.fs {
-		fut := e.fs[i].inject
-		if fut == nil {
-			continue
-		}
-		err := fut.Get(ctx, nil)
-		var te *temporal.TimeoutError
-		if err != nil && errors.As(err, &te) {
-			e.fs[i].lateUntil = workflow.Now(ctx).Add(InjectStartToClose)
-		}
-	}
-}
-
 // recoverAll removes every attempted fault, all at once, and waits for
 // every removal. Leaving a fault behind is the one failure this platform
 // must not have, so each removal is retried until it succeeds.
 func (e *experimentRun) recoverAll(ctx workflow.Context) {
-	e.settleInjects(ctx)
 	e.begin(ctx, experiment.PhaseRecover, "removing "+strings.Join(e.res.Injected, ", "))
 	for i := range e.faults {
 		if e.attempted[i] {
@@ -264,28 +245,6 @@ func (e *experimentRun) recoverAll(ctx workflow.Context) {
 		}
 	}
 	e.recoverWG.Wait(ctx)
-	// An inject attempt that timed out could still land until its deadline:
-	// one more (idempotent) pass after it.
-	var late time.Time
-	for _, f := range e.fs {
-		if f.lateUntil.After(late) {
-			late = f.lateUntil
-		}
-	}
-	if !late.IsZero() {
-		if wait := late.Sub(workflow.Now(ctx)); wait > 0 {
-			e.setDetail(ctx, fmt.Sprintf("an inject attempt timed out; last removal pass at %s", late.UTC().Format(time.RFC3339)))
-			_ = workflow.Sleep(ctx, wait)
-		}
-		for i, f := range e.fs {
-			if !f.lateUntil.IsZero() {
-				e.fs[i].released = false
-				e.lastPass = true
-				e.startRecover(ctx, i)
-			}
-		}
-		e.recoverWG.Wait(ctx)
-	}
 	if len(e.recoverErrs) > 0 {
 		e.end(ctx, experiment.StatusFailed, strings.Join(e.recoverErrs, "; "))
 		e.finish(experiment.Failed, "recover: "+strings.Join(e.recoverErrs, "; "))
@@ -301,11 +260,37 @@ func (e *experimentRun) startRecover(ctx workflow.Context, i int) {
 	}
 	e.fs[i].released = true
 	e.recoverWG.Add(1)
-	lastPass := e.lastPass
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer e.recoverWG.Done()
-		e.recoverOne(ctx, i, lastPass)
+		e.settleInject(ctx, i)
+		e.recoverOne(ctx, i, false)
+		if late := e.fs[i].lateUntil; !late.IsZero() {
+			// The inject attempt timed out and could still land until its
+			// deadline: one more (idempotent) removal after it.
+			if wait := late.Sub(workflow.Now(ctx)); wait > 0 {
+				e.setDetail(ctx, fmt.Sprintf("inject of %s timed out; last removal pass at %s", e.faults[i].Name, late.UTC().Format(time.RFC3339)))
+				_ = workflow.Sleep(ctx, wait)
+			}
+			e.recoverOne(ctx, i, true)
+		}
 	})
+}
+
+// settleInject waits until no attempt of fault i's inject can still land:
+// a cancelled inject is waited for (the activity lets its back-end call
+// answer, then acknowledges). An attempt that timed out may still be running
+// on a worker cut off from the server until its deadline; lateUntil records
+// it. Only this fault waits: the others are being removed meanwhile.
+func (e *experimentRun) settleInject(ctx workflow.Context, i int) {
+	fut := e.fs[i].inject
+	if fut == nil {
+		return
+	}
+	err := fut.Get(ctx, nil)
+	var te *temporal.TimeoutError
+	if err != nil && errors.As(err, &te) {
+		e.fs[i].lateUntil = workflow.Now(ctx).Add(InjectStartToClose)
+	}
 }
 
 func (e *experimentRun) recoverOne(ctx workflow.Context, i int, lastPass bool) {
