@@ -47,7 +47,7 @@ func BenchmarkAbortLatency(b *testing.B) {
 			require.Equal(b, experiment.Aborted, r.Outcome, "run %d: %s %s", i, r.AbortReason, r.Error)
 			require.NotNil(b, r.Breach)
 			require.NotEmpty(b, r.RecoverLog)
-			removed := r.RecoverLog[0].At
+			removed := allRemoved(r)
 			var injectStart time.Time
 			for _, p := range r.Phases {
 				if p.Name == experiment.PhaseInject {
@@ -69,6 +69,17 @@ func BenchmarkAbortLatency(b *testing.B) {
 			writeReport(b, path, guard.Interval.D(), guard.For, total, detect, removal)
 		}
 	}
+}
+
+// allRemoved is when the last fault of a run was removed.
+func allRemoved(r experiment.Result) time.Time {
+	var last time.Time
+	for _, f := range r.RecoverLog {
+		if f.At.After(last) {
+			last = f.At
+		}
+	}
+	return last
 }
 
 // firstBad finds the first instant, at 100 ms resolution, at which
