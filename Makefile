@@ -4,7 +4,7 @@ TOOLS_DIR ?= $(or $(GAMEDAY_TOOLS_DIR),$(HOME)/.cache/gameday/bin)
 export GAMEDAY_TOOLS_DIR := $(TOOLS_DIR)
 BIN       := bin/gameday
 
-.PHONY: all build tools kube-tools run test test-unit test-integration bench fuzz lint clean
+.PHONY: all build tools kube-tools run test test-unit test-integration bench chaos-self fuzz lint clean
 
 all: build
 
@@ -39,6 +39,14 @@ bench: tools kube-tools
 	GAMEDAY_BENCH_SLACK_REPORT=$(CURDIR)/bench/slack-ack.md $(GO) test -count=1 -run '^$$' -bench SlashCommandAck -benchtime 300x ./slackbot/
 	{ cat bench/abort-latency.md; echo; cat bench/kube.md; echo; cat bench/slack-ack.md; } > bench/REPORT.md
 	@cat bench/REPORT.md
+
+## chaos-self: chaos on gameday itself: 20 runs SIGKILLing the worker at random phases, a Temporal
+## restart mid-observe, the toxiproxy API down during recover; writes bench/chaos-self.md
+## (GAMEDAY_CHAOS_SELF_SEED=<seed> replays a run's plan)
+chaos-self: tools
+	GAMEDAY_CHAOS_SELF_RUNS=$${GAMEDAY_CHAOS_SELF_RUNS:-20} GAMEDAY_CHAOS_SELF_REPORT=$(CURDIR)/bench/chaos-self.md \
+		$(GO) test -count=1 -v -run '^TestChaosSelf$$' -timeout 90m ./integration/; \
+		status=$$?; cat bench/chaos-self.md 2>/dev/null; exit $$status
 
 ## fuzz: fuzz the scenario loader for a minute
 fuzz:
