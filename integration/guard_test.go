@@ -48,7 +48,7 @@ func TestBlackholeOutageAborts(t *testing.T) {
 		sc.Spec.Signoff = scenarios.Signoff{}
 		sc.Spec.Checklist, sc.Spec.FaultClass = "", ""
 		sc.Spec.Faults[0].Duration = scenarios.Duration(90 * time.Second)
-		sc.Spec.Faults[0].Params = map[string]any{"timeout": "0s"}
+		sc.Spec.Faults[0].Params = map[string]any{"timeout": "0s", "stream": "upstream"} // requests never reach the inventory
 		starvedGuards(sc)
 	})
 	injected := time.Now()
@@ -219,6 +219,7 @@ func TestAbortDuringSlowInject(t *testing.T) {
 	assert.Empty(t, e.faults(), "the second fault, landed after the abort, is removed too")
 	assert.ElementsMatch(t, r.Injected, r.Recovered)
 	t.Logf("abort -> first fault removed in %s (second inject still in its 20 s call)", firstGone.Round(10*time.Millisecond))
+	recordHistoryTo(t, e, r.WorkflowID, "GAMEDAY_RECORD_ABORT_INJECT_HISTORY")
 }
 
 // Cancelling the workflow while an inject is in flight: the inject lands

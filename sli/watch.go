@@ -64,7 +64,8 @@ type answer struct {
 	guard, gen int
 	value      float64
 	err        error
-	at         time.Time
+	at         time.Time // when the query was sent (the sample's time)
+	done       time.Time // when the answer came
 }
 
 // Run watches; see Watch. On ctx's end it returns the result so far and
@@ -132,6 +133,7 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 	answers := make(chan answer, n)
 	gen := make([]int, n)            // generation of the query in flight; a late answer of an older one is dropped
 	inflight := make([]time.Time, n) // when the query in flight was sent; zero: none
+	missed := make([]bool, n)        // a due slot passed while a query was in flight
 	poll := min(max(MinInterval(w.Guards)/10, 20*time.Millisecond), 100*time.Millisecond)
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
@@ -139,6 +141,22 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 		t := now()
 		if !w.Until.IsZero() && !t.Before(w.Until) {
 			return finish(nil), nil
+		}
+		send := func(i int, at time.Time) {
+			inflight[i], missed[i] = at, false
+			gen[i]++
+			go func(i, g int, at time.Time) {
+				qctx, cancel := context.WithTimeout(ctx, QueryTimeout(w.Guards[i]))
+				v, err := w.Querier.Query(qctx, w.Guards[i].Query, at)
+				cancel()
+				if err != nil && qctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+					err = fmt.Errorf("no answer within %s: %w", QueryTimeout(w.Guards[i]), err)
+				}
+				select {
+				case answers <- answer{guard: i, gen: g, value: v, err: err, at: at, done: now()}:
+				case <-done:
+				}
+			}(i, gen[i], at)
 		}
 		for i := range w.Guards {
 			// An answer that never came is an error now, whatever the
@@ -151,26 +169,22 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 				if b != nil {
 					return finish(b), nil
 				}
+				missed[i] = true
 			}
 		}
 		for _, i := range tr.Due(t) {
 			if !inflight[i].IsZero() {
-				continue // still waiting for the previous answer: never pile up
+				missed[i] = true // still waiting for the previous answer: never pile up
+				continue
 			}
-			inflight[i] = t
-			gen[i]++
-			go func(i, g int, at time.Time) {
-				qctx, cancel := context.WithTimeout(ctx, QueryTimeout(w.Guards[i]))
-				v, err := w.Querier.Query(qctx, w.Guards[i].Query, at)
-				cancel()
-				if err != nil && qctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-					err = fmt.Errorf("no answer within %s: %w", QueryTimeout(w.Guards[i]), err)
-				}
-				select {
-				case answers <- answer{guard: i, gen: g, value: v, err: err, at: at}:
-				case <-done:
-				}
-			}(i, gen[i], t)
+			send(i, t)
+		}
+		for i := range w.Guards {
+			// A slot skipped for a slow answer is taken as soon as the
+			// answer is in, so a hang costs one timeout per error, not two.
+			if missed[i] && inflight[i].IsZero() {
+				send(i, t)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -183,7 +197,11 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 			if ctx.Err() != nil {
 				return finish(nil), ctx.Err()
 			}
-			_, b := tr.Observe(a.guard, a.value, a.err, a.at)
+			at := a.at
+			if a.err != nil {
+				at = a.done // a failed query is known to have failed only now
+			}
+			_, b := tr.Observe(a.guard, a.value, a.err, at)
 			publish()
 			if b != nil {
 				return finish(b), nil
