@@ -4,36 +4,124 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/gameday/gameday/config"
 )
 
-// Prometheus queries a Prometheus server's HTTP API.
+// Prometheus queries a Prometheus server's HTTP API. Credentials travel in
+// the Authorization header, set by the client's transport, never in the
+// URL; every error it returns names the server by its redacted URL and
+// masks the secrets it knows.
 type Prometheus struct {
-	api v1.API
-	url string
+	api     v1.API
+	shown   string   // the URL as errors show it: no userinfo, token-like parameters redacted
+	secrets []string // masked in every error text
 }
 
-func NewPrometheus(url string) (*Prometheus, error) {
-	c, err := api.NewClient(api.Config{Address: url})
-	if err != nil {
-		return nil, fmt.Errorf("prometheus client for %s: %w", url, err)
+// PrometheusOption configures NewPrometheus.
+type PrometheusOption func(*promOptions)
+
+type promOptions struct {
+	creds     config.Credentials
+	maxAnswer int64
+	transport http.RoundTripper
+}
+
+// WithCredentials authenticates every request (a bearer token or basic
+// auth; a secret file is read on each request).
+func WithCredentials(c config.Credentials) PrometheusOption {
+	return func(o *promOptions) { o.creds = c }
+}
+
+// WithMaxAnswer bounds the size of an answer body (default
+// config.DefaultPrometheusMaxAnswer); n <= 0 keeps the default.
+func WithMaxAnswer(n int64) PrometheusOption {
+	return func(o *promOptions) {
+		if n > 0 {
+			o.maxAnswer = n
+		}
 	}
-	return &Prometheus{api: v1.NewAPI(c), url: url}, nil
 }
 
-// BadQueryError marks a query Prometheus rejected (bad PromQL): retrying
-// cannot help, so activities make it non-retryable.
+// WithTransport replaces the HTTP transport under the credential and size
+// layers (default api.DefaultRoundTripper).
+func WithTransport(rt http.RoundTripper) PrometheusOption {
+	return func(o *promOptions) { o.transport = rt }
+}
+
+// NewPrometheus returns a client of the Prometheus API at rawURL.
+// Credentials written in the URL (https://user:token@host) are moved into
+// the transport as basic auth, as if given WithCredentials; giving both is
+// an error. It does not contact the server.
+func NewPrometheus(rawURL string, opts ...PrometheusOption) (*Prometheus, error) {
+	o := promOptions{maxAnswer: config.DefaultPrometheusMaxAnswer, transport: api.DefaultRoundTripper}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	shown := config.RedactURL(rawURL)
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// The parser's message quotes the URL, credentials included.
+		return nil, fmt.Errorf("prometheus client: %s is not an http(s) URL like http://prometheus:9090", shown)
+	}
+	address, inURL := config.CredentialsFromURL(rawURL)
+	creds := o.creds
+	if !inURL.IsZero() {
+		if !creds.IsZero() {
+			return nil, fmt.Errorf("prometheus client for %s: credentials both in the URL and given separately; give them one way", shown)
+		}
+		creds = inURL
+	}
+	rt := &limitTransport{next: creds.Transport(u.Host, o.transport), limit: o.maxAnswer}
+	c, err := api.NewClient(api.Config{Address: address, RoundTripper: rt})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus client for %s: not a valid URL", shown)
+	}
+	// Token-like query parameters of the URL are sent as they are (some
+	// proxies want ?access_token=); their values are masked like the rest.
+	secretValues := creds.Secrets()
+	for name, vals := range u.Query() {
+		if config.TokenLike(name) {
+			secretValues = append(secretValues, vals...)
+		}
+	}
+	var secrets []string
+	for _, s := range secretValues {
+		if len(s) >= 4 { // masking "a" everywhere would garble messages, and hides nothing
+			secrets = append(secrets, s)
+		}
+	}
+	return &Prometheus{api: v1.NewAPI(c), shown: shown, secrets: secrets}, nil
+}
+
+// BadQueryError marks a query Prometheus rejected (bad PromQL), or whose
+// answer cannot be a guard's (many series, too large): retrying cannot
+// help, so activities make it non-retryable.
 type BadQueryError struct {
 	Query string
 	Msg   string
 }
 
 func (e *BadQueryError) Error() string { return fmt.Sprintf("invalid query %q: %s", e.Query, e.Msg) }
+
+// AnswerTooLargeError is a successful Prometheus answer whose body is
+// larger than the client's limit. It is refused before decoding: a guard
+// aggregates to one series, so such an answer is a query that does not.
+type AnswerTooLargeError struct{ Limit int64 }
+
+func (e *AnswerTooLargeError) Error() string {
+	return fmt.Sprintf("Prometheus answer larger than %s: a guard must aggregate to one series", config.FormatSize(e.Limit))
+}
 
 // Query returns the single value of an instant query. A vector with more
 // than one series is an error: a guard must aggregate to one number.
@@ -42,9 +130,13 @@ func (p *Prometheus) Query(ctx context.Context, query string, at time.Time) (flo
 	if err != nil {
 		var perr *v1.Error
 		if errors.As(err, &perr) && perr.Type == v1.ErrBadData {
-			return 0, &BadQueryError{Query: query, Msg: perr.Msg}
+			return 0, &BadQueryError{Query: query, Msg: p.mask(perr.Msg)}
 		}
-		return 0, fmt.Errorf("prometheus %s: %w", p.url, err)
+		var big *AnswerTooLargeError
+		if errors.As(err, &big) {
+			return 0, &BadQueryError{Query: query, Msg: big.Error() + " (wrap it in sum/max/histogram_quantile, or raise " + config.EnvPrometheusMaxAnswer + ")"}
+		}
+		return 0, p.wrap(err)
 	}
 	switch v := val.(type) {
 	case *model.Scalar:
@@ -64,6 +156,105 @@ func (p *Prometheus) Query(ctx context.Context, query string, at time.Time) (flo
 
 // Ready reports whether the server answers.
 func (p *Prometheus) Ready(ctx context.Context) error {
-	_, err := p.api.Buildinfo(ctx)
-	return err
+	if _, err := p.api.Buildinfo(ctx); err != nil {
+		return p.wrap(err)
+	}
+	return nil
 }
+
+// promError is an error whose text was made safe to print (URL redacted,
+// secrets masked) while errors.Is and errors.As still reach the cause.
+type promError struct {
+	msg string
+	err error
+}
+
+func (e *promError) Error() string { return e.msg }
+func (e *promError) Unwrap() error { return e.err }
+
+// wrap names the server and makes err's text safe: net/http's *url.Error
+// quotes the request URL (with the user name and every query parameter),
+// so it is replaced by a copy quoting the redacted URL.
+func (p *Prometheus) wrap(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && err == error(ue) {
+		cp := *ue
+		cp.URL = config.RedactURL(ue.URL)
+		err = &cp
+	}
+	msg := fmt.Sprintf("prometheus %s: %v", p.shown, err)
+	var perr *v1.Error
+	if errors.As(err, &perr) && (perr.Msg == "client error: 401" || perr.Msg == "client error: 403") {
+		msg += fmt.Sprintf(" (Prometheus refused the credentials; check %s or %s/%s)", config.EnvPrometheusBearerToken, config.EnvPrometheusUsername, config.EnvPrometheusPassword)
+	}
+	return &promError{msg: p.mask(msg), err: err}
+}
+
+// mask replaces the known secrets in text that came from elsewhere (a
+// server's error message, a transport error).
+func (p *Prometheus) mask(s string) string {
+	for _, sec := range p.secrets {
+		s = strings.ReplaceAll(s, sec, config.Redacted)
+		if esc := url.QueryEscape(sec); esc != sec {
+			s = strings.ReplaceAll(s, esc, config.Redacted)
+		}
+	}
+	return s
+}
+
+// limitTransport bounds every answer body. A successful answer larger than
+// limit fails with *AnswerTooLargeError, at once when Content-Length says
+// so, else as soon as limit bytes have been read, so it is never buffered
+// nor decoded whole. An error answer (4xx, 5xx) is cut at limit instead, so
+// that its status still reaches the caller as the error.
+type limitTransport struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	ok := resp.StatusCode/100 == 2
+	if ok && resp.ContentLength > t.limit {
+		_ = resp.Body.Close()
+		return nil, &AnswerTooLargeError{Limit: t.limit}
+	}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.limit + 1, limit: t.limit, fail: ok}
+	return resp, nil
+}
+
+// limitedBody reads at most limit bytes; one more means the answer is too
+// large.
+type limitedBody struct {
+	rc    io.ReadCloser
+	left  int64 // limit+1 minus what was read
+	limit int64
+	fail  bool // too large is an error (else the body just ends)
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, b.over()
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left <= 0 {
+		return n - 1, b.over() // the extra byte is not handed out
+	}
+	return n, err
+}
+
+func (b *limitedBody) over() error {
+	if b.fail {
+		return &AnswerTooLargeError{Limit: b.limit}
+	}
+	return io.EOF
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }
