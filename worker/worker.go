@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -28,13 +31,13 @@ import (
 
 // NewActivities wires the activity dependencies from configuration.
 func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
-	prom, err := sli.NewPrometheus(cfg.PrometheusURL)
+	prom, err := sli.NewPrometheus(cfg.PrometheusURL, sli.WithCredentials(cfg.PrometheusAuth), sli.WithMaxAnswer(cfg.PrometheusMaxAnswer))
 	if err != nil {
 		return nil, err
 	}
 	backends := map[string]chaos.Backend{}
 	if cfg.ToxiproxyURL != "" {
-		backends[toxiproxy.BackendName] = toxiproxy.New(cfg.ToxiproxyURL)
+		backends[toxiproxy.BackendName] = newToxiproxy(cfg)
 	}
 	if err := addKubeBackends(backends, logger); err != nil {
 		return nil, err
@@ -60,6 +63,51 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		logger.Info("postmortems go to Jira", "jira", jc)
 	}
 	return acts, nil
+}
+
+// newToxiproxy builds the toxiproxy back-end; the credentials that were in
+// TOXIPROXY_URL go in the Authorization header of requests to its host.
+func newToxiproxy(cfg config.Config) *toxiproxy.Backend {
+	if cfg.ToxiproxyAuth.IsZero() {
+		return toxiproxy.New(cfg.ToxiproxyURL)
+	}
+	host := ""
+	if u, err := url.Parse(cfg.ToxiproxyURL); err == nil {
+		host = u.Host
+	}
+	return toxiproxy.New(cfg.ToxiproxyURL, toxiproxy.WithHTTPClient(&http.Client{
+		Timeout:   toxiproxy.DefaultHTTPTimeout,
+		Transport: cfg.ToxiproxyAuth.Transport(host, nil),
+	}))
+}
+
+// LogStart logs the worker's start: task queue and the redacted URLs of
+// the services it talks to, with the kind of credentials (never their
+// value). Credentials sent in clear to a host other than loopback get a
+// warning.
+func LogStart(logger *slog.Logger, cfg config.Config) {
+	logger.Info("worker started", "task_queue", cfg.TaskQueue,
+		"prometheus", config.RedactURL(cfg.PrometheusURL), "prometheus_auth", cfg.PrometheusAuth,
+		"toxiproxy", config.RedactURL(cfg.ToxiproxyURL), "toxiproxy_auth", cfg.ToxiproxyAuth)
+	for _, s := range []struct {
+		name, url string
+		auth      config.Credentials
+	}{{"prometheus", cfg.PrometheusURL, cfg.PrometheusAuth}, {"toxiproxy", cfg.ToxiproxyURL, cfg.ToxiproxyAuth}} {
+		if s.auth.IsZero() {
+			continue
+		}
+		if u, err := url.Parse(s.url); err == nil && u.Scheme == "http" && !loopback(u.Hostname()) {
+			logger.Warn("credentials are sent over plain http", "service", s.name, "url", config.RedactURL(s.url))
+		}
+	}
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // NewActivitiesWithClient also wires what needs the Temporal client: the
