@@ -115,8 +115,10 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	}
 	cfg := config.FromEnv()
 	cfg.DataDir = dataDir
-	cfg.PrometheusURL = prom.URL
-	cfg.ToxiproxyURL = shop.ToxiproxyURL()
+	// The local servers need no credentials: the ones in the environment
+	// (for a real Prometheus or toxiproxy) are not sent to them.
+	cfg.PrometheusURL, cfg.PrometheusAuth = prom.URL, config.Credentials{}
+	cfg.ToxiproxyURL, cfg.ToxiproxyAuth = shop.ToxiproxyURL(), config.Credentials{}
 	cfg.UIURL = tmp.UIURL
 	os.Setenv("TEMPORAL_ADDRESS", tmp.Address)
 	c, err := dial(ctx, logger)
@@ -136,6 +138,7 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer w.Stop()
+	worker.LogStart(logger, cfg)
 
 	if all, err := checklist.Catalog(); err == nil {
 		for _, cl := range all {
@@ -155,7 +158,8 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 
 	say("stack is up:")
 	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    postmortems   %s\n    server logs   %s\n    worker log    %s\n",
-		tmp.UIURL, tmp.Address, prom.URL, shop.OrderURL(), shop.MetricsURL(), shop.ToxiproxyURL(), cfg.PostmortemDir(), logs.Name(), wlog.Name())
+		config.RedactURL(tmp.UIURL), tmp.Address, config.RedactURL(cfg.PrometheusURL), config.RedactURL(shop.OrderURL()), config.RedactURL(shop.MetricsURL()),
+		config.RedactURL(cfg.ToxiproxyURL), cfg.PostmortemDir(), logs.Name(), wlog.Name())
 	fmt.Fprintf(out, "    try (another terminal): bin/gameday run demo-inventory-latency-harmless --wait\n")
 
 	if !f.noExperiment {

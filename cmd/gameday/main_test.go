@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/config"
 )
 
 func gameday(t *testing.T, args ...string) (string, string, int) {
@@ -52,6 +54,47 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	}
 	out, _, _ := gameday(t, "--help")
 	assert.Contains(t, out, "PROMETHEUS_URL", "root help documents the environment")
+	for _, v := range []string{config.EnvPrometheusBearerToken, config.EnvPrometheusBearerTokenFile, config.EnvPrometheusUsername,
+		config.EnvPrometheusPassword, config.EnvPrometheusPasswordFile, config.EnvPrometheusMaxAnswer} {
+		assert.Contains(t, out, v, "root help documents the Prometheus credentials")
+	}
+}
+
+// Every variable of --help's table is in the README's configuration table.
+func TestReadmeDocumentsEveryVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	require.True(t, ok)
+	section, _, _ = strings.Cut(section, "\n## ")
+	for _, v := range config.Vars {
+		assert.Contains(t, section, "`"+v.Name+"`", "README's configuration section")
+	}
+}
+
+// The worker checks its credentials before connecting to anything, and
+// says which variables clash without quoting a secret.
+func TestWorkerRefusesBadCredentials(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
+	t.Setenv(config.EnvPrometheusBearerToken, "s3cr3t-bearer-value")
+	t.Setenv(config.EnvPrometheusUsername, "alice")
+	t.Setenv(config.EnvPrometheusPassword, "s3cr3t-password-value")
+	_, stderr, code := gameday(t, "worker")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, config.EnvPrometheusBearerToken)
+	assert.Contains(t, stderr, config.EnvPrometheusPassword)
+	assert.NotContains(t, stderr, "127.0.0.1:1", "refused before dialing Temporal")
+	assert.NotContains(t, stderr, "s3cr3t")
+
+	t.Setenv(config.EnvPrometheusBearerToken, "")
+	t.Setenv(config.EnvPrometheusUsername, "")
+	t.Setenv(config.EnvPrometheusPassword, "")
+	missing := filepath.Join(t.TempDir(), "token")
+	t.Setenv(config.EnvPrometheusBearerTokenFile, missing)
+	_, stderr, code = gameday(t, "worker")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, config.EnvPrometheusBearerTokenFile)
+	assert.Contains(t, stderr, missing)
 }
 
 func TestScenariosListAndValidate(t *testing.T) {

@@ -29,7 +29,10 @@ another within seconds.
 				// kubeconfig settings.
 				_ = os.Setenv(kube.EnvContext, kubeContext)
 			}
-			cfg := config.FromEnv()
+			cfg, err := config.Load()
+			if err != nil {
+				return err
+			}
 			logger := newLogger(cmd.ErrOrStderr())
 			c, err := dial(cmd.Context(), logger)
 			if err != nil {
@@ -44,7 +47,7 @@ another within seconds.
 				return err
 			}
 			w := worker.New(c, cfg, acts)
-			logger.Info("worker started", "task_queue", cfg.TaskQueue, "prometheus", cfg.PrometheusURL, "toxiproxy", cfg.ToxiproxyURL)
+			worker.LogStart(logger, cfg)
 			stop := make(chan any)
 			go func() { <-cmd.Context().Done(); close(stop) }()
 			if err := w.Run(stop); err != nil {
