@@ -2,11 +2,13 @@ package slackbot
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,8 +23,9 @@ const MaxBodyBytes = 64 << 10
 
 // replayWindow is how long a signature is remembered. Slack's verifier
 // accepts timestamps up to 5 minutes off either way, so a captured request
-// stays valid for up to 10 minutes; within that window an exact replay
-// (which would, say, start a second chaos run) is refused.
+// stays valid for up to 10 minutes; within that window a replay (which
+// would, say, start a second chaos run) is refused, however its signature
+// is spelt.
 const replayWindow = 10 * time.Minute
 
 // NewHandler serves Slack's HTTP endpoints: POST /slack/commands (slash
@@ -80,12 +83,30 @@ func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if err := sv.Ensure(); err != nil {
 		return refuse(http.StatusUnauthorized, "signature mismatch", nil)
 	}
-	if !b.replays.first(r.Header.Get("X-Slack-Signature"), time.Now()) {
+	// The replay cache keys on the signature's bytes, the HMAC the
+	// verifier just compared: the header's hex may be spelt in either
+	// case (hex.DecodeString takes both), and every spelling of one
+	// request is the same replay.
+	mac, err := signatureMAC(r.Header.Get("X-Slack-Signature"))
+	if err != nil {
+		return refuse(http.StatusUnauthorized, "bad signature headers or stale timestamp", err)
+	}
+	if !b.replays.first(string(mac), time.Now()) {
 		return refuse(http.StatusUnauthorized, "replayed request", nil)
 	}
 	// The slack-go parsers read the form from the request itself.
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, true
+}
+
+// signatureMAC decodes X-Slack-Signature ("v0=" and the hex of the HMAC)
+// as slack.NewSecretsVerifier does.
+func signatureMAC(header string) ([]byte, error) {
+	h, ok := strings.CutPrefix(header, "v0=")
+	if !ok {
+		return nil, errors.New("signature without v0=")
+	}
+	return hex.DecodeString(h)
 }
 
 func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {
@@ -126,13 +147,14 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// replayCache remembers recent request signatures. Only verified requests
+// replayCache remembers recent request signatures (their decoded bytes,
+// so every spelling of one is the same entry). Only verified requests
 // get in, so only Slack (or a holder of the secret) can grow it, and
 // expired entries are swept at most once per minute to keep the hot path
 // O(1).
 type replayCache struct {
 	mu        sync.Mutex
-	seen      map[string]time.Time // signature → first seen
+	seen      map[string]time.Time // signature bytes → first seen
 	nextSweep time.Time
 }
 

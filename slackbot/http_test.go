@@ -123,3 +123,42 @@ func TestReplayCacheForgetsAfterWindow(t *testing.T) {
 		t.Fatalf("expired entries are swept: %d left", len(c.seen))
 	}
 }
+
+// upperSignature spells a request's signature hex in upper case: the
+// verifier decodes it to the same bytes and accepts it.
+func upperSignature(r *http.Request) *http.Request {
+	r.Header.Set("X-Slack-Signature", "v0="+strings.ToUpper(strings.TrimPrefix(r.Header.Get("X-Slack-Signature"), "v0=")))
+	return r
+}
+
+// mixedSignature spells every other hex digit in upper case.
+func mixedSignature(r *http.Request) *http.Request {
+	b := []byte(r.Header.Get("X-Slack-Signature"))
+	for i := 3; i < len(b); i += 2 {
+		b[i] = strings.ToUpper(string(b[i]))[0]
+	}
+	r.Header.Set("X-Slack-Signature", string(b))
+	return r
+}
+
+// One captured request is one request however its signature is spelt:
+// the replay cache keys on the signature's bytes, not the header's text.
+func TestReplayRefusedWhateverTheSignatureSpelling(t *testing.T) {
+	h := newHarness(t)
+	body, now := commandBody(dana, testChannel, "help"), time.Now()
+	send := func(spell func(*http.Request) *http.Request) int {
+		return h.serve(spell(signedRequest("/slack/commands", body, testSecret, now))).Code
+	}
+	same := func(r *http.Request) *http.Request { return r }
+	if code := send(upperSignature); code != http.StatusOK {
+		t.Fatalf("the verifier accepts an upper-case signature: status %d", code)
+	}
+	for name, spell := range map[string]func(*http.Request) *http.Request{"lower case": same, "upper case": upperSignature, "mixed case": mixedSignature} {
+		if code := send(spell); code != http.StatusUnauthorized {
+			t.Errorf("replay with the signature in %s: status %d, want 401", name, code)
+		}
+	}
+	if n := strings.Count(h.logs.String(), "replayed request"); n != 3 {
+		t.Errorf("%d replays logged, want 3", n)
+	}
+}
