@@ -32,6 +32,12 @@ func Render(r experiment.Result) string {
 	fmt.Fprintf(&b, "- Workflow: `%s` run `%s`\n", r.WorkflowID, r.RunID)
 	fmt.Fprintf(&b, "- Service: %s\n", r.Service)
 	fmt.Fprintf(&b, "- Outcome: **%s**\n", r.Outcome)
+	if r.Unguarded {
+		b.WriteString("- **Unguarded**: the scenario had no guard (`spec.unguarded: true`); nothing could abort it on an outage\n")
+	}
+	for _, m := range r.RecoverAlarms {
+		fmt.Fprintf(&b, "- Recover alarm: %s\n", m)
+	}
 	if r.AbortReason != "" {
 		fmt.Fprintf(&b, "- Reason: %s\n", r.AbortReason)
 	}

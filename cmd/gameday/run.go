@@ -190,6 +190,12 @@ func follow(ctx context.Context, c client.Client, wr client.WorkflowRun, out io.
 
 func printResult(out io.Writer, r experiment.Result) {
 	fmt.Fprintf(out, "\noutcome: %s\n", r.Outcome)
+	if r.Unguarded {
+		fmt.Fprintln(out, "UNGUARDED: no guard watched this run; nothing aborts it on an outage")
+	}
+	for _, m := range r.RecoverAlarms {
+		fmt.Fprintf(out, "recover alarm: %s\n", m)
+	}
 	if r.AbortReason != "" {
 		fmt.Fprintf(out, "reason:  %s\n", r.AbortReason)
 	}

@@ -1,0 +1,31 @@
+package postmortem
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
+)
+
+// An outage reads as words, not raw floats: NaN, +Inf and "no data" are
+// written as such; an unguarded run and a removal that kept failing say so.
+func TestRenderNonFiniteAndAlarms(t *testing.T) {
+	r := experiment.Result{
+		Scenario: "blackhole", Outcome: experiment.Aborted, Unguarded: true,
+		Breach:        &sli.Breach{Guard: "inventory-p95", Query: "q", Op: "<=", Value: sli.Float(math.NaN()), NoData: true, Threshold: 0.8},
+		Baseline:      []experiment.GuardValue{{Guard: "ratio", Value: sli.Float(math.Inf(1))}},
+		Verify:        []experiment.GuardValue{{Guard: "p95", Value: sli.Float(math.NaN())}, {Guard: "err", Value: 0.0012, Healthy: true}},
+		RecoverAlarms: []string{"removing lat (gd-1-f0) failed 3 times, still trying: connection refused"},
+	}
+	md := Render(r)
+	assert.Contains(t, md, "- Value: no data (healthy when <= 0.8)")
+	assert.Contains(t, md, "| ratio | +Inf | false |")
+	assert.Contains(t, md, "| p95 | NaN | false |")
+	assert.Contains(t, md, "| err | 0.0012 | true |")
+	assert.Contains(t, md, "**Unguarded**")
+	assert.Contains(t, md, "Recover alarm: removing lat (gd-1-f0) failed 3 times")
+	assert.NotContains(t, md, "%!")
+}
