@@ -25,6 +25,8 @@ var (
 
 func (e Engine) Scenarios() ([]scenarios.Scenario, error) { return scenarios.Catalog() }
 
+// Start starts exactly the scenario the bot authorized (req.Scenario, see
+// PrepareCatalog): a name from Slack never reads a file.
 func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, error) {
 	o := Options{DryRun: req.DryRun, By: req.By, Set: req.Params}
 	if req.Channel != "" {
@@ -32,7 +34,7 @@ func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, e
 		// with SlackRuns.
 		o.Memo = map[string]any{slackbot.MemoChannel: req.Channel}
 	}
-	in, err := e.Prepare(ctx, req.Scenario, o)
+	in, err := e.PrepareCatalog(ctx, req.Scenario, o)
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,8 @@ package launch
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,20 +45,76 @@ type Options struct {
 }
 
 // Prepare loads the scenario (catalog name or file), applies overrides and
-// resolves its checklist.
+// resolves its checklist (catalog name or file). The CLI's way: what a
+// user types may name a file.
 func (l Launcher) Prepare(ctx context.Context, ref string, o Options) (workflows.ExperimentInput, error) {
 	sc, err := LoadScenario(ref, o.Set)
 	if err != nil {
 		return workflows.ExperimentInput{}, err
 	}
-	cl, err := l.resolveChecklist(ctx, &sc)
+	cl, err := l.resolveChecklist(ctx, &sc, checklist.Find)
 	if err != nil {
 		return workflows.ExperimentInput{}, err
 	}
+	return l.input(sc, ref, cl, o), nil
+}
+
+// PrepareCatalog prepares a catalog scenario already looked up (the one
+// the Slack bot checked access against): overrides are applied to a copy
+// of exactly that value, and its checklist comes from the embedded catalog
+// only. Nothing is looked up by name in the working directory, so a file
+// named like a catalog scenario or checklist can never stand in for it.
+func (l Launcher) PrepareCatalog(ctx context.Context, sc scenarios.Scenario, o Options) (workflows.ExperimentInput, error) {
+	if sc.Metadata.Name == "" {
+		return workflows.ExperimentInput{}, fmt.Errorf("no scenario to start")
+	}
+	sc = cloneScenario(sc)
+	if err := ApplyOverrides(&sc, o.Set); err != nil {
+		return workflows.ExperimentInput{}, err
+	}
+	cl, err := l.resolveChecklist(ctx, &sc, catalogChecklist)
+	if err != nil {
+		return workflows.ExperimentInput{}, err
+	}
+	return l.input(sc, sc.Metadata.Name, cl, o), nil
+}
+
+func (l Launcher) input(sc scenarios.Scenario, source string, cl *checklist.Checklist, o Options) workflows.ExperimentInput {
 	return workflows.ExperimentInput{
-		Scenario: sc, Source: ref, DryRun: o.DryRun, StartedBy: o.By, UIBase: l.Config.UIURL,
+		Scenario: sc, Source: source, DryRun: o.DryRun, StartedBy: o.By, UIBase: l.Config.UIURL,
 		Checklist: cl, Users: l.Config.Users, ReleaseTicket: o.ReleaseTicket,
-	}, nil
+	}
+}
+
+// cloneScenario copies what preparing a scenario writes to (fault params
+// by overrides, sign-off roles by resolveChecklist), so the caller's value
+// stays as it was checked.
+func cloneScenario(sc scenarios.Scenario) scenarios.Scenario {
+	sc.Metadata.Labels = maps.Clone(sc.Metadata.Labels)
+	sc.Spec.Faults = slices.Clone(sc.Spec.Faults)
+	for i := range sc.Spec.Faults {
+		sc.Spec.Faults[i].Params = maps.Clone(sc.Spec.Faults[i].Params)
+	}
+	sc.Spec.Guards = slices.Clone(sc.Spec.Guards)
+	sc.Spec.Signoff.Roles = slices.Clone(sc.Spec.Signoff.Roles)
+	return sc
+}
+
+// catalogChecklist finds a checklist in the embedded catalog by name, and
+// nowhere else.
+func catalogChecklist(name string) (checklist.Checklist, error) {
+	all, err := checklist.Catalog() // err: some other entry is broken
+	names := make([]string, 0, len(all))
+	for _, cl := range all {
+		if cl.Metadata.Name == name {
+			return cl, nil
+		}
+		names = append(names, cl.Metadata.Name)
+	}
+	if err != nil {
+		return checklist.Checklist{}, fmt.Errorf("checklist %q is not in the catalog: %w", name, err)
+	}
+	return checklist.Checklist{}, fmt.Errorf("checklist %q is not in the catalog (%s)", name, strings.Join(names, ", "))
 }
 
 // LoadScenario finds a scenario (catalog name or file) and applies
@@ -114,11 +172,11 @@ func StaticDetails(sc scenarios.Scenario) string {
 // resolveChecklist loads the scenario's checklist so the workflow input
 // carries exactly what is signed, scored with the weights it has learned.
 // Its owners become the sign-off roles when the scenario sets none.
-func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario) (*checklist.Checklist, error) {
+func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, find func(string) (checklist.Checklist, error)) (*checklist.Checklist, error) {
 	if sc.Spec.Checklist == "" {
 		return nil, nil
 	}
-	cl, err := checklist.Find(sc.Spec.Checklist)
+	cl, err := find(sc.Spec.Checklist)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: spec.checklist: %w", sc.Metadata.Name, err)
 	}

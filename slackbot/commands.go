@@ -30,7 +30,7 @@ func usage(cmd string) string {
 	}
 	lines := []string{
 		"*Game days from Slack*",
-		"• `CMD run <scenario> [key=value ...]` start an experiment; overrides such as `duration=30s`, `latency=200ms`, `inventory-latency.jitter=10ms`",
+		"• `CMD run <scenario> [key=value ...]` start an experiment from the catalog; overrides such as `duration=30s`, `latency=200ms`, `inventory-latency.jitter=10ms`",
 		"• `CMD dry-run <scenario> [key=value ...]` define only: targets and guard baselines, nothing injected",
 		"• `CMD status [run]` one run, or the runs followed in this channel",
 		"• `CMD abort <run> <reason...>` abort now; whatever was injected is removed",
@@ -158,6 +158,9 @@ func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string) *reply {
 	if err != nil {
 		return ephemeral(":warning: %s", err.Error())
 	}
+	// The one lookup of the scenario: the value checked below is the value
+	// started, never looked up again by name (a file of that name in the
+	// bot's directory, say).
 	scs, err := b.catalog()
 	if err != nil {
 		return ephemeral(":warning: %s", esc(err.Error()))
@@ -183,7 +186,7 @@ func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string) *reply {
 		return ephemeral(":no_entry: %s", esc(err.Error()))
 	}
 	by := b.displayName(cmd.UserID, cmd.UserName)
-	req := StartRequest{Scenario: name, Params: params, DryRun: dry, By: by, ByID: cmd.UserID, Channel: cmd.ChannelID}
+	req := StartRequest{Scenario: *sc, Params: params, DryRun: dry, By: by, ByID: cmd.UserID, Channel: cmd.ChannelID}
 	seed := experiment.Result{Scenario: name, Service: sc.Metadata.Service, Outcome: experiment.Running}
 	b.logger.Info("slack: starting run", "scenario", name, "dry_run", dry, "by", by, "user", cmd.UserID)
 	if !b.spawn(workTimeout, func(ctx context.Context) { b.startRun(ctx, cmd, req, seed) }) {
@@ -211,10 +214,11 @@ func paramsText(p map[string]string) string {
 // startRun is the slow half of run: start the workflow, then post and
 // follow its message. Failures go to the user who asked.
 func (b *Bot) startRun(ctx context.Context, cmd slack.SlashCommand, req StartRequest, seed experiment.Result) {
+	name := req.Scenario.Metadata.Name
 	id, err := b.eng.Start(ctx, req)
 	if err != nil {
-		b.logger.Warn("slack: start failed", "scenario", req.Scenario, "user", cmd.UserID, "error", err)
-		b.ephemeral(cmd.ChannelID, cmd.UserID, fmt.Sprintf(":x: Could not start `%s`: %s", esc(req.Scenario), esc(err.Error())))
+		b.logger.Warn("slack: start failed", "scenario", name, "user", cmd.UserID, "error", err)
+		b.ephemeral(cmd.ChannelID, cmd.UserID, fmt.Sprintf(":x: Could not start `%s`: %s", esc(name), esc(err.Error())))
 		return
 	}
 	seed.WorkflowID = id

@@ -3,11 +3,13 @@ package slackbot
 import (
 	"errors"
 	"maps"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
 )
 
 func TestRunCommandStartsWithParamsAndPostsMessage(t *testing.T) {
@@ -18,8 +20,8 @@ func TestRunCommandStartsWithParamsAndPostsMessage(t *testing.T) {
 	}
 	waitFor(t, "engine.Start", func() bool { return len(h.eng.startReqs()) == 1 })
 	got := h.eng.startReqs()[0]
-	want := StartRequest{Scenario: "demo-inventory-latency", Params: map[string]string{"duration": "30s", "inventory-latency.latency": "200ms"}, By: "dana", ByID: dana, Channel: testChannel}
-	if got.Scenario != want.Scenario || got.DryRun || got.By != want.By || got.ByID != want.ByID || got.Channel != want.Channel || !maps.Equal(got.Params, want.Params) {
+	want := StartRequest{Params: map[string]string{"duration": "30s", "inventory-latency.latency": "200ms"}, By: "dana", ByID: dana, Channel: testChannel}
+	if got.Scenario.Metadata.Name != "demo-inventory-latency" || got.DryRun || got.By != want.By || got.ByID != want.ByID || got.Channel != want.Channel || !maps.Equal(got.Params, want.Params) {
 		t.Fatalf("start request %+v, want %+v", got, want)
 	}
 	waitFor(t, "the run message", func() bool { return len(h.slack.runMessages()) == 1 })
@@ -205,5 +207,21 @@ func TestSlowStatusAnswersLater(t *testing.T) {
 	waitFor(t, "the late answer", func() bool { return len(h.slack.get("chat.postEphemeral")) == 1 })
 	if e := h.slack.get("chat.postEphemeral")[0]; e.Form.Get("user") != dana || !strings.Contains(e.Form.Get("text"), "observe") {
 		t.Fatalf("late answer %v", e.Form)
+	}
+}
+
+// The engine is handed the very scenario the access check passed, not a
+// name to look up again.
+func TestRunStartsTheScenarioItAuthorized(t *testing.T) {
+	h := newHarness(t)
+	var checked scenarios.Scenario
+	h.eng.set(func(f *fakeEngine) {
+		f.scs[0].Metadata.Labels = map[string]string{"checked": "yes"}
+		checked = f.scs[0]
+	})
+	h.command(dana, testChannel, "dry-run "+checked.Metadata.Name)
+	waitFor(t, "engine.Start", func() bool { return len(h.eng.startReqs()) == 1 })
+	if got := h.eng.startReqs()[0].Scenario; !reflect.DeepEqual(got, checked) {
+		t.Fatalf("started %+v, want the catalog entry checked %+v", got, checked)
 	}
 }

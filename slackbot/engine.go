@@ -15,7 +15,12 @@ import (
 
 // StartRequest asks the engine to start an experiment.
 type StartRequest struct {
-	Scenario string            // catalog name
+	// Scenario is the catalog scenario the bot checked the user's access
+	// against, from the one Engine.Scenarios lookup of this command. The
+	// engine starts exactly this value (with Params applied); it never
+	// looks the name up again, so no file, nor a catalog that changed in
+	// between, can stand in for what was authorized.
+	Scenario scenarios.Scenario
 	Params   map[string]string // key=value overrides from the slash command (validated by the engine)
 	DryRun   bool
 	By       string // display name of who started it (recorded in history)

@@ -142,7 +142,7 @@ func (f *fakeEngine) Start(ctx context.Context, req StartRequest) (string, error
 	gate, delay := f.startGate, f.startDelay
 	f.starts = append(f.starts, req)
 	f.nextID++
-	id := fmt.Sprintf("gameday-%s-%d", req.Scenario, f.nextID)
+	id := fmt.Sprintf("gameday-%s-%d", req.Scenario.Metadata.Name, f.nextID)
 	err := f.startErr
 	f.mu.Unlock()
 	if gate != nil {

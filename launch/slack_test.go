@@ -1,0 +1,152 @@
+package launch
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/slackbot"
+)
+
+const (
+	slackSecret  = "launch-test-signing-secret"
+	slackToken   = "xoxb-launch-test"
+	slackChannel = "C0GAMEDAY"
+	slackDana    = "U0DANA"
+)
+
+// slackAPI is slacktest recording the Web API calls the bot makes.
+type slackAPI struct {
+	srv   *slacktest.Server
+	mu    sync.Mutex
+	calls []slackCall
+}
+
+type slackCall struct {
+	method string
+	form   url.Values
+}
+
+func newSlackAPI(t *testing.T) *slackAPI {
+	a := &slackAPI{}
+	a.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
+		for _, m := range []string{"chat.postMessage", "chat.update", "chat.postEphemeral"} {
+			c.Handle("/"+m, func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				form, _ := url.ParseQuery(string(body))
+				a.mu.Lock()
+				a.calls = append(a.calls, slackCall{m, form})
+				a.mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": form.Get("channel"), "ts": "1700000000.000001", "message_ts": "1700000000.000002"})
+			})
+		}
+	})
+	a.srv.Start()
+	t.Cleanup(a.srv.Stop)
+	return a
+}
+
+func (a *slackAPI) get(method string) []url.Values {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []url.Values
+	for _, c := range a.calls {
+		if c.method == method {
+			out = append(out, c.form)
+		}
+	}
+	return out
+}
+
+// signed is a request signed as Slack signs it.
+func signed(body []byte, ts time.Time, upper bool) *http.Request {
+	mac := hmac.New(sha256.New, []byte(slackSecret))
+	fmt.Fprintf(mac, "v0:%d:", ts.Unix())
+	mac.Write(body)
+	sig := hex.EncodeToString(mac.Sum(nil))
+	if upper {
+		sig = strings.ToUpper(sig)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/slack/commands", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts.Unix(), 10))
+	r.Header.Set("X-Slack-Signature", "v0="+sig)
+	return r
+}
+
+// slackRig is the Slack bot and launch.Engine together, with the fake
+// client playing Temporal: one server for every bot replica.
+type slackRig struct {
+	fc  *fakeClient
+	eng Engine
+	api *slackAPI
+	cfg slackbot.Config
+}
+
+func newSlackRig(t *testing.T) *slackRig {
+	access, err := slackbot.ParseAccess("access.yaml", []byte("apiVersion: gameday/v1\nkind: SlackAccess\nusers:\n  U0DANA: {name: dana, roles: [dev], run: [\"demo-*\"]}\n"))
+	require.NoError(t, err)
+	fc := &fakeClient{}
+	return &slackRig{
+		fc:  fc,
+		eng: Engine{Launcher{Client: fc, Config: config.Config{TaskQueue: "q", UIURL: "http://ui.test", Namespace: "default"}}},
+		api: newSlackAPI(t),
+		cfg: slackbot.Config{BotToken: slackToken, SigningSecret: slackSecret, Channels: []string{slackChannel}, Access: access},
+	}
+}
+
+// replica is one more bot process, with its own (empty) replay cache.
+func (r *slackRig) replica(t *testing.T) *slackbot.Bot {
+	b := slackbot.New(r.cfg, r.eng, slack.New(slackToken, slack.OptionAPIURL(r.api.srv.GetAPIURL())), nil)
+	t.Cleanup(b.Close)
+	return b
+}
+
+// commandBody is a slash command form as Slack sends it.
+func commandBody(text, trigger string) []byte {
+	return []byte(url.Values{
+		"team_id": {"T0001"}, "channel_id": {slackChannel}, "user_id": {slackDana}, "user_name": {"dana.slack"},
+		"command": {"/gameday"}, "text": {text}, "trigger_id": {trigger},
+		"response_url": {"https://hooks.slack.invalid/commands/1"},
+	}.Encode())
+}
+
+func serve(bot *slackbot.Bot, r *http.Request) int {
+	w := httptest.NewRecorder()
+	bot.ServeHTTP(w, r)
+	return w.Code
+}
+
+// A `/gameday run` of a catalog scenario starts that catalog scenario, with
+// the catalog's checklist, although files named like both sit in the
+// bot's working directory.
+func TestSlackRunNeverReadsTheWorkingDirectory(t *testing.T) {
+	trapDir(t)
+	rig := newSlackRig(t)
+	require.Equal(t, http.StatusOK, serve(rig.replica(t), signed(commandBody("run demo-inventory-timeout", "trigger-2"), time.Now(), false)))
+	require.Eventually(t, func() bool { return len(rig.fc.acceptedStarts()) == 1 }, 10*time.Second, 2*time.Millisecond)
+	in := rig.fc.acceptedStarts()[0].input
+	assert.Equal(t, "order-service", in.Scenario.Metadata.Service, "the catalog scenario, not ./demo-inventory-timeout")
+	require.NotNil(t, in.Checklist)
+	assert.Equal(t, 80.0, in.Checklist.Spec.Threshold, "the catalog checklist, not ./release-default")
+	assert.Equal(t, "dana", in.StartedBy)
+}
