@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
@@ -26,9 +27,12 @@ var (
 func (e Engine) Scenarios() ([]scenarios.Scenario, error) { return scenarios.Catalog() }
 
 // Start starts exactly the scenario the bot authorized (req.Scenario, see
-// PrepareCatalog): a name from Slack never reads a file.
+// PrepareCatalog): a name from Slack never reads a file. A request with a
+// WorkflowID starts under that id or not at all: Temporal refuses a second
+// start with it, running or ended, and that refusal comes back as a
+// *slackbot.AlreadyStartedError naming the first run.
 func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, error) {
-	o := Options{DryRun: req.DryRun, By: req.By, Set: req.Params}
+	o := Options{ID: req.WorkflowID, RejectDuplicate: req.WorkflowID != "", DryRun: req.DryRun, By: req.By, Set: req.Params}
 	if req.Channel != "" {
 		// Where the run's message is: a restarted bot finds the run again
 		// with SlackRuns.
@@ -39,6 +43,12 @@ func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, e
 		return "", err
 	}
 	run, err := e.Launcher.Start(ctx, in, o)
+	if dup, ok := errors.AsType[*serviceerror.WorkflowExecutionAlreadyStarted](err); ok && o.RejectDuplicate {
+		return "", &slackbot.AlreadyStartedError{
+			WorkflowID: o.ID, RunID: dup.RunId,
+			URL: experiment.UIURL(e.Config.UIURL, e.Config.Namespace, o.ID, dup.RunId),
+		}
+	}
 	if err != nil {
 		return "", err
 	}

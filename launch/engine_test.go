@@ -218,6 +218,48 @@ func TestSlackRunsKeepsWhatWasListedBeforeAnError(t *testing.T) {
 	assert.Equal(t, []slackbot.SlackRun{{WorkflowID: "wf-1", Channel: "C1"}}, runs)
 }
 
+// A Slack start names its run by the request (StartRequest.WorkflowID) and
+// asks Temporal to refuse that id a second time, running or ended; the
+// refusal is an AlreadyStartedError linking the first run, not a failure,
+// and starts nothing.
+func TestSlackStartRefusesADuplicateRequest(t *testing.T) {
+	fc := &fakeClient{}
+	eng := Engine{Launcher{Client: fc, Config: config.Config{TaskQueue: "q", UIURL: "http://ui.test", Namespace: "default"}}}
+	const id = "gameday-demo-inventory-latency-slack-00112233445566778899"
+	req := slackbot.StartRequest{Scenario: catalogScenario(t, "demo-inventory-latency"), DryRun: true, By: "dana", Channel: "C0GAMEDAY", WorkflowID: id}
+	got, err := eng.Start(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, id, got)
+	require.Len(t, fc.starts, 1)
+	o := fc.starts[0]
+	assert.Equal(t, id, o.ID)
+	assert.Equal(t, enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL, o.WorkflowIDConflictPolicy)
+	assert.Equal(t, enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, o.WorkflowIDReusePolicy)
+	assert.True(t, o.WorkflowExecutionErrorWhenAlreadyStarted, "else the SDK hands back the running run as if started")
+
+	want := &slackbot.AlreadyStartedError{WorkflowID: id, RunID: "run-1", URL: "http://ui.test/namespaces/default/workflows/" + id + "/run-1/history"}
+	_, err = eng.Start(t.Context(), req)
+	dup, ok := errors.AsType[*slackbot.AlreadyStartedError](err)
+	require.True(t, ok, "while running: %v", err)
+	assert.Equal(t, want, dup)
+
+	fc.closeRun(id) // the dry run is over: the request still started it
+	_, err = eng.Start(t.Context(), req)
+	dup, ok = errors.AsType[*slackbot.AlreadyStartedError](err)
+	require.True(t, ok, "after the run closed: %v", err)
+	assert.Equal(t, want, dup)
+	assert.Len(t, fc.acceptedStarts(), 1, "one request, one run")
+
+	// Without a WorkflowID (and from the CLI) the id is fresh and the
+	// policies are Temporal's defaults, as before.
+	_, err = eng.Start(t.Context(), slackbot.StartRequest{Scenario: req.Scenario})
+	require.NoError(t, err)
+	last := fc.starts[len(fc.starts)-1]
+	assert.NotEqual(t, id, last.ID)
+	assert.Zero(t, last.WorkflowIDReusePolicy)
+	assert.False(t, last.WorkflowExecutionErrorWhenAlreadyStarted)
+}
+
 // trapDir makes the working directory hold files named like the catalog
 // scenario demo-inventory-timeout and its checklist release-default, valid
 // but different (service trap-service, threshold 1), and returns the

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"gopkg.in/yaml.v3"
 
@@ -37,6 +38,13 @@ type Options struct {
 	By            string            // who starts it (recorded in history)
 	ReleaseTicket string            // gets the run's evidence
 	Set           map[string]string // overrides, see ApplyOverrides
+	// RejectDuplicate makes ID name one request (a Slack command): the
+	// server refuses to start a second run under it, whether the first
+	// is running or has ended (conflict policy FAIL, reuse policy
+	// REJECT_DUPLICATE), and Start returns its refusal, a
+	// *serviceerror.WorkflowExecutionAlreadyStarted, instead of the SDK's
+	// default of handing back the existing run as if it had started.
+	RejectDuplicate bool
 	// Memo is recorded on the workflow by the client at start (not in its
 	// input, so the workflow code does not see it) and comes back with
 	// every listing; the Slack bot records the run's channel there. Nil
@@ -138,13 +146,19 @@ func (l Launcher) Start(ctx context.Context, in workflows.ExperimentInput, o Opt
 	if in.DryRun {
 		summary += " (dry run)"
 	}
-	run, err := l.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	so := client.StartWorkflowOptions{
 		ID:            id,
 		TaskQueue:     l.Config.TaskQueue,
 		StaticSummary: summary,
 		StaticDetails: StaticDetails(sc),
 		Memo:          o.Memo,
-	}, workflows.ExperimentWorkflowName, in)
+	}
+	if o.RejectDuplicate {
+		so.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+		so.WorkflowIDReusePolicy = enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+		so.WorkflowExecutionErrorWhenAlreadyStarted = true
+	}
+	run, err := l.Client.ExecuteWorkflow(ctx, so, workflows.ExperimentWorkflowName, in)
 	if err != nil {
 		return nil, fmt.Errorf("start experiment %s: %w", sc.Metadata.Name, err)
 	}

@@ -136,6 +136,48 @@ func serve(bot *slackbot.Bot, r *http.Request) int {
 	return w.Code
 }
 
+// One signed `/gameday run` request, replayed with its signature in upper
+// case and re-sent as is to two more bot replicas (each with its own,
+// empty replay cache), the last after the run has ended, starts exactly
+// one run. The replicas that got a replay answer "already started" with
+// the run's link.
+func TestSlackReplayAcrossReplicasStartsOneRun(t *testing.T) {
+	rig := newSlackRig(t)
+	fc, api := rig.fc, rig.api
+	a, b, c := rig.replica(t), rig.replica(t), rig.replica(t)
+	body, now := commandBody("run demo-inventory-timeout", "trigger-1"), time.Now()
+	send := func(bot *slackbot.Bot, upper bool) int { return serve(bot, signed(body, now, upper)) }
+	alreadyStarted := func() int {
+		n := 0
+		for _, e := range api.get("chat.postEphemeral") {
+			if strings.Contains(e.Get("text"), "already started: <http://ui.test/namespaces/default/workflows/") {
+				n++
+			}
+		}
+		return n
+	}
+
+	require.Equal(t, http.StatusOK, send(a, false))
+	require.Eventually(t, func() bool { return len(fc.acceptedStarts()) == 1 }, 10*time.Second, 2*time.Millisecond)
+	assert.Equal(t, http.StatusUnauthorized, send(a, true), "upper-case replay to the same replica")
+	assert.Equal(t, http.StatusOK, send(b, true), "a replica that has not seen the request")
+	assert.Equal(t, http.StatusUnauthorized, send(b, false), "lower-case replay to that replica")
+	require.Eventually(t, func() bool { return alreadyStarted() == 1 }, 10*time.Second, 2*time.Millisecond)
+	id := fc.acceptedStarts()[0].opts.ID
+	fc.closeRun(id)
+	assert.Equal(t, http.StatusOK, send(c, false), "a third replica, after the run ended")
+	require.Eventually(t, func() bool { return alreadyStarted() == 2 }, 10*time.Second, 2*time.Millisecond)
+
+	require.Len(t, fc.acceptedStarts(), 1, "one request, one run")
+	assert.Equal(t, 3, fc.startCount(), "three starts asked for")
+	assert.True(t, strings.HasPrefix(id, "gameday-demo-inventory-timeout-slack-"), "id %s", id)
+	for _, e := range api.get("chat.postEphemeral") {
+		assert.Equal(t, slackDana, e.Get("user"))
+		assert.Contains(t, e.Get("text"), "|"+id+">", "links the run")
+		assert.NotContains(t, e.Get("text"), "Could not start")
+	}
+}
+
 // A `/gameday run` of a catalog scenario starts that catalog scenario, with
 // the catalog's checklist, although files named like both sit in the
 // bot's working directory.

@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -49,7 +50,10 @@ var slackUnescape = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 // command answers a slash command within Slack's 3 seconds: checks and
 // parsing happen here, anything that waits on Temporal runs in the
 // background or within the ack budget. Shared by HTTP and Socket Mode.
-func (b *Bot) command(cmd slack.SlashCommand) *reply {
+// key identifies the request (requestKey): a run it starts gets the
+// workflow id derived from it, so a replay cannot start a second run. Nil
+// lets the engine pick the id.
+func (b *Bot) command(cmd slack.SlashCommand, key []byte) *reply {
 	text := strings.TrimSpace(slackUnescape.Replace(cmd.Text))
 	fields := strings.Fields(text)
 	sub := "help"
@@ -72,7 +76,7 @@ func (b *Bot) command(cmd slack.SlashCommand) *reply {
 	case "list":
 		return b.cmdList(cmd)
 	case "run", "dry-run":
-		return b.cmdRun(cmd, sub == "dry-run", fields[1:])
+		return b.cmdRun(cmd, sub == "dry-run", fields[1:], key)
 	case "status":
 		return b.cmdStatus(cmd, fields[1:])
 	case "abort":
@@ -142,7 +146,7 @@ func parseParams(args []string) (map[string]string, error) {
 	return params, nil
 }
 
-func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string) *reply {
+func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string, key []byte) *reply {
 	action := ActionRun
 	if dry {
 		action = ActionDryRun
@@ -186,9 +190,12 @@ func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string) *reply {
 		return ephemeral(":no_entry: %s", esc(err.Error()))
 	}
 	by := b.displayName(cmd.UserID, cmd.UserName)
-	req := StartRequest{Scenario: *sc, Params: params, DryRun: dry, By: by, ByID: cmd.UserID, Channel: cmd.ChannelID}
+	req := StartRequest{
+		Scenario: *sc, Params: params, DryRun: dry, By: by, ByID: cmd.UserID, Channel: cmd.ChannelID,
+		WorkflowID: runWorkflowID(name, key),
+	}
 	seed := experiment.Result{Scenario: name, Service: sc.Metadata.Service, Outcome: experiment.Running}
-	b.logger.Info("slack: starting run", "scenario", name, "dry_run", dry, "by", by, "user", cmd.UserID)
+	b.logger.Info("slack: starting run", "scenario", name, "dry_run", dry, "by", by, "user", cmd.UserID, "workflow_id", req.WorkflowID)
 	if !b.spawn(workTimeout, func(ctx context.Context) { b.startRun(ctx, cmd, req, seed) }) {
 		return ephemeral(":warning: The bot is shutting down; try again in a moment.")
 	}
@@ -212,10 +219,17 @@ func paramsText(p map[string]string) string {
 }
 
 // startRun is the slow half of run: start the workflow, then post and
-// follow its message. Failures go to the user who asked.
+// follow its message. Failures go to the user who asked. A request that
+// already started its run (a replay, on this replica or another) gets a
+// link to that run and nothing else: its message is the first start's.
 func (b *Bot) startRun(ctx context.Context, cmd slack.SlashCommand, req StartRequest, seed experiment.Result) {
 	name := req.Scenario.Metadata.Name
 	id, err := b.eng.Start(ctx, req)
+	if dup, ok := errors.AsType[*AlreadyStartedError](err); ok {
+		b.logger.Warn("slack: duplicate start refused", "scenario", name, "user", cmd.UserID, "workflow_id", dup.WorkflowID)
+		b.ephemeral(cmd.ChannelID, cmd.UserID, fmt.Sprintf(":information_source: `%s` already started: %s", esc(name), runLink(dup.WorkflowID, dup.URL)))
+		return
+	}
 	if err != nil {
 		b.logger.Warn("slack: start failed", "scenario", name, "user", cmd.UserID, "error", err)
 		b.ephemeral(cmd.ChannelID, cmd.UserID, fmt.Sprintf(":x: Could not start `%s`: %s", esc(name), esc(err.Error())))
@@ -227,6 +241,15 @@ func (b *Bot) startRun(ctx context.Context, cmd slack.SlashCommand, req StartReq
 		b.ephemeral(cmd.ChannelID, cmd.UserID, fmt.Sprintf(":warning: Started `%s` but could not post its message (%s); follow it with `%s status %s`.",
 			esc(id), esc(err.Error()), cmd.Command, esc(id)))
 	}
+}
+
+// runLink is a run as a Slack link to its Temporal UI page, or its id
+// when there is no page.
+func runLink(id, url string) string {
+	if url == "" {
+		return "`" + esc(id) + "`"
+	}
+	return "<" + url + "|" + esc(id) + ">"
 }
 
 func (b *Bot) cmdStatus(cmd slack.SlashCommand, args []string) *reply {

@@ -3,6 +3,8 @@ package slackbot
 import (
 	"errors"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -207,6 +209,72 @@ func TestSlowStatusAnswersLater(t *testing.T) {
 	waitFor(t, "the late answer", func() bool { return len(h.slack.get("chat.postEphemeral")) == 1 })
 	if e := h.slack.get("chat.postEphemeral")[0]; e.Form.Get("user") != dana || !strings.Contains(e.Form.Get("text"), "observe") {
 		t.Fatalf("late answer %v", e.Form)
+	}
+}
+
+// A captured `/gameday run` replayed in several spellings, to this bot and
+// to a second replica (its own, empty replay cache), starts one run: the
+// run's workflow id is derived from the request, the engine (Temporal)
+// refuses a second start under it, and the replica that got the replay
+// answers with a link to the run already started.
+func TestReplayOnAnotherReplicaStartsOneRun(t *testing.T) {
+	h := newHarness(t)
+	replica := New(testConfig(t), h.eng, h.slack.api(), nil)
+	replica.poll = 5 * time.Millisecond
+	t.Cleanup(replica.Close)
+
+	body, now := commandBody(dana, testChannel, "run demo-inventory-latency"), time.Now()
+	send := func(b *Bot, spell func(*http.Request) *http.Request) int {
+		w := httptest.NewRecorder()
+		b.ServeHTTP(w, spell(signedRequest("/slack/commands", body, testSecret, now)))
+		return w.Code
+	}
+	same := func(r *http.Request) *http.Request { return r }
+	if code := send(h.bot, same); code != http.StatusOK {
+		t.Fatalf("the first delivery: status %d", code)
+	}
+	waitFor(t, "the run", func() bool { return len(h.eng.startedRuns()) == 1 })
+	if code := send(h.bot, upperSignature); code != http.StatusUnauthorized {
+		t.Errorf("upper-case replay to the same bot: status %d, want 401", code)
+	}
+	if code := send(replica, upperSignature); code != http.StatusOK {
+		t.Fatalf("the replica has not seen the request: status %d", code)
+	}
+	for _, spell := range []func(*http.Request) *http.Request{same, upperSignature, mixedSignature} {
+		if code := send(replica, spell); code != http.StatusUnauthorized {
+			t.Errorf("replay to the replica: status %d, want 401", code)
+		}
+	}
+	waitFor(t, "the answer to the replay", func() bool { return len(h.slack.get("chat.postEphemeral")) == 1 })
+
+	runs, reqs := h.eng.startedRuns(), h.eng.startReqs()
+	if len(runs) != 1 || len(reqs) != 2 {
+		t.Fatalf("%d runs from %d start requests, want 1 run from 2", len(runs), len(reqs))
+	}
+	id := runs[0]
+	if !strings.HasPrefix(id, "gameday-demo-inventory-latency-slack-") || reqs[0].WorkflowID != id || reqs[1].WorkflowID != id {
+		t.Fatalf("workflow ids %q and %q, run %q: want one id derived from the request", reqs[0].WorkflowID, reqs[1].WorkflowID, id)
+	}
+	e := h.slack.get("chat.postEphemeral")[0]
+	want := "`demo-inventory-latency` already started: <http://ui.test/namespaces/default/workflows/" + id + "/run-1/history|" + id + ">"
+	if e.Form.Get("user") != dana || !strings.Contains(e.Form.Get("text"), want) {
+		t.Fatalf("answer to the replay %v, want %q", e.Form, want)
+	}
+	waitFor(t, "the run message", func() bool { return len(h.slack.runMessages()) == 1 })
+
+	// Another invocation of the same command is another request: its own run.
+	if rep := h.command(dana, testChannel, "run demo-inventory-latency"); !strings.Contains(rep.Text, "Starting") {
+		t.Fatalf("ack %q", rep.Text)
+	}
+	waitFor(t, "the second run", func() bool { return len(h.eng.startedRuns()) == 2 })
+	if runs := h.eng.startedRuns(); runs[1] == id {
+		t.Fatalf("a new request got the first one's id %s", id)
+	}
+	// The replica's startRun ended with its answer: no message of its own
+	// can come later.
+	waitFor(t, "the second run's message", func() bool { return len(h.slack.runMessages()) >= 2 })
+	if n := len(h.slack.runMessages()); n != 2 {
+		t.Fatalf("%d run messages for 2 runs", n)
 	}
 }
 

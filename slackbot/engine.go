@@ -7,6 +7,7 @@ package slackbot
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
@@ -29,6 +30,27 @@ type StartRequest struct {
 	// it on the run (memo MemoChannel), so a restarted bot can find the
 	// runs to follow again (see RunLister and Bot.Resume).
 	Channel string
+	// WorkflowID, when set, is the run's id, derived from the Slack
+	// request (see requestKey): every replay of one request, on any bot
+	// replica, asks for the same id. The engine must start the run under
+	// exactly this id and refuse a second start with it, whether the
+	// first run is still running or has ended, with an
+	// *AlreadyStartedError. Empty: the engine picks a fresh id.
+	WorkflowID string
+}
+
+// AlreadyStartedError is the engine's answer to a start whose
+// StartRequest.WorkflowID was used before: the run that request started
+// (Temporal refused the duplicate). The bot tells the user where that run
+// is instead of reporting a failure.
+type AlreadyStartedError struct {
+	WorkflowID string
+	RunID      string // the first run's, when Temporal says
+	URL        string // its Temporal UI page, when configured
+}
+
+func (e *AlreadyStartedError) Error() string {
+	return fmt.Sprintf("run %s already started", e.WorkflowID)
 }
 
 // MemoChannel is the workflow memo key holding the Slack channel a run was
@@ -63,7 +85,8 @@ type ItemVerdict struct {
 type Engine interface {
 	Scenarios() ([]scenarios.Scenario, error)
 	// Start starts a run and returns its workflow id at once (it does not
-	// wait for the run).
+	// wait for the run). A start under a StartRequest.WorkflowID used
+	// before fails with *AlreadyStartedError and starts nothing.
 	Start(ctx context.Context, req StartRequest) (workflowID string, err error)
 	Status(ctx context.Context, workflowID string) (experiment.Result, error)
 	// Abort sends the abort Update; a validator rejection comes back as the

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +112,7 @@ type fakeEngine struct {
 	statusCalls int
 	statusErr   error
 	starts      []StartRequest
+	started     []string // workflow ids of the starts accepted
 	startDelay  time.Duration
 	startGate   chan struct{} // when set, Start waits for it
 	startErr    error
@@ -137,13 +139,26 @@ func (f *fakeEngine) Scenarios() ([]scenarios.Scenario, error) {
 	return append([]scenarios.Scenario(nil), f.scs...), nil
 }
 
+// Start records every request; like Temporal, it refuses a second start
+// under one WorkflowID (an AlreadyStartedError), and only a start it
+// accepts counts as a run (started).
 func (f *fakeEngine) Start(ctx context.Context, req StartRequest) (string, error) {
 	f.mu.Lock()
 	gate, delay := f.startGate, f.startDelay
 	f.starts = append(f.starts, req)
 	f.nextID++
-	id := fmt.Sprintf("gameday-%s-%d", req.Scenario.Metadata.Name, f.nextID)
+	id := req.WorkflowID
+	if id == "" {
+		id = fmt.Sprintf("gameday-%s-%d", req.Scenario.Metadata.Name, f.nextID)
+	}
+	if slices.Contains(f.started, id) {
+		f.mu.Unlock()
+		return "", &AlreadyStartedError{WorkflowID: id, RunID: "run-1", URL: "http://ui.test/namespaces/default/workflows/" + id + "/run-1/history"}
+	}
 	err := f.startErr
+	if err == nil {
+		f.started = append(f.started, id)
+	}
 	f.mu.Unlock()
 	if gate != nil {
 		select {
@@ -239,6 +254,12 @@ func (f *fakeEngine) startReqs() []StartRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]StartRequest(nil), f.starts...)
+}
+
+func (f *fakeEngine) startedRuns() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.started...)
 }
 
 func (f *fakeEngine) abortCalls() []abortCall {

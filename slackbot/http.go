@@ -2,12 +2,15 @@ package slackbot
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +28,9 @@ const MaxBodyBytes = 64 << 10
 // accepts timestamps up to 5 minutes off either way, so a captured request
 // stays valid for up to 10 minutes; within that window a replay (which
 // would, say, start a second chaos run) is refused, however its signature
-// is spelt.
+// is spelt. The cache is one replica's: what holds across replicas is the
+// run's workflow id, derived from the request (requestKey), which Temporal
+// refuses to start twice.
 const replayWindow = 10 * time.Minute
 
 // NewHandler serves Slack's HTTP endpoints: POST /slack/commands (slash
@@ -48,18 +53,25 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mux.ServeHTTP(w, r)
 }
 
+// delivery is a verified request: its body and Slack's timestamp, what its
+// signature covers.
+type delivery struct {
+	body []byte
+	ts   int64
+}
+
 // verified reads the body and checks Slack's signature over it. On failure
 // it has answered the request and returns false. Refusals are logged with
 // the reason but never the body, the signature or any secret.
-func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	refuse := func(status int, reason string, err error) ([]byte, bool) {
+func (b *Bot) verified(w http.ResponseWriter, r *http.Request) (delivery, bool) {
+	refuse := func(status int, reason string, err error) (delivery, bool) {
 		attrs := []any{"path", r.URL.Path, "remote", r.RemoteAddr, "status", status, "reason", reason}
 		if err != nil {
 			attrs = append(attrs, "error", err.Error())
 		}
 		b.logger.Warn("slack: request refused", attrs...)
 		http.Error(w, http.StatusText(status), status)
-		return nil, false
+		return delivery{}, false
 	}
 	if b.cfg.SigningSecret == "" {
 		return refuse(http.StatusUnauthorized, "no signing secret configured", nil)
@@ -94,9 +106,14 @@ func (b *Bot) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if !b.replays.first(string(mac), time.Now()) {
 		return refuse(http.StatusUnauthorized, "replayed request", nil)
 	}
+	// The verifier has parsed it already (and signed its exact spelling).
+	ts, err := strconv.ParseInt(r.Header.Get("X-Slack-Request-Timestamp"), 10, 64)
+	if err != nil {
+		return refuse(http.StatusUnauthorized, "bad signature headers or stale timestamp", err)
+	}
 	// The slack-go parsers read the form from the request itself.
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	return body, true
+	return delivery{body: body, ts: ts}, true
 }
 
 // signatureMAC decodes X-Slack-Signature ("v0=" and the hex of the HMAC)
@@ -109,8 +126,40 @@ func signatureMAC(header string) ([]byte, error) {
 	return hex.DecodeString(h)
 }
 
+// requestKey identifies one request from Slack: the same for every replay
+// of it, on every bot replica, and different for any other (Slack's
+// command body carries a fresh trigger_id per invocation, and a signed
+// timestamp). It hashes the transport, team, channel, user, timestamp and
+// the raw body or payload, each length-prefixed.
+func requestKey(transport, team, channel, user string, ts int64, body []byte) []byte {
+	h := sha256.New()
+	field := func(p []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write(p)
+	}
+	for _, f := range []string{transport, team, channel, user, strconv.FormatInt(ts, 10)} {
+		field([]byte(f))
+	}
+	field(body)
+	return h.Sum(nil)
+}
+
+// runWorkflowID is the workflow id of the run a request starts, derived
+// from its requestKey, so that Temporal refuses to start the same request
+// twice (launch.Engine starts Slack runs with REJECT_DUPLICATE). Empty
+// without a key: the engine picks a fresh id.
+func runWorkflowID(scenario string, key []byte) string {
+	if len(key) == 0 {
+		return ""
+	}
+	return "gameday-" + strings.ToLower(scenario) + "-slack-" + hex.EncodeToString(key[:10])
+}
+
 func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {
-	if _, ok := b.verified(w, r); !ok {
+	d, ok := b.verified(w, r)
+	if !ok {
 		return
 	}
 	cmd, err := slack.SlashCommandParse(r)
@@ -118,7 +167,7 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {
 		b.malformed(w, r, "slash command without command, user or channel")
 		return
 	}
-	writeJSON(w, b.command(cmd))
+	writeJSON(w, b.command(cmd, requestKey("http", cmd.TeamID, cmd.ChannelID, cmd.UserID, d.ts, d.body)))
 }
 
 func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request) {

@@ -76,7 +76,13 @@ func (b *Bot) socketEvent(ctx context.Context, sm *socketmode.Client, evt socket
 		switch evt.Type {
 		case socketmode.EventTypeSlashCommand:
 			if cmd, ok := evt.Data.(slack.SlashCommand); ok && cmd.UserID != "" {
-				payload = b.command(cmd)
+				// A redelivered envelope carries the same payload (its
+				// trigger_id included): the same run id, refused twice.
+				var key []byte
+				if len(req.Payload) > 0 {
+					key = requestKey("socket", cmd.TeamID, cmd.ChannelID, cmd.UserID, 0, req.Payload)
+				}
+				payload = b.command(cmd, key)
 			}
 		case socketmode.EventTypeInteractive:
 			if ic, ok := evt.Data.(slack.InteractionCallback); ok && ic.User.ID != "" {

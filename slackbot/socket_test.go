@@ -112,8 +112,18 @@ func TestSocketModeSharesDispatch(t *testing.T) {
 		t.Fatalf("run ack %v", ack)
 	}
 	waitFor(t, "the run message", func() bool { return len(fsl.runMessages()) == 1 })
-	if r := eng.startReqs(); len(r) != 1 || r[0].Params["duration"] != "30s" {
+	if r := eng.startReqs(); len(r) != 1 || r[0].Params["duration"] != "30s" || r[0].WorkflowID == "" {
 		t.Fatalf("starts %+v", r)
+	}
+	// Slack redelivers an envelope it got no ack for: the same payload,
+	// so the same run id, which the engine refuses to start twice.
+	send("env-2-retry", "slash_commands", cmd("run demo-inventory-latency duration=30s"))
+	waitFor(t, "the redelivery's answer", func() bool { return len(fsl.get("chat.postEphemeral")) == 1 })
+	if r, runs := eng.startReqs(), eng.startedRuns(); len(r) != 2 || r[1].WorkflowID != r[0].WorkflowID || len(runs) != 1 {
+		t.Fatalf("a redelivered command: starts %+v, runs %v", r, runs)
+	}
+	if text := fsl.get("chat.postEphemeral")[0].Form.Get("text"); !strings.Contains(text, "already started: <") {
+		t.Fatalf("answer to the redelivery %q", text)
 	}
 
 	press := buttonPress(dana, actionAbort, "wf-1")
