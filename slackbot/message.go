@@ -234,6 +234,12 @@ func guardsText(r experiment.Result) string {
 	if br := r.Breach; br != nil {
 		lines = append(lines, ":rotating_light: "+esc(br.String()))
 	}
+	if r.Unguarded {
+		lines = append([]string{":warning: *UNGUARDED*: no guard watches this run; nothing aborts it on an outage"}, lines...)
+	}
+	for _, m := range r.RecoverAlarms {
+		lines = append(lines, ":warning: "+esc(truncate(m, 300)))
+	}
 	if len(lines) == 0 {
 		return ""
 	}

@@ -1,0 +1,36 @@
+package slackbot
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
+)
+
+// The run message shows an outage as words (NaN, no data), says when a run
+// is unguarded, and carries a removal that keeps failing.
+func TestGuardsTextNonFiniteUnguardedAlarms(t *testing.T) {
+	r := experiment.Result{
+		Unguarded:     true,
+		Verify:        []experiment.GuardValue{{Guard: "p95", Value: sli.Float(math.NaN()), NoData: true}, {Guard: "ratio", Value: sli.Float(math.Inf(1))}},
+		Breach:        &sli.Breach{Guard: "p95", Op: "<=", Value: sli.Float(math.NaN()), Threshold: 0.8},
+		RecoverAlarms: []string{"removing lat (gd-1-f0) failed 3 times, still trying: connection refused"},
+	}
+	txt := guardsText(r)
+	assert.Contains(t, txt, "*UNGUARDED*")
+	assert.Contains(t, txt, "`p95` no data (verify, unhealthy)")
+	assert.Contains(t, txt, "`ratio` +Inf (verify, unhealthy)")
+	assert.Contains(t, txt, "value NaN")
+	assert.Contains(t, txt, "failed 3 times, still trying")
+	items := threadItems(r)
+	var breach string
+	for _, it := range items {
+		if it.key == "breach" {
+			breach = it.text
+		}
+	}
+	assert.Contains(t, breach, "value: NaN (healthy when &lt;= 0.8)")
+}
