@@ -24,6 +24,12 @@
 // time across retries, and lets List find leftovers for a sweep that knows
 // nothing but what List returned.
 //
+// Faults expire without any worker: Backend.Reap (what `gameday reap
+// --kube` runs, e.g. as a CronJob) uncordons every node this back-end
+// cordoned whose gameday.io/expires plus a grace has passed, with the same
+// patch recover sends, and deletes the pod-kill markers past theirs. It
+// needs only the cluster and a subset of the verbs below.
+//
 // Waits are bounded: pod-kill's ready_timeout (how long recover waits for
 // the owners) and the grace_period of both actions are at most 30m
 // (MaxReadyTimeout, MaxGracePeriod).

@@ -327,20 +327,31 @@ func (b *Backend) cordon(ctx context.Context, f chaos.Fault, node *corev1.Node, 
 	return nil
 }
 
-// uncordon undoes cordon: schedulable again, gameday's labels and
-// annotations removed (null deletes a key in a merge patch).
-func (b *Backend) uncordon(ctx context.Context, name string) error {
+// uncordonPatch is the merge patch that undoes cordon: schedulable again,
+// gameday's labels and annotations removed (null deletes a key in a merge
+// patch). With a resourceVersion the API server refuses it (409 Conflict)
+// if the node changed since it was read. Recover and Reap both send it.
+func uncordonPatch(resourceVersion string) []byte {
 	labels := map[string]any{kube.LabelManagedBy: nil, kube.LabelFaultID: nil, LabelBackend: nil}
 	ann := map[string]any{
 		kube.AnnotationWorkflowID: nil, kube.AnnotationFault: nil, kube.AnnotationAction: nil,
 		kube.AnnotationExpires: nil, AnnotationNodes: nil, AnnotationCordonedAt: nil,
 		kube.AnnotationTemporalNamespace: nil,
 	}
+	meta := map[string]any{"labels": labels, "annotations": ann}
+	if resourceVersion != "" {
+		meta["resourceVersion"] = resourceVersion
+	}
 	patch, _ := json.Marshal(map[string]any{
-		"metadata": map[string]any{"labels": labels, "annotations": ann},
+		"metadata": meta,
 		"spec":     map[string]any{"unschedulable": nil},
 	})
-	_, err := b.cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
+	return patch
+}
+
+// uncordon undoes cordon (uncordonPatch).
+func (b *Backend) uncordon(ctx context.Context, name string) error {
+	_, err := b.cs.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, uncordonPatch(""), metav1.PatchOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil // the node left the cluster: nothing to uncordon
