@@ -16,6 +16,9 @@ import (
 type DefineInput struct {
 	Scenario   scenarios.Scenario `json:"scenario"`
 	WorkflowID string             `json:"workflow_id"`
+	// RunID, when set, is part of the fault ids (ChaosFaultsForRun), as the
+	// workflow computes them; empty for runs started before that rule.
+	RunID string `json:"run_id,omitempty"`
 }
 
 type DefineResult struct {
@@ -29,7 +32,7 @@ type DefineResult struct {
 // chaos on an already-unhealthy system teaches nothing and risks an outage.
 func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, error) {
 	var res DefineResult
-	for _, f := range in.Scenario.ChaosFaults(in.WorkflowID) {
+	for _, f := range in.Scenario.ChaosFaultsForRun(in.WorkflowID, in.RunID) {
 		b, err := a.backend(f.Backend)
 		if err != nil {
 			return res, err

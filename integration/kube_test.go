@@ -327,7 +327,7 @@ func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
 
 	sc := kubeScenario(t, "redis-slow", "shop", map[string]string{"app": "basket"}, 5*time.Second, nil)
 	run := e.start(ctx, sc)
-	f := sc.ChaosFaults(run.GetID())[0]
+	f := sc.ChaosFaultsForRun(run.GetID(), run.GetRunID())[0]
 	// The failpoint makes the worker exit once the object exists.
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- crashing.Wait() }()
@@ -367,7 +367,7 @@ func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
 	// An orphan: the workflow is terminated while its fault is held.
 	sc = kubeScenario(t, "redis-slow", "shop", map[string]string{"app": "basket"}, 10*time.Minute, nil)
 	run = e.start(ctx, sc)
-	f = sc.ChaosFaults(run.GetID())[0]
+	f = sc.ChaosFaultsForRun(run.GetID(), run.GetRunID())[0]
 	require.NoError(t, waitFor(ctx, 2*time.Minute, "fault object", func() (bool, error) {
 		_, err := netchaos.Get(ctx, f.ID, metav1.GetOptions{})
 		return err == nil, nil

@@ -160,6 +160,19 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // gets its deterministic id and the scenario's target. Pure, so workflow
 // code may call it.
 func (s Scenario) ChaosFaults(workflowID string) []chaos.Fault {
+	return s.ChaosFaultsForRun(workflowID, "")
+}
+
+// ChaosFaultsForRun is ChaosFaults with fault ids derived from the workflow
+// id and the run id, so a workflow id reused for a new run (a closed run's
+// id given again to `gameday run --id`) never gets the old run's fault ids
+// and cannot adopt leftovers as its own. An empty runID gives the ids of
+// ChaosFaults (runs started before this rule).
+func (s Scenario) ChaosFaultsForRun(workflowID, runID string) []chaos.Fault {
+	seed := workflowID
+	if runID != "" {
+		seed = workflowID + "/" + runID
+	}
 	out := make([]chaos.Fault, 0, len(s.Spec.Faults))
 	for i, f := range s.Spec.Faults {
 		backend := f.Backend
@@ -167,7 +180,7 @@ func (s Scenario) ChaosFaults(workflowID string) []chaos.Fault {
 			backend = s.Spec.Target.Backend
 		}
 		out = append(out, chaos.Fault{
-			ID:         chaos.FaultID(workflowID, i),
+			ID:         chaos.FaultID(seed, i),
 			WorkflowID: workflowID,
 			Step:       i,
 			Name:       f.Name,

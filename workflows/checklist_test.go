@@ -60,7 +60,7 @@ func updateCB(onReject func(error), onDone func(any, error)) *testsuite.TestUpda
 }
 
 func (s *experimentSuite) Test_ChecklistSignoffValidatorAndGate() {
-	s.okDefine()
+	s.okDefineTwice()
 	s.okInject()
 	s.guardBreaches(testHold/4, sli.Breach{Guard: "p95", Value: 1.3, Threshold: 0.8})
 	s.okVerify()
@@ -110,7 +110,7 @@ func (s *experimentSuite) Test_ChecklistSignoffValidatorAndGate() {
 }
 
 func (s *experimentSuite) Test_ChecklistGateFailsOnBlockingItem() {
-	s.okDefine()
+	s.okDefineTwice()
 	s.okInject()
 	s.guardHolds()
 	s.okVerify()
@@ -133,7 +133,7 @@ func (s *experimentSuite) Test_ChecklistGateFailsOnBlockingItem() {
 }
 
 func (s *experimentSuite) Test_ChecklistRecordFailureKeepsOutcome() {
-	s.okDefine()
+	s.okDefineTwice()
 	s.okInject()
 	s.guardHolds()
 	s.okVerify()

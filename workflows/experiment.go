@@ -59,6 +59,8 @@ type experimentRun struct {
 	// From versionGuardV1 on: the guarded fault lifecycle
 	// (experiment_faults.go).
 	guardVersion workflow.Version
+	runFaultIDs  workflow.Version
+	recheck      workflow.Version
 	fs           []faultState
 	guard        workflow.Future
 	recoverWG    workflow.WaitGroup
@@ -76,6 +78,15 @@ const (
 
 	versionGuard   = "guard-lifecycle"
 	versionGuardV1 = workflow.Version(1) // guard from the first inject, concurrent recover (experiment_faults.go)
+
+	// Fault ids include the run id, so a reused workflow id never adopts
+	// an older run's leftovers as its own.
+	versionRunFaultIDs   = "run-fault-ids"
+	versionRunFaultIDsV1 = workflow.Version(1)
+	// After a sign-off gate, define runs again right before the first
+	// inject: steady state and targets must still be what was approved.
+	versionRecheck   = "recheck-after-gate"
+	versionRecheckV1 = workflow.Version(1)
 )
 
 func (e *experimentRun) setup(ctx workflow.Context) error {
@@ -266,6 +277,11 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	sc := e.in.Scenario
 	e.version = workflow.GetVersion(ctx, versionChecklist, workflow.DefaultVersion, versionChecklistV1)
 	e.guardVersion = workflow.GetVersion(ctx, versionGuard, workflow.DefaultVersion, versionGuardV1)
+	e.runFaultIDs = workflow.GetVersion(ctx, versionRunFaultIDs, workflow.DefaultVersion, versionRunFaultIDsV1)
+	e.recheck = workflow.GetVersion(ctx, versionRecheck, workflow.DefaultVersion, versionRecheckV1)
+	if e.runFaultIDs >= versionRunFaultIDsV1 {
+		e.faults = sc.ChaosFaultsForRun(e.res.WorkflowID, e.res.RunID)
+	}
 	e.res.ReleaseTicket = e.in.ReleaseTicket
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
 		SAScenario.ValueSet(sc.Metadata.Name),
@@ -409,7 +425,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 		RetryPolicy:         retry(5),
 	})
 	var def activities.DefineResult
-	err := workflow.ExecuteActivity(actx, a.Define, activities.DefineInput{Scenario: e.in.Scenario, WorkflowID: e.res.WorkflowID}).Get(ctx, &def)
+	err := workflow.ExecuteActivity(actx, a.Define, e.defineInput()).Get(ctx, &def)
 	if err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.HasDetails() {
@@ -423,6 +439,14 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 	e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
 	e.end(ctx, experiment.StatusDone, fmt.Sprintf("%d target(s), %d guard(s) healthy", len(def.Targets), len(def.Baseline)))
 	return true
+}
+
+func (e *experimentRun) defineInput() activities.DefineInput {
+	in := activities.DefineInput{Scenario: e.in.Scenario, WorkflowID: e.res.WorkflowID}
+	if e.runFaultIDs >= versionRunFaultIDsV1 {
+		in.RunID = e.res.RunID
+	}
+	return in
 }
 
 func (e *experimentRun) notify(ctx workflow.Context, event, text string) {

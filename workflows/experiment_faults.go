@@ -60,6 +60,9 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 	e.fs = make([]faultState, len(e.faults))
 	e.recoverWG = workflow.NewWaitGroup(ctx)
 
+	if !e.recheckAfterGate(ctx) {
+		return
+	}
 	gctx, stopGuard := workflow.WithCancel(ctx)
 	defer stopGuard()
 	if guards := e.in.Scenario.Spec.Guards; len(guards) > 0 {
@@ -77,6 +80,48 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 	if e.injectAll(ctx, dctx) {
 		e.holdAll(ctx, dctx)
 	}
+}
+
+// recheckAfterGate runs define again right before the first inject when a
+// sign-off gate was passed: the gate can last hours, and the approvers
+// approved the targets and the steady state they saw. A system that is
+// failing now, or targets that changed (other pods, another link), refuse
+// the run with the reason; nothing is injected.
+func (e *experimentRun) recheckAfterGate(ctx workflow.Context) bool {
+	if e.recheck < versionRecheckV1 || len(e.in.Scenario.Spec.Signoff.Roles) == 0 {
+		return true
+	}
+	e.begin(ctx, experiment.PhaseInject, "re-checking steady state and targets after sign-off")
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         retry(5),
+		Summary:             "re-check steady state and targets after sign-off",
+	})
+	var def activities.DefineResult
+	err := workflow.ExecuteActivity(actx, a.Define, e.defineInput()).Get(ctx, &def)
+	if err != nil {
+		e.end(ctx, experiment.StatusFailed, "steady state gone after sign-off: "+rootMessage(err))
+		if temporal.IsCanceledError(err) || ctx.Err() != nil {
+			e.stopped(ctx, err, "re-check after sign-off")
+		} else {
+			e.finish(experiment.Failed, "re-check after sign-off: "+rootMessage(err)+"; nothing was injected")
+		}
+		return false
+	}
+	if !slices.Equal(sortedCopy(def.Targets), sortedCopy(e.res.Targets)) {
+		reason := fmt.Sprintf("targets changed since sign-off (approved: %s; now: %s); nothing was injected", strings.Join(e.res.Targets, "; "), strings.Join(def.Targets, "; "))
+		e.end(ctx, experiment.StatusFailed, reason)
+		e.finish(experiment.Failed, reason)
+		return false
+	}
+	e.res.Phases = e.res.Phases[:len(e.res.Phases)-1] // the inject phase proper starts now
+	return true
+}
+
+func sortedCopy(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return out
 }
 
 // guardEnded reports whether the guard has stopped by itself (a breach, or

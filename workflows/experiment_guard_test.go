@@ -109,7 +109,7 @@ func (s *experimentSuite) Test_RecoverRemovesAllAtOnceAndRaisesAlarm() {
 	s.okInject()
 	s.guardHolds()
 	s.okVerify()
-	stuck := chaos.FaultID(testWorkflowID, 0)
+	stuck := testFaultID(0)
 	var mu sync.Mutex
 	calls := 0
 	var order []string
@@ -130,7 +130,7 @@ func (s *experimentSuite) Test_RecoverRemovesAllAtOnceAndRaisesAlarm() {
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result()
 	s.Equal(experiment.Passed, r.Outcome, "a removal that succeeds in the end does not fail the run")
-	s.Equal([]string{chaos.FaultID(testWorkflowID, 1), stuck}, order, "the healthy fault was not held up by the stuck one")
+	s.Equal([]string{testFaultID(1), stuck}, order, "the healthy fault was not held up by the stuck one")
 	s.Require().Len(r.RecoverAlarms, 1)
 	s.Contains(r.RecoverAlarms[0], "failed 3 times, still trying: toxiproxy API 127.0.0.1:1: connection refused")
 	s.Contains(s.notified, "recover-failing")
@@ -247,4 +247,49 @@ func (s *experimentSuite) Test_NotificationsNeverDelayTheGuard() {
 	r := s.result()
 	s.Equal(experiment.Aborted, r.Outcome)
 	s.Equal([]string{"recover", "recover", "notified"}, events, "the breach was acted on while the notification was still being sent")
+}
+
+// After a sign-off gate, define runs again right before the first inject:
+// a system failing now, or targets that changed, refuse the run.
+func (s *experimentSuite) Test_RecheckAfterGateRefusesChangedTargets() {
+	s.okDefine()
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(activities.DefineResult{
+		Targets:  []string{"lat: proxy inventory-backup"},
+		Baseline: okDefineResult.Baseline,
+	}, nil).Once()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "dev", User: "dana"})
+	}, 30*time.Minute)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev")})
+	r := s.result()
+	s.Equal(experiment.Failed, r.Outcome)
+	s.Contains(r.Error, "targets changed since sign-off (approved: lat: proxy inventory; now: lat: proxy inventory-backup)")
+	s.Empty(r.Injected, "nothing injected")
+	s.Empty(s.recovered)
+}
+
+func (s *experimentSuite) Test_RecheckAfterGateRefusesAFailingSystem() {
+	s.okDefine()
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(activities.DefineResult{},
+		temporal.NewNonRetryableApplicationError("steady state not established before injecting: guard p95 = 2.1, healthy when <= 0.8", activities.ErrTypeNotSteady, nil)).Once()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "dev", User: "dana"})
+	}, 30*time.Minute)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev")})
+	r := s.result()
+	s.Equal(experiment.Failed, r.Outcome)
+	s.Contains(r.Error, "re-check after sign-off: steady state not established before injecting: guard p95 = 2.1")
+	s.Empty(r.Injected)
+}
+
+// A reused workflow id gets new fault ids: the run id is part of them.
+func (s *experimentSuite) Test_FaultIDsIncludeTheRunID() {
+	s.okDefine()
+	s.okInject()
+	s.guardHolds()
+	s.okVerify()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal([]string{testFaultID(0), testFaultID(1)}, r.Injected)
+	s.NotContains(r.Injected, chaos.FaultID(testWorkflowID, 0), "not the id an earlier run of the same workflow id had")
 }

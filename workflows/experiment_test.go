@@ -25,6 +25,7 @@ import (
 
 const (
 	testWorkflowID = "default-test-workflow-id"
+	testRunID      = "default-test-run-id" // the test environment's
 	testHold       = 2 * time.Second
 )
 
@@ -106,7 +107,15 @@ func testScenario(roles ...string) scenarios.Scenario {
 }
 
 func (s *experimentSuite) okDefine() {
-	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(activities.DefineResult{Targets: []string{"lat: proxy inventory"}, Baseline: []experiment.GuardValue{{Guard: "p95", Value: 0.05, Healthy: true}}}, nil).Once()
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(okDefineResult, nil).Once()
+}
+
+var okDefineResult = activities.DefineResult{Targets: []string{"lat: proxy inventory"}, Baseline: []experiment.GuardValue{{Guard: "p95", Value: 0.05, Healthy: true}}}
+
+// okDefineTwice: a run with a sign-off gate defines again before the first
+// inject.
+func (s *experimentSuite) okDefineTwice() {
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(okDefineResult, nil).Twice()
 }
 
 func (s *experimentSuite) okInject() {
@@ -159,7 +168,10 @@ func phaseNames(r experiment.Result) []string {
 	return out
 }
 
-var bothFaults = []string{chaos.FaultID(testWorkflowID, 1), chaos.FaultID(testWorkflowID, 0)}
+// testFaultID is the id of step i: derived from the workflow and the run.
+func testFaultID(i int) string { return chaos.FaultID(testWorkflowID+"/"+testRunID, i) }
+
+var bothFaults = []string{testFaultID(1), testFaultID(0)}
 
 func (s *experimentSuite) Test_Passed() {
 	s.okDefine()
@@ -306,7 +318,7 @@ func (s *experimentSuite) Test_SignoffTimeoutExpires() {
 }
 
 func (s *experimentSuite) Test_SignoffGateOpensAndRejectsWrongRole() {
-	s.okDefine()
+	s.okDefineTwice()
 	s.okInject()
 	s.guardHolds()
 	s.okVerify()
