@@ -131,6 +131,16 @@ type Result struct {
 	Ended         time.Time          `json:"ended,omitzero"`
 }
 
+// RunKey names one run for sinks that must file it once: the workflow id,
+// plus the run id when known, so a workflow id reused for a later run never
+// overwrites or deduplicates against the earlier run's postmortem.
+func (r Result) RunKey() string {
+	if r.RunID == "" {
+		return r.WorkflowID
+	}
+	return r.WorkflowID + "/" + r.RunID
+}
+
 // Finished reports whether the outcome is final.
 func (r Result) Finished() bool { return r.Outcome != Running && r.Outcome != "" }
 

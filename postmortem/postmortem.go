@@ -140,7 +140,7 @@ func (d Dir) File(_ context.Context, r experiment.Result) (string, error) {
 	if err := os.MkdirAll(d.Path, 0o755); err != nil {
 		return "", fmt.Errorf("postmortem dir %s: %w", d.Path, err)
 	}
-	p := filepath.Join(d.Path, unsafe.ReplaceAllString(r.WorkflowID, "_")+".md")
+	p := filepath.Join(d.Path, unsafe.ReplaceAllString(r.RunKey(), "_")+".md")
 	tmp := p + ".tmp"
 	if err := os.WriteFile(tmp, []byte(Render(r)), 0o644); err != nil {
 		return "", fmt.Errorf("write postmortem %s: %w", p, err)
@@ -159,7 +159,7 @@ func (d Dir) ReleaseEvidence(_ context.Context, key string, r experiment.Result,
 		return fmt.Errorf("postmortem dir %s: %w", d.Path, err)
 	}
 	p := filepath.Join(d.Path, "release-"+unsafe.ReplaceAllString(key, "_")+".md")
-	marker := "[gameday-run " + r.WorkflowID + "]"
+	marker := "[gameday-run " + r.RunKey() + "]"
 	old, err := os.ReadFile(p)
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read %s: %w", p, err)

@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -28,4 +29,20 @@ func TestRenderNonFiniteAndAlarms(t *testing.T) {
 	assert.Contains(t, md, "**Unguarded**")
 	assert.Contains(t, md, "Recover alarm: removing lat (gd-1-f0) failed 3 times")
 	assert.NotContains(t, md, "%!")
+}
+
+// A workflow id reused for a later run gets a postmortem of its own.
+func TestDirNeverOverwritesAnotherRun(t *testing.T) {
+	d := Dir{Path: t.TempDir()}
+	first := experiment.Result{WorkflowID: "gameday-x", RunID: "run-1", Scenario: "x", Outcome: experiment.Aborted}
+	second := first
+	second.RunID = "run-2"
+	p1, err := d.File(context.Background(), first)
+	assert.NoError(t, err)
+	p2, err := d.File(context.Background(), second)
+	assert.NoError(t, err)
+	assert.NotEqual(t, p1, p2)
+	again, err := d.File(context.Background(), first)
+	assert.NoError(t, err)
+	assert.Equal(t, p1, again, "a retried report rewrites its own file")
 }

@@ -186,7 +186,7 @@ func (j *Jira) File(ctx context.Context, r experiment.Result) (string, error) {
 	if r.WorkflowID == "" {
 		return "", chaos.Permanent(errors.New("jira: run has no workflow id, so filing it could not be made idempotent"))
 	}
-	label := RunLabel(r.WorkflowID)
+	label := RunLabel(r.RunKey())
 	key, err := j.findByLabel(ctx, label)
 	if err != nil {
 		return "", err
@@ -290,7 +290,7 @@ func (j *Jira) ReleaseEvidence(ctx context.Context, key string, r experiment.Res
 	if err != nil {
 		return j.fail(ctx, "get issue "+key, resp, err, true)
 	}
-	marker := Marker(r.WorkflowID)
+	marker := Marker(r.RunKey())
 	found, err := j.hasComment(ctx, key, marker, escapeWiki(marker))
 	if err != nil {
 		return err
@@ -444,7 +444,7 @@ func (j *Jira) releaseComment(r experiment.Result, postmortemRef string) string 
 	if r.Gate != nil && r.Gate.Passed && r.Outcome == experiment.Passed {
 		fmt.Fprintf(&b, "\nThe gate passed: moving the ticket to %s.\n", escapeWiki(j.cfg.ReadyStatus))
 	}
-	fmt.Fprintf(&b, "\n%s", escapeWiki(Marker(r.WorkflowID)))
+	fmt.Fprintf(&b, "\n%s", escapeWiki(Marker(r.RunKey())))
 	return b.String()
 }
 

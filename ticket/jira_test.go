@@ -119,7 +119,7 @@ func TestFileFilesOneIssue(t *testing.T) {
 
 	// The idempotency lookup came first, with the run label.
 	require.Len(t, f.JQLs(), 1)
-	label := RunLabel(r.WorkflowID)
+	label := RunLabel(r.RunKey())
 	assert.Regexp(t, `^gameday-run-[0-9a-f]{12}$`, label)
 	assert.Equal(t, `project = "GD" AND labels = "`+label+`" ORDER BY created ASC`, f.JQLs()[0])
 
@@ -374,7 +374,7 @@ func TestReleaseEvidencePassTransitions(t *testing.T) {
 	assert.Contains(t, c, "Release gate checkout-release: *passed* (score 92.5%, threshold 80.0%)")
 	assert.Contains(t, c, r.UIURL)
 	assert.Contains(t, c, "steady state held")
-	assert.Contains(t, unescape(c), Marker(r.WorkflowID))
+	assert.Contains(t, unescape(c), Marker(r.RunKey()))
 	assert.Equal(t, []string{"REL-7:31"}, f.Transitioned())
 	assert.Equal(t, "Ready for Prod", status(t, f, "REL-7"))
 	assert.Empty(t, f.Links())
@@ -438,7 +438,7 @@ func TestReleaseEvidenceFindsMarkerOnLaterPage(t *testing.T) {
 		c := fmt.Sprintf("comment %d", i)
 		if i == 120 {
 			// As a human or an older writer might have left it: the raw marker.
-			c = "evidence " + Marker(r.WorkflowID)
+			c = "evidence " + Marker(r.RunKey())
 		}
 		f.AddComments("REL-7", c)
 	}
@@ -517,7 +517,7 @@ func TestTokenOnlyInAuthHeader(t *testing.T) {
 	assert.Equal(t, pm, post.Key)
 	assert.Equal(t, Summary(r), post.Summary)
 	assert.Equal(t, Description(r), post.Description)
-	assert.Equal(t, []string{"gameday", "chaos", RunLabel(r.WorkflowID)}, post.Labels)
+	assert.Equal(t, []string{"gameday", "chaos", RunLabel(r.RunKey())}, post.Labels)
 	assert.Equal(t, "To Do", post.Status)
 	assert.Len(t, rel.Comments, 1)
 	want := []jiratest.Link{{Type: RelatesLinkType, Inward: "REL-7", Outward: pm}}
