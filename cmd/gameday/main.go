@@ -99,6 +99,7 @@ injected is always removed, even after a worker crash.
 		newStatusCmd(),
 		newChecklistCmd(),
 		newSweepCmd(),
+		newReapCmd(),
 		newSlackCmd(),
 		newDevCmd(),
 		newDemoCmd(),
