@@ -20,6 +20,14 @@ import (
 // still running, time for the workflow to recover the fault itself.
 const DefaultReapGrace = 5 * time.Minute
 
+// ReapPermissions is every API verb Reap uses, a subset of Permissions:
+// all that a job that only reaps (deploy/reap-cronjob.yaml) needs. Nodes
+// are cluster-scoped; configmaps are only used in the allowed namespaces.
+var ReapPermissions = []kube.Permission{
+	{Group: "", Resource: "configmaps", Verbs: []string{"delete", "list"}},
+	{Group: "", Resource: "nodes", Verbs: []string{"get", "list", "patch"}},
+}
+
 // Reaped is one object Reap removed.
 type Reaped struct {
 	FaultID    string

@@ -351,3 +351,46 @@ func TestReapEndsWithTheContext(t *testing.T) {
 	assert.True(t, c.node("kwok-node-2").Spec.Unschedulable)
 	assert.Zero(t, c.requests("list", "configmaps"))
 }
+
+// Every request Reap makes is in ReapPermissions (what the reaper's
+// CronJob relies on), and that is within Permissions (what rbac.yaml grants).
+func TestReapUsesOnlyReapPermissions(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, withObjs(objs(namespace(shop, false), node("kwok-node-1"), node("kwok-node-2")), orderApp(3, true, "kwok-node-1", "kwok-node-2"))...)
+	b := c.backend(policy(t, "*=100%"))
+	pk := podKillFault("", "", nil)
+	pk.Target.Mode = chaos.ModeOne
+	_, err := b.Inject(ctx, pk)
+	require.NoError(t, err)
+	_, err = b.Inject(ctx, nodeFault(chaos.ModeAll, "", nil))
+	require.NoError(t, err)
+	c.withResourceVersion("5", "kwok-node-1", "kwok-node-2")
+	enforceNodeResourceVersion(c, func() { // one conflict: the re-read path too
+		n := c.node("kwok-node-1").DeepCopy()
+		n.ResourceVersion = "6"
+		c.setNode(n)
+	})
+	c.cs.ClearActions()
+
+	res, err := b.Reap(ctx, t0.Add(24*time.Hour), grace)
+	require.NoError(t, err)
+	assert.Len(t, res.Removed, 3, "two nodes and the marker")
+	require.NotZero(t, c.requests("get", "nodes"), "the conflict path ran")
+	for _, a := range c.cs.Actions() {
+		res := a.GetResource()
+		ok := false
+		for _, p := range gdk8s.ReapPermissions {
+			ok = ok || p.Allows(res.Group, res.Resource, a.GetVerb())
+		}
+		assert.True(t, ok, "Reap made a request ReapPermissions does not list: %s %s", a.GetVerb(), res.Resource)
+	}
+	for _, rp := range gdk8s.ReapPermissions {
+		for _, v := range rp.Verbs {
+			ok := false
+			for _, p := range gdk8s.Permissions {
+				ok = ok || p.Allows(rp.Group, rp.Resource, v)
+			}
+			assert.True(t, ok, "ReapPermissions %s %s is not in Permissions", v, rp.Resource)
+		}
+	}
+}
