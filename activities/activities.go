@@ -17,6 +17,7 @@ import (
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
+	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -31,7 +32,10 @@ type Activities struct {
 	// Checklists holds the learned checklist weights.
 	Checklists ChecklistStore
 	// Runs answers whether a fault's workflow still runs (sweeps).
-	Runs   RunStatus
+	Runs RunStatus
+	// Safety is the worker's safety policy; define checks every fault's
+	// duration against it (the Kubernetes back-ends check the rest).
+	Safety safety.Policy
 	Logger *slog.Logger
 }
 

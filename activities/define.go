@@ -33,6 +33,9 @@ type DefineResult struct {
 func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, error) {
 	var res DefineResult
 	for _, f := range in.Scenario.ChaosFaultsForRun(in.WorkflowID, in.RunID) {
+		if err := a.Safety.CheckDuration(f.Environment, f.Duration); err != nil {
+			return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("fault %s: %v", f.Name, err), ErrTypePermanent, nil)
+		}
 		b, err := a.backend(f.Backend)
 		if err != nil {
 			return res, err

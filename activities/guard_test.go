@@ -195,3 +195,19 @@ func TestVerifyAndDefineEncodeNonFinite(t *testing.T) {
 	assert.True(t, ok.Baseline[0].Healthy)
 	assert.Equal(t, "no data", ok.Baseline[0].Reading())
 }
+
+// No fault is held longer than the worker allows, whatever the scenario or
+// a chat override says: define refuses, dry runs included.
+func TestDefineRefusesAFaultLongerThanAllowed(t *testing.T) {
+	h := newHarness(t)
+	h.prom.values["p95"] = []float64{0.1}
+	sc := scenario("inventory", guard("p95", 1))
+	sc.Spec.Faults[0].Duration = scenarios.Duration(1000 * time.Hour)
+	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: sc, WorkflowID: "wf"})
+	require.Error(t, err)
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app))
+	assert.True(t, app.NonRetryable())
+	assert.Contains(t, err.Error(), "fault f: refused by safety rule max-duration: the fault would be held 1000h0m0s; the longest allowed for a scenario without an environment label is 1h0m0s")
+	assert.Empty(t, h.backend.faults)
+}

@@ -69,6 +69,7 @@ var Vars = []Var{
 	{"GAMEDAY_NAMESPACES", "(none: every Kubernetes target refused)", "namespaces faults may target, e.g. shop,payments"},
 	{"GAMEDAY_OPTIN_LABEL", "gameday.io/chaos=enabled", "label a target workload or its namespace must carry"},
 	{"GAMEDAY_MAX_BLAST_RADIUS", "*=50%", "largest share of matched targets a fault may hit, per environment label, e.g. prod=1,staging=50%,*=2"},
+	{"GAMEDAY_MAX_FAULT_DURATION", "*=1h", "longest a fault may be held, per environment label (strictest for unlisted ones), e.g. prod=10m,*=1h; checked in define and dry runs"},
 }
 
 // FromEnv reads the configuration. Malformed values are reported by

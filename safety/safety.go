@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gameday/gameday/config"
 )
@@ -36,7 +37,15 @@ type Policy struct {
 	// MaxRadius by environment (the scenario's environment label);
 	// AnyEnvironment is the fallback.
 	MaxRadius map[string]Limit
+	// MaxDuration caps how long one fault may be held, by environment like
+	// MaxRadius; DefaultMaxDuration applies when nobody set one.
+	MaxDuration map[string]time.Duration
 }
+
+// DefaultMaxDuration is the longest a fault may be held where the worker's
+// configuration says nothing: long enough for every seed scenario, short
+// enough that `duration=1000h` from a chat command is refused.
+const DefaultMaxDuration = time.Hour
 
 // Limit caps how many targets one fault may hit: a count, or a percentage of
 // what the selector matched.
@@ -63,9 +72,10 @@ func (r *Refusal) Error() string { return "refused by safety rule " + r.Rule + "
 
 // Environment variables (documented in config.Vars by the caller).
 const (
-	EnvNamespaces = "GAMEDAY_NAMESPACES"
-	EnvOptIn      = "GAMEDAY_OPTIN_LABEL"
-	EnvMaxRadius  = "GAMEDAY_MAX_BLAST_RADIUS"
+	EnvNamespaces  = "GAMEDAY_NAMESPACES"
+	EnvOptIn       = "GAMEDAY_OPTIN_LABEL"
+	EnvMaxRadius   = "GAMEDAY_MAX_BLAST_RADIUS"
+	EnvMaxDuration = "GAMEDAY_MAX_FAULT_DURATION"
 )
 
 // FromEnv reads the policy: GAMEDAY_NAMESPACES (comma list),
@@ -91,7 +101,62 @@ func FromEnv(getenv func(string) string) (Policy, error) {
 	if p.MaxRadius, err = ParseRadius(radius); err != nil {
 		return Policy{}, fmt.Errorf("%s: %w", EnvMaxRadius, err)
 	}
+	if p.MaxDuration, err = ParseDurations(getenv(EnvMaxDuration)); err != nil {
+		return Policy{}, fmt.Errorf("%s: %w", EnvMaxDuration, err)
+	}
 	return p, nil
+}
+
+// ParseDurations reads "env=duration,..." (a bare duration means every
+// environment); the fallback is *=DefaultMaxDuration.
+func ParseDurations(s string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for _, entry := range config.SplitList(s) {
+		env, v, ok := strings.Cut(entry, "=")
+		if !ok {
+			env, v = AnyEnvironment, entry
+		}
+		env, v = strings.TrimSpace(env), strings.TrimSpace(v)
+		if env == "" {
+			return nil, fmt.Errorf("%q: empty environment name", entry)
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("%q: want a positive duration like 30m or 1h", entry)
+		}
+		out[env] = d
+	}
+	if _, ok := out[AnyEnvironment]; !ok {
+		out[AnyEnvironment] = DefaultMaxDuration
+	}
+	return out, nil
+}
+
+// CheckDuration refuses a fault held longer than its environment allows.
+// As with the blast radius, a scenario without an environment label or with
+// one the policy does not list gets the strictest limit.
+func (p Policy) CheckDuration(env string, d time.Duration) error {
+	limits := p.MaxDuration
+	if len(limits) == 0 {
+		limits = map[string]time.Duration{AnyEnvironment: DefaultMaxDuration}
+	}
+	name := "environment " + strconv.Quote(env)
+	limit, listed := limits[env]
+	if env == "" || !listed {
+		name = "a scenario without an environment label"
+		if env != "" {
+			name = "environment " + strconv.Quote(env) + ", which the policy does not list,"
+		}
+		for _, k := range slices.Sorted(maps.Keys(limits)) {
+			if l := limits[k]; limit == 0 || l < limit {
+				limit = l
+			}
+		}
+	}
+	if d > limit {
+		return &Refusal{Rule: "max-duration", Msg: fmt.Sprintf("the fault would be held %s; the longest allowed for %s is %s (%s)", d, name, limit, EnvMaxDuration)}
+	}
+	return nil
 }
 
 // ParseRadius reads "env=limit,..." where limit is a count ("1") or a

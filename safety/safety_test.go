@@ -1,7 +1,9 @@
 package safety
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,4 +70,47 @@ func TestRadius(t *testing.T) {
 	d, _ := FromEnv(env(nil))
 	assert.NoError(t, d.CheckRadius("", 1, 2))
 	assert.ErrorContains(t, d.CheckRadius("", 2, 3), "*=50%")
+}
+
+func TestMaxDuration(t *testing.T) {
+	p, err := FromEnv(func(k string) string {
+		if k == EnvMaxDuration {
+			return "prod=10m,staging=2h"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		env  string
+		d    time.Duration
+		want string
+	}{
+		{"prod", 10 * time.Minute, ""},
+		{"prod", 11 * time.Minute, `the longest allowed for environment "prod" is 10m0s (GAMEDAY_MAX_FAULT_DURATION)`},
+		{"staging", 90 * time.Minute, ""},
+		{"staging", 1000 * time.Hour, `environment "staging" is 2h0m0s`},
+		{"", 30 * time.Minute, "without an environment label is 10m0s"},
+		{"production", 11 * time.Minute, `"production", which the policy does not list, is 10m0s`},
+	}
+	for _, c := range cases {
+		err := p.CheckDuration(c.env, c.d)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s %s: %v", c.env, c.d, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: got %v, want %q", c.env, c.d, err, c.want)
+		}
+	}
+	// Nobody set anything: 1 h, for a hand-built policy too.
+	if err := (Policy{}).CheckDuration("staging", 61*time.Minute); err == nil || !strings.Contains(err.Error(), "1h0m0s") {
+		t.Errorf("default: %v", err)
+	}
+	if _, err := ParseDurations("prod=soon"); err == nil || !strings.Contains(err.Error(), `"prod=soon"`) {
+		t.Errorf("bad duration: %v", err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -24,6 +25,7 @@ import (
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
+	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/sli"
 	"github.com/gameday/gameday/ticket"
 	"github.com/gameday/gameday/workflows"
@@ -32,6 +34,10 @@ import (
 // NewActivities wires the activity dependencies from configuration.
 func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
 	prom, err := sli.NewPrometheus(cfg.PrometheusURL, sli.WithCredentials(cfg.PrometheusAuth), sli.WithMaxAnswer(cfg.PrometheusMaxAnswer))
+	if err != nil {
+		return nil, err
+	}
+	policy, err := safety.FromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +55,7 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		Notifier:    notify.Log{Logger: logger},
 		Postmortems: local,
 		Releases:    local,
+		Safety:      policy,
 		Logger:      logger,
 	}
 	// With Jira configured, postmortems and release evidence go there; the
