@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -434,12 +435,12 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// maxDur is the largest of ds, -1 when empty.
 func maxDur(ds []time.Duration) time.Duration {
-	m := time.Duration(-1)
-	for _, d := range ds {
-		m = max(m, d)
+	if len(ds) == 0 {
+		return -1
 	}
-	return m
+	return slices.Max(ds)
 }
 
 // fmtDur renders a measured duration; negative means "not applicable".
@@ -448,4 +449,16 @@ func fmtDur(d time.Duration) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// fmtSigned renders a duration that may be negative (before a reference).
+func fmtSigned(d time.Duration) string {
+	return fmt.Sprintf("%+.2f s", d.Seconds())
+}
+
+func fmtOverstay(d *time.Duration) string {
+	if d == nil {
+		return "—"
+	}
+	return fmtSigned(*d)
 }

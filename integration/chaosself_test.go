@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
 
+	"github.com/gameday/gameday/chaos/toxiproxy"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/stack"
 	"github.com/gameday/gameday/scenarios"
@@ -74,8 +76,16 @@ type chaosRun struct {
 	Listed     int // gameday faults the back-end's List returns after the run closed
 	Reaped     int // recover found the fault already gone (its TTL reaped it)
 	Phases     string
-	Notes      []string
-	Problems   []string
+	Took       time.Duration // start → close of the run
+	Longest    string        // its longest phase and how long it took
+	Timeouts   string        // retried activities and timed-out workflow tasks, from the history
+	// HoldEnd is when the faults present at the kill were due to be
+	// released (latest toxic deadline minus the TTL margin); Overstay is how
+	// long after it the last of them was removed (negative: before it).
+	HoldEnd  time.Time
+	Overstay *time.Duration
+	Notes    []string
+	Problems []string
 }
 
 func (r *chaosRun) expected() experiment.Outcome {
@@ -233,6 +243,7 @@ func (w *chaosWorld) workerKillRun(t *testing.T, e *env, r *chaosRun) {
 	killedAt := time.Now()
 	_ = w1.cmd.Process.Kill()
 	tw := w.watchToxics(killedAt)
+	r.HoldEnd = holdEnd(ctx, e)
 	w1.kill()
 	if closedBefore(ctx, e, r.WorkflowID, killedAt) {
 		r.Landed = "closed"
@@ -275,6 +286,7 @@ func (w *chaosWorld) temporalRestartRun(t *testing.T, r *chaosRun) {
 	}
 	stoppedAt := time.Now()
 	tw := w.watchToxics(stoppedAt)
+	r.HoldEnd = holdEnd(ctx, e)
 	if err := srv.Stop(30 * time.Second); err != nil {
 		r.Notes = append(r.Notes, "server stop: "+err.Error())
 	}
@@ -318,6 +330,7 @@ func (w *chaosWorld) apiDownRun(t *testing.T, r *chaosRun) {
 	px.Off()
 	offAt := time.Now()
 	tw := w.watchToxics(offAt)
+	r.HoldEnd = holdEnd(ctx, e)
 	r.Landed = experiment.PhaseObserve
 	for {
 		st, err := queryStatus(ctx, e, r.WorkflowID)
@@ -359,6 +372,10 @@ func (w *chaosWorld) finish(t *testing.T, ctx context.Context, e *env, r *chaosR
 	var res experiment.Result
 	err := e.client.GetWorkflow(ctx, r.WorkflowID, "").Get(ctx, &res)
 	r.AtKill, r.FirstGone, r.LastGone = tw.Stop()
+	if r.AtKill > 0 && r.FirstGone >= 0 && !r.HoldEnd.IsZero() {
+		o := tw.start.Add(r.FirstGone).Sub(r.HoldEnd)
+		r.Overstay = &o
+	}
 	if err != nil {
 		r.problem(t, "run did not close with a result: %v", err)
 	}
@@ -367,6 +384,19 @@ func (w *chaosWorld) finish(t *testing.T, ctx context.Context, e *env, r *chaosR
 		if rf.AlreadyGone {
 			r.Reaped++
 		}
+	}
+	if !res.Ended.IsZero() && !res.Started.IsZero() {
+		r.Took = res.Ended.Sub(res.Started)
+	}
+	var longest time.Duration
+	for _, p := range res.Phases {
+		if d := p.Ended.Sub(p.Started); !p.Ended.IsZero() && d > longest {
+			longest, r.Longest = d, fmt.Sprintf("%s %.1f s", p.Name, d.Seconds())
+		}
+	}
+	r.Timeouts = historyTimeouts(ctx, e, r.WorkflowID)
+	for _, a := range res.RecoverAlarms {
+		r.Notes = append(r.Notes, "recover alarm: "+a)
 	}
 	var ph []string
 	for _, p := range res.Phases {
@@ -397,9 +427,9 @@ func (w *chaosWorld) finish(t *testing.T, ctx context.Context, e *env, r *chaosR
 	if unexpected {
 		r.Notes = append(r.Notes, fmt.Sprintf("expected %s, got %s: %s", r.expected(), r.Outcome, r.Reason))
 	}
-	t.Logf("run %d [%s] %s: %s faults=%d hold=%s target=%s+%s landed=%s toxics@kill=%d first-gone=%s last-gone=%s outcome=%s left=%d listed=%d reaped=%d\n  phases: %s\n  notes: %s",
+	t.Logf("run %d [%s] %s: %s faults=%d hold=%s target=%s+%s landed=%s toxics@kill=%d first-gone=%s last-gone=%s outcome=%s left=%d listed=%d reaped=%d overstay=%s\n  phases: %s\n  history: %s\n  notes: %s",
 		r.N, r.Kind, r.WorkflowID, r.scenarioName(), r.Faults, r.Hold, r.Target, r.Delay, r.Landed, r.AtKill,
-		fmtDur(r.FirstGone), fmtDur(r.LastGone), r.Outcome, r.Left, r.Listed, r.Reaped, r.Phases, strings.Join(r.Notes, "; "))
+		fmtDur(r.FirstGone), fmtDur(r.LastGone), r.Outcome, r.Left, r.Listed, r.Reaped, fmtOverstay(r.Overstay), r.Phases, r.Timeouts, strings.Join(r.Notes, "; "))
 	if unexpected || len(r.Problems) > 0 {
 		for _, p := range workers {
 			t.Logf("  log of %s (last lines):\n%s", filepath.Base(p.log), p.tail(25))
@@ -421,6 +451,65 @@ func queryStatus(ctx context.Context, e *env, id string) (experiment.Result, err
 	qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	return e.status(qctx, id)
+}
+
+// holdEnd is when the faults present now are due to be released: their
+// toxics' deadline minus the TTL margin (zero when there are none).
+func holdEnd(ctx context.Context, e *env) time.Time {
+	l, err := e.backend.List(ctx)
+	if err != nil {
+		return time.Time{}
+	}
+	var end time.Time
+	for _, f := range l {
+		if d := f.Expires.Add(-toxiproxy.DefaultTTLMargin); d.After(end) {
+			end = d
+		}
+	}
+	return end
+}
+
+// historyTimeouts lists what a dead worker cost the run, from its history:
+// activities that needed another attempt (with why the previous one ended:
+// a heartbeat timeout, or its error) and workflow tasks that timed out (a
+// ScheduleToStart timeout is a task left on the dead worker's sticky queue).
+func historyTimeouts(ctx context.Context, e *env, id string) string {
+	iter := e.client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	types := map[int64]string{}
+	var out []string
+	wft := map[string]int{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			return "history: " + err.Error()
+		}
+		switch ev.GetEventType() {
+		case enums.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			types[ev.GetEventId()] = ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+		case enums.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			a := ev.GetActivityTaskStartedEventAttributes()
+			if a.GetAttempt() <= 1 {
+				continue
+			}
+			why := a.GetLastFailure().GetMessage()
+			if tf := a.GetLastFailure().GetTimeoutFailureInfo(); tf != nil {
+				why = tf.GetTimeoutType().String() + " timeout"
+			}
+			if len(why) > 80 {
+				why = why[:80] + "…"
+			}
+			out = append(out, fmt.Sprintf("%s attempt %d after %s", types[a.GetScheduledEventId()], a.GetAttempt(), why))
+		case enums.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+			wft[ev.GetWorkflowTaskTimedOutEventAttributes().GetTimeoutType().String()]++
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(wft)) {
+		out = append(out, fmt.Sprintf("workflow task %s timeout ×%d", k, wft[k]))
+	}
+	if len(out) == 0 {
+		return "—"
+	}
+	return strings.Join(out, "; ")
 }
 
 // closedBefore reports whether the run had already closed at t (the kill
@@ -461,14 +550,18 @@ func chaosReport(seed int64, runs int, done []*chaosRun, took time.Duration) str
 		problems += len(r.Problems)
 	}
 	aimed, landed := map[string]int{}, map[string]int{}
-	var gone []time.Duration
-	gonePer := map[string][]time.Duration{}
+	var gone, over []time.Duration
+	gonePer, overPer := map[string][]time.Duration{}, map[string][]time.Duration{}
 	for _, r := range kills {
 		aimed[r.Target]++
 		landed[r.Landed]++
 		if r.AtKill > 0 && r.FirstGone >= 0 {
 			gone = append(gone, r.FirstGone)
 			gonePer[r.Landed] = append(gonePer[r.Landed], r.FirstGone)
+		}
+		if r.Overstay != nil {
+			over = append(over, *r.Overstay)
+			overPer[r.Landed] = append(overPer[r.Landed], *r.Overstay)
 		}
 	}
 	count := func(m map[string]int, keys []string) string {
@@ -505,22 +598,30 @@ func chaosReport(seed int64, runs int, done []*chaosRun, took time.Duration) str
 			fmt.Fprintf(&b, "| … killed in %s (%d) | median %s, max %s |\n", p, len(ds), fmtDur(median(ds)), fmtDur(maxDur(ds)))
 		}
 	}
+	if len(over) > 0 {
+		fmt.Fprintf(&b, "| fault removed after its hold's end (same runs) | median %s, max %s |\n", fmtSigned(median(over)), fmtSigned(maxDur(over)))
+	}
+	for _, p := range allPhases {
+		if ds := overPer[p]; len(ds) > 0 {
+			fmt.Fprintf(&b, "| … killed in %s (%d) | median %s, max %s |\n", p, len(ds), fmtSigned(median(ds)), fmtSigned(maxDur(ds)))
+		}
+	}
 	for _, r := range done {
 		switch r.Kind {
 		case kindTemporal:
-			fmt.Fprintf(&b, "| Temporal restart in observe → fault removed | %s (server unavailable %s, hold %s) |\n", fmtDur(r.FirstGone), r.Down, r.Hold)
+			fmt.Fprintf(&b, "| Temporal restart in observe → fault removed | %s, %s after its hold's end (server unavailable %s, hold %s) |\n", fmtDur(r.FirstGone), fmtOverstay(r.Overstay), r.Down, r.Hold)
 		case kindToxiproxyUp:
 			back := time.Duration(-1)
 			if r.FirstGone >= 0 {
 				back = r.FirstGone - r.Delay
 			}
-			fmt.Fprintf(&b, "| toxiproxy API off → fault removed / API back → removed | %s / %s (API off %s, %s of it after recover was seen) |\n", fmtDur(r.FirstGone), fmtDur(back), r.Delay, r.Down)
+			fmt.Fprintf(&b, "| toxiproxy API off → fault removed / API back → removed | %s / %s, %s after its hold's end (API off %s, %s of it after recover was seen) |\n", fmtDur(r.FirstGone), fmtDur(back), fmtOverstay(r.Overstay), r.Delay, r.Down)
 		}
 	}
 	fmt.Fprintf(&b, "| assertion failures | %d |\n", problems)
 
-	b.WriteString("\n## Runs\n\n| # | kind | scenario | faults | hold | aimed at | landed in | toxics at kill | kill → removed | kill → last removed | reaped | outcome | left | workflow |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("\n## Runs\n\n| # | kind | scenario | faults | hold | aimed at | landed in | toxics at kill | kill → removed | after hold end | kill → last removed | reaped | outcome | left | run took | longest phase | retries and timeouts (history) | workflow |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range done {
 		aim := fmt.Sprintf("%s +%s", r.Target, r.Delay)
 		switch r.Kind {
@@ -533,8 +634,9 @@ func chaosReport(seed int64, runs int, done []*chaosRun, took time.Duration) str
 		if r.Outcome != r.expected() {
 			out = fmt.Sprintf("**%s** (expected %s)", r.Outcome, r.expected())
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %s | %d | %s | %s | %d | %s | %d | `%s` |\n",
-			r.N, r.Kind, r.scenarioName(), r.Faults, r.Hold, aim, r.Landed, r.AtKill, fmtDur(r.FirstGone), fmtDur(r.LastGone), r.Reaped, out, r.Left, r.WorkflowID)
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %s | %s | %s | %d | %s | %s | %s | %d | %s | %d | %.1f s | %s | %s | `%s` |\n",
+			r.N, r.Kind, r.scenarioName(), r.Faults, r.Hold, aim, r.Landed, r.AtKill, fmtDur(r.FirstGone), fmtOverstay(r.Overstay), fmtDur(r.LastGone), r.Reaped, out, r.Left,
+			r.Took.Seconds(), r.Longest, strings.ReplaceAll(r.Timeouts, "|", "/"), r.WorkflowID)
 	}
 	var notes []string
 	for _, r := range done {
@@ -546,7 +648,9 @@ func chaosReport(seed int64, runs int, done []*chaosRun, took time.Duration) str
 		b.WriteString("\n## Notes\n\n" + strings.Join(notes, "\n") + "\n")
 	}
 	b.WriteString("\n\"kill → removed\": from the SIGKILL (or the outage) to the first 50 ms poll with no toxic, for runs with a toxic present at that moment; " +
+		"\"after hold end\": when that removal happened relative to the end of the faults' hold (their toxic deadline minus the 10 s TTL margin; negative: removed before the hold was over, e.g. a breach). " +
 		"\"kill → last removed\": to the last time the count dropped to zero (a fault injected after the kill, e.g. after a kill in define). " +
-		"\"reaped\": faults recover found already gone (their TTL, hold + 10 s, removed them first).\n")
+		"\"reaped\": faults recover found already gone (their TTL, hold + 10 s, removed them first). " +
+		"\"longest phase\": a phase far longer than its work (e.g. a minute) is a dead worker's activity waiting for its timeout.\n")
 	return b.String()
 }
