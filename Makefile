@@ -4,7 +4,7 @@ TOOLS_DIR ?= $(or $(GAMEDAY_TOOLS_DIR),$(HOME)/.cache/gameday/bin)
 export GAMEDAY_TOOLS_DIR := $(TOOLS_DIR)
 BIN       := bin/gameday
 
-.PHONY: all build tools kube-tools run test test-unit test-integration bench chaos-self fuzz lint clean
+.PHONY: all build tools kube-tools run test test-unit bench chaos-self fuzz clean
 
 all: build
 

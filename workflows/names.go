@@ -14,9 +14,6 @@ import (
 )
 
 const (
-	// DefaultTaskQueue is where workers poll unless GAMEDAY_TASK_QUEUE says otherwise.
-	DefaultTaskQueue = "gameday"
-
 	ExperimentWorkflowName = "Experiment"
 
 	// Abort: a signal for clients that cannot send updates (Temporal UI,

@@ -86,10 +86,6 @@ func WithPollInterval(d time.Duration) Option { return func(b *Backend) { b.poll
 // recover gives up its attempt (default DefaultDeadlineMargin).
 func WithDeadlineMargin(d time.Duration) Option { return func(b *Backend) { b.margin = d } }
 
-// WithTTLMargin sets how long after its duration a cordoned node is marked
-// as expired for sweeps (default DefaultTTLMargin).
-func WithTTLMargin(d time.Duration) Option { return func(b *Backend) { b.ttlMargin = d } }
-
 // New returns a Backend acting through cs under the safety policy p. It
 // does not contact the cluster.
 func New(cs kubernetes.Interface, p safety.Policy, opts ...Option) *Backend {

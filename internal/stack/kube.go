@@ -17,9 +17,6 @@ import (
 	"time"
 )
 
-// KubeVersion is the control plane scripts/kube-tools.sh builds.
-const KubeVersion = "v1.37.2"
-
 // KubeOptions configure a test control plane.
 type KubeOptions struct {
 	Dir string    // etcd data, keys, kubeconfig, generated files

@@ -18,12 +18,6 @@ import (
 	"time"
 )
 
-// Pinned versions of the servers, built from Go modules by `make tools`.
-const (
-	TemporalVersion   = "v1.5.1"
-	PrometheusVersion = "v0.316.0"
-)
-
 // ToolsDir is where `make tools` puts the server binaries: outside the
 // clone, so a fresh clone (CI) on the same machine reuses them.
 func ToolsDir() string {
@@ -114,9 +108,6 @@ func (p *Proc) Stop(timeout time.Duration) error {
 		return fmt.Errorf("%s did not stop within %s; killed", p.Name, timeout)
 	}
 }
-
-// Pid of the process.
-func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // waitReady polls ready until it succeeds, the process dies, or ctx ends.
 func waitReady(ctx context.Context, p *Proc, what string, ready func(context.Context) error) error {
