@@ -25,9 +25,9 @@ type Target struct {
 }
 
 // Fault is one fully-resolved fault step, as the workflow hands it to an
-// activity. ID is deterministic (workflow id + step index) so a retried
-// inject never creates a second fault and recover can find an injected fault
-// even if the inject activity never reported back.
+// activity. ID is deterministic (run + step index, see FaultID) so a
+// retried inject never creates a second fault and recover can find an
+// injected fault even if the inject activity never reported back.
 type Fault struct {
 	ID         string         `json:"id"`
 	WorkflowID string         `json:"workflow_id"`
@@ -160,10 +160,13 @@ func (d Driver) ActionNames() []string {
 	return out
 }
 
-// FaultID derives the deterministic id of step i of a workflow. Kept short
-// and DNS-label friendly so every back-end can use it as an object name.
-func FaultID(workflowID string, step int) string {
-	return fmt.Sprintf("gd-%s-f%d", shortHash(workflowID), step)
+// FaultID derives the deterministic id of step i of a run from the run's
+// key: "<workflow id>/<run id>", or the workflow id alone for runs
+// recorded before fault ids included the run id (see
+// scenarios.ChaosFaultsForRun). Kept short and DNS-label friendly so every
+// back-end can use it as an object name.
+func FaultID(runKey string, step int) string {
+	return fmt.Sprintf("gd-%s-f%d", shortHash(runKey), step)
 }
 
 func shortHash(s string) string {

@@ -1,5 +1,8 @@
-// Package notify sends run notifications. The console notifier is the local
-// default; Slack plugs in behind the same interface.
+// Package notify sends run notifications from the workflow (through the
+// Notify and Report activities). The worker's notifier is Log. The Slack
+// bot does not go through here: it follows each run it started by querying
+// its status (slackbot.Bot.Watch) and keeps the run's channel message
+// current.
 package notify
 
 import (
@@ -11,7 +14,7 @@ import (
 type Message struct {
 	WorkflowID string `json:"workflow_id"`
 	Scenario   string `json:"scenario"`
-	Event      string `json:"event"` // started, signoff-requested, signoff-reminder, injected, breach, finished
+	Event      string `json:"event"` // signoff-requested, signoff-reminder, injected, recover-failing, finished
 	Text       string `json:"text"`
 	URL        string `json:"url,omitempty"`
 }

@@ -1,6 +1,6 @@
 // Package postmortem renders a run that did not pass into a postmortem and
-// files it. One renderer, several sinks: a local Markdown file by default,
-// Jira when configured (another issue).
+// files it. One renderer, several sinks: a local Markdown file (Dir) by
+// default, Jira (ticket.Jira) when the worker has a Jira configuration.
 package postmortem
 
 import (
@@ -131,7 +131,9 @@ func ts(t time.Time) string {
 func cell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
 
 // Dir writes one Markdown file per run under a directory. The file name is
-// derived from the workflow id, so filing twice overwrites, never duplicates.
+// derived from the run's key (workflow id and run id, Result.RunKey), so
+// filing one run twice overwrites, never duplicates, and a reused workflow
+// id gets a file of its own.
 type Dir struct{ Path string }
 
 var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -16,8 +16,9 @@ import (
 const (
 	ExperimentWorkflowName = "Experiment"
 
-	// Abort: a signal for clients that cannot send updates (Temporal UI,
-	// Slack buttons), an update for the CLI (synchronous, validated).
+	// Abort: a signal for clients that cannot send updates (the Temporal
+	// UI), an update for the CLI and the Slack bot, commands and buttons
+	// alike (synchronous, validated; see package launch).
 	SignalAbort = "abort"
 	UpdateAbort = "abort-update"
 	// Sign-off: the same pair.
