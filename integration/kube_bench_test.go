@@ -38,9 +38,7 @@ func BenchmarkKubeFaults(b *testing.B) {
 		runs = v
 	}
 	c := kubeCluster(b)
-	if c.crdErr != nil {
-		b.Skip(c.crdErr)
-	}
+	c.needChaosMesh(b)
 	ctx := context.Background()
 	c.namespace(b, "bench", true)
 	c.deployment(b, "bench", "web", 3)

@@ -61,6 +61,21 @@ type cluster struct {
 	crdErr error
 }
 
+// needChaosMesh skips a test that needs Chaos Mesh's CRDs on the cluster
+// when they could not be installed (reference data absent), with the
+// reason. With CI set (CI=true, as CI runs) the data is expected, and its
+// absence fails the test instead of hiding it behind a skip.
+func (c *cluster) needChaosMesh(tb testing.TB) {
+	tb.Helper()
+	if c.crdErr == nil {
+		return
+	}
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+		tb.Fatalf("CI=%s: required test data missing: %v", ci, c.crdErr)
+	}
+	tb.Skip(c.crdErr)
+}
+
 // chaosMeshDir is Chaos Mesh's reference data, outside the repository.
 func chaosMeshDir() string {
 	if d := os.Getenv("GAMEDAY_CHAOS_MESH_DIR"); d != "" {

@@ -216,9 +216,7 @@ func dynFor(t *testing.T, kubeconfig string) dynamic.Interface {
 // format, are accepted too.
 func TestChaosMeshCatalogAndExamplesAgainstCRDs(t *testing.T) {
 	c := kubeCluster(t)
-	if c.crdErr != nil {
-		t.Skip(c.crdErr)
-	}
+	c.needChaosMesh(t)
 	c.namespace(t, "shop", true)
 	c.deployment(t, "shop", "cart", 2)
 	kcfg := c.serviceAccountKubeconfig(t)
@@ -313,9 +311,7 @@ func TestChaosMeshCatalogAndExamplesAgainstCRDs(t *testing.T) {
 // `gameday sweep`.
 func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
 	c := kubeCluster(t)
-	if c.crdErr != nil {
-		t.Skip(c.crdErr)
-	}
+	c.needChaosMesh(t)
 	c.namespace(t, "shop", true)
 	c.deployment(t, "shop", "basket", 1)
 	kcfg := c.serviceAccountKubeconfig(t)

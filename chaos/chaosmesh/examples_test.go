@@ -30,8 +30,8 @@ const EnvChaosMeshDir = "GAMEDAY_CHAOS_MESH_DIR"
 
 // chaosMeshDir finds the reference data: $GAMEDAY_CHAOS_MESH_DIR, or
 // ../shared/chaos-mesh next to the repository (the package is
-// chaos/chaosmesh, three levels below that). Skips when absent: the data is
-// not part of the repository.
+// chaos/chaosmesh, three levels below that). Skips when absent, since the
+// data is not part of the repository, except in CI (see skipUnlessCI).
 func chaosMeshDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv(EnvChaosMeshDir)
@@ -39,9 +39,21 @@ func chaosMeshDir(t *testing.T) string {
 		dir = filepath.Join("..", "..", "..", "shared", "chaos-mesh")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "examples")); err != nil {
-		t.Skipf("Chaos Mesh reference data not found at %s (set %s to a folder with crd.yaml and examples/ from github.com/chaos-mesh/chaos-mesh): %v", dir, EnvChaosMeshDir, err)
+		skipUnlessCI(t, "Chaos Mesh reference data not found at %s (set %s to a folder with crd.yaml and examples/ from github.com/chaos-mesh/chaos-mesh): %v", dir, EnvChaosMeshDir, err)
 	}
 	return dir
+}
+
+// skipUnlessCI skips a test whose reference data is missing, with the
+// message, on a developer's machine. With CI set (CI=true, as CI runs) the
+// data is expected, and its absence fails the test instead: a CI run that
+// silently skipped these tests would pass without having run them.
+func skipUnlessCI(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+		t.Fatalf("CI=%s: required test data missing: "+format, append([]any{ci}, args...)...)
+	}
+	t.Skipf(format, args...)
 }
 
 func readObject(t *testing.T, path string) *unstructured.Unstructured {
