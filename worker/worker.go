@@ -17,7 +17,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
@@ -129,12 +128,10 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	return acts, nil
 }
 
-// Register adds gameday's workflows and activities to a worker.
+// Register adds gameday's workflows (all of workflows.Definitions) and
+// its activities to a worker.
 func Register(w worker.Registry, acts *activities.Activities) {
-	w.RegisterWorkflowWithOptions(workflows.ExperimentWorkflow, workflow.RegisterOptions{Name: workflows.ExperimentWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.ChecklistWorkflow, workflow.RegisterOptions{Name: workflows.ChecklistWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.ChecklistQuarterlyWorkflow, workflow.RegisterOptions{Name: workflows.ChecklistQuarterlyWorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: workflows.SweepWorkflowName})
+	workflows.Register(w)
 	w.RegisterActivity(acts)
 }
 

@@ -26,9 +26,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(ExperimentWorkflow, workflow.RegisterOptions{Name: ExperimentWorkflowName})
-			r.RegisterWorkflowWithOptions(ChecklistWorkflow, workflow.RegisterOptions{Name: ChecklistWorkflowName})
-			r.RegisterWorkflowWithOptions(SweepWorkflow, workflow.RegisterOptions{Name: SweepWorkflowName})
+			Register(r) // exactly what a worker registers
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
 		})
 	}
