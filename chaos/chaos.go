@@ -8,7 +8,8 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -142,22 +143,12 @@ func Lookup(name string) (Driver, bool) {
 func Names() []string {
 	mu.RLock()
 	defer mu.RUnlock()
-	out := make([]string, 0, len(drivers))
-	for n := range drivers {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(drivers))
 }
 
 // ActionNames lists a driver's actions, sorted.
 func (d Driver) ActionNames() []string {
-	out := make([]string, 0, len(d.Actions))
-	for n := range d.Actions {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(d.Actions))
 }
 
 // FaultID derives the deterministic id of step i of a run from the run's

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -16,11 +15,7 @@ import (
 // arrive as float64). Unknown keys and wrong types come back as *FieldError.
 func DecodeParams(params map[string]any, out any) error {
 	known := jsonFields(reflect.TypeOf(out).Elem())
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(params))
 	for _, k := range keys {
 		if _, ok := known[k]; !ok {
 			return &FieldError{Field: k, Msg: fmt.Sprintf("unknown field (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", "))}

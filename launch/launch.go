@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -225,12 +224,7 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 //	<fault>.<param>=V     one fault's back-end parameter
 //	<param>=V             that parameter on every fault
 func ApplyOverrides(sc *scenarios.Scenario, set map[string]string) error {
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
 		v := set[k]
 		switch {
 		case k == "duration":

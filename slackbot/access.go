@@ -2,11 +2,11 @@ package slackbot
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/gameday/gameday/internal/yamlx"
@@ -88,12 +88,7 @@ func ParseAccess(file string, data []byte) (Access, error) {
 	if len(a.Users) == 0 {
 		v.Add("users", "at least one user is required (keys are Slack user ids such as U012AB3CD)")
 	}
-	ids := make([]string, 0, len(a.Users))
-	for id := range a.Users {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(a.Users)) {
 		checkUser(&v, id, a.Users[id])
 	}
 	if err := v.Err(); err != nil {

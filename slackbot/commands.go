@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -211,10 +213,9 @@ func paramsText(p map[string]string) string {
 		return ""
 	}
 	kv := make([]string, 0, len(p))
-	for k, v := range p {
-		kv = append(kv, k+"="+v)
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		kv = append(kv, k+"="+p[k])
 	}
-	sort.Strings(kv)
 	return " with " + esc(strings.Join(kv, " "))
 }
 

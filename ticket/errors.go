@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	jira "github.com/andygrunwald/go-jira"
@@ -87,12 +88,7 @@ func (j *Jira) fail(ctx context.Context, op string, resp *jira.Response, err err
 		var je *jira.Error
 		if errors.As(err, &je) {
 			e.Messages = append(e.Messages, je.ErrorMessages...)
-			fields := make([]string, 0, len(je.Errors))
-			for k := range je.Errors {
-				fields = append(fields, k)
-			}
-			sort.Strings(fields)
-			for _, k := range fields {
+			for _, k := range slices.Sorted(maps.Keys(je.Errors)) {
 				e.Messages = append(e.Messages, k+": "+je.Errors[k])
 			}
 		}

@@ -170,12 +170,7 @@ func paramNames(ps []param) []string {
 }
 
 func actionNames() []string {
-	out := make([]string, 0, len(actions))
-	for n := range actions {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(actions))
 }
 
 // lookupAction returns the action's definition or a FieldError listing the

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -64,11 +66,7 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault) ([]nodeTarget, e
 	if len(hosts) == 0 {
 		return nil, chaos.Permanent(fmt.Errorf("none of the %d pods the target matches in %s is scheduled on a node yet: no node to cordon", len(sel.Matched), sel.Namespace))
 	}
-	names := make([]string, 0, len(hosts))
-	for n := range hosts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(hosts))
 	t := f.Target
 	most, err := chaos.ModeCount(t.Mode, t.Value, len(names))
 	if err != nil {
@@ -278,12 +276,7 @@ func planned(nodes []corev1.Node) ([]string, time.Time, time.Time) {
 			expires = e
 		}
 	}
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out, expires, since
+	return slices.Sorted(maps.Keys(set)), expires, since
 }
 
 // faultNodes lists the nodes this back-end labelled for fault id.

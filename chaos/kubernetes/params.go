@@ -2,7 +2,8 @@ package kubernetes
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -58,12 +59,7 @@ func validateTarget(t chaos.Target) error {
 	if len(t.Selector) == 0 {
 		return &chaos.FieldError{Field: "selector", Msg: "required: a label selector for the target pods (e.g. app: order); an empty one would match every pod"}
 	}
-	keys := make([]string, 0, len(t.Selector))
-	for k := range t.Selector {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(t.Selector)) {
 		if _, err := labels.ValidatedSelectorFromSet(map[string]string{k: t.Selector[k]}); err != nil {
 			return &chaos.FieldError{Field: "selector." + k, Msg: "not a valid label selector: " + err.Error()}
 		}

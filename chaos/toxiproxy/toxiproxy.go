@@ -17,8 +17,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,7 +188,7 @@ func (b *Backend) proxy(ctx context.Context, name string) (apiProxy, error) {
 	}
 	p, ok := ps[name]
 	if !ok {
-		have := strings.Join(sortedProxyNames(ps), ", ")
+		have := strings.Join(slices.Sorted(maps.Keys(ps)), ", ")
 		if have == "" {
 			have = "none"
 		}
@@ -328,7 +330,7 @@ func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, 
 		return chaos.Recovered{}, err
 	}
 	out := chaos.Recovered{FaultID: f.ID}
-	for _, pn := range sortedProxyNames(ps) {
+	for _, pn := range slices.Sorted(maps.Keys(ps)) {
 		for _, t := range ps[pn].Toxics {
 			if id, _, ok := ParseToxicName(t.Name); !ok || id != f.ID {
 				continue
@@ -357,7 +359,7 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 		return nil, err
 	}
 	var out []chaos.Injected
-	for _, pn := range sortedProxyNames(ps) {
+	for _, pn := range slices.Sorted(maps.Keys(ps)) {
 		for _, t := range ps[pn].Toxics {
 			if id, deadline, ok := ParseToxicName(t.Name); ok {
 				out = append(out, chaos.Injected{FaultID: id, Backend: BackendName, Object: pn + "/" + t.Name, Expires: deadline})
@@ -366,15 +368,6 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Object < out[j].Object })
 	return out, nil
-}
-
-func sortedProxyNames(ps map[string]apiProxy) []string {
-	names := make([]string, 0, len(ps))
-	for n := range ps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Reap removes every gameday toxic whose deadline is at or before now and
@@ -391,7 +384,7 @@ func (b *Backend) Reap(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	var removed []string
 	var errs []error
-	for _, pn := range sortedProxyNames(ps) {
+	for _, pn := range slices.Sorted(maps.Keys(ps)) {
 		for _, t := range ps[pn].Toxics {
 			_, deadline, ok := ParseToxicName(t.Name)
 			if !ok || now.Before(deadline) {
