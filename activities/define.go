@@ -31,6 +31,8 @@ type DefineResult struct {
 // valid PromQL with data behind it, and the guards are healthy now. Starting
 // chaos on an already-unhealthy system teaches nothing and risks an outage.
 func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, error) {
+	ctx, stop := withHeartbeat(ctx)
+	defer stop()
 	var res DefineResult
 	for _, f := range in.Scenario.ChaosFaultsForRun(in.WorkflowID, in.RunID) {
 		if err := a.Safety.CheckDuration(f.Environment, f.Duration); err != nil {

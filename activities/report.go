@@ -29,9 +29,11 @@ type ReportResult struct {
 }
 
 // Report files a postmortem for every run that did not pass and announces
-// the outcome. Sinks are idempotent by workflow id, so a retry never files
+// the outcome. Sinks are idempotent by run (Result.RunKey: workflow id + run id), so a retry never files
 // twice.
 func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, error) {
+	ctx, stop := withHeartbeat(ctx)
+	defer stop()
 	var res ReportResult
 	r := in.Result
 	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && a.Postmortems != nil {

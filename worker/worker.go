@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -137,7 +138,10 @@ func Register(w worker.Registry, acts *activities.Activities) {
 
 // New creates a worker on the configured task queue.
 func New(c client.Client, cfg config.Config, acts *activities.Activities) worker.Worker {
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	// A workflow task waits this long on a dead worker's sticky queue
+	// before any worker may take it (the SDK default is 5 s): with faults
+	// live, the next step (a hold's end, a breach) should not wait for it.
+	w := worker.New(c, cfg.TaskQueue, worker.Options{StickyScheduleToStartTimeout: 2 * time.Second})
 	Register(w, acts)
 	return w
 }

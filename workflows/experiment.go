@@ -22,7 +22,10 @@ import (
 // so that a dead worker's guard moves to another worker within seconds.
 const (
 	ObserveHeartbeatTimeout = 5 * time.Second
-	verifyHeartbeatTimeout  = 30 * time.Second
+	// Define, verify and report heartbeat every second from a ticker, so a
+	// crashed worker's attempt moves on within seconds, not after its
+	// StartToClose (a minute, as the chaos-self runs measured).
+	phaseHeartbeatTimeout = 5 * time.Second
 )
 
 var a *activities.Activities
@@ -422,6 +425,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 	e.begin(ctx, experiment.PhaseDefine, "resolve targets, check guards, record baseline")
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    phaseHeartbeatTimeout,
 		RetryPolicy:         retry(5),
 	})
 	var def activities.DefineResult
@@ -575,7 +579,7 @@ func (e *experimentRun) verify(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseVerify, fmt.Sprintf("waiting up to %s for steady state", timeout))
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout + time.Minute,
-		HeartbeatTimeout:    verifyHeartbeatTimeout,
+		HeartbeatTimeout:    phaseHeartbeatTimeout,
 		RetryPolicy:         retry(3),
 	})
 	var out activities.VerifyResult
@@ -606,7 +610,7 @@ func unhealthy(vals []experiment.GuardValue) string {
 
 func (e *experimentRun) report(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseReport, "")
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(10)})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10)})
 	var out activities.ReportResult
 	if err := workflow.ExecuteActivity(actx, a.Report, activities.ReportInput{Result: e.res}).Get(ctx, &out); err != nil {
 		// The outcome stands; the report failure is recorded, not fatal.

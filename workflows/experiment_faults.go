@@ -94,6 +94,7 @@ func (e *experimentRun) recheckAfterGate(ctx workflow.Context) bool {
 	e.begin(ctx, experiment.PhaseInject, "re-checking steady state and targets after sign-off")
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
+		HeartbeatTimeout:    phaseHeartbeatTimeout,
 		RetryPolicy:         retry(5),
 		Summary:             "re-check steady state and targets after sign-off",
 	})
