@@ -52,7 +52,9 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 			// The workflow ended the watch: hand it what was seen.
 			return res, temporal.NewCanceledError(res)
 		}
-		return res, err
+		// A query that became invalid is non-retryable: the run stops,
+		// saying the guard went blind, instead of counting it as a breach.
+		return res, classify(err)
 	}
 	if r.Breach != nil {
 		a.log().Warn("guard breached", "guard", r.Breach.Guard, "value", r.Breach.Value.String(), "no_data", r.Breach.NoData, "threshold", r.Breach.Threshold, "query_error", r.Breach.QueryError)
@@ -69,9 +71,17 @@ func (a *Activities) watch(ctx context.Context, guards []scenarios.Guard) sli.Wa
 	}
 	info := activity.GetInfo(ctx)
 	if activity.HasHeartbeatDetails(ctx) {
-		var st sli.WatchState
+		var st struct {
+			sli.WatchState
+			// The legacy Observe heartbeat (runs started before the guard
+			// lifecycle) named its start time started_at.
+			StartedAt time.Time `json:"started_at"`
+		}
 		if err := activity.GetHeartbeatDetails(ctx, &st); err == nil {
-			w.Resume = &st
+			if st.Started.IsZero() {
+				st.Started = st.StartedAt
+			}
+			w.Resume = &st.WatchState
 			if info.Attempt > 1 {
 				w.Lost = fmt.Sprintf("guard attempt %d was lost (worker crash or heartbeat timeout): nobody watched for up to %s", info.Attempt-1, info.HeartbeatTimeout)
 			}

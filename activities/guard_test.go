@@ -113,7 +113,7 @@ func TestGuardHungPrometheusAborts(t *testing.T) {
 		var res GuardResult
 		require.NoError(t, v.Get(&res))
 		require.NotNil(t, res.Breach, "ignoreCtx=%t", ignoreCtx)
-		assert.Contains(t, res.Breach.QueryError, "no answer within 1s")
+		assert.Regexp(t, `no answer within 1s|previous query still has not returned after 1s`, res.Breach.QueryError)
 		assert.Contains(t, res.Breach.String(), "query failed 3 times in a row")
 		took := res.EndedAt.Sub(res.StartedAt)
 		t.Logf("ignoreCtx=%t: breach after %s (3 query timeouts = 3s)", ignoreCtx, took)
@@ -210,4 +210,17 @@ func TestDefineRefusesAFaultLongerThanAllowed(t *testing.T) {
 	assert.True(t, app.NonRetryable())
 	assert.Contains(t, err.Error(), "fault f: refused by safety rule max-duration: the fault would be held 1000h0m0s; the longest allowed for a scenario without an environment label is 1h0m0s")
 	assert.Empty(t, h.backend.faults)
+}
+
+// A guard query that becomes invalid mid-run ends the guard non-retryably
+// (the run stops: nobody watches), never as a breach.
+func TestGuardQueryTurnedInvalidIsNotABreach(t *testing.T) {
+	h := newHarness(t)
+	h.prom.errs["p95"] = &sli.BadQueryError{Query: "p95", Msg: "returned 2 series; a guard must aggregate to one"}
+	_, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []scenarios.Guard{guard("p95", 1)}})
+	var app *temporal.ApplicationError
+	require.True(t, errors.As(err, &app), "%v", err)
+	assert.Equal(t, ErrTypeBadQuery, app.Type())
+	assert.True(t, app.NonRetryable())
+	assert.Contains(t, err.Error(), "returned 2 series")
 }

@@ -2,11 +2,13 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
@@ -23,6 +25,9 @@ type InjectResult struct {
 	// took effect (a retried inject that adopted the fault reports the
 	// original time), so a crash never stretches or shifts the hold.
 	HoldUntil time.Time `json:"hold_until,omitzero"`
+	// Attempt that landed it; above 1, an earlier attempt timed out and
+	// might still land somewhere until its deadline.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // ProgressHeartbeatEvery is how often inject and recover heartbeat while a
@@ -44,15 +49,20 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 		// installation (another Temporal namespace) leaves it alone.
 		f.TemporalNamespace = activity.GetInfo(ctx).WorkflowNamespace
 	}
-	ctx, stop := withHeartbeat(ctx)
-	defer stop()
+	attempt := 1
+	if activity.IsActivity(ctx) {
+		attempt = int(activity.GetInfo(ctx).Attempt)
+	}
 	// The back-end call is not cut short by the activity's cancellation (an
 	// abort or a breach while injecting): a request already on its way may
 	// still land, and returning before it answers would let recover run
 	// first and miss it. A cancelled inject therefore waits for its call
-	// (bounded by the attempt's own deadline) and reports what happened; a
-	// fault that landed is then removed like any other.
-	callCtx, cancelCall := context.WithoutCancel(ctx), func() {}
+	// (bounded by the attempt's own deadline), heartbeating all along so the
+	// attempt stays alive, and reports what happened; a fault that landed is
+	// then removed like any other.
+	callCtx, stop := withHeartbeat(context.WithoutCancel(ctx))
+	defer stop()
+	cancelCall := func() {}
 	if d, ok := ctx.Deadline(); ok {
 		callCtx, cancelCall = context.WithDeadline(callCtx, d)
 	}
@@ -61,7 +71,7 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	_ = failpoint.Sleep(callCtx, fmt.Sprintf("inject-delay-step%d", f.Step))
 	inj, err := b.Inject(callCtx, f)
 	if err != nil {
-		return InjectResult{}, classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err))
+		return InjectResult{}, settledError(classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err)), attempt)
 	}
 	since := inj.Since
 	if since.IsZero() {
@@ -70,7 +80,28 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	// Tests crash here: the fault exists but the workflow never hears of it.
 	failpoint.Hit("after-inject")
 	a.log().Info("fault injected", "fault_id", in.Fault.ID, "object", inj.Object, "existing", inj.Existing, "expires", inj.Expires)
-	return InjectResult{Injected: inj, HoldUntil: since.Add(in.Fault.Duration)}, nil
+	return InjectResult{Injected: inj, HoldUntil: since.Add(in.Fault.Duration), Attempt: attempt}, nil
+}
+
+// InjectSettled rides on an inject's error: the attempt that failed, after
+// its back-end call answered. Attempt 1 means no earlier attempt can still
+// be in flight somewhere; a later attempt means one timed out and might.
+type InjectSettled struct {
+	Attempt int `json:"attempt"`
+}
+
+// settledError carries InjectSettled on err, keeping its message, type and
+// retryability.
+func settledError(err error, attempt int) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return temporal.NewApplicationErrorWithOptions(app.Message(), app.Type(), temporal.ApplicationErrorOptions{
+			NonRetryable: app.NonRetryable(), Cause: app.Unwrap(), Details: []any{InjectSettled{Attempt: attempt}},
+		})
+	}
+	return temporal.NewApplicationErrorWithOptions(err.Error(), "InjectFailed", temporal.ApplicationErrorOptions{
+		Cause: err, Details: []any{InjectSettled{Attempt: attempt}},
+	})
 }
 
 type RecoverInput struct {

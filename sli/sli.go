@@ -131,6 +131,9 @@ func (t *Tracker) Restore(saved []GuardState) {
 		for i := range t.st {
 			if t.st[i].Guard == s.Guard {
 				t.st[i] = s
+				// Next came from another worker's clock: if that one ran
+				// ahead, waiting for it would leave the guard blind.
+				t.st[i].Next = time.Time{}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package sli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -116,6 +117,9 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 		}
 		beat()
 		go func() {
+			// A panicking heartbeat (an unencodable payload) must not take
+			// the worker down: this goroutine is not the activity's.
+			defer func() { _ = recover() }()
 			t := time.NewTicker(every)
 			defer t.Stop()
 			for {
@@ -134,6 +138,7 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 	gen := make([]int, n)            // generation of the query in flight; a late answer of an older one is dropped
 	inflight := make([]time.Time, n) // when the query in flight was sent; zero: none
 	missed := make([]bool, n)        // a due slot passed while a query was in flight
+	running := make([]int, n)        // query goroutines not yet returned, given up on or not
 	poll := min(max(MinInterval(w.Guards)/10, 20*time.Millisecond), 100*time.Millisecond)
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
@@ -145,9 +150,17 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 		send := func(i int, at time.Time) {
 			inflight[i], missed[i] = at, false
 			gen[i]++
+			running[i]++
 			go func(i, g int, at time.Time) {
 				qctx, cancel := context.WithTimeout(ctx, QueryTimeout(w.Guards[i]))
-				v, err := w.Querier.Query(qctx, w.Guards[i].Query, at)
+				v, err := func() (v float64, err error) {
+					defer func() {
+						if p := recover(); p != nil {
+							err = fmt.Errorf("query panicked: %v", p)
+						}
+					}()
+					return w.Querier.Query(qctx, w.Guards[i].Query, at)
+				}()
 				cancel()
 				if err != nil && qctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 					err = fmt.Errorf("no answer within %s: %w", QueryTimeout(w.Guards[i]), err)
@@ -173,23 +186,57 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 			}
 		}
 		for _, i := range tr.Due(t) {
-			if !inflight[i].IsZero() {
+			switch {
+			case !inflight[i].IsZero():
 				missed[i] = true // still waiting for the previous answer: never pile up
-				continue
+			case running[i] > 0:
+				// A query given up on has not returned (the querier ignores
+				// its context): do not start another one beside it; the slot
+				// is one more error.
+				_, b := tr.Observe(i, 0, fmt.Errorf("previous query still has not returned after %s", QueryTimeout(w.Guards[i])), t)
+				publish()
+				if b != nil {
+					return finish(b), nil
+				}
+			default:
+				send(i, t)
 			}
-			send(i, t)
 		}
 		for i := range w.Guards {
 			// A slot skipped for a slow answer is taken as soon as the
 			// answer is in, so a hang costs one timeout per error, not two.
-			if missed[i] && inflight[i].IsZero() {
+			if missed[i] && inflight[i].IsZero() && running[i] == 0 {
 				send(i, t)
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return finish(nil), ctx.Err()
+			// Answers already in may hold a breach seen while the faults
+			// were still held: hand it in rather than drop it.
+			for {
+				select {
+				case a := <-answers:
+					running[a.guard]--
+					if a.gen != gen[a.guard] || inflight[a.guard].IsZero() || a.err != nil {
+						continue
+					}
+					inflight[a.guard] = time.Time{}
+					if _, b := tr.Observe(a.guard, a.value, a.err, a.at); b != nil {
+						return finish(b), nil
+					}
+				default:
+					return finish(nil), ctx.Err()
+				}
+			}
 		case a := <-answers:
+			running[a.guard]--
+			var bq *BadQueryError
+			if errors.As(a.err, &bq) && a.gen == gen[a.guard] {
+				// The query itself became invalid (e.g. a second series
+				// appeared): the guard is blind, which is not the service
+				// failing. Stop, so the run ends and says why.
+				return finish(nil), fmt.Errorf("guard %s: %w", w.Guards[a.guard].Name, a.err)
+			}
 			if a.gen != gen[a.guard] || inflight[a.guard].IsZero() {
 				continue // given up on already
 			}

@@ -67,3 +67,53 @@ func TestFloatJSON(t *testing.T) {
 	assert.Error(t, json.Unmarshal([]byte(`"lots"`), &f))
 	assert.Equal(t, "no data", Describe(Float(math.NaN()), true))
 }
+
+type badAfter struct{ n int }
+
+func (q *badAfter) Query(context.Context, string, time.Time) (float64, error) {
+	q.n++
+	if q.n > 2 {
+		return 0, &BadQueryError{Query: "q", Msg: "returned 2 series"}
+	}
+	return 0.1, nil
+}
+
+// A query that becomes invalid mid-run (a second series appeared) stops the
+// watch with the error: the guard is blind, and that is not a breach.
+func TestWatchStopsWhenTheQueryBecomesInvalid(t *testing.T) {
+	g := guard(1, scenarios.OnErrorIgnore)
+	g.Interval = scenarios.Duration(100 * time.Millisecond)
+	res, err := Watch{Guards: []scenarios.Guard{g}, Querier: &badAfter{}}.Run(context.Background())
+	var bq *BadQueryError
+	require.ErrorAs(t, err, &bq)
+	assert.Nil(t, res.Breach)
+}
+
+type panicky struct{}
+
+func (panicky) Query(context.Context, string, time.Time) (float64, error) { panic("boom") }
+
+// A panicking querier is a query error, not a dead worker.
+func TestWatchSurvivesAPanickingQuerier(t *testing.T) {
+	g := guard(1, scenarios.OnErrorAbort)
+	g.Interval = scenarios.Duration(100 * time.Millisecond)
+	res, err := Watch{Guards: []scenarios.Guard{g}, Querier: panicky{}}.Run(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, res.Breach)
+	assert.Contains(t, res.Breach.QueryError, "query panicked: boom")
+}
+
+// A state restored from a worker whose clock ran ahead does not leave the
+// guard waiting for that clock.
+func TestWatchResumeIgnoresAnotherWorkersSchedule(t *testing.T) {
+	g := guard(1, scenarios.OnErrorAbort)
+	g.Interval = scenarios.Duration(100 * time.Millisecond)
+	w := Watch{Guards: []scenarios.Guard{g}, Querier: hungValue(0.95), Resume: &WatchState{Guards: []GuardState{{Guard: g.Name, Next: time.Now().Add(time.Hour)}}}}
+	res, err := w.Run(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, res.Breach, "evaluated now, not in an hour")
+}
+
+type hungValue float64
+
+func (v hungValue) Query(context.Context, string, time.Time) (float64, error) { return float64(v), nil }

@@ -141,7 +141,10 @@ func New(c client.Client, cfg config.Config, acts *activities.Activities) worker
 	// A workflow task waits this long on a dead worker's sticky queue
 	// before any worker may take it (the SDK default is 5 s): with faults
 	// live, the next step (a hold's end, a breach) should not wait for it.
-	w := worker.New(c, cfg.TaskQueue, worker.Options{StickyScheduleToStartTimeout: 2 * time.Second})
+	// Heartbeats reach the server at most every MaxHeartbeatThrottleInterval
+	// (the SDK's default is 0.8 × the heartbeat timeout, 4 s against 5 s: a
+	// GC pause would make a false timeout and a lost guard attempt).
+	w := worker.New(c, cfg.TaskQueue, worker.Options{StickyScheduleToStartTimeout: 2 * time.Second, MaxHeartbeatThrottleInterval: time.Second})
 	Register(w, acts)
 	return w
 }

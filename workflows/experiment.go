@@ -66,6 +66,7 @@ type experimentRun struct {
 	recheck      workflow.Version
 	fs           []faultState
 	guard        workflow.Future
+	stopGuard    workflow.CancelFunc
 	recoverWG    workflow.WaitGroup
 	recoverErrs  []string
 	// notes are notifications in flight: never waited for while faults
@@ -320,7 +321,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	if guarded && ctx.Err() != nil {
 		// A cancel that came while cleaning up: cleanup went on to the end,
 		// and the run is not a pass.
-		e.finish(experiment.Cancelled, "workflow cancelled during "+e.res.Phase+"; every fault was removed first")
+		e.finish(experiment.Cancelled, "workflow cancelled during cleanup; every fault was removed first")
 	}
 	if e.res.Outcome == experiment.Running {
 		e.res.Outcome = experiment.Passed
@@ -528,7 +529,10 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 // breached a guard in this run count as alerting (and not passing).
 func (e *experimentRun) recordChecklist(ctx workflow.Context) {
 	g := e.res.Gate
-	if e.res.Breach != nil && e.in.Scenario.Spec.FaultClass != "" {
+	// A breach that is the query failing (or a lost guard) is not the
+	// fault class alerting: it must not feed the +35 weight rule.
+	queryBreach := e.guardVersion >= versionGuardV1 && e.res.Breach != nil && e.res.Breach.QueryError != ""
+	if e.res.Breach != nil && !queryBreach && e.in.Scenario.Spec.FaultClass != "" {
 		checklist.MarkAlerted(g, []string{e.in.Scenario.Spec.FaultClass})
 	}
 	release := e.in.ReleaseTicket

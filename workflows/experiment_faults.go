@@ -45,6 +45,11 @@ const (
 	recoverAttemptsBeforeAlarm = 3
 )
 
+// injectLateWindow is how long after an unsettled inject ended one of its
+// attempts may still land: the attempt's StartToClose. A variable only so
+// that workflow tests need not wait a minute of real time.
+var injectLateWindow = InjectStartToClose
+
 // faultState is the workflow's bookkeeping of one fault step.
 type faultState struct {
 	inject    workflow.Future // nil until attempted
@@ -64,6 +69,7 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 		return
 	}
 	gctx, stopGuard := workflow.WithCancel(ctx)
+	e.stopGuard = stopGuard
 	defer stopGuard()
 	if guards := e.in.Scenario.Spec.Guards; len(guards) > 0 {
 		gctx = workflow.WithActivityOptions(gctx, workflow.ActivityOptions{
@@ -169,7 +175,7 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 		e.res.Injected = append(e.res.Injected, f.ID)
 		fut := workflow.ExecuteActivity(ictx, a.Inject, activities.InjectInput{Fault: f})
 		e.fs[i].inject = fut
-		err := workflow.Await(ctx, func() bool { return fut.IsReady() || e.guardEnded() || e.abort != nil })
+		err := e.awaitReleasing(ctx, dctx, func() bool { return fut.IsReady() || e.guardEnded() || e.abort != nil })
 		switch {
 		case err != nil:
 			e.end(ctx, experiment.StatusCancelled, "")
@@ -188,13 +194,19 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 		}
 		var out activities.InjectResult
 		if err := fut.Get(ctx, &out); err != nil {
+			if e.guardEnded() {
+				e.takeGuard(ctx) // a breach in the same instant is the first cause
+			}
 			e.end(ctx, experiment.StatusFailed, rootMessage(err))
 			e.stopped(ctx, err, "inject "+f.Name)
 			return false
 		}
+		// The hold ends at the fault's own HoldUntil, but never later than
+		// its duration from now: the worker's clock is not the server's.
+		now := workflow.Now(ctx)
 		e.fs[i].holdUntil = out.HoldUntil
-		if out.HoldUntil.IsZero() {
-			e.fs[i].holdUntil = workflow.Now(ctx).Add(f.Duration)
+		if out.HoldUntil.IsZero() || out.HoldUntil.After(now.Add(f.Duration)) {
+			e.fs[i].holdUntil = now.Add(f.Duration)
 		}
 		if e.guardEnded() {
 			e.takeGuard(ctx)
@@ -205,6 +217,34 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 	e.end(ctx, experiment.StatusDone, strings.Join(e.res.Injected, ", "))
 	e.notify(ctx, "injected", fmt.Sprintf("experiment %s injected %d fault(s) on %s; holding %s%s", e.res.Scenario, len(e.faults), e.res.Service, e.in.Scenario.HoldDuration(), e.unguardedNote()))
 	return true
+}
+
+// awaitReleasing waits for cond while removing, as their holds end, the
+// faults already injected: a slow later inject never stretches an earlier
+// fault's hold.
+func (e *experimentRun) awaitReleasing(ctx, dctx workflow.Context, cond func() bool) error {
+	for {
+		next, ok := e.nextRelease()
+		if !ok {
+			return workflow.Await(ctx, cond)
+		}
+		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
+			done, err := workflow.AwaitWithTimeout(ctx, wait, cond)
+			if err != nil || done {
+				return err
+			}
+		}
+		e.releaseDue(dctx, workflow.Now(ctx))
+	}
+}
+
+// releaseDue starts the removal of every held fault whose hold has ended.
+func (e *experimentRun) releaseDue(dctx workflow.Context, now time.Time) {
+	for i := range e.fs {
+		if e.attempted[i] && !e.fs[i].released && !e.fs[i].holdUntil.IsZero() && !e.fs[i].holdUntil.After(now) {
+			e.startRecover(dctx, i)
+		}
+	}
 }
 
 func (e *experimentRun) stopReason() string {
@@ -249,18 +289,34 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 				return
 			}
 		}
-		now := workflow.Now(ctx)
-		for i := range e.fs {
-			if e.attempted[i] && !e.fs[i].released && !e.fs[i].holdUntil.After(now) {
-				e.startRecover(dctx, i)
-			}
-		}
+		e.releaseDue(dctx, workflow.Now(ctx))
 	}
-	if e.guardEnded() {
-		// A breach in the same instant as the end of the hold still counts.
-		e.takeGuard(ctx)
-		e.end(ctx, experiment.StatusFailed, e.stopReason())
+	holdEnd := workflow.Now(ctx)
+	if e.abort != nil {
+		// An abort that came with the last hold's end is still an abort.
+		e.end(ctx, experiment.StatusCancelled, e.abortReason())
+		e.finish(experiment.Aborted, e.abortReason())
 		return
+	}
+	if e.guard != nil && !e.guard.IsReady() {
+		// Every fault is being removed. Stop the guard and give it a moment
+		// to hand in a breach it saw while the faults were still held: its
+		// answer may be in flight as the hold ends.
+		e.stopGuard()
+		_, _ = workflow.AwaitWithTimeout(ctx, GuardHeartbeatTimeout, e.guard.IsReady)
+	}
+	if e.guard != nil && e.guard.IsReady() {
+		var out activities.GuardResult
+		if err := e.guard.Get(ctx, &out); err == nil && out.Breach != nil && !out.Breach.At.After(holdEnd) {
+			e.res.Breach = out.Breach
+			e.finish(experiment.Aborted, out.Breach.String())
+			e.end(ctx, experiment.StatusFailed, e.stopReason())
+			return
+		} else if err != nil && !temporal.IsCanceledError(err) {
+			e.finish(experiment.Failed, "guard: "+rootMessage(err)+" (stopped: no guard was watching)")
+			e.end(ctx, experiment.StatusFailed, e.stopReason())
+			return
+		}
 	}
 	e.end(ctx, experiment.StatusDone, fmt.Sprintf("held %s, no breach%s", hold, e.unguardedNote()))
 }
@@ -272,6 +328,9 @@ func (e *experimentRun) nextRelease() (time.Time, bool) {
 	for i, f := range e.fs {
 		if !e.attempted[i] || f.released {
 			continue
+		}
+		if f.holdUntil.IsZero() {
+			continue // its inject has not answered yet
 		}
 		if !found || f.holdUntil.Before(next) {
 			next, found = f.holdUntil, true
@@ -332,11 +391,28 @@ func (e *experimentRun) settleInject(ctx workflow.Context, i int) {
 	if fut == nil {
 		return
 	}
-	err := fut.Get(ctx, nil)
-	var te *temporal.TimeoutError
-	if err != nil && errors.As(err, &te) {
-		e.fs[i].lateUntil = workflow.Now(ctx).Add(InjectStartToClose)
+	var out activities.InjectResult
+	err := fut.Get(ctx, &out)
+	if !injectSettled(err, out) {
+		e.fs[i].lateUntil = workflow.Now(ctx).Add(injectLateWindow)
 	}
+}
+
+// injectSettled says whether an inject's end proves no attempt of it can
+// still land: it answered (landed, or failed after its call answered) on
+// its first attempt. A later attempt means an earlier one timed out and may
+// still be running on a worker cut off from the server; a timeout, or a
+// cancel while no attempt was running (between retries), says nothing.
+func injectSettled(err error, out activities.InjectResult) bool {
+	if err == nil {
+		return out.Attempt <= 1
+	}
+	var st activities.InjectSettled
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.HasDetails() && app.Details(&st) == nil && st.Attempt > 0 {
+		return st.Attempt == 1
+	}
+	return false
 }
 
 func (e *experimentRun) recoverOne(ctx workflow.Context, i int, lastPass bool) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/activities"
@@ -292,4 +293,55 @@ func (s *experimentSuite) Test_FaultIDsIncludeTheRunID() {
 	r := s.result()
 	s.Equal([]string{testFaultID(0), testFaultID(1)}, r.Injected)
 	s.NotContains(r.Injected, chaos.FaultID(testWorkflowID, 0), "not the id an earlier run of the same workflow id had")
+}
+
+// An inject that did not settle (it timed out, or its error does not say
+// its call answered on the first attempt) gets one more removal after the
+// window in which a lost attempt could still land.
+func (s *experimentSuite) Test_UnsettledInjectGetsALastRemovalPass() {
+	s.okDefine()
+	s.guardHolds()
+	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{},
+		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_HEARTBEAT, nil)).Once()
+	s.okVerify()
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
+	r := s.result()
+	s.Equal(experiment.Failed, r.Outcome)
+	s.Equal([]string{testFaultID(0), testFaultID(0)}, s.recovered, "removed at once, and again after the window")
+}
+
+// A later inject that takes its time does not stretch an earlier fault's
+// hold: the first fault is removed when its own hold ends.
+func (s *experimentSuite) Test_SlowLaterInjectDoesNotStretchAnEarlierHold() {
+	s.okDefine()
+	s.guardHolds()
+	var mu sync.Mutex
+	secondInjected := false
+	var removedWhileInjecting []string
+	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.InjectInput) (activities.InjectResult, error) {
+			if in.Fault.Step == 1 {
+				time.Sleep(2 * testHold) // far past the first fault's hold
+				mu.Lock()
+				secondInjected = true
+				mu.Unlock()
+			}
+			return activities.InjectResult{Injected: chaos.Injected{FaultID: in.Fault.ID}, Attempt: 1}, nil
+		}).Times(2)
+	s.okVerify()
+	s.recoverHook = func(_ context.Context, in activities.RecoverInput) (activities.RecoverResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !secondInjected {
+			removedWhileInjecting = append(removedWhileInjecting, in.Fault.ID)
+		}
+		return activities.RecoverResult{}, nil
+	}
+	sc := testScenario()
+	sc.Spec.Faults[0].Duration = scenarios.Duration(testHold / 4)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
+	r := s.result()
+	s.Equal(experiment.Passed, r.Outcome)
+	s.Equal([]string{testFaultID(0)}, removedWhileInjecting, "the first fault went when its hold ended, while the second inject was still running")
+	s.ElementsMatch(bothFaults, r.Recovered)
 }

@@ -47,6 +47,7 @@ func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
 func (s *experimentSuite) SetupTest() {
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	s.env = s.NewTestWorkflowEnvironment()
+	injectLateWindow = time.Second // a running activity stops the test clock from skipping
 	// The machines are shared and noisy: do not fail on wall-clock time.
 	s.env.SetTestTimeout(time.Minute)
 	s.env.RegisterActivity(&activities.Activities{})
@@ -260,7 +261,7 @@ func (s *experimentSuite) Test_InjectFailureRecoversWhatWasAttempted() {
 	s.guardHolds()
 	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{}, nil).Once()
 	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{},
-		temporal.NewNonRetryableApplicationError("proxy gone", activities.ErrTypePermanent, nil)).Once()
+		temporal.NewNonRetryableApplicationError("proxy gone", activities.ErrTypePermanent, nil, activities.InjectSettled{Attempt: 1})).Once()
 	s.okVerify()
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
 	r := s.result()
