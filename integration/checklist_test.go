@@ -88,7 +88,7 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 		}
 		ev, err := os.ReadFile(filepath.Join(e.cfg.PostmortemDir(), "release-"+ticket+".md"))
 		require.NoError(t, err, "release evidence written locally without Jira")
-		assert.Contains(t, string(ev), "[gameday-run "+id+"]")
+		assert.Contains(t, string(ev), "[gameday-run "+id+"/", "one entry per run (workflow id + run id)")
 		if release < 3 {
 			assert.Empty(t, last.WeightChanges, "release %d: no rule fires yet", release)
 		}

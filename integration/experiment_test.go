@@ -219,8 +219,17 @@ func TestHistoryDoesNotGrowWithHold(t *testing.T) {
 	require.Equal(t, experiment.Passed, res1.Outcome, res1.Error)
 	require.Equal(t, experiment.Passed, res2.Outcome, res2.Error)
 	n1, n2 := e.historyLen(ctx, r1.GetID()), e.historyLen(ctx, r2.GetID())
-	t.Logf("history events: 10s hold %d, 60s hold %d", n1, n2)
-	assert.Equal(t, n1, n2, "history length independent of the hold")
+	t1, t2 := e.historyTypes(ctx, r1.GetID()), e.historyTypes(ctx, r2.GetID())
+	t.Logf("history events: 10s hold %d, 60s hold %d\n10s: %v\n60s: %v", n1, n2, t1, t2)
+	// Every command (activities, timers, markers, search attributes) is the
+	// same for both holds; only how the server batches events into workflow
+	// tasks may differ by a task or two, whatever the hold.
+	for _, wt := range []string{"WorkflowTaskScheduled", "WorkflowTaskStarted", "WorkflowTaskCompleted"} {
+		delete(t1, wt)
+		delete(t2, wt)
+	}
+	assert.Equal(t, t1, t2, "the same commands whatever the hold")
+	assert.LessOrEqual(t, n2-n1, 6, "at most two more workflow tasks")
 	assert.Less(t, n2, 200)
 }
 

@@ -35,6 +35,18 @@ func recordHistoryTo(t *testing.T, e *env, workflowID, envVar string) {
 	t.Logf("history of %s (%d events) written to %s", workflowID, len(h.Events), path)
 }
 
+// historyTypes counts a history's events by type.
+func (e *env) historyTypes(ctx context.Context, workflowID string) map[string]int {
+	it := e.client.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	out := map[string]int{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(e.t, err)
+		out[ev.GetEventType().String()]++
+	}
+	return out
+}
+
 func (e *env) historyLen(ctx context.Context, workflowID string) int {
 	it := e.client.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
