@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -31,8 +32,23 @@ type Temporal struct {
 }
 
 // StartTemporal starts `temporal server start-dev` and waits until its
-// frontend answers health checks.
+// frontend answers health checks. When it picked the ports itself and the
+// server exits at start (start-dev binds more ports than the one it is
+// given, and another process may take one between FreePort and the bind),
+// it tries again with fresh ports, up to three times.
 func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
+	ownPorts := o.Port == 0 && o.UIPort <= 0
+	var err error
+	for try := 1; ; try++ {
+		var t *Temporal
+		t, err = startTemporalOnce(ctx, o)
+		if err == nil || !ownPorts || try == 3 || ctx.Err() != nil || !strings.Contains(err.Error(), "exited") {
+			return t, err
+		}
+	}
+}
+
+func startTemporalOnce(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	var err error
 	if o.Bin == "" {
 		if o.Bin, err = Tool("temporal"); err != nil {
