@@ -33,6 +33,7 @@ import (
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/internal/stack"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
 )
 
 // chaosWorld is the demo shop and the Prometheus scraping it, shared by all
@@ -136,7 +137,7 @@ func (w *chaosWorld) waitSteady(t *testing.T, sc scenarios.Scenario, within time
 		var vals []string
 		for _, g := range sc.Spec.Guards {
 			v, err := w.guardValue(g.Query)
-			if err != nil || !healthyValue(g.Op, v, g.Threshold) {
+			if err != nil || !sli.Healthy(g.Op, v, g.Threshold) {
 				ok = false
 			}
 			vals = append(vals, fmt.Sprintf("%s=%g (err %v)", g.Name, v, err))
@@ -164,29 +165,6 @@ func (w *chaosWorld) guardValue(q string) (float64, error) {
 		return math.NaN(), fmt.Errorf("want one sample, got %v", val)
 	}
 	return float64(vec[0].Value), nil
-}
-
-// healthyValue is the guard rule (value OP threshold), written out here so
-// the test does not lean on the package under rewrite.
-func healthyValue(op scenarios.Op, v, th float64) bool {
-	if math.IsNaN(v) {
-		return false
-	}
-	switch op {
-	case scenarios.OpLT:
-		return v < th
-	case scenarios.OpLE:
-		return v <= th
-	case scenarios.OpGT:
-		return v > th
-	case scenarios.OpGE:
-		return v >= th
-	case scenarios.OpEQ:
-		return v == th
-	case scenarios.OpNE:
-		return v != th
-	}
-	return false
 }
 
 // workerProc is `gameday worker` as a child process with its own log file.
