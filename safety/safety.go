@@ -110,26 +110,13 @@ func FromEnv(getenv func(string) string) (Policy, error) {
 // ParseDurations reads "env=duration,..." (a bare duration means every
 // environment); the fallback is *=DefaultMaxDuration.
 func ParseDurations(s string) (map[string]time.Duration, error) {
-	out := map[string]time.Duration{}
-	for _, entry := range config.SplitList(s) {
-		env, v, ok := strings.Cut(entry, "=")
-		if !ok {
-			env, v = AnyEnvironment, entry
-		}
-		env, v = strings.TrimSpace(env), strings.TrimSpace(v)
-		if env == "" {
-			return nil, fmt.Errorf("%q: empty environment name", entry)
-		}
+	return parseByEnvironment(s, func(v string) (time.Duration, error) {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%q: want a positive duration like 30m or 1h", entry)
+			return 0, fmt.Errorf("want a positive duration like 30m or 1h")
 		}
-		out[env] = d
-	}
-	if _, ok := out[AnyEnvironment]; !ok {
-		out[AnyEnvironment] = DefaultMaxDuration
-	}
-	return out, nil
+		return d, nil
+	}, DefaultMaxDuration)
 }
 
 // CheckDuration refuses a fault held longer than its environment allows.
@@ -162,25 +149,31 @@ func (p Policy) CheckDuration(env string, d time.Duration) error {
 // ParseRadius reads "env=limit,..." where limit is a count ("1") or a
 // percentage ("50%"). A bare limit ("2") means every environment.
 func ParseRadius(s string) (map[string]Limit, error) {
-	out := map[string]Limit{}
+	def, _ := ParseLimit(DefaultMaxRadius)
+	return parseByEnvironment(s, ParseLimit, def)
+}
+
+// parseByEnvironment reads "env=value,..." (a bare value means every
+// environment) with parse, and fills AnyEnvironment with def when unset.
+func parseByEnvironment[T any](s string, parse func(string) (T, error), def T) (map[string]T, error) {
+	out := map[string]T{}
 	for _, entry := range config.SplitList(s) {
-		env, lim, ok := strings.Cut(entry, "=")
+		env, v, ok := strings.Cut(entry, "=")
 		if !ok {
-			env, lim = AnyEnvironment, entry
+			env, v = AnyEnvironment, entry
 		}
-		env, lim = strings.TrimSpace(env), strings.TrimSpace(lim)
+		env, v = strings.TrimSpace(env), strings.TrimSpace(v)
 		if env == "" {
 			return nil, fmt.Errorf("%q: empty environment name", entry)
 		}
-		l, err := ParseLimit(lim)
+		x, err := parse(v)
 		if err != nil {
 			return nil, fmt.Errorf("%q: %w", entry, err)
 		}
-		out[env] = l
+		out[env] = x
 	}
 	if _, ok := out[AnyEnvironment]; !ok {
-		l, _ := ParseLimit(DefaultMaxRadius)
-		out[AnyEnvironment] = l
+		out[AnyEnvironment] = def
 	}
 	return out, nil
 }
