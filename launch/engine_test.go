@@ -250,14 +250,14 @@ func TestSlackStartRefusesADuplicateRequest(t *testing.T) {
 	assert.Equal(t, want, dup)
 	assert.Len(t, fc.acceptedStarts(), 1, "one request, one run")
 
-	// Without a WorkflowID (and from the CLI) the id is fresh and the
-	// policies are Temporal's defaults, as before.
+	// Without a WorkflowID (and from the CLI) the id is fresh and a closed
+	// id may be reused; a running one is an error, never handed back.
 	_, err = eng.Start(t.Context(), slackbot.StartRequest{Scenario: req.Scenario})
 	require.NoError(t, err)
 	last := fc.starts[len(fc.starts)-1]
 	assert.NotEqual(t, id, last.ID)
 	assert.Zero(t, last.WorkflowIDReusePolicy)
-	assert.False(t, last.WorkflowExecutionErrorWhenAlreadyStarted)
+	assert.True(t, last.WorkflowExecutionErrorWhenAlreadyStarted)
 }
 
 // trapDir makes the working directory hold files named like the catalog

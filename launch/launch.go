@@ -151,6 +151,10 @@ func (l Launcher) Start(ctx context.Context, in workflows.ExperimentInput, o Opt
 		StaticSummary: summary,
 		StaticDetails: StaticDetails(sc),
 		Memo:          o.Memo,
+		// `gameday run --id X` while X still runs is an error, not the
+		// running run handed back as if it had just started. A closed id
+		// may be reused: fault ids include the run id.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}
 	if o.RejectDuplicate {
 		so.WorkflowIDConflictPolicy = enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL
