@@ -39,7 +39,7 @@ const (
 	// InjectStartToClose bounds one inject attempt. An attempt that ended
 	// without saying how (timed out) may still land until then, so recover
 	// makes a last pass after it.
-	InjectStartToClose = time.Minute
+	InjectStartToClose = 30 * time.Second
 	// recoverAttemptsBeforeAlarm failed attempts at removing one fault make
 	// the run say so (notification, details) before it keeps trying.
 	recoverAttemptsBeforeAlarm = 3
