@@ -298,22 +298,25 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		e.finish(experiment.Aborted, e.abortReason())
 		return
 	}
-	if e.guard != nil && !e.guard.IsReady() {
+	if e.guard != nil && e.guardEnded() {
+		// The guard ended by itself (a breach, or it gave up) in the same
+		// instant as the last hold: that is still the first cause.
+		e.takeGuard(ctx)
+		e.end(ctx, experiment.StatusFailed, e.stopReason())
+		return
+	}
+	if e.guard != nil {
 		// Every fault is being removed. Stop the guard and give it a moment
 		// to hand in a breach it saw while the faults were still held: its
-		// answer may be in flight as the hold ends.
+		// answer may be in flight as the hold ends. Whatever else it ends
+		// with now (cancelled, or a heartbeat timeout if its worker died) is
+		// just the guard being stopped.
 		e.stopGuard()
 		_, _ = workflow.AwaitWithTimeout(ctx, GuardHeartbeatTimeout, e.guard.IsReady)
-	}
-	if e.guard != nil && e.guard.IsReady() {
 		var out activities.GuardResult
-		if err := e.guard.Get(ctx, &out); err == nil && out.Breach != nil && !out.Breach.At.After(holdEnd) {
+		if e.guard.IsReady() && e.guard.Get(ctx, &out) == nil && out.Breach != nil && !out.Breach.At.After(holdEnd) {
 			e.res.Breach = out.Breach
 			e.finish(experiment.Aborted, out.Breach.String())
-			e.end(ctx, experiment.StatusFailed, e.stopReason())
-			return
-		} else if err != nil && !temporal.IsCanceledError(err) {
-			e.finish(experiment.Failed, "guard: "+rootMessage(err)+" (stopped: no guard was watching)")
 			e.end(ctx, experiment.StatusFailed, e.stopReason())
 			return
 		}
