@@ -345,19 +345,3 @@ func (s *experimentSuite) Test_SlowLaterInjectDoesNotStretchAnEarlierHold() {
 	s.Equal([]string{testFaultID(0)}, removedWhileInjecting, "the first fault went when its hold ended, while the second inject was still running")
 	s.ElementsMatch(bothFaults, r.Recovered)
 }
-
-// A guard whose worker died as the hold ended (it times out after it was
-// stopped) is only the guard being stopped: the run passes.
-func (s *experimentSuite) Test_GuardLostAtTheEndOfTheHoldIsNotAFailure() {
-	s.okDefine()
-	s.okInject()
-	s.env.OnActivity(a.Guard, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in activities.GuardInput) (activities.GuardResult, error) {
-			<-ctx.Done()
-			return activities.GuardResult{}, temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_HEARTBEAT, nil)
-		}).Once()
-	s.okVerify()
-	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
-	r := s.result()
-	s.Equal(experiment.Passed, r.Outcome, r.Error)
-}
