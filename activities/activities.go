@@ -36,7 +36,15 @@ type Activities struct {
 	// Safety is the worker's safety policy; define checks every fault's
 	// duration against it (the Kubernetes back-ends check the rest).
 	Safety safety.Policy
-	Logger *slog.Logger
+	// Signers maps a user to the sign-off roles they hold: the worker's
+	// own configuration (GAMEDAY_ROLES), never the workflow input, so
+	// whoever starts a run cannot choose who approves it. Empty: nobody
+	// can sign a gate.
+	Signers map[string][]string
+	// DistinctSigners says whether distinct users must sign distinct roles
+	// in an environment (GAMEDAY_DISTINCT_SIGNERS); nil: never.
+	DistinctSigners func(environment string) bool
+	Logger          *slog.Logger
 }
 
 // ReleaseSink records a run's evidence on a release ticket: a comment, and a

@@ -22,6 +22,7 @@ import (
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -330,4 +331,53 @@ func TestRecoverWithoutTheBackendIsRetried(t *testing.T) {
 	assert.Contains(t, err.Error(), `back-end "kubernetes" is not configured on this worker`)
 	_, nonRetryable := appErrType(t, err)
 	assert.False(t, nonRetryable)
+}
+
+// Define resolves who may sign from the worker's own role map when the
+// workflow asks, and refuses a gate that can never be completed: an empty
+// map means nobody signs (not anyone), and distinct roles need distinct
+// people where the worker requires it.
+func TestDefineResolvesSignersFromTheWorker(t *testing.T) {
+	gated := func(env string) scenarios.Scenario {
+		s := scenario("inventory")
+		s.Spec.Signoff.Roles = []string{"dev", "sre"}
+		s.Metadata.Labels = map[string]string{scenarios.EnvironmentLabel: env}
+		return s
+	}
+	for _, c := range []struct {
+		name    string
+		users   map[string][]string
+		env     string
+		want    []signoff.Holders
+		wantErr string
+	}{
+		{"holders", map[string][]string{"dana": {"dev"}, "sam": {"sre", "dev"}, "bob": {"test"}}, "staging",
+			[]signoff.Holders{{Role: "dev", Users: []string{"dana", "sam"}}, {Role: "sre", Users: []string{"sam"}}}, ""},
+		{"empty map", nil, "staging", nil, "nobody holds the sign-off role dev, sre"},
+		{"one person, production", map[string][]string{"sam": {"sre", "dev"}}, "production", nil, "distinct users must sign distinct roles"},
+		{"one person, staging", map[string][]string{"sam": {"sre", "dev"}}, "staging",
+			[]signoff.Holders{{Role: "dev", Users: []string{"sam"}}, {Role: "sre", Users: []string{"sam"}}}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.acts.Signers = c.users
+			h.acts.DistinctSigners = func(env string) bool { return env == "production" }
+			v, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: gated(c.env), WorkflowID: "wf", ResolveSigners: true})
+			if c.wantErr != "" {
+				var app *temporal.ApplicationError
+				require.ErrorAs(t, err, &app)
+				assert.True(t, app.NonRetryable())
+				assert.Contains(t, err.Error(), "sign-off from dev, sre can never be completed: "+c.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			var res DefineResult
+			require.NoError(t, v.Get(&res))
+			assert.Equal(t, c.want, res.Signers)
+		})
+	}
+	// Runs recorded before the worker resolved signers do not ask.
+	h := newHarness(t)
+	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: gated("production"), WorkflowID: "wf"})
+	assert.NoError(t, err)
 }

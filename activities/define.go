@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -19,11 +21,20 @@ type DefineInput struct {
 	// RunID, when set, is part of the fault ids (ChaosFaultsForRun), as the
 	// workflow computes them; empty for runs started before that rule.
 	RunID string `json:"run_id,omitempty"`
+	// ResolveSigners asks define for the holders of the scenario's sign-off
+	// roles from the worker's configuration, and to refuse a gate nobody can
+	// complete. Set by workflows from version worker-signers 1; older runs
+	// took the role map from their input.
+	ResolveSigners bool `json:"resolve_signers,omitempty"`
 }
 
 type DefineResult struct {
 	Targets  []string                `json:"targets"`
 	Baseline []experiment.GuardValue `json:"baseline"`
+	// Signers and DistinctSigners (ResolveSigners): who may sign which
+	// required role, and whether one person may sign two.
+	Signers         []signoff.Holders `json:"signers,omitempty"`
+	DistinctSigners bool              `json:"distinct_signers,omitempty"`
 }
 
 // Define proves the run can go ahead before anything is touched: every fault
@@ -34,6 +45,16 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
 	var res DefineResult
+	if roles := in.Scenario.Spec.Signoff.Roles; in.ResolveSigners && len(roles) > 0 {
+		res.Signers = signoff.Resolve(a.Signers, roles)
+		res.DistinctSigners = a.DistinctSigners != nil && a.DistinctSigners(in.Scenario.Metadata.Labels[scenarios.EnvironmentLabel])
+		if err := signoff.Feasible(res.Signers, res.DistinctSigners); err != nil {
+			// Refused before anything else: a gate nobody can complete
+			// would hold the run until its sign-off timeout.
+			return res, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("sign-off from %s can never be completed: %v", strings.Join(roles, ", "), err), ErrTypePermanent, nil, res)
+		}
+	}
 	for _, f := range in.Scenario.ChaosFaultsForRun(in.WorkflowID, in.RunID) {
 		if err := a.Safety.CheckDuration(f.Environment, f.Duration); err != nil {
 			return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("fault %s: %v", f.Name, err), ErrTypePermanent, nil)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -110,6 +111,15 @@ type Result struct {
 	Breach        *sli.Breach  `json:"breach,omitempty"`
 	Signoffs      []Signoff    `json:"signoffs,omitempty"`
 	RequiredRoles []string     `json:"required_roles,omitempty"`
+	// Signers are who may sign each required role, resolved by the worker
+	// in define (its GAMEDAY_ROLES), and DistinctSigners whether one person
+	// may sign two roles. Empty before define and for runs recorded before
+	// the worker resolved them.
+	Signers         []signoff.Holders `json:"signers,omitempty"`
+	DistinctSigners bool              `json:"distinct_signers,omitempty"`
+	// Overrides are the values this run changed from the scenario as
+	// written (key=value from the CLI or Slack), shown to the approvers.
+	Overrides []Override `json:"overrides,omitempty"`
 	Injected      []string     `json:"injected"`  // fault ids whose inject was attempted
 	Recovered     []string     `json:"recovered"` // fault ids confirmed absent after recover
 	// RecoverAlarms: removals that kept failing (each went on being
@@ -140,6 +150,42 @@ func (r Result) RunKey() string {
 	}
 	return r.WorkflowID + "/" + r.RunID
 }
+
+// Override is one key=value a run changed from its scenario, with the
+// value the scenario had (Was; empty when it had none).
+type Override struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	Was   string `json:"was,omitempty"`
+}
+
+func (o Override) String() string {
+	if o.Was == "" {
+		return o.Key + "=" + o.Value + " (not set in the scenario)"
+	}
+	return o.Key + "=" + o.Value + " (scenario: " + o.Was + ")"
+}
+
+// PendingRoles are the required roles nobody has signed for yet, in the
+// order they are required. The workflow's sign-off validator, its gate and
+// the Slack buttons all read this one rule.
+func (r Result) PendingRoles() []string {
+	var out []string
+	for _, role := range r.RequiredRoles {
+		signed := false
+		for _, s := range r.Signoffs {
+			signed = signed || s.Role == role
+		}
+		if !signed {
+			out = append(out, role)
+		}
+	}
+	return out
+}
+
+// MaySign returns the users who may sign role in this run, when the worker
+// resolved them (nil otherwise: older runs, or before define).
+func (r Result) MaySign(role string) []string { return signoff.Of(r.Signers, role) }
 
 // Finished reports whether the outcome is final.
 func (r Result) Finished() bool { return r.Outcome != Running && r.Outcome != "" }

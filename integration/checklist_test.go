@@ -28,7 +28,6 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	e.extraEnv = []string{"GAMEDAY_ROLES=dana=dev,tess=test,sam=sre"}
 	// A per-test checklist name keeps the entity workflow private to this test.
 	cl, err := checklist.Find("release-default")
 	require.NoError(t, err)

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -136,6 +138,7 @@ func newEnv(t testing.TB, startWorker bool) *env {
 		DataDir:       filepath.Join(dir, "data"),
 		UIURL:         "http://127.0.0.1:8233",
 		Namespace:     temporalSrv.Namespace,
+		Users:         testSigners,
 	}
 	e.backend = toxiproxy.New(e.cfg.ToxiproxyURL)
 	if startWorker {
@@ -162,7 +165,24 @@ func (e *env) environ() []string {
 		"TOXIPROXY_URL="+e.cfg.ToxiproxyURL,
 		"GAMEDAY_DATA_DIR="+e.cfg.DataDir,
 		"TEMPORAL_UI_URL="+e.cfg.UIURL,
+		"GAMEDAY_ROLES="+rolesEnv(e.cfg.Users),
 	), e.extraEnv...)
+}
+
+// testSigners is the workers' sign-off role map (GAMEDAY_ROLES) in these
+// tests: who signs is the worker's configuration, not the starter's.
+var testSigners = map[string][]string{
+	"dana": {"dev"}, "dave": {"dev"}, "tess": {"test"}, "sam": {"sre", "test"},
+	"dev-lead": {"dev"}, "test-lead": {"test"}, "sre-lead": {"sre"},
+}
+
+// rolesEnv writes a role map the way GAMEDAY_ROLES reads it.
+func rolesEnv(users map[string][]string) string {
+	var parts []string
+	for _, u := range slices.Sorted(maps.Keys(users)) {
+		parts = append(parts, u+"="+strings.Join(users[u], "+"))
+	}
+	return strings.Join(parts, ",")
 }
 
 // gameday runs the CLI and returns stdout, stderr and the exit code.

@@ -55,15 +55,19 @@ type Options struct {
 // resolves its checklist (catalog name or file). The CLI's way: what a
 // user types may name a file.
 func (l Launcher) Prepare(ctx context.Context, ref string, o Options) (workflows.ExperimentInput, error) {
-	sc, err := LoadScenario(ref, o.Set)
+	sc, err := scenarios.Find(ref)
 	if err != nil {
+		return workflows.ExperimentInput{}, err
+	}
+	ov := DescribeOverrides(sc, o.Set)
+	if err := ApplyOverrides(&sc, o.Set); err != nil {
 		return workflows.ExperimentInput{}, err
 	}
 	cl, err := l.resolveChecklist(ctx, &sc, checklist.Find)
 	if err != nil {
 		return workflows.ExperimentInput{}, err
 	}
-	return l.input(sc, ref, cl, o), nil
+	return l.input(sc, ref, cl, ov, o), nil
 }
 
 // PrepareCatalog prepares a catalog scenario already looked up (the one
@@ -76,6 +80,7 @@ func (l Launcher) PrepareCatalog(ctx context.Context, sc scenarios.Scenario, o O
 		return workflows.ExperimentInput{}, fmt.Errorf("no scenario to start")
 	}
 	sc = cloneScenario(sc)
+	ov := DescribeOverrides(sc, o.Set)
 	if err := ApplyOverrides(&sc, o.Set); err != nil {
 		return workflows.ExperimentInput{}, err
 	}
@@ -83,14 +88,61 @@ func (l Launcher) PrepareCatalog(ctx context.Context, sc scenarios.Scenario, o O
 	if err != nil {
 		return workflows.ExperimentInput{}, err
 	}
-	return l.input(sc, sc.Metadata.Name, cl, o), nil
+	return l.input(sc, sc.Metadata.Name, cl, ov, o), nil
 }
 
-func (l Launcher) input(sc scenarios.Scenario, source string, cl *checklist.Checklist, o Options) workflows.ExperimentInput {
+// input builds the workflow input. The sign-off role map is not in it: the
+// worker resolves who may sign (workflow version worker-signers), so the
+// starter's configuration cannot choose its approvers.
+func (l Launcher) input(sc scenarios.Scenario, source string, cl *checklist.Checklist, ov []experiment.Override, o Options) workflows.ExperimentInput {
 	return workflows.ExperimentInput{
 		Scenario: sc, Source: source, DryRun: o.DryRun, StartedBy: o.By, UIBase: l.Config.UIURL,
-		Checklist: cl, Users: l.Config.Users, ReleaseTicket: o.ReleaseTicket,
+		Checklist: cl, ReleaseTicket: o.ReleaseTicket, Overrides: ov,
 	}
+}
+
+// DescribeOverrides lists what set changes in sc, with the value sc had,
+// sorted by key: what the approvers and the status show. Call it on the
+// scenario before ApplyOverrides; keys ApplyOverrides would refuse are
+// described as given (the refusal comes from ApplyOverrides).
+func DescribeOverrides(sc scenarios.Scenario, set map[string]string) []experiment.Override {
+	var out []experiment.Override
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		o := experiment.Override{Key: k, Value: set[k]}
+		var was []string
+		add := func(v string) {
+			if v != "" && !slices.Contains(was, v) {
+				was = append(was, v)
+			}
+		}
+		switch {
+		case k == "duration":
+			for _, f := range sc.Spec.Faults {
+				add(f.Duration.D().String())
+			}
+		case k == "signoff.timeout":
+			if sc.Spec.Signoff.Timeout > 0 {
+				add(sc.Spec.Signoff.Timeout.D().String())
+			}
+		default:
+			fault, param, scoped := strings.Cut(k, ".")
+			for _, f := range sc.Spec.Faults {
+				p := k
+				if scoped {
+					if f.Name != fault {
+						continue
+					}
+					p = param
+				}
+				if v, ok := f.Params[p]; ok {
+					add(fmt.Sprint(v))
+				}
+			}
+		}
+		o.Was = strings.Join(was, ", ")
+		out = append(out, o)
+	}
+	return out
 }
 
 // cloneScenario copies what preparing a scenario writes to (fault params

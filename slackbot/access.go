@@ -48,6 +48,11 @@ type User struct {
 	// Abort lets the user abort any run: stopping chaos is the safe
 	// direction, so it is not tied to the run globs.
 	Abort bool `yaml:"abort"`
+	// Override holds path.Match globs of the key=value overrides the user
+	// may give with run and dry-run ("duration", "latency",
+	// "inventory-latency.*", "*"). None: the scenario runs as written. The
+	// worker's maximum fault duration applies whatever is allowed here.
+	Override []string `yaml:"override"`
 }
 
 // Access is the access file: who may do what from Slack. Slack user ids
@@ -117,6 +122,11 @@ func checkUser(v *yamlx.Collector, id string, u User) {
 			v.Add(fmt.Sprintf("%s.run[%d]", p, i), "invalid glob %q (use * and ? as in demo-*)", g)
 		}
 	}
+	for i, g := range u.Override {
+		if _, err := path.Match(g, "\x00"); err != nil || g == "" {
+			v.Add(fmt.Sprintf("%s.override[%d]", p, i), "invalid glob %q (a key such as duration, latency or inventory-latency.*)", g)
+		}
+	}
 	for i, e := range u.Environments {
 		if strings.TrimSpace(e) == "" {
 			v.Add(fmt.Sprintf("%s.environments[%d]", p, i), "must not be empty")
@@ -181,6 +191,32 @@ func (a Access) CanRunScenario(userID string, action Action, sc scenarios.Scenar
 		return nil
 	}
 	return fmt.Errorf("%s may not run in environment %s (allowed: %s)", u.Name, env, strings.Join(u.Environments, ", "))
+}
+
+// CanOverride reports whether userID may give every one of the override
+// keys (sorted in the refusal, which names the first key not allowed).
+func (a Access) CanOverride(userID string, keys []string) error {
+	u, err := a.user(userID)
+	if err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(slices.Values(keys)) {
+		ok := false
+		for _, g := range u.Override {
+			if m, _ := path.Match(g, k); m {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			allowed := "none"
+			if len(u.Override) > 0 {
+				allowed = strings.Join(u.Override, ", ")
+			}
+			return fmt.Errorf("%s may not override %s (allowed: %s; an admin can add it under override: in the access file)", u.Name, k, allowed)
+		}
+	}
+	return nil
 }
 
 // CanSign reports whether userID holds the sign-off role. It is checked

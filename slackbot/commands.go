@@ -191,6 +191,9 @@ func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string, key []byte
 	if err := b.cfg.Access.CanRunScenario(cmd.UserID, action, *sc); err != nil {
 		return ephemeral(":no_entry: %s", esc(err.Error()))
 	}
+	if err := b.cfg.Access.CanOverride(cmd.UserID, slices.Collect(maps.Keys(params))); err != nil {
+		return ephemeral(":no_entry: %s", esc(err.Error()))
+	}
 	by := b.displayName(cmd.UserID, cmd.UserName)
 	req := StartRequest{
 		Scenario: *sc, Params: params, DryRun: dry, By: by, ByID: cmd.UserID, Channel: cmd.ChannelID,
@@ -285,7 +288,7 @@ func (b *Bot) cmdStatus(cmd slack.SlashCommand, args []string) *reply {
 // statusText is the status answer: the summary plus what to do next.
 func statusText(r experiment.Result) string {
 	s := fmt.Sprintf("*%s*\n`%s` · phase %s · outcome %s", esc(summary(r)), esc(r.WorkflowID), orDash(r.Phase), r.Outcome)
-	if p := pendingRoles(r); len(p) > 0 && r.Phase == experiment.PhaseSignoff && !r.Finished() {
+	if p := r.PendingRoles(); len(p) > 0 && r.Phase == experiment.PhaseSignoff && !r.Finished() {
 		s += "\nwaiting for sign-off: " + strings.Join(p, ", ")
 	}
 	if r.Breach != nil {

@@ -32,6 +32,29 @@ func TestRunCommandStartsWithParamsAndPostsMessage(t *testing.T) {
 	}
 }
 
+// Overrides only for the keys the access file gives the user: the catalog
+// scenario is what its approvers reviewed, and a duration=1000h from anyone
+// with a run glob would change it.
+func TestRunOverridesLimitedPerUser(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ user, cmd, want string }{
+		{dana, "run demo-inventory-latency toxicity=0.1", "dana may not override toxicity (allowed: duration, latency, *.latency"},
+		{dana, "run demo-inventory-latency duration=1h inventory-latency.jitter=1ms", "dana may not override inventory-latency.jitter"},
+		{sam, "run demo-inventory-latency duration=1h", "sam may not override duration (allowed: none"},
+	} {
+		rep := h.command(c.user, testChannel, c.cmd)
+		if !strings.Contains(rep.Text, c.want) {
+			t.Errorf("%s: ack %q, want %q", c.cmd, rep.Text, c.want)
+		}
+	}
+	if n := len(h.eng.startReqs()); n != 0 {
+		t.Fatalf("%d runs started with refused overrides", n)
+	}
+	// No override at all needs no grant.
+	h.command(sam, testChannel, "run demo-inventory-latency")
+	waitFor(t, "engine.Start", func() bool { return len(h.eng.startReqs()) == 1 })
+}
+
 func TestDryRunCommand(t *testing.T) {
 	h := newHarness(t)
 	rep := h.command(sam, testChannel, "dry-run db-failover")

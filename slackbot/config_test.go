@@ -97,7 +97,7 @@ users:
   U0DANA:
     name: dana
     abrot: true
-`, []string{"access.yaml:6: users.U0DANA.abrot: unknown field (known: name, roles, run, environments, abort)"}},
+`, []string{"access.yaml:6: users.U0DANA.abrot: unknown field (known: name, roles, run, environments, abort, override)"}},
 		{"bad values", `apiVersion: gameday/v1
 kind: SlackAccess
 users:

@@ -45,7 +45,7 @@ const (
 const testAccess = `apiVersion: gameday/v1
 kind: SlackAccess
 users:
-  U0DANA: {name: dana, roles: [dev], run: ["demo-*"], environments: [staging], abort: true}
+  U0DANA: {name: dana, roles: [dev], run: ["demo-*"], environments: [staging], abort: true, override: [duration, latency, "*.latency"]}
   U0SAM: {name: sam, roles: [sre, test], run: ["*"]}
   U0VIC: {name: vic}
 `

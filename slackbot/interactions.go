@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -70,12 +71,32 @@ func (b *Bot) openSignoff(ic slack.InteractionCallback, channel, run, role strin
 			b.ephemeral(channel, user, fmt.Sprintf(":warning: Could not load the checklist of `%s`: %s", esc(run), esc(err.Error())))
 			return
 		}
-		view := signoffModal(modalMeta{Run: run, Role: role, Channel: channel}, cl)
+		// The approvers see what they approve: the targets and every value
+		// changed from the scenario as written. And a presser the worker's
+		// role map does not name is told now, not after filling the form.
+		r, err := b.eng.Status(ctx, run)
+		if err != nil {
+			b.logger.Warn("slack: status unavailable", "workflow_id", run, "error", err)
+			b.ephemeral(channel, user, fmt.Sprintf(":warning: Could not read `%s`: %s", esc(run), esc(err.Error())))
+			return
+		}
+		if may := r.MaySign(role); r.Signers != nil && !slices.Contains(may, b.cfg.Access.Name(user)) {
+			b.ephemeral(channel, user, fmt.Sprintf(":no_entry: %s may not sign for %s in this run: the worker's role map lets %s sign it.", esc(b.cfg.Access.Name(user)), esc(role), esc(orNobody(may))))
+			return
+		}
+		view := signoffModal(modalMeta{Run: run, Role: role, Channel: channel}, cl, r)
 		if _, err := b.api.OpenViewContext(ctx, ic.TriggerID, view); err != nil {
 			b.logger.Warn("slack: views.open failed", "workflow_id", run, "error", err)
 			b.ephemeral(channel, user, ":warning: Could not open the sign-off form ("+esc(err.Error())+"); press the button again.")
 		}
 	})
+}
+
+func orNobody(users []string) string {
+	if len(users) == 0 {
+		return "nobody"
+	}
+	return strings.Join(users, ", ")
 }
 
 func (b *Bot) abortButton(ic slack.InteractionCallback, channel, run string) {

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/signoff"
 )
 
 func TestSignoffButtonOpensModalWithRoleItems(t *testing.T) {
@@ -247,5 +250,45 @@ func TestSignoffNudgesWatcher(t *testing.T) {
 	waitFor(t, "the update after the sign-off", func() bool { return len(h.slack.get("chat.update")) == 1 })
 	if got := h.slack.get("chat.update")[0].buttons(t); !slices.Equal(got, []string{actionSignoffPrefix + "sre", actionAbort}) {
 		t.Fatalf("buttons after dev signed: %v", got)
+	}
+}
+
+// The approvers see what they approve (targets, and every value changed from
+// the scenario as written), and a presser the worker's role map does not
+// name for the role is told before the form opens: the button and the
+// workflow's validator read the same holders.
+func TestSignoffModalShowsOverridesAndFollowsWorkerRoles(t *testing.T) {
+	h := newHarness(t)
+	h.eng.script = []experiment.Result{{
+		Scenario: "demo-inventory-timeout", Outcome: experiment.Running, Phase: experiment.PhaseSignoff,
+		RequiredRoles: []string{"dev", "sre"},
+		Signers:       []signoff.Holders{{Role: "dev", Users: []string{"dana"}}, {Role: "sre", Users: []string{"tess"}}},
+		Overrides:     []experiment.Override{{Key: "duration", Value: "1h", Was: "30s"}},
+		Targets:       []string{"inventory-timeout: toxiproxy proxy inventory"},
+	}}
+	h.interact(buttonPress(dana, actionSignoffPrefix+"dev", "wf-1"))
+	waitFor(t, "views.open", func() bool { return len(h.slack.get("views.open")) == 1 })
+	view, _ := json.Marshal(h.slack.get("views.open")[0].JSON["view"])
+	for _, want := range []string{"Changed from the scenario", "duration=1h (scenario: 30s)", "toxiproxy proxy inventory"} {
+		if !strings.Contains(string(view), want) {
+			t.Errorf("modal lacks %q: %s", want, view)
+		}
+	}
+	// sam holds sre in the access file, but the worker gives it to tess.
+	h.interact(buttonPress(sam, actionSignoffPrefix+"sre", "wf-1"))
+	waitFor(t, "the refusal", func() bool { return len(h.slack.get("chat.postEphemeral")) == 1 })
+	if txt := h.slack.get("chat.postEphemeral")[0].Form.Get("text"); !strings.Contains(txt, "sam may not sign for sre in this run: the worker's role map lets tess sign it") {
+		t.Fatalf("refusal %q", txt)
+	}
+	if n := len(h.slack.get("views.open")); n != 1 {
+		t.Fatalf("views.open called %d times, want 1", n)
+	}
+	// The run message says who may sign what is pending, and what changed.
+	_, blocks := render(h.eng.script[0])
+	b, _ := json.Marshal(blocks)
+	for _, want := range []string{"dev :hourglass: pending (dana may sign)", "sre :hourglass: pending (tess may sign)", "duration=1h (scenario: 30s)"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("run message lacks %q", want)
+		}
 	}
 }

@@ -32,17 +32,6 @@ var phaseOrder = []string{
 // alone is not the end: Ended is set only when the report is done.
 func final(r experiment.Result) bool { return r.Finished() && !r.Ended.IsZero() }
 
-// pendingRoles are the required roles nobody has signed for yet.
-func pendingRoles(r experiment.Result) []string {
-	var out []string
-	for _, role := range r.RequiredRoles {
-		if !slices.ContainsFunc(r.Signoffs, func(s experiment.Signoff) bool { return s.Role == role }) {
-			out = append(out, role)
-		}
-	}
-	return out
-}
-
 // canAbort: until recover starts an abort still prevents or shortens the
 // fault; after that the validator refuses it, so the button would only
 // mislead.
@@ -88,6 +77,9 @@ func render(r experiment.Result) (string, []slack.Block) {
 			mrkdwn("*Outcome*\n" + outcomeText(r)),
 		}, nil),
 		slack.NewSectionBlock(mrkdwn(phasesText(r)), nil, nil),
+	}
+	if len(r.Overrides) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(overridesText(r), 3000)), nil, nil))
 	}
 	if len(r.RequiredRoles) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(signoffText(r)), nil, nil))
@@ -196,11 +188,22 @@ func phasesText(r experiment.Result) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// overridesText lists the values this run changed from the scenario.
+func overridesText(r experiment.Result) string {
+	parts := make([]string, 0, len(r.Overrides))
+	for _, o := range r.Overrides {
+		parts = append(parts, "`"+esc(o.String())+"`")
+	}
+	return "*Changed from the scenario* " + strings.Join(parts, " · ")
+}
+
 func signoffText(r experiment.Result) string {
 	parts := make([]string, 0, len(r.RequiredRoles))
 	for _, role := range r.RequiredRoles {
 		i := slices.IndexFunc(r.Signoffs, func(s experiment.Signoff) bool { return s.Role == role })
 		switch {
+		case i < 0 && r.Signers != nil:
+			parts = append(parts, role+" :hourglass: pending ("+esc(orNobody(r.MaySign(role)))+" may sign)")
 		case i < 0:
 			parts = append(parts, role+" :hourglass: pending")
 		case r.Signoffs[i].Approved:
@@ -278,7 +281,7 @@ func gateText(r experiment.Result) string {
 func actionButtons(r experiment.Result) []slack.BlockElement {
 	var out []slack.BlockElement
 	if r.Phase == experiment.PhaseSignoff && !r.Finished() {
-		for _, role := range pendingRoles(r) {
+		for _, role := range r.PendingRoles() {
 			out = append(out, slack.NewButtonBlockElement(actionSignoffPrefix+role, r.WorkflowID, plain("Sign off as "+role)).WithStyle(slack.StylePrimary))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/experiment"
 )
 
 // The sign-off modal's ids. Errors returned with response_action "errors"
@@ -35,12 +36,34 @@ type modalMeta struct {
 	Items   []string `json:"items,omitempty"` // the role's checklist item ids, in order
 }
 
+// approvalText is what the approvers approve besides the scenario as
+// written: the targets define resolved and the overrides of this run.
+func approvalText(r experiment.Result) string {
+	var b strings.Builder
+	if len(r.Overrides) > 0 {
+		b.WriteString("*Changed from the scenario*\n")
+		for _, o := range r.Overrides {
+			b.WriteString("• `" + esc(o.String()) + "`\n")
+		}
+	}
+	if len(r.Targets) > 0 {
+		b.WriteString("*Targets*\n")
+		for _, t := range r.Targets {
+			b.WriteString("• " + esc(t) + "\n")
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // signoffModal lists the role's own checklist items (a role signs all of
 // them at once, pass or fail with an evidence link), then an overall
 // approve/reject with a reason. Without a checklist only the latter shows.
-func signoffModal(meta modalMeta, cl *checklist.Checklist) slack.ModalViewRequest {
+func signoffModal(meta modalMeta, cl *checklist.Checklist, r experiment.Result) slack.ModalViewRequest {
 	var blocks []slack.Block
 	meta.Items = nil
+	if t := approvalText(r); t != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(t, 3000)), nil, nil), slack.NewDividerBlock())
+	}
 	if cl != nil {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Checklist *%s*: the %s items. Every item needs a verdict.", esc(cl.Metadata.Name), meta.Role)), nil, nil))
 		for _, it := range cl.Spec.Items {

@@ -56,7 +56,10 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		Postmortems: local,
 		Releases:    local,
 		Safety:      policy,
-		Logger:      logger,
+		Signers:     cfg.Users,
+		// TODO(config): from GAMEDAY_DISTINCT_SIGNERS once config reads it.
+		DistinctSigners: func(env string) bool { return env == "production" || env == "prod" },
+		Logger:          logger,
 	}
 	// With Jira configured, postmortems and release evidence go there; the
 	// token stays in this process (never in activity inputs or history).

@@ -41,7 +41,6 @@ func checklistInput() ExperimentInput {
 	cl := testChecklist()
 	return ExperimentInput{
 		Scenario: sc, Checklist: &cl, ReleaseTicket: "REL-7",
-		Users: map[string][]string{"dana": {"dev"}, "tess": {"test"}, "sam": {"sre", "dev"}},
 	}
 }
 
@@ -87,7 +86,7 @@ func (s *experimentSuite) Test_ChecklistSignoffValidatorAndGate() {
 	s.env.ExecuteWorkflow(ExperimentWorkflow, checklistInput())
 	r := s.result()
 
-	s.ErrorContains(rejections["unknown"], `unknown user "mallory"`)
+	s.ErrorContains(rejections["unknown"], "user mallory may not sign for dev: not in the worker's role map")
 	s.ErrorContains(rejections["norole"], "user dana does not hold role sre")
 	s.ErrorContains(rejections["notyours"], "item trace-color is owned by test, not dev")
 	s.ErrorContains(rejections["missing"], "missing: cb-fallback")
@@ -139,11 +138,10 @@ func (s *experimentSuite) Test_ChecklistRecordFailureKeepsOutcome() {
 	s.okVerify()
 	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(activities.ChecklistResult{}, errors.New("entity unreachable"))
 	in := checklistInput()
-	in.Users = nil // no role map: anyone may sign
 	s.env.RegisterDelayedCallback(func() {
-		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "dev", User: "x", Items: []ItemSign{{ID: "cb-fallback", Pass: true}}})
-		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "test", User: "y", Items: []ItemSign{{ID: "trace-color", Pass: true}}})
-		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "sre", User: "z", Items: []ItemSign{{ID: "offset-delta", Pass: true}}})
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "dev", User: "dana", Items: []ItemSign{{ID: "cb-fallback", Pass: true}}})
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "test", User: "tess", Items: []ItemSign{{ID: "trace-color", Pass: true}}})
+		s.env.SignalWorkflow(SignalSignoff, SignoffRequest{Role: "sre", User: "sam", Items: []ItemSign{{ID: "offset-delta", Pass: true}}})
 	}, time.Minute)
 	s.env.ExecuteWorkflow(ExperimentWorkflow, in)
 	r := s.result()

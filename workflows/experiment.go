@@ -16,6 +16,7 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/notify"
+	"github.com/gameday/gameday/signoff"
 )
 
 // Activity timeouts and retry policies. Observe's heartbeat timeout is short
@@ -64,6 +65,10 @@ type experimentRun struct {
 	guardVersion workflow.Version
 	runFaultIDs  workflow.Version
 	recheck      workflow.Version
+	// From versionSignersV1 on, who may sign comes from the worker (the
+	// define result), never from the input; signersKnown once define said.
+	signersVersion workflow.Version
+	signersKnown   bool
 	fs           []faultState
 	guard        workflow.Future
 	stopGuard    workflow.CancelFunc
@@ -91,6 +96,12 @@ const (
 	// inject: steady state and targets must still be what was approved.
 	versionRecheck   = "recheck-after-gate"
 	versionRecheckV1 = workflow.Version(1)
+	// Who may sign which role is resolved by the worker in define (its
+	// GAMEDAY_ROLES), not carried in the input from whoever started the
+	// run; an empty role map means nobody signs, and distinct users may be
+	// required for distinct roles.
+	versionSigners   = "worker-signers"
+	versionSignersV1 = workflow.Version(1)
 )
 
 func (e *experimentRun) setup(ctx workflow.Context) error {
@@ -102,6 +113,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 	info := workflow.GetInfo(ctx)
 	e.faults = sc.ChaosFaults(info.WorkflowExecution.ID)
 	e.attempted = make([]bool, len(e.faults))
+	// Decided before any handler exists: the sign-off validator depends on
+	// it, and an update can arrive in the first workflow task.
+	e.signersVersion = workflow.GetVersion(ctx, versionSigners, workflow.DefaultVersion, versionSignersV1)
 	e.res = experiment.Result{
 		WorkflowID:    info.WorkflowExecution.ID,
 		RunID:         info.WorkflowExecution.RunID,
@@ -114,6 +128,7 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 		Started:       workflow.Now(ctx),
 		Unguarded:     len(sc.Spec.Guards) == 0,
 		UIURL:         experiment.UIURL(e.in.UIBase, info.Namespace, info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
+		Overrides:     e.in.Overrides,
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
@@ -156,7 +171,7 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSignoff,
 		func(ctx workflow.Context, req SignoffRequest) (SignoffResponse, error) {
 			e.sign(ctx, req)
-			return SignoffResponse{Pending: e.pendingRoles()}, nil
+			return SignoffResponse{Pending: e.res.PendingRoles()}, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req SignoffRequest) error { return e.validateSignoff(req) }},
 	)
@@ -200,7 +215,18 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 	if req.Reject && strings.TrimSpace(req.Reason) == "" {
 		return errors.New("a rejection needs a reason")
 	}
-	if len(e.in.Users) > 0 {
+	if e.signersVersion >= versionSignersV1 {
+		if !e.signersKnown {
+			return errors.New("sign-off opens once define has resolved who may sign (the run is still in define)")
+		}
+		var signed []signoff.Signed
+		for _, s := range e.res.Signoffs {
+			signed = append(signed, signoff.Signed{Role: s.Role, User: s.User})
+		}
+		if err := signoff.Check(e.res.Signers, e.res.DistinctSigners, req.Role, req.User, signed); err != nil {
+			return err
+		}
+	} else if len(e.in.Users) > 0 {
 		held, ok := e.in.Users[req.User]
 		if !ok {
 			return fmt.Errorf("unknown user %q: not in the sign-off role map", req.User)
@@ -261,20 +287,6 @@ func (e *experimentRun) sign(ctx workflow.Context, req SignoffRequest) {
 	if req.Reject && e.rejected == nil {
 		e.rejected = &s
 	}
-}
-
-func (e *experimentRun) pendingRoles() []string {
-	var out []string
-	for _, r := range e.in.Scenario.Spec.Signoff.Roles {
-		signed := false
-		for _, s := range e.res.Signoffs {
-			signed = signed || s.Role == r
-		}
-		if !signed {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
@@ -430,11 +442,21 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 		RetryPolicy:         retry(5),
 	})
 	var def activities.DefineResult
-	err := workflow.ExecuteActivity(actx, a.Define, e.defineInput()).Get(ctx, &def)
+	in := e.defineInput()
+	in.ResolveSigners = e.signersVersion >= versionSignersV1
+	err := workflow.ExecuteActivity(actx, a.Define, in).Get(ctx, &def)
+	if in.ResolveSigners {
+		// Known even when define failed: the status shows why nobody could
+		// sign. A failed define ends the run, so nobody signs either way.
+		e.res.Signers, e.res.DistinctSigners, e.signersKnown = def.Signers, def.DistinctSigners, true
+	}
 	if err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.HasDetails() {
 			_ = app.Details(&def)
+			if in.ResolveSigners {
+				e.res.Signers, e.res.DistinctSigners = def.Signers, def.DistinctSigners
+			}
 		}
 		e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
@@ -479,7 +501,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 	}
 	e.begin(ctx, experiment.PhaseSignoff, "waiting for "+strings.Join(so.Roles, ", "))
 	e.notify(ctx, "signoff-requested", fmt.Sprintf("experiment %s needs sign-off from %s", e.res.Scenario, strings.Join(so.Roles, ", ")))
-	decided := func() bool { return len(e.pendingRoles()) == 0 || e.rejected != nil || e.abort != nil }
+	decided := func() bool { return len(e.res.PendingRoles()) == 0 || e.rejected != nil || e.abort != nil }
 	start := workflow.Now(ctx)
 	timeout := so.Timeout.D()
 	if r := so.Reminder.D(); r > 0 && r < timeout {
@@ -490,7 +512,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 			return false
 		}
 		if !ok {
-			e.notify(ctx, "signoff-reminder", fmt.Sprintf("reminder: experiment %s still needs sign-off from %s", e.res.Scenario, strings.Join(e.pendingRoles(), ", ")))
+			e.notify(ctx, "signoff-reminder", fmt.Sprintf("reminder: experiment %s still needs sign-off from %s", e.res.Scenario, strings.Join(e.res.PendingRoles(), ", ")))
 		}
 	}
 	remaining := timeout - workflow.Now(ctx).Sub(start)
@@ -509,7 +531,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 		e.finish(experiment.Aborted, reason)
 		return false
 	case !ok:
-		reason := fmt.Sprintf("sign-off not complete after %s: missing %s", timeout, strings.Join(e.pendingRoles(), ", "))
+		reason := fmt.Sprintf("sign-off not complete after %s: missing %s", timeout, strings.Join(e.res.PendingRoles(), ", "))
 		e.end(ctx, experiment.StatusFailed, reason)
 		e.finish(experiment.Expired, reason)
 		return false

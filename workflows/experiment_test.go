@@ -20,6 +20,7 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -40,6 +41,10 @@ type experimentSuite struct {
 	// Hooks replace the default Recover and Notify behaviour when set.
 	recoverHook func(context.Context, activities.RecoverInput) (activities.RecoverResult, error)
 	notifyHook  func(context.Context, activities.NotifyInput) error
+	// signers and distinct replace the worker's role map (testSigners) and
+	// its distinct-signers rule when set.
+	signers  map[string][]string
+	distinct bool
 }
 
 func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
@@ -53,6 +58,7 @@ func (s *experimentSuite) SetupTest() {
 	s.env.RegisterActivity(&activities.Activities{})
 	s.recovered, s.notified = nil, nil
 	s.recoverHook, s.notifyHook = nil, nil
+	s.signers, s.distinct = nil, false
 	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) error {
 		if s.notifyHook != nil {
 			if err := s.notifyHook(ctx, in); err != nil {
@@ -108,7 +114,25 @@ func testScenario(roles ...string) scenarios.Scenario {
 }
 
 func (s *experimentSuite) okDefine() {
-	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(okDefineResult, nil).Once()
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(s.defineOK, nil).Once()
+}
+
+// testSigners is the worker's role map (GAMEDAY_ROLES) in these tests.
+var testSigners = map[string][]string{"dana": {"dev"}, "dave": {"dev"}, "tess": {"test"}, "tom": {"test"}, "sam": {"sre", "dev"}}
+
+// defineOK is Define on a worker holding testSigners (or s.signers): what
+// the real activity resolves when the workflow asks it to.
+func (s *experimentSuite) defineOK(_ context.Context, in activities.DefineInput) (activities.DefineResult, error) {
+	r := okDefineResult
+	if in.ResolveSigners && len(in.Scenario.Spec.Signoff.Roles) > 0 {
+		users := testSigners
+		if s.signers != nil {
+			users = s.signers
+		}
+		r.Signers = signoff.Resolve(users, in.Scenario.Spec.Signoff.Roles)
+		r.DistinctSigners = s.distinct
+	}
+	return r, nil
 }
 
 var okDefineResult = activities.DefineResult{Targets: []string{"lat: proxy inventory"}, Baseline: []experiment.GuardValue{{Guard: "p95", Value: 0.05, Healthy: true}}}
@@ -116,7 +140,7 @@ var okDefineResult = activities.DefineResult{Targets: []string{"lat: proxy inven
 // okDefineTwice: a run with a sign-off gate defines again before the first
 // inject.
 func (s *experimentSuite) okDefineTwice() {
-	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(okDefineResult, nil).Twice()
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(s.defineOK, nil).Twice()
 }
 
 func (s *experimentSuite) okInject() {
@@ -342,6 +366,72 @@ func (s *experimentSuite) Test_SignoffGateOpensAndRejectsWrongRole() {
 	s.Equal([]string{"sre"}, pending)
 	s.Len(r.Signoffs, 2)
 	s.Equal("signoff:done", phaseNames(r)[1])
+}
+
+// Who may sign comes from the worker (define), never from the input: a
+// starter who writes himself into the input's role map is still refused,
+// and the run records who may sign.
+func (s *experimentSuite) Test_SignersComeFromTheWorkerNotTheInput() {
+	s.okDefine()
+	var forged error
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(UpdateSignoff, "1", updateCB(func(err error) { forged = err }, nil), SignoffRequest{Role: "dev", User: "mallory"})
+	}, time.Minute)
+	in := ExperimentInput{Scenario: testScenario("dev", "sre"), Users: map[string][]string{"mallory": {"dev", "sre"}}}
+	s.env.ExecuteWorkflow(ExperimentWorkflow, in)
+	r := s.result()
+	s.ErrorContains(forged, "user mallory may not sign for dev: not in the worker's role map for this run (dana, dave, sam may)")
+	s.Equal(experiment.Expired, r.Outcome)
+	s.Equal([]signoff.Holders{{Role: "dev", Users: []string{"dana", "dave", "sam"}}, {Role: "sre", Users: []string{"sam"}}}, r.Signers)
+	s.Empty(s.recovered, "nothing injected")
+}
+
+// Where the worker requires distinct signers, one person cannot open a
+// two-role gate alone; elsewhere a person holding both roles may.
+func (s *experimentSuite) Test_DistinctSigners() {
+	for _, distinct := range []bool{true, false} {
+		s.SetupTest()
+		s.distinct = distinct
+		s.signers = map[string][]string{"sam": {"dev", "sre"}, "dana": {"dev"}}
+		if distinct {
+			s.okDefine()
+		} else {
+			s.okDefineTwice()
+			s.okInject()
+			s.guardHolds()
+			s.okVerify()
+		}
+		var second error
+		s.env.RegisterDelayedCallback(func() {
+			s.env.UpdateWorkflow(UpdateSignoff, "1", updateCB(func(err error) { s.Fail("first sign-off refused", err) }, nil), SignoffRequest{Role: "sre", User: "sam"})
+			s.env.UpdateWorkflow(UpdateSignoff, "2", updateCB(func(err error) { second = err }, nil), SignoffRequest{Role: "dev", User: "sam"})
+		}, time.Minute)
+		s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev", "sre")})
+		r := s.result()
+		if distinct {
+			s.ErrorContains(second, "user sam already signed as sre: distinct users must sign distinct roles")
+			s.Equal(experiment.Expired, r.Outcome)
+			s.True(r.DistinctSigners)
+		} else {
+			s.NoError(second)
+			s.Equal(experiment.Passed, r.Outcome)
+		}
+	}
+}
+
+// Sign-off opens once define has said who may sign: an update that comes
+// while define runs is refused, not judged against an empty map.
+func (s *experimentSuite) Test_SignoffDuringDefineRefused() {
+	var early error
+	s.env.OnActivity(a.Define, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.DefineInput) (activities.DefineResult, error) {
+		return s.defineOK(ctx, in)
+	}).After(time.Minute).Once()
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(UpdateSignoff, "1", updateCB(func(err error) { early = err }, func(any, error) { s.Fail("accepted during define") }), SignoffRequest{Role: "dev", User: "dana"})
+	}, time.Second)
+	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario("dev", "sre")})
+	s.result()
+	s.ErrorContains(early, "sign-off opens once define has resolved who may sign")
 }
 
 func (s *experimentSuite) Test_SignoffRejectionAborts() {

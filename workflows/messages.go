@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -17,9 +18,13 @@ type ExperimentInput struct {
 	UIBase string `json:"ui_base,omitempty"`
 	// Checklist is the resolved release checklist signed at the gate.
 	Checklist *checklist.Checklist `json:"checklist,omitempty"`
-	// Users maps a user to the sign-off roles they hold (configuration,
-	// GAMEDAY_ROLES). Empty: any user may sign for any required role.
+	// Users is read only by runs recorded before version worker-signers 1
+	// (it was the starter's GAMEDAY_ROLES; empty let anyone sign). Later
+	// runs ignore it: the worker resolves who may sign.
 	Users map[string][]string `json:"users,omitempty"`
+	// Overrides are the key=value changes made to the scenario as written,
+	// recorded so the approvers and the status see them.
+	Overrides []experiment.Override `json:"overrides,omitempty"`
 	// ReleaseTicket gets the run's evidence; a passing gate moves it on.
 	ReleaseTicket string `json:"release_ticket,omitempty"`
 }

@@ -27,7 +27,11 @@ each role signs all of its own items at once, for example:
     --item kafka-isr-stable=pass@https://grafana/d/isr \
     --item consumer-offset-delta=fail@https://ci/run/812
 
-With GAMEDAY_ROLES set, the user must hold the role.`,
+The user must hold the role in the worker's role map (GAMEDAY_ROLES on the
+worker, not on this machine): an empty map means nobody can sign. Where the
+worker requires distinct signers (GAMEDAY_DISTINCT_SIGNERS, production by
+default), one user cannot sign two roles of one run. ` + "`gameday status RUN`" + `
+shows who may sign each pending role.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if req.Role == "" || req.User == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"time"
 
@@ -115,6 +116,14 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	}
 	cfg := config.FromEnv()
 	cfg.DataDir = dataDir
+	if len(cfg.Users) == 0 {
+		// On the local stack the one person at the keyboard may sign every
+		// role of the demo gates; a real worker without GAMEDAY_ROLES lets
+		// nobody sign.
+		me := localUser()
+		cfg.Users = map[string][]string{me: {"dev", "test", "sre"}}
+		say("sign-off: %s holds dev, test and sre on this local stack (GAMEDAY_ROLES changes it), e.g. bin/gameday signoff RUN --role dev --user %s", me, me)
+	}
 	// The local servers need no credentials: the ones in the environment
 	// (for a real Prometheus or toxiproxy) are not sent to them.
 	cfg.PrometheusURL, cfg.PrometheusAuth = prom.URL, config.Credentials{}
@@ -176,6 +185,15 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	<-ctx.Done()
 	say("stopping")
 	return nil
+}
+
+// localUser names the person running the local stack, for its sign-off
+// roles.
+func localUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "local"
 }
 
 func newDemoCmd() *cobra.Command {

@@ -202,6 +202,34 @@ func printResult(out io.Writer, r experiment.Result) {
 	if r.Error != "" {
 		fmt.Fprintf(out, "error:   %s\n", r.Error)
 	}
+	if len(r.Overrides) > 0 {
+		fmt.Fprintln(out, "changed from the scenario:")
+		for _, o := range r.Overrides {
+			fmt.Fprintf(out, "  - %s\n", o)
+		}
+	}
+	if len(r.RequiredRoles) > 0 {
+		fmt.Fprintln(out, "sign-off:")
+		for _, role := range r.RequiredRoles {
+			state := "pending"
+			for _, s := range r.Signoffs {
+				if s.Role == role {
+					state = map[bool]string{true: "approved by ", false: "rejected by "}[s.Approved] + s.User
+				}
+			}
+			if state == "pending" && r.Signers != nil {
+				may := strings.Join(r.MaySign(role), ", ")
+				if may == "" {
+					may = "nobody"
+				}
+				state += " (" + may + " may sign)"
+			}
+			fmt.Fprintf(out, "  - %s: %s\n", role, state)
+		}
+		if r.DistinctSigners {
+			fmt.Fprintln(out, "  (distinct users must sign distinct roles)")
+		}
+	}
 	if len(r.Targets) > 0 {
 		fmt.Fprintln(out, "targets:")
 		for _, t := range r.Targets {
