@@ -120,8 +120,8 @@ type Result struct {
 	// Overrides are the values this run changed from the scenario as
 	// written (key=value from the CLI or Slack), shown to the approvers.
 	Overrides []Override `json:"overrides,omitempty"`
-	Injected      []string     `json:"injected"`  // fault ids whose inject was attempted
-	Recovered     []string     `json:"recovered"` // fault ids confirmed absent after recover
+	Injected  []string   `json:"injected"`  // fault ids whose inject was attempted
+	Recovered []string   `json:"recovered"` // fault ids confirmed absent after recover
 	// RecoverAlarms: removals that kept failing (each went on being
 	// retried until it succeeded or the run was terminated).
 	RecoverAlarms []string `json:"recover_alarms,omitempty"`

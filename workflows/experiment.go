@@ -69,11 +69,11 @@ type experimentRun struct {
 	// define result), never from the input; signersKnown once define said.
 	signersVersion workflow.Version
 	signersKnown   bool
-	fs           []faultState
-	guard        workflow.Future
-	stopGuard    workflow.CancelFunc
-	recoverWG    workflow.WaitGroup
-	recoverErrs  []string
+	fs             []faultState
+	guard          workflow.Future
+	stopGuard      workflow.CancelFunc
+	recoverWG      workflow.WaitGroup
+	recoverErrs    []string
 	// notes are notifications in flight: never waited for while faults
 	// are live, only before the run returns.
 	notes []workflow.Future
