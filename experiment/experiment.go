@@ -187,8 +187,28 @@ func (r Result) PendingRoles() []string {
 // resolved them (nil otherwise: older runs, or before define).
 func (r Result) MaySign(role string) []string { return signoff.Of(r.Signers, role) }
 
-// Finished reports whether the outcome is final.
+// Finished reports whether the outcome is decided. Recover, verify and
+// the report may still be running: see Final.
 func (r Result) Finished() bool { return r.Outcome != Running && r.Outcome != "" }
+
+// Final reports whether the run is over for good: the outcome is decided
+// (aborted, say) before recover and verify have run, so a decided outcome
+// alone is not the end; Ended is set only when the report is done.
+func (r Result) Final() bool { return r.Finished() && !r.Ended.IsZero() }
+
+// AbortOpen reports whether an abort still changes something: until
+// recover starts it prevents or shortens the fault; after that the
+// workflow's validator refuses it and a button would only mislead.
+func (r Result) AbortOpen() bool {
+	if r.Finished() {
+		return false
+	}
+	switch r.Phase {
+	case "", PhaseDefine, PhaseSignoff, PhaseInject, PhaseObserve:
+		return true
+	}
+	return false
+}
 
 // UIURL builds the Temporal Web UI link of a run.
 func UIURL(base, namespace, workflowID, runID string) string {

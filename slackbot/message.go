@@ -27,25 +27,6 @@ var phaseOrder = []string{
 	experiment.PhaseRecover, experiment.PhaseVerify, experiment.PhaseReport,
 }
 
-// final reports whether a run is over for good. The outcome is decided
-// (aborted, say) before recover and verify have run, so a decided outcome
-// alone is not the end: Ended is set only when the report is done.
-func final(r experiment.Result) bool { return r.Finished() && !r.Ended.IsZero() }
-
-// canAbort: until recover starts an abort still prevents or shortens the
-// fault; after that the validator refuses it, so the button would only
-// mislead.
-func canAbort(r experiment.Result) bool {
-	if r.Finished() {
-		return false
-	}
-	switch r.Phase {
-	case "", experiment.PhaseDefine, experiment.PhaseSignoff, experiment.PhaseInject, experiment.PhaseObserve:
-		return true
-	}
-	return false
-}
-
 // esc escapes the three characters Slack's mrkdwn treats as markup, for
 // text that comes from users, scenarios or errors.
 func esc(s string) string {
@@ -109,7 +90,7 @@ func summary(r experiment.Result) string {
 		name = r.WorkflowID
 	}
 	switch {
-	case final(r):
+	case r.Final():
 		s := fmt.Sprintf("Game day %s: %s", name, r.Outcome)
 		if why := reasonOf(r); why != "" {
 			s += " — " + why
@@ -141,7 +122,7 @@ func outcomeText(r experiment.Result) string {
 		return ":large_blue_circle: running"
 	}
 	s := icon + " " + string(r.Outcome)
-	if !final(r) {
+	if !r.Final() {
 		s += " (recovering…)"
 	}
 	return s
@@ -178,7 +159,7 @@ func phasesText(r experiment.Result) string {
 			if p.Detail != "" {
 				b.WriteString(" — " + esc(truncate(p.Detail, 200)))
 			}
-		case final(r):
+		case r.Final():
 			fmt.Fprintf(&b, ":heavy_minus_sign: *%s* not run", name)
 		default:
 			fmt.Fprintf(&b, ":white_circle: *%s*", name)
@@ -285,7 +266,7 @@ func actionButtons(r experiment.Result) []slack.BlockElement {
 			out = append(out, slack.NewButtonBlockElement(actionSignoffPrefix+role, r.WorkflowID, plain("Sign off as "+role)).WithStyle(slack.StylePrimary))
 		}
 	}
-	if canAbort(r) {
+	if r.AbortOpen() {
 		confirm := slack.NewConfirmationBlockObject(plain("Abort this run?"),
 			mrkdwn("Abort *"+esc(r.Scenario)+"*? Whatever was injected is removed and the run ends aborted."),
 			plain("Abort"), plain("Keep running"))
@@ -349,7 +330,7 @@ func threadItems(r experiment.Result) []threadItem {
 	if r.Postmortem != "" {
 		out = append(out, threadItem{"postmortem", ":memo: Postmortem: " + esc(r.Postmortem)})
 	}
-	if r.ReleaseTicket != "" && final(r) {
+	if r.ReleaseTicket != "" && r.Final() {
 		out = append(out, threadItem{"ticket", ":ticket: Release ticket " + esc(r.ReleaseTicket) + " has this run's evidence"})
 	}
 	return out

@@ -218,7 +218,7 @@ func (b *Bot) follow(ctx context.Context, w *watcher) {
 	defer stop()
 
 	synced := b.sync(ctx, w, w.last)
-	if final(w.last) && synced {
+	if w.last.Final() && synced {
 		return
 	}
 	tick := time.NewTicker(b.poll)
@@ -255,7 +255,7 @@ func (b *Bot) follow(ctx context.Context, w *watcher) {
 		w.last = r
 		b.mu.Unlock()
 		synced := b.sync(ctx, w, r)
-		if final(r) {
+		if r.Final() {
 			if synced || finalTries >= finalRetries {
 				b.logger.Info("slack: run finished", "workflow_id", w.id, "outcome", r.Outcome)
 				return

@@ -181,7 +181,9 @@ func (e *experimentRun) validateAbort(req AbortRequest) error {
 	if strings.TrimSpace(req.Reason) == "" {
 		return errors.New("an abort needs a reason")
 	}
-	if e.recovering || e.res.Finished() {
+	// AbortOpen is the rule the Slack button follows too; recovering is
+	// set a moment before the recover phase begins.
+	if e.recovering || !e.res.AbortOpen() {
 		return fmt.Errorf("run is already past observe (phase %s): nothing left to abort", e.res.Phase)
 	}
 	if e.abort != nil {

@@ -1,0 +1,201 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/launch"
+	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/slackbot"
+	"github.com/gameday/gameday/ticket/jiratest"
+)
+
+// Every credential gameday accepts, set in every place it accepts it, never
+// reaches anything a person or another system reads: not the worker's or
+// the CLI's output, not a Temporal history, not a postmortem file, not what
+// was sent to Jira, not the Slack thread or the bot's log.
+//
+//   - Worker A: PROMETHEUS_URL with user:password@ pointing at a port where
+//     nothing listens (so every query fails with an error naming the URL),
+//     TOXIPROXY_URL with user:password@, and Jira. A run started from Slack
+//     and one from the CLI both fail in define; their postmortems go to Jira
+//     and their errors to the Slack thread and the CLI.
+//   - Worker B: a bearer token for Prometheus from a mounted file, the same
+//     toxiproxy credentials; a run passes.
+func TestSecretsNeverLeak(t *testing.T) {
+	e := newEnv(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	stamp := time.Now().UnixNano()
+	secrets := map[string]string{
+		"prometheus password":     fmt.Sprintf("prom-pass-%x", stamp),
+		"prometheus bearer token": fmt.Sprintf("prom-token-%x", stamp),
+		"toxiproxy password":      fmt.Sprintf("toxi-pass-%x", stamp),
+		"jira token":              fmt.Sprintf("jira-token-%x", stamp),
+		"slack bot token":         slackBotToken,
+		"slack signing secret":    slackSecret,
+	}
+
+	jira := jiratest.New(t, "bot@example.com", secrets["jira token"])
+	jiraEnv := []string{"JIRA_URL=" + jira.URL(), "JIRA_USER=bot@example.com", "JIRA_TOKEN=" + secrets["jira token"], "JIRA_PROJECT=GD"}
+	toxi, err := url.Parse(e.cfg.ToxiproxyURL)
+	require.NoError(t, err)
+	toxi.User = url.UserPassword("gd", secrets["toxiproxy password"])
+	dead := deadAddr(t)
+	tokenFile := filepath.Join(t.TempDir(), "prom-token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(secrets["prometheus bearer token"]+"\n"), 0o600))
+
+	// --- Worker A: Prometheus unreachable, credentials in the URLs -------
+	var outputs []*bytes.Buffer
+	startWorker := func(env ...string) *exec.Cmd {
+		cmd := exec.Command(gamedayBin, "worker")
+		cmd.Env = append(append(e.environ(), jiraEnv...), env...)
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		outputs = append(outputs, &buf)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	workerA := startWorker(
+		"PROMETHEUS_URL=http://gd:"+secrets["prometheus password"]+"@"+dead,
+		"TOXIPROXY_URL="+toxi.String(),
+	)
+
+	// The Slack bot, in process, as `gameday slack serve` runs it.
+	api := newSlackAPI(t)
+	access := filepath.Join(t.TempDir(), "slack-access.yaml")
+	require.NoError(t, os.WriteFile(access, []byte(slackAccessFile), 0o600))
+	t.Setenv(slackbot.EnvBotToken, slackBotToken)
+	t.Setenv(slackbot.EnvSigningSecret, slackSecret)
+	t.Setenv(slackbot.EnvAppToken, "")
+	t.Setenv(slackbot.EnvChannels, slackChannel)
+	t.Setenv(slackbot.EnvAccess, access)
+	t.Setenv(slackbot.EnvPollInterval, "200ms")
+	scfg, err := slackbot.ConfigFromEnv()
+	require.NoError(t, err)
+	botLog := &slackLogBuffer{}
+	bot := slackbot.New(scfg, launch.Engine{Launcher: launch.Launcher{Client: e.client, Config: e.cfg}},
+		slack.New(slackBotToken, slack.OptionAPIURL(api.srv.GetAPIURL())), slog.New(slog.NewJSONHandler(botLog, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(bot.Close)
+	srv := httptest.NewServer(bot)
+	t.Cleanup(srv.Close)
+	sl := &slackClient{t: t, url: srv.URL, http: srv.Client()}
+
+	rep := sl.command(slackDana, "run demo-inventory-latency-harmless")
+	require.Contains(t, rep.Text, "Starting")
+	msg := api.waitRunMessage(t, 1)
+	slackRun := msg.button(t, "gameday_abort").Value
+	rSlack := slackRunResult(ctx, t, e, slackRun)
+	assert.Equal(t, experiment.Failed, rSlack.Outcome, "define cannot reach Prometheus")
+	assert.Contains(t, rSlack.Error, "127.0.0.1", "the error still says where it tried")
+	api.waitMessage(t, msg.TS, "the failure on the run message", func(m slackCall) bool { return strings.Contains(m.text(), "failed") })
+
+	var cliOut []string
+	out, stderr, code := e.gameday(ctx, "run", "demo-inventory-latency-harmless", "--wait", "--json")
+	cliOut = append(cliOut, out, stderr)
+	require.Equal(t, 1, code, "a failed run exits 1; stderr: %s", stderr)
+	var rCLI experiment.Result
+	require.NoError(t, json.Unmarshal([]byte(out), &rCLI))
+	assert.Equal(t, experiment.Failed, rCLI.Outcome)
+	require.NotEmpty(t, rCLI.Postmortem, "the failed run's postmortem was filed")
+	_ = workerA.Process.Kill()
+	_ = workerA.Wait()
+
+	// --- Worker B: a bearer token from a file; the run passes ----------
+	startWorker(
+		"PROMETHEUS_URL="+e.cfg.PrometheusURL,
+		"GAMEDAY_PROMETHEUS_BEARER_TOKEN_FILE="+tokenFile,
+		"TOXIPROXY_URL="+toxi.String(),
+	)
+	_, path := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
+		sc.Spec.Faults[0].Duration = scenarios.Duration(3 * time.Second)
+	})
+	out, stderr, code = e.gameday(ctx, "run", path, "--wait", "--json")
+	cliOut = append(cliOut, out, stderr)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	var rPass experiment.Result
+	require.NoError(t, json.Unmarshal([]byte(out), &rPass))
+	assert.Equal(t, experiment.Passed, rPass.Outcome)
+	out, stderr, _ = e.gameday(ctx, "status", rCLI.WorkflowID)
+	cliOut = append(cliOut, out, stderr)
+
+	// --- Search everything -------------------------------------------
+	places := map[string]string{
+		"bot log":  botLog.String(),
+		"CLI":      strings.Join(cliOut, "\n"),
+		"jira log": strings.Join(jira.Log(), "\n"),
+	}
+	for i, b := range outputs {
+		places[fmt.Sprintf("worker %c output", 'A'+i)] = b.String()
+	}
+	var sent []string
+	for _, c := range api.filter(func(slackCall) bool { return true }) {
+		b, _ := json.Marshal(c)
+		sent = append(sent, string(b))
+	}
+	places["slack calls"] = strings.Join(sent, "\n")
+	for _, is := range jira.Issues() {
+		b, _ := json.Marshal(is)
+		places["jira issue "+is.Key] = string(b)
+	}
+	for _, id := range []string{slackRun, rCLI.WorkflowID, rPass.WorkflowID} {
+		h := e.client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		var hist historypb.History
+		for h.HasNext() {
+			ev, err := h.Next()
+			require.NoError(t, err)
+			hist.Events = append(hist.Events, ev)
+		}
+		b, err := protojson.Marshal(&hist)
+		require.NoError(t, err)
+		places["history of "+id] = string(b)
+	}
+	_ = filepath.WalkDir(e.cfg.DataDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, err := os.ReadFile(p); err == nil {
+				places["file "+p] = string(b)
+			}
+		}
+		return nil
+	})
+	require.Greater(t, len(jira.Issues()), 0, "postmortems reached Jira")
+	require.Contains(t, places["history of "+rCLI.WorkflowID], "127.0.0.1", "the histories hold the errors that were searched")
+	for place, text := range places {
+		for what, secret := range secrets {
+			assert.NotContains(t, text, secret, "the %s appears in the %s", what, place)
+		}
+	}
+}
+
+// deadAddr is a 127.0.0.1 port where nothing listens.
+func deadAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
