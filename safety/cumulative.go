@@ -29,13 +29,15 @@ import (
 //	H         = the available pods this fault would take away
 //	after     = D - (available - H), at least 0
 //
-// The fault is refused when H > 0 and after exceeds the environment's
-// limit applied to D: after*100/D > percent, or after > count. So the
-// share of an owner's replicas that are unavailable while the fault is in
-// place never exceeds the limit, however many faults and runs contribute.
-// A fault that takes away nothing (H = 0: it hits only pods that are down
-// anyway, or a retried inject whose victims are already gone) is never
-// refused by this rule.
+// The fault is refused when it hits at least one Ready pod (available, or
+// Ready but disrupted by another fault: it still serves) and after exceeds
+// the environment's limit applied to D: after*100/D > percent, or
+// after > count. So the share of an owner's replicas that are unavailable
+// while the fault is in place never exceeds the limit, however many faults
+// and runs contribute, and a fault never piles onto an owner already over
+// it. A fault that hits no Ready pod (only Pending or terminating ones, or
+// a retried inject whose victims are already gone) takes nothing away and
+// is never refused by this rule.
 
 // Disruption names a live gameday fault that makes a pod unavailable.
 type Disruption struct {
@@ -94,7 +96,8 @@ type ownerGroup struct {
 	ns, owner            string
 	desired              int
 	sized                bool
-	available, hit       int
+	available, hit       int // hit: of the available pods
+	hitReady             int // hits on Ready pods, disrupted or not
 	terminating, unready int
 	by                   map[Disruption]int // disrupted (live) or killed (gone), by fault
 	order                []Disruption       // first seen first, for a stable message
@@ -138,6 +141,9 @@ func (p Policy) CheckCumulative(env, verb string, c Census) error {
 		if !g.sized {
 			g.desired++
 		}
+		if s.Hit && s.Ready && !s.Terminating {
+			g.hitReady++
+		}
 		switch {
 		case s.available():
 			g.available++
@@ -161,7 +167,7 @@ func (p Policy) CheckCumulative(env, verb string, c Census) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[k]
-		if g.hit == 0 || g.desired <= 0 {
+		if g.hitReady == 0 || g.desired <= 0 {
 			continue
 		}
 		after := max(0, g.desired-(g.available-g.hit))
@@ -169,10 +175,15 @@ func (p Policy) CheckCumulative(env, verb string, c Census) error {
 			if !l.limit.exceeded(after, g.desired) {
 				continue
 			}
+			more := fmt.Sprintf("%d more", g.hit)
+			if g.hit == 0 {
+				// Only pods another fault already disrupts, still serving.
+				more = fmt.Sprintf("%d of the already disrupted ones", g.hitReady)
+			}
 			return &Refusal{Rule: "cumulative-blast-radius", Msg: fmt.Sprintf(
-				"%s; %s %d more would make %d of %d unavailable (%.0f%%), over the limit of %s for %s (%s). "+
+				"%s; %s %s would make %d of %d unavailable (%.0f%%), over the limit of %s for %s (%s). "+
 					"Wait until %s is fully Ready again and the other faults have ended, or hit fewer pods (spec.target mode/value)",
-				g.already(), verb, g.hit, after, g.desired, float64(after)*100/float64(g.desired), l.limit, l.name, EnvMaxRadius, g.owner0())}
+				g.already(), verb, more, after, g.desired, float64(after)*100/float64(g.desired), l.limit, l.name, EnvMaxRadius, g.owner0())}
 		}
 	}
 	return nil

@@ -95,3 +95,20 @@ func TestCumulativeSurge(t *testing.T) {
 	pods := append(order("RRRR", "xx.."), PodState{Namespace: "shop", Name: "order-new", Owner: "deployment/order", Ready: true, Hit: true})
 	assert.NoError(t, p.CheckCumulative("staging", "killing", Census{Pods: pods, Desired: desired4}), "5 Ready of 4 desired, 3 killed: 2 of 4 left")
 }
+
+// A Ready pod another fault disrupts still serves: a fault that hits it
+// while the owner is already over the limit is refused, one that hits it
+// while the owner is within the limit is not (it takes nothing more away).
+func TestCumulativeHitOnADisruptedPod(t *testing.T) {
+	p := half(t)
+	chaos := &Disruption{How: "selected by NetworkChaos", Fault: "gd-dddddddddddd-f0", Workflow: "W3"}
+	pods := order("RRRR", "x...")
+	for i := range pods {
+		pods[i].DisruptedBy = chaos
+	}
+	err := p.CheckCumulative("staging", "killing", Census{Pods: pods, Desired: desired4})
+	assert.ErrorContains(t, err, "4 of 4 pods of deployment/order (namespace shop) already unavailable (4 selected by NetworkChaos gd-dddddddddddd-f0 of workflow W3); killing 1 of the already disrupted ones would make 4 of 4")
+	pods = order("RRRR", "x...")
+	pods[0].DisruptedBy, pods[1].DisruptedBy = chaos, chaos
+	assert.NoError(t, p.CheckCumulative("staging", "killing", Census{Pods: pods, Desired: desired4}))
+}

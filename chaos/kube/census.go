@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -71,6 +72,17 @@ type Census struct {
 	desired   map[string]int    // "ns/owner" -> spec.replicas
 	disrupted map[string]*safety.Disruption
 	gone      []safety.GoneVictim
+	// picks are Chaos Mesh objects that hit only some of what they
+	// select (mode one, fixed, percentages): which ones is Chaos Mesh's
+	// choice, so State assumes the worst (see pick).
+	picks []pick
+}
+
+// pick is a Chaos Mesh object that disrupts n of pods.
+type pick struct {
+	d    safety.Disruption
+	pods []*corev1.Pod
+	n    int
 }
 
 func podKey(ns, name string) string { return ns + "/" + name }
@@ -217,9 +229,10 @@ func (c *Census) readDesired(ctx context.Context, cs kubernetes.Interface, ns, o
 	return nil
 }
 
-// chaosObjects marks the pods every live gameday Chaos Mesh object selects.
-// Chaos Mesh picks among them by the object's mode; which ones it picked
-// is not reliably readable, so every pod its selector matches counts.
+// chaosObjects marks the pods every live gameday Chaos Mesh object
+// disrupts: all it selects for mode all, else as many as its mode hits,
+// assumed to be the worst ones for the check (which pods Chaos Mesh picked
+// is not reliably readable; see resolvePicks).
 func (c *Census) chaosObjects(ctx context.Context, src Sources, self string, mark func(*corev1.Pod, safety.Disruption)) error {
 	for _, res := range ChaosMeshResources {
 		gvr := schema.GroupVersionResource{Group: ChaosMeshGroup, Version: ChaosMeshVersion, Resource: res}
@@ -243,24 +256,83 @@ func (c *Census) chaosObjects(ctx context.Context, src Sources, self string, mar
 					kind = res
 				}
 				d := safety.Disruption{How: "selected by " + kind, Fault: id, Workflow: o.GetAnnotations()[AnnotationWorkflowID]}
-				sels := []map[string]any{nested(o.Object, "spec", "selector")}
+				spec := nested(o.Object, "spec")
+				sels := []map[string]any{spec}
 				// A NetworkChaos with direction from or both injects into
 				// its peers (spec.target) too.
-				if dir, _ := nested(o.Object, "spec")["direction"].(string); dir == "from" || dir == "both" {
-					if t := nested(o.Object, "spec", "target", "selector"); t != nil {
+				if dir, _ := spec["direction"].(string); dir == "from" || dir == "both" {
+					if t := nested(o.Object, "spec", "target"); t != nil {
 						sels = append(sels, t)
 					}
 				}
 				for _, s := range sels {
-					if s == nil {
+					sel, _ := s["selector"].(map[string]any)
+					if sel == nil {
 						continue
 					}
-					c.markSelected(o, s, func(p *corev1.Pod) { mark(p, d) })
+					var pods []*corev1.Pod
+					c.markSelected(o, sel, func(p *corev1.Pod) { pods = append(pods, p) })
+					mode, _ := s["mode"].(string)
+					value, _ := s["value"].(string)
+					c.addPick(d, pods, mode, value, mark)
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// addPick records that d disrupts, by its mode, some of pods: all of them
+// for mode all (or a mode gameday cannot read), else a pick for State.
+func (c *Census) addPick(d safety.Disruption, pods []*corev1.Pod, mode, value string, mark func(*corev1.Pod, safety.Disruption)) {
+	n, err := chaos.ModeCount(mode, value, len(pods))
+	if err != nil || n >= len(pods) {
+		for _, p := range pods {
+			mark(p, d)
+		}
+		return
+	}
+	c.picks = append(c.picks, pick{d: d, pods: pods, n: n})
+}
+
+// resolvePicks decides, for each pick, which pods it is assumed to
+// disrupt: the worst for the check, owner by owner (Chaos Mesh may have put
+// all n in any one owner), so n per owner, taken first from the pods that
+// are available and not hit by the fault checked (each of those is one
+// more unavailable replica), then from the others not yet disrupted.
+// Whatever Chaos Mesh really picked, the check then sees at least as many
+// unavailable replicas per owner as there are.
+func (c *Census) resolvePicks(hit func(*corev1.Pod) bool) map[string]*safety.Disruption {
+	out := make(map[string]*safety.Disruption, len(c.disrupted))
+	for k, v := range c.disrupted {
+		out[k] = v
+	}
+	for _, pk := range c.picks {
+		byOwner := map[string][]*corev1.Pod{}
+		for _, p := range pk.pods {
+			if out[podKey(p.Namespace, p.Name)] == nil {
+				o := podKey(p.Namespace, c.owner[podKey(p.Namespace, p.Name)])
+				byOwner[o] = append(byOwner[o], p)
+			}
+		}
+		for _, pods := range byOwner {
+			rank := func(p *corev1.Pod) int {
+				switch {
+				case PodReady(p) && p.DeletionTimestamp == nil && !hit(p):
+					return 0
+				case !hit(p):
+					return 1
+				}
+				return 2
+			}
+			sort.SliceStable(pods, func(i, j int) bool { return rank(pods[i]) < rank(pods[j]) })
+			d := pk.d
+			for _, p := range pods[:min(pk.n, len(pods))] {
+				out[podKey(p.Namespace, p.Name)] = &d
+			}
+		}
+	}
+	return out
 }
 
 // markSelected calls f on the census pods a Chaos Mesh selector
@@ -306,22 +378,26 @@ func nested(obj map[string]any, path ...string) map[string]any {
 }
 
 // podState is one pod as safety sees it.
-func (c *Census) podState(p *corev1.Pod) safety.PodState {
+func (c *Census) podState(p *corev1.Pod, disrupted map[string]*safety.Disruption) safety.PodState {
 	return safety.PodState{
 		Namespace: p.Namespace, Name: p.Name,
 		Owner:       c.owner[podKey(p.Namespace, p.Name)],
 		Ready:       PodReady(p),
 		Terminating: p.DeletionTimestamp != nil,
-		DisruptedBy: c.disrupted[podKey(p.Namespace, p.Name)],
+		DisruptedBy: disrupted[podKey(p.Namespace, p.Name)],
 	}
 }
 
 // State is the census for safety with the pods hit says the fault takes
 // away marked as hit.
 func (c *Census) State(hit func(p *corev1.Pod) bool) safety.Census {
+	return c.state(hit, c.resolvePicks(hit))
+}
+
+func (c *Census) state(hit func(p *corev1.Pod) bool, disrupted map[string]*safety.Disruption) safety.Census {
 	out := safety.Census{Desired: c.desired, Gone: c.gone}
 	for i := range c.pods {
-		s := c.podState(&c.pods[i])
+		s := c.podState(&c.pods[i], disrupted)
 		s.Hit = hit(&c.pods[i])
 		out.Pods = append(out.Pods, s)
 	}
@@ -331,22 +407,34 @@ func (c *Census) State(hit func(p *corev1.Pod) bool) safety.Census {
 // WorstCase is the census for a fault that hits n of matched without
 // gameday choosing which (Chaos Mesh picks): in each owner, as many of its
 // available matched pods as n allows are marked hit, the worst that fault
-// can do to that owner.
+// can do to that owner, and so are its matched Ready pods that another
+// fault disrupts (see safety.CheckCumulative).
 func (c *Census) WorstCase(matched []corev1.Pod, n int) safety.Census {
 	inMatched := map[string]bool{}
 	for _, p := range matched {
 		inMatched[podKey(p.Namespace, p.Name)] = true
 	}
+	// The other objects' picks first, on no hit: they take the available
+	// pods, and this fault takes what is left (the worst of both).
+	disrupted := c.resolvePicks(func(*corev1.Pod) bool { return false })
 	taken := map[string]int{}
-	return c.State(func(p *corev1.Pod) bool {
-		s := c.podState(p)
+	return c.state(func(p *corev1.Pod) bool {
+		s := c.podState(p, disrupted)
 		k := podKey(p.Namespace, s.Owner)
-		if !inMatched[podKey(p.Namespace, p.Name)] || !s.Ready || s.Terminating || s.DisruptedBy != nil || taken[k] >= n {
+		if !inMatched[podKey(p.Namespace, p.Name)] || !s.Ready || s.Terminating {
+			return false
+		}
+		if s.DisruptedBy != nil {
+			// Takes nothing more away, but it still serves: marked so an
+			// owner already over the limit is not piled onto.
+			return true
+		}
+		if taken[k] >= n {
 			return false
 		}
 		taken[k]++
 		return true
-	})
+	}, disrupted)
 }
 
 // PodReady reports the pod's Ready condition.
