@@ -51,7 +51,7 @@ func addKubeBackends(backends map[string]chaos.Backend, logger *slog.Logger) err
 	if err != nil {
 		return err
 	}
-	backends[k8sbackend.BackendName] = k8sbackend.New(cs, policy)
+	backends[k8sbackend.BackendName] = k8sbackend.New(cs, policy, k8sbackend.WithDynamic(dyn))
 	backends[chaosmesh.BackendName] = chaosmesh.New(dyn, cs, policy)
 	if len(policy.Namespaces) == 0 {
 		logger.Warn("Kubernetes back-ends enabled but no namespace is allowed: every Kubernetes target will be refused", "set", safety.EnvNamespaces)

@@ -81,8 +81,15 @@ func Permissions() []kube.Permission {
 		out = append(out, kube.Permission{Group: Group, Resource: r, Verbs: append([]string(nil), ChaosVerbs...)})
 	}
 	return append(out,
-		kube.Permission{Group: "", Resource: "pods", Verbs: []string{"list"}},      // kube.SelectPods
+		kube.Permission{Group: "", Resource: "pods", Verbs: []string{"list"}},      // kube.SelectPods, the census
 		kube.Permission{Group: "", Resource: "namespaces", Verbs: []string{"get"}}, // opt-in label on the namespace
+		// The census of the cumulative blast radius (kube.TakeCensus):
+		// pod-kill markers, cordoned nodes, the owners and their size.
+		kube.Permission{Group: "", Resource: "configmaps", Verbs: []string{"list"}},
+		kube.Permission{Group: "", Resource: "nodes", Verbs: []string{"list"}},
+		kube.Permission{Group: "apps", Resource: "deployments", Verbs: []string{"get"}},
+		kube.Permission{Group: "apps", Resource: "replicasets", Verbs: []string{"get"}},
+		kube.Permission{Group: "apps", Resource: "statefulsets", Verbs: []string{"get"}},
 	)
 }
 

@@ -132,6 +132,19 @@ func (b *Backend) prepare(ctx context.Context, f chaos.Fault) (plan, error) {
 	if err != nil {
 		return plan{}, err
 	}
+	// The cumulative blast radius: what is already unavailable (not Ready,
+	// or disrupted by any live gameday fault but this one) counts, owner by
+	// owner. Chaos Mesh picks the pods itself, so the fault is judged by the
+	// worst it can do to each owner (its mode's count, taken from the
+	// owner's available pods). Inject runs this again right before
+	// creating the object: define of a later step runs before the earlier
+	// steps are injected.
+	src := kube.Sources{CS: b.cs, Dyn: b.dyn, Namespaces: b.policy.Namespaces}
+	if err := kube.CheckCumulative(ctx, src, b.policy, f, []string{sel.Namespace}, "putting a "+a.kind.Kind+" on", func(c *kube.Census) safety.Census {
+		return c.WorstCase(sel.Matched, sel.Hit)
+	}); err != nil {
+		return plan{}, err
+	}
 	return plan{obj: obj, a: a, sel: sel}, nil
 }
 

@@ -59,6 +59,13 @@
 // the environment's blast radius. A NetworkChaos peer in another namespace
 // (params target.selector.namespaces) must be allowed too.
 //
+// The blast radius is cumulative too (safety.CheckCumulative): per owner
+// of the matched pods, what is already unavailable (not Ready, missing, or
+// disrupted by another live gameday fault: a pod-kill marker, a cordoned
+// node, another Chaos Mesh object of gameday) plus the most this object
+// can take from that owner must fit the limit, checked in Resolve and again
+// in Inject right before the object is created.
+//
 // Object and FaultFromObject convert between a fault and its object, so a
 // Chaos Mesh YAML can be turned into a scenario fault and back.
 //
@@ -77,8 +84,15 @@
 //	chaos-mesh.org  timechaos       create, get, list, delete
 //	""              pods            list
 //	""              namespaces      get
+//	""              configmaps      list
+//	""              nodes           list
+//	apps            deployments     get
+//	apps            replicasets     get
+//	apps            statefulsets    get
 //
 // create also covers Resolve's dry run; get is used to adopt an object on
 // a retried inject and to wait for deletion (polling: no watch); list is
-// for List (sweeps); delete for Recover.
+// for List (sweeps); delete for Recover. configmaps, nodes and the apps
+// resources are read for the cumulative blast radius (kube.TakeCensus):
+// pod-kill markers, nodes gameday cordoned, the owners' desired replicas.
 package chaosmesh

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	dynfake "k8s.io/client-go/dynamic/fake"
 	kfake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -36,12 +38,23 @@ func policy() safety.Policy {
 	}
 }
 
+// pod is a running, Ready pod of ns.
 func pod(name string, labels map[string]string) *corev1.Pod {
 	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
-		Status:     corev1.PodStatus{Phase: corev1.PodRunning},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels, UID: types.UID("uid-" + name)},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
 	}
 }
+
+// owned makes p a pod of the controller kind/name.
+func owned(p *corev1.Pod, kind, name string) *corev1.Pod {
+	yes := true
+	p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: name, Controller: &yes}}
+	return p
+}
+
+func replicas(n int32) *int32 { return &n }
 
 // cluster is a fake cluster: namespace shop (opted in when nsOptIn) with
 // three checkout pods, and no Chaos Mesh objects.
@@ -60,11 +73,17 @@ func newCluster(t *testing.T, nsOptIn bool) cluster {
 	cs := kfake.NewClientset(
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: nsLabels}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "other"}},
-		pod("checkout-a", app), pod("checkout-b", app), pod("checkout-c", app),
+		// Deployment checkout (through ReplicaSet checkout-5f) with three
+		// replicas; cart-a has no controller.
+		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "checkout", Namespace: ns}, Spec: appsv1.DeploymentSpec{Replicas: replicas(3)}},
+		&appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "checkout-5f", Namespace: ns, OwnerReferences: owned(&corev1.Pod{}, "Deployment", "checkout").OwnerReferences},
+			Spec: appsv1.ReplicaSetSpec{Replicas: replicas(3)}},
+		owned(pod("checkout-a", app), "ReplicaSet", "checkout-5f"), owned(pod("checkout-b", app), "ReplicaSet", "checkout-5f"), owned(pod("checkout-c", app), "ReplicaSet", "checkout-5f"),
 		pod("cart-a", map[string]string{"app": "cart"}),
-		// Network peers: two database pods here, one in "other" (allowed,
-		// not opted in).
-		pod("db-a", map[string]string{"app": "db"}), pod("db-b", map[string]string{"app": "db"}),
+		// Network peers: two database pods here (StatefulSet db), one in
+		// "other" (allowed, not opted in).
+		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: ns}, Spec: appsv1.StatefulSetSpec{Replicas: replicas(2)}},
+		owned(pod("db-a", map[string]string{"app": "db"}), "StatefulSet", "db"), owned(pod("db-b", map[string]string{"app": "db"}), "StatefulSet", "db"),
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-x", Namespace: "other", Labels: map[string]string{"app": "db"}}, Status: corev1.PodStatus{Phase: corev1.PodRunning}},
 	)
 	listKinds := map[schema.GroupVersionResource]string{}

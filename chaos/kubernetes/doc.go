@@ -52,4 +52,17 @@
 //	apps      deployments    get
 //	apps      replicasets    get
 //	apps      statefulsets   get
+//	chaos-mesh.org dnschaos       list
+//	chaos-mesh.org httpchaos      list
+//	chaos-mesh.org iochaos        list
+//	chaos-mesh.org networkchaos   list
+//	chaos-mesh.org podchaos       list
+//	chaos-mesh.org stresschaos    list
+//	chaos-mesh.org timechaos      list
+//
+// The cumulative blast radius (kube.TakeCensus) lists the pods of the
+// namespaces a fault touches, the gameday markers, the nodes gameday
+// cordoned and, with WithDynamic, gameday's Chaos Mesh objects (the worker
+// always gives it one; a cluster without Chaos Mesh answers 404, which
+// counts as none).
 package kubernetes

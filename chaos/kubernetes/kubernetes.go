@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gameday/gameday/chaos"
@@ -63,6 +64,7 @@ func ours(o metav1.Object, id string) bool {
 // Backend implements chaos.Backend against one cluster.
 type Backend struct {
 	cs        kubernetes.Interface
+	dyn       dynamic.Interface // Chaos Mesh objects, for the cumulative blast radius; nil: not counted
 	policy    safety.Policy
 	now       func() time.Time
 	poll      time.Duration
@@ -85,6 +87,16 @@ func WithPollInterval(d time.Duration) Option { return func(b *Backend) { b.poll
 // WithDeadlineMargin sets how long before the context deadline a waiting
 // recover gives up its attempt (default DefaultDeadlineMargin).
 func WithDeadlineMargin(d time.Duration) Option { return func(b *Backend) { b.margin = d } }
+
+// WithDynamic gives the back-end a dynamic client, through which the
+// cumulative blast radius counts the pods live gameday Chaos Mesh objects
+// disrupt. Without it only pod-kills and cordons are counted.
+func WithDynamic(dyn dynamic.Interface) Option { return func(b *Backend) { b.dyn = dyn } }
+
+// sources is what the cumulative blast radius looks at.
+func (b *Backend) sources() kube.Sources {
+	return kube.Sources{CS: b.cs, Dyn: b.dyn, Namespaces: b.policy.Namespaces}
+}
 
 // New returns a Backend acting through cs under the safety policy p. It
 // does not contact the cluster.

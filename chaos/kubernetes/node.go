@@ -44,7 +44,7 @@ type nodeTarget struct {
 // planNodes resolves node-notready's target: the nodes hosting the pods the
 // selector matches are the candidates, and the blast-radius mode picks
 // among them (seeded by the fault id, like pods).
-func (b *Backend) planNodes(ctx context.Context, f chaos.Fault) ([]nodeTarget, error) {
+func (b *Backend) planNodes(ctx context.Context, f chaos.Fault, evict bool) ([]nodeTarget, error) {
 	// Only SelectPods' namespace and opt-in checks apply to the pods: the
 	// mode and the radius limit of this action count nodes, not pods (two
 	// replicas on one node are one node), so the pod-level radius check is
@@ -79,8 +79,9 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault) ([]nodeTarget, e
 	if err != nil {
 		return nil, chaos.Permanent(err)
 	}
+	chosen := chooseNames(names, n, f.ID)
 	var out []nodeTarget
-	for _, name := range chooseNames(names, n, f.ID) {
+	for _, name := range chosen {
 		node, err := b.cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return nil, kube.APIError("get node "+name, err)
@@ -89,6 +90,13 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault) ([]nodeTarget, e
 			return nil, err
 		}
 		out = append(out, nodeTarget{node: node, matched: hosts[name]})
+	}
+	// After cordonable: a node someone else cordoned is refused for that
+	// reason first, whatever the evictions would do.
+	if evict {
+		if err := b.checkEvict(ctx, f, chosen); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -135,7 +143,7 @@ func (b *Backend) resolveNodeNotReady(ctx context.Context, f chaos.Fault) ([]str
 	if err := checkTarget(f); err != nil {
 		return nil, err
 	}
-	targets, err := b.planNodes(ctx, f)
+	targets, err := b.planNodes(ctx, f, params.evict)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +221,7 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 			}
 		}
 	} else {
-		targets, err := b.planNodes(ctx, f)
+		targets, err := b.planNodes(ctx, f, params.evict)
 		if err != nil {
 			return chaos.Injected{}, err
 		}
@@ -235,6 +243,15 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 		}
 	}
 	if params.evict {
+		if len(existing) > 0 {
+			// A retry evicts what is still on the nodes: judged again (a
+			// budget may have held pods back while others struck), with
+			// this fault's own cordons left out of the census so it never
+			// counts against itself.
+			if err := b.checkEvict(ctx, f, names); err != nil {
+				return chaos.Injected{}, err
+			}
+		}
 		for _, name := range names {
 			if err := b.evict(ctx, name, params.grace); err != nil {
 				return chaos.Injected{}, err
@@ -379,6 +396,30 @@ func (b *Backend) recoverNodeNotReady(ctx context.Context, f chaos.Fault) (chaos
 		names[i] = n.Name
 	}
 	return chaos.Recovered{FaultID: f.ID, Removed: true, Detail: "uncordoned node " + strings.Join(names, ", ")}, nil
+}
+
+// checkEvict is the cumulative blast radius of evicting what nodePods would
+// evict from nodes: every owner of those pods, in every allowed namespace,
+// must stay within the limit (safety.CheckCumulative). Sharing a node with
+// the target is how one Deployment's node-notready takes out all of
+// another's replicas; this is what refuses it.
+func (b *Backend) checkEvict(ctx context.Context, f chaos.Fault, nodes []string) error {
+	hit := map[string]bool{}
+	for _, n := range nodes {
+		pods, _, err := b.nodePods(ctx, n)
+		if err != nil {
+			return err
+		}
+		for _, p := range pods {
+			hit[p.Namespace+"/"+p.Name] = true
+		}
+	}
+	if len(hit) == 0 {
+		return nil
+	}
+	return kube.CheckCumulative(ctx, b.sources(), b.policy, f, b.policy.Namespaces, "evicting", func(c *kube.Census) safety.Census {
+		return c.State(func(p *corev1.Pod) bool { return hit[p.Namespace+"/"+p.Name] })
+	})
 }
 
 // nodePods splits the pods on a node into those an eviction would move and

@@ -72,7 +72,9 @@ func TestNodeNotReadyResolve(t *testing.T) {
 
 func TestNodeNotReadyCordonEvictAndUncordon(t *testing.T) {
 	c := nodeCluster(t, false)
-	b := c.backend(policy(t, "*=1"))
+	// Evicting both order replicas is the point here: 100% lets the
+	// cumulative radius (tested on its own) allow it.
+	b := c.backend(policy(t, "*=100%"))
 	f := nodeFault("", "", map[string]any{"evict": true, "grace_period": "10s"})
 
 	inj, err := b.Inject(context.Background(), f)
@@ -275,7 +277,9 @@ func TestNodeNotReadyRetryFinishesTheRecordedSet(t *testing.T) {
 
 func TestNodeNotReadyEvictionBlockedByABudgetIsRetried(t *testing.T) {
 	c := nodeCluster(t, false)
-	b := c.backend(policy(t, "*=1"))
+	// Evicting both order replicas is the point here: 100% lets the
+	// cumulative radius (tested on its own) allow it.
+	b := c.backend(policy(t, "*=100%"))
 	f := nodeFault("", "", map[string]any{"evict": true})
 	c.mu.Lock()
 	c.blockPDB["shop/order-7d9-a"] = true

@@ -12,20 +12,20 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/safety"
 )
 
 // Keys of the pod-kill marker ConfigMap's data: JSON or plain text, so that
 // `kubectl get configmap -o yaml` tells a human what gameday killed.
 const (
-	keyVictims      = "victims"       // JSON [{"name","uid","owner"}]
-	keyOwners       = "owners"        // JSON ["deployment/order"]: what recover waits for
-	keyKilledAt     = "killed-at"     // RFC 3339 with nanoseconds
-	keyReadyTimeout = "ready-timeout" // Go duration
+	keyVictims      = kube.MarkerKeyVictims // JSON [{"name","uid","owner"}]
+	keyOwners       = "owners"              // JSON ["deployment/order"]: what recover waits for
+	keyKilledAt     = "killed-at"           // RFC 3339 with nanoseconds
+	keyReadyTimeout = "ready-timeout"       // Go duration
 )
 
 // Owner kinds recover knows how to wait for, as recorded ("deployment/x").
@@ -39,14 +39,9 @@ func waitable(owner string) bool {
 	return waitableKinds[kind]
 }
 
-// victim is one pod a pod-kill deletes. The UID pins the pod: a StatefulSet
-// recreates its pods under the same name, and a retried inject must not
-// kill the replacement.
-type victim struct {
-	Name  string    `json:"name"`
-	UID   types.UID `json:"uid"`
-	Owner string    `json:"owner,omitempty"` // lower-case kind/name of what recreates it; "" when nothing does
-}
+// victim is one pod a pod-kill deletes (kube.Victim: the census of the
+// cumulative blast radius reads markers of both back-ends' faults).
+type victim = kube.Victim
 
 // marker is what a pod-kill records in the cluster before deleting
 // anything: a retried inject kills the same pods and no others, and recover
@@ -151,6 +146,13 @@ func (b *Backend) resolvePodKill(ctx context.Context, f chaos.Fault) ([]string, 
 	if err != nil {
 		return nil, err
 	}
+	vs := make([]victim, len(victims))
+	for i, p := range victims {
+		vs[i] = victim{Name: p.Name, UID: p.UID}
+	}
+	if err := b.checkKill(ctx, f, vs); err != nil {
+		return nil, err
+	}
 	names := make([]string, len(victims))
 	for i, p := range victims {
 		names[i] = p.Name
@@ -221,6 +223,18 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 	case err != nil:
 		return chaos.Injected{}, kube.APIError(fmt.Sprintf("create pod-kill marker configmap %s/%s", ns, f.ID), err)
 	}
+	// The cumulative check comes after the marker exists, so that of two
+	// faults injected at the same moment (two runs, or a PodChaos) at least
+	// the later one's census sees the other: both may refuse, never both
+	// kill past the limit. Define checked too, but define of a later step
+	// runs before the earlier steps kill anything.
+	if err := b.checkKill(ctx, f, m.victims); err != nil {
+		// Nothing was killed: the marker goes, so nothing is left to recover.
+		if derr := cms.Delete(ctx, f.ID, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
+			return chaos.Injected{}, fmt.Errorf("%w (and deleting the unused marker configmap %s/%s failed: %v; recover removes it)", err, ns, f.ID, derr)
+		}
+		return chaos.Injected{}, err
+	}
 	if err := b.kill(ctx, ns, m.victims, params.grace); err != nil {
 		return chaos.Injected{}, err
 	}
@@ -238,10 +252,34 @@ func (b *Backend) resumePodKill(ctx context.Context, f chaos.Fault, params podKi
 	if err != nil {
 		return chaos.Injected{}, chaos.Permanent(err)
 	}
+	// Checked again: the attempt that wrote the marker may have died
+	// before its check, and others may have struck since. The census leaves
+	// this fault's own marker out and counts only the victims still alive
+	// as hit, so a retry whose kill is done (or half done) never counts
+	// itself twice and is not refused by its own fault.
+	if err := b.checkKill(ctx, f, m.victims); err != nil {
+		return chaos.Injected{}, err
+	}
 	if err := b.kill(ctx, cm.Namespace, m.victims, params.grace); err != nil {
 		return chaos.Injected{}, err
 	}
 	return podKillInjected(f, cm.Namespace, m, true), nil
+}
+
+// checkKill is the cumulative blast radius of killing vs (still alive,
+// same UID) in the target namespace: see safety.CheckCumulative.
+func (b *Backend) checkKill(ctx context.Context, f chaos.Fault, vs []victim) error {
+	ns := f.Target.Namespace
+	uids := map[string]types.UID{}
+	for _, v := range vs {
+		uids[v.Name] = v.UID
+	}
+	return kube.CheckCumulative(ctx, b.sources(), b.policy, f, []string{ns}, "killing", func(c *kube.Census) safety.Census {
+		return c.State(func(p *corev1.Pod) bool {
+			uid, ok := uids[p.Name]
+			return ok && p.Namespace == ns && (uid == "" || uid == p.UID)
+		})
+	})
 }
 
 // kill deletes the victims. The UID precondition makes the delete a no-op
@@ -280,38 +318,9 @@ func podKillInjected(f chaos.Fault, ns string, m marker, existing bool) chaos.In
 	}
 }
 
-// ownerOf names what recreates the pod: its Deployment (through the
-// ReplicaSet), StatefulSet or ReplicaSet as "kind/name"; other controllers
-// by their lower-case kind; "" when nothing controls it.
+// ownerOf names what recreates the pod (kube.OwnerOf).
 func (b *Backend) ownerOf(ctx context.Context, p corev1.Pod) (string, error) {
-	ref := metav1.GetControllerOf(&p)
-	if ref == nil {
-		return "", nil
-	}
-	kind := strings.ToLower(ref.Kind)
-	if groupOf(ref.APIVersion) != appsv1.GroupName || kind != "replicaset" {
-		return kind + "/" + ref.Name, nil
-	}
-	rs, err := b.cs.AppsV1().ReplicaSets(p.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		// Being garbage-collected with its pods: recover will say it is gone.
-		return kind + "/" + ref.Name, nil
-	case err != nil:
-		return "", kube.APIError(fmt.Sprintf("get replicaset %s/%s (owner of pod %s)", p.Namespace, ref.Name, p.Name), err)
-	}
-	if d := metav1.GetControllerOf(rs); d != nil && d.Kind == "Deployment" && groupOf(d.APIVersion) == appsv1.GroupName {
-		return "deployment/" + d.Name, nil
-	}
-	return kind + "/" + rs.Name, nil
-}
-
-func groupOf(apiVersion string) string {
-	gv, err := schema.ParseGroupVersion(apiVersion)
-	if err != nil {
-		return ""
-	}
-	return gv.Group
+	return kube.OwnerOf(ctx, b.cs, p, nil)
 }
 
 // recoverPodKill waits until every recorded owner is Ready again (or the

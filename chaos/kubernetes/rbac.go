@@ -5,7 +5,7 @@ import "github.com/gameday/gameday/chaos/kube"
 // Permissions is every API verb the back-end uses, the same list as the
 // package documentation. Kept as data so tests can check it against the
 // requests the back-end really makes and against deploy/rbac.yaml.
-var Permissions = []kube.Permission{
+var Permissions = append([]kube.Permission{
 	{Group: "", Resource: "configmaps", Verbs: []string{"create", "delete", "get", "list"}},
 	{Group: "", Resource: "namespaces", Verbs: []string{"get"}},
 	{Group: "", Resource: "nodes", Verbs: []string{"get", "list", "patch"}},
@@ -14,4 +14,15 @@ var Permissions = []kube.Permission{
 	{Group: "apps", Resource: "deployments", Verbs: []string{"get"}},
 	{Group: "apps", Resource: "replicasets", Verbs: []string{"get"}},
 	{Group: "apps", Resource: "statefulsets", Verbs: []string{"get"}},
+}, chaosMeshList()...)
+
+// chaosMeshList is list on every Chaos Mesh resource: the census of the
+// cumulative blast radius counts the pods gameday's Chaos Mesh objects
+// disrupt (only with WithDynamic).
+func chaosMeshList() []kube.Permission {
+	var out []kube.Permission
+	for _, r := range kube.ChaosMeshResources {
+		out = append(out, kube.Permission{Group: kube.ChaosMeshGroup, Resource: r, Verbs: []string{"list"}})
+	}
+	return out
 }
