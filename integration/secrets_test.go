@@ -117,7 +117,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	var cliOut []string
 	out, stderr, code := e.gameday(ctx, "run", "demo-inventory-latency-harmless", "--wait", "--json")
 	cliOut = append(cliOut, out, stderr)
-	require.Equal(t, 1, code, "a failed run exits 1; stderr: %s", stderr)
+	require.Equal(t, 3, code, "a run that did not pass exits 3; stderr: %s", stderr)
 	var rCLI experiment.Result
 	require.NoError(t, json.Unmarshal([]byte(out), &rCLI))
 	assert.Equal(t, experiment.Failed, rCLI.Outcome)

@@ -49,7 +49,7 @@ const (
 const slackAccessFile = `apiVersion: gameday/v1
 kind: SlackAccess
 users:
-  U0ITDANA: {name: dana, roles: [dev], run: ["demo-*"], abort: true}
+  U0ITDANA: {name: dana, roles: [dev], run: ["demo-*"], abort: true, override: [duration]}
   U0ITSAM: {name: sam, roles: [sre, test], run: ["*"]}
   U0ITVIC: {name: vic}
   U0ITMAL: {name: mallory, roles: [sre], run: ["demo-*"]}
