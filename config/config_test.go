@@ -24,12 +24,12 @@ func TestParseRoles(t *testing.T) {
 
 func TestValidateNamesTheVariable(t *testing.T) {
 	t.Setenv("GAMEDAY_ROLES", "dana=boss")
-	assert.ErrorContains(t, Validate(), "GAMEDAY_ROLES")
+	assert.ErrorContains(t, FromEnv().Validate(), "GAMEDAY_ROLES")
 	t.Setenv("GAMEDAY_ROLES", "dana=dev")
 	t.Setenv("GAMEDAY_GATE_THRESHOLD", "120")
-	assert.ErrorContains(t, Validate(), "GAMEDAY_GATE_THRESHOLD")
+	assert.ErrorContains(t, FromEnv().Validate(), "GAMEDAY_GATE_THRESHOLD")
 	t.Setenv("GAMEDAY_GATE_THRESHOLD", "75")
-	require.NoError(t, Validate())
+	require.NoError(t, FromEnv().Validate())
 	c := FromEnv()
 	assert.Equal(t, 75.0, c.GateThreshold)
 	assert.Equal(t, []string{"dev"}, c.Users["dana"])

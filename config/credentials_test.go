@@ -125,7 +125,7 @@ func TestPrometheusCredentialErrors(t *testing.T) {
 		for k, v := range tc.env {
 			t.Setenv(k, v)
 		}
-		err := Validate()
+		err := FromEnv().Validate()
 		require.Error(t, err, "%v", tc.env)
 		for _, w := range tc.want {
 			assert.Contains(t, err.Error(), w)
@@ -157,7 +157,7 @@ func TestSecretFileErrors(t *testing.T) {
 			if name == EnvPrometheusPasswordFile {
 				t.Setenv(EnvPrometheusUsername, "alice")
 			}
-			require.NoError(t, Validate())
+			require.NoError(t, FromEnv().Validate())
 			_, err := Load()
 			require.Error(t, err, tc.path)
 			assert.Contains(t, err.Error(), name)

@@ -59,7 +59,7 @@ expired) or release gate failed, 1 error, 2 usage.`,
 }
 
 func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFlags) error {
-	if err := config.Validate(); err != nil {
+	if err := config.FromEnv().Validate(); err != nil {
 		return err
 	}
 	set, err := parseSet(f.set)

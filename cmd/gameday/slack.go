@@ -96,7 +96,7 @@ type botDeps struct {
 // httpMode says the bot is served over HTTP, which needs the signing secret
 // (without it every request would be refused with 401).
 func runSlack(ctx context.Context, cmd *cobra.Command, httpMode bool, run func(context.Context, botDeps) error) error {
-	if err := config.Validate(); err != nil {
+	if err := config.FromEnv().Validate(); err != nil {
 		return err
 	}
 	logger := newLogger(cmd.ErrOrStderr())
