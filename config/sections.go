@@ -45,7 +45,9 @@ func (s Signoff) Distinct(env string) bool {
 	return false
 }
 
-func (s Signoff) String() string { return fmt.Sprintf("Signoff{DistinctSigners:%v}", s.DistinctSigners) }
+func (s Signoff) String() string {
+	return fmt.Sprintf("Signoff{DistinctSigners:%v}", s.DistinctSigners)
+}
 
 func signoffFrom(e env) (Signoff, error) {
 	v := e.trimmed(EnvDistinctSigners)

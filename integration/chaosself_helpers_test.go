@@ -91,6 +91,7 @@ func (w *chaosWorld) env(t *testing.T, srv *stack.Temporal, toxiURL string) *env
 	c, err := srv.Dial(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
+	fromEnv := config.FromEnv()
 	e := &env{
 		t:       t,
 		shop:    w.shop,
@@ -104,6 +105,12 @@ func (w *chaosWorld) env(t *testing.T, srv *stack.Temporal, toxiURL string) *env
 			DataDir:       filepath.Join(w.dataDir, "data"),
 			UIURL:         "http://127.0.0.1:8233",
 			Namespace:     srv.Namespace,
+			// An in-process worker reads the rest from the test's environment
+			// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES), as the
+			// gameday subprocesses do.
+			Kube:   fromEnv.Kube,
+			Safety: fromEnv.Safety,
+			Jira:   fromEnv.Jira,
 		},
 	}
 	// environ() names the shared server; the last value of a variable wins.

@@ -131,6 +131,7 @@ func newEnv(t testing.TB, startWorker bool) *env {
 	e.client, err = temporalSrv.Dial(ctx)
 	require.NoError(t, err)
 	t.Cleanup(e.client.Close)
+	fromEnv := config.FromEnv()
 	e.cfg = config.Config{
 		TaskQueue:     fmt.Sprintf("it-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), queueSeq.Add(1)),
 		PrometheusURL: e.prom.URL,
@@ -139,6 +140,12 @@ func newEnv(t testing.TB, startWorker bool) *env {
 		UIURL:         "http://127.0.0.1:8233",
 		Namespace:     temporalSrv.Namespace,
 		Users:         testSigners,
+		// An in-process worker reads the rest from the test's environment
+		// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES), as the
+		// gameday subprocesses do.
+		Kube:   fromEnv.Kube,
+		Safety: fromEnv.Safety,
+		Jira:   fromEnv.Jira,
 	}
 	e.backend = toxiproxy.New(e.cfg.ToxiproxyURL)
 	if startWorker {
