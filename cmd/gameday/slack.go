@@ -100,7 +100,7 @@ func runSlack(ctx context.Context, cmd *cobra.Command, httpMode bool, run func(c
 		return err
 	}
 	logger := newLogger(cmd.ErrOrStderr())
-	scfg, err := slackbot.ConfigFromEnv()
+	scfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
 	if err != nil {
 		return err
 	}
