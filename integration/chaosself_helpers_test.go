@@ -67,7 +67,7 @@ func newChaosWorld(t *testing.T) *chaosWorld {
 		w.logDir = filepath.Join(dir, "logs")
 	}
 	require.NoError(t, os.MkdirAll(w.logDir, 0o755))
-	w.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dir, "prom"), Targets: []string{w.shop.MetricsTarget()}, Log: logFile(w.logDir, "prometheus.log")})
+	w.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{w.shop.MetricsTarget()}, Log: logFile(w.logDir, "prometheus.log")})
 	require.NoError(t, err)
 	t.Cleanup(func() { w.prom.Stop(10 * time.Second) })
 	w.toxi = toxiclient.NewClient(w.shop.ToxiproxyURL())

@@ -45,6 +45,9 @@ var (
 	queueSeq    atomic.Int64
 )
 
+// toolsDir is where `make tools` put the servers (GAMEDAY_TOOLS_DIR).
+var toolsDir = config.FromEnv().ToolsDir
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -63,7 +66,7 @@ func runMain(m *testing.M) int {
 			setupErr = fmt.Errorf("build gameday: %v\n%s", err, out)
 		} else {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			temporalSrv, setupErr = stack.StartTemporal(ctx, stack.TemporalOptions{UIPort: -1, Log: logFile(dir, "temporal.log")})
+			temporalSrv, setupErr = stack.StartTemporal(ctx, stack.TemporalOptions{ToolsDir: toolsDir, UIPort: -1, Log: logFile(dir, "temporal.log")})
 			cancel()
 			if setupErr == nil {
 				defer temporalSrv.Stop(10 * time.Second)
@@ -125,7 +128,7 @@ func newEnv(t testing.TB, startWorker bool) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { e.shop.Close() })
 	dir := t.TempDir()
-	e.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
+	e.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
 	require.NoError(t, err)
 	t.Cleanup(func() { e.prom.Stop(10 * time.Second) })
 	e.client, err = temporalSrv.Dial(ctx)

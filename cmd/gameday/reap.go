@@ -68,7 +68,7 @@ var newKubeReaper = func(ctx context.Context, k config.Kube, s config.Safety) (k
 	}, nil
 }
 
-func newReapCmd() *cobra.Command {
+func newReapCmd(a *app) *cobra.Command {
 	var (
 		toxiURL, kubeContext    string
 		useKube, once           bool
@@ -126,7 +126,7 @@ anything was due), 1 otherwise.`,
 				return usageErr("--grace must not be negative")
 			}
 			log := newLogger(cmd.ErrOrStderr())
-			cfg := config.FromEnv()
+			cfg := a.cfg
 			var reapers []reaper
 			if toxiURL != "" {
 				r, err := toxiproxyReaper(toxiURL, every, once, cfg, log)
