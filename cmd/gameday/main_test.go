@@ -88,8 +88,10 @@ func TestReadmeConfigurationTableIsVars(t *testing.T) {
 		got = want
 	}
 	assert.Equal(t, want, got, "README's configuration table is config.MarkdownTable(): rerun with -update-readme")
+	help, _, code := gameday(t, "--help")
+	require.Equal(t, 0, code)
 	for _, v := range config.Vars {
-		assert.Contains(t, config.EnvHelp(), v.Name)
+		assert.Contains(t, help, v.Name, "gameday --help lists every variable")
 	}
 }
 
