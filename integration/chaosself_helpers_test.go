@@ -106,11 +106,12 @@ func (w *chaosWorld) env(t *testing.T, srv *stack.Temporal, toxiURL string) *env
 			UIURL:         "http://127.0.0.1:8233",
 			Namespace:     srv.Namespace,
 			// An in-process worker reads the rest from the test's environment
-			// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES), as the
-			// gameday subprocesses do.
-			Kube:   fromEnv.Kube,
-			Safety: fromEnv.Safety,
-			Jira:   fromEnv.Jira,
+			// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES,
+			// GAMEDAY_DISTINCT_SIGNERS), as the gameday subprocesses do.
+			Signoff: fromEnv.Signoff,
+			Kube:    fromEnv.Kube,
+			Safety:  fromEnv.Safety,
+			Jira:    fromEnv.Jira,
 		},
 	}
 	// environ() names the shared server; the last value of a variable wins.

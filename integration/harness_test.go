@@ -144,11 +144,12 @@ func newEnv(t testing.TB, startWorker bool) *env {
 		Namespace:     temporalSrv.Namespace,
 		Users:         testSigners,
 		// An in-process worker reads the rest from the test's environment
-		// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES), as the
-		// gameday subprocesses do.
-		Kube:   fromEnv.Kube,
-		Safety: fromEnv.Safety,
-		Jira:   fromEnv.Jira,
+		// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES,
+		// GAMEDAY_DISTINCT_SIGNERS), as the gameday subprocesses do.
+		Signoff: fromEnv.Signoff,
+		Kube:    fromEnv.Kube,
+		Safety:  fromEnv.Safety,
+		Jira:    fromEnv.Jira,
 	}
 	e.backend = toxiproxy.New(e.cfg.ToxiproxyURL)
 	if startWorker {

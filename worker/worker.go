@@ -49,15 +49,14 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	}
 	local := postmortem.Dir{Path: cfg.PostmortemDir()}
 	acts := &activities.Activities{
-		Backends:    backends,
-		Prom:        prom,
-		Notifier:    notify.Log{Logger: logger},
-		Postmortems: local,
-		Releases:    local,
-		Safety:      policy,
-		Signers:     cfg.Users,
-		// TODO(config): from GAMEDAY_DISTINCT_SIGNERS once config reads it.
-		DistinctSigners: func(env string) bool { return env == "production" || env == "prod" },
+		Backends:        backends,
+		Prom:            prom,
+		Notifier:        notify.Log{Logger: logger},
+		Postmortems:     local,
+		Releases:        local,
+		Safety:          policy,
+		Signers:         cfg.Users,
+		DistinctSigners: cfg.Signoff.Distinct, // GAMEDAY_DISTINCT_SIGNERS
 		Logger:          logger,
 	}
 	// With Jira configured, postmortems and release evidence go there; the

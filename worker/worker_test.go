@@ -35,3 +35,29 @@ func TestSinksFollowConfiguration(t *testing.T) {
 	assert.Contains(t, err.Error(), "JIRA_PROJECT")
 	assert.NotContains(t, err.Error(), "s3cr3t-token")
 }
+
+// Who may sign, and whether distinct roles need distinct users, are the
+// worker's configuration (GAMEDAY_ROLES, GAMEDAY_DISTINCT_SIGNERS).
+func TestSignersFollowConfiguration(t *testing.T) {
+	for _, tc := range []struct {
+		value    string
+		distinct map[string]bool
+	}{
+		{"", map[string]bool{"production": true, "prod": true, "staging": false, "": false}},
+		{"*", map[string]bool{"production": true, "staging": true, "": true}},
+		{"none", map[string]bool{"production": false, "prod": false}},
+		{"staging", map[string]bool{"staging": true, "prod": false}},
+	} {
+		cfg := config.Read(config.MapLookup(map[string]string{
+			config.EnvDistinctSigners: tc.value, config.EnvRoles: "dana=dev", config.EnvKube: "off", config.EnvToxiproxyURL: "off",
+		}))
+		require.NoError(t, cfg.Validate())
+		cfg.DataDir = t.TempDir()
+		acts, err := NewActivities(cfg, quiet)
+		require.NoError(t, err)
+		assert.Equal(t, map[string][]string{"dana": {"dev"}}, acts.Signers)
+		for env, want := range tc.distinct {
+			assert.Equal(t, want, acts.DistinctSigners(env), "GAMEDAY_DISTINCT_SIGNERS=%q, environment %q", tc.value, env)
+		}
+	}
+}
