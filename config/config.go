@@ -1,7 +1,10 @@
-// Package config reads gameday's settings from the environment, with
-// defaults that match the local stack (`make run`). Temporal connection
-// settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, a
-// TOML profile) are read by the SDK's envconfig package.
+// Package config is the one place gameday reads its settings from the
+// environment, with defaults that match the local stack (`make run`): cmd
+// reads a Config once and passes it (or its sections) down. Vars lists every
+// variable, its default and its meaning, for --help and the README. Temporal
+// connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+// TEMPORAL_API_KEY, TLS, a TOML profile) are read by the SDK's envconfig
+// package; they are listed in Vars too.
 package config
 
 import (
@@ -15,8 +18,9 @@ import (
 )
 
 // Config is the worker's and the CLI's configuration. Its URL fields never
-// hold credentials (FromEnv moves userinfo into the *Auth fields), and its
-// String, GoString, Format and LogValue never show a secret.
+// hold credentials (Read moves userinfo into the *Auth fields), and its
+// String, GoString, Format and LogValue never show a secret (the sections'
+// neither).
 type Config struct {
 	TaskQueue string // GAMEDAY_TASK_QUEUE
 	// PrometheusURL is PROMETHEUS_URL without userinfo.
@@ -41,62 +45,107 @@ type Config struct {
 	// GateThreshold overrides a checklist's own threshold when set
 	// (GAMEDAY_GATE_THRESHOLD, percent).
 	GateThreshold float64
+	// Signoff holds the sign-off rules besides the role map.
+	Signoff Signoff
+	// User is the login name (USER), the default of --by.
+	User string
+	// ToolsDir is where `make tools` puts the server binaries of the local
+	// stack (GAMEDAY_TOOLS_DIR, default ~/.cache/gameday/bin).
+	ToolsDir string
+
+	Kube   Kube   // the Kubernetes back-ends' cluster
+	Safety Safety // the inputs of the safety policy (safety.FromConfig)
+	Jira   Jira   // where postmortems and release evidence are filed
+	Slack  Slack  // the Slack control room
+
+	err error // the first malformed core value (Validate)
 }
 
-// Var documents one environment variable (for --help and the README).
-type Var struct{ Name, Default, Help string }
+// Lookup is how the configuration sees the environment: os.LookupEnv in
+// the binary, a map in tests (MapLookup).
+type Lookup func(name string) (string, bool)
 
-// Vars lists every variable gameday reads itself.
-var Vars = []Var{
-	{"TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
-	{"TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
-	{"TEMPORAL_UI_URL", "http://127.0.0.1:8233", "Temporal Web UI base URL, used in links"},
-	{"GAMEDAY_TASK_QUEUE", "gameday", "task queue the worker polls"},
-	{"PROMETHEUS_URL", "http://127.0.0.1:9090", "Prometheus HTTP API used by guards (user:password@ in it is sent as basic auth and never printed)"},
-	{EnvPrometheusBearerToken, "unset", "bearer token sent to Prometheus (exclusive with basic auth)"},
-	{EnvPrometheusBearerTokenFile, "unset", "file holding that token (a mounted secret; read again on every request)"},
-	{EnvPrometheusUsername, "unset", "basic-auth user for Prometheus"},
-	{EnvPrometheusPassword, "unset", "basic-auth password for Prometheus"},
-	{EnvPrometheusPasswordFile, "unset", "file holding that password (read again on every request)"},
-	{EnvPrometheusMaxAnswer, "1MiB", "largest Prometheus answer read (bytes, KiB, MiB); a bigger one is refused undecoded"},
-	{"TOXIPROXY_URL", "http://127.0.0.1:8474", "toxiproxy API for the toxiproxy back-end (\"off\" disables it; user:password@ in it is sent as basic auth and never printed)"},
-	{"GAMEDAY_DATA_DIR", ".data", "local state: Temporal SQLite file, postmortems"},
-	{"GAMEDAY_ROLES", "(empty: anyone signs)", "sign-off role map, e.g. dana=dev,tess=test,sam=sre+dev"},
-	{"GAMEDAY_GATE_THRESHOLD", "(the checklist's)", "release gate score threshold in percent"},
-	{"GAMEDAY_KUBE", "auto", "Kubernetes back-ends: auto (when a kubeconfig or in-cluster account exists), on (require a cluster), off"},
-	{"KUBECONFIG", "~/.kube/config", "kubeconfig file(s), as for kubectl"},
-	{"GAMEDAY_KUBE_CONTEXT", "(current context)", "kubeconfig context, as kubectl --context"},
-	{"GAMEDAY_NAMESPACES", "(none: every Kubernetes target refused)", "namespaces faults may target, e.g. shop,payments"},
-	{"GAMEDAY_OPTIN_LABEL", "gameday.io/chaos=enabled", "label a target workload or its namespace must carry"},
-	{"GAMEDAY_MAX_BLAST_RADIUS", "*=50%", "largest share of matched targets a fault may hit, per environment label, e.g. prod=1,staging=50%,*=2"},
-	{"GAMEDAY_MAX_FAULT_DURATION", "*=1h", "longest a fault may be held, per environment label (strictest for unlisted ones), e.g. prod=10m,*=1h; checked in define and dry runs"},
+// MapLookup is a Lookup over a map (tests, and callers that build an
+// environment by hand).
+func MapLookup(m map[string]string) Lookup {
+	return func(name string) (string, bool) { v, ok := m[name]; return v, ok }
 }
 
-// FromEnv reads the configuration. Malformed values are reported by
-// Validate (or Load), not here, so --help always works. Secret files are
-// not read here.
-func FromEnv() Config {
-	c, _ := read(false)
-	return c
-}
+// FromEnv reads the configuration from the process environment: the one
+// place gameday reads it (cmd calls it once and passes the value down).
+// It never fails, so --help always works: malformed values are reported by
+// Validate (the core variables) and by each section's own check, naming the
+// variable. Secret files are not read here (CheckSecretFiles).
+func FromEnv() Config { return Read(os.LookupEnv) }
 
-// Validate reports malformed environment values, naming the variable (and
-// never a secret). It does not read secret files: commands that do not
-// talk to Prometheus need not see them; the worker uses Load.
-func Validate() error {
-	_, err := read(false)
-	return err
-}
-
-// Load is FromEnv and Validate, and it also checks that the secret files
-// are readable and not empty (an error names the variable and the file,
-// never the content). The worker starts with it.
+// Load is FromEnv, Validate and CheckSecretFiles: the configuration a
+// worker can start with.
 func Load() (Config, error) {
-	return read(true)
+	c := FromEnv()
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	return c, c.CheckSecretFiles()
 }
 
-// read builds the configuration and returns the first problem found.
-func read(checkFiles bool) (Config, error) {
+// Validate reports the first malformed core value (Temporal UI, task
+// queue, Prometheus, toxiproxy, data dir, sign-off and gate settings),
+// naming the variable and never a secret. The sections check themselves:
+// Kube.Validate, Slack.Err, safety.FromConfig, ticket's JiraConfig.Validate.
+func (c Config) Validate() error { return c.err }
+
+// CheckSecretFiles checks that the Prometheus secret files are readable and
+// not empty; an error names the variable and the file, never the content.
+// The worker starts with it; commands that do not talk to Prometheus need
+// not see the files.
+func (c Config) CheckSecretFiles() error {
+	for _, f := range []struct{ name, path string }{
+		{EnvPrometheusBearerTokenFile, c.PrometheusAuth.BearerTokenFile},
+		{EnvPrometheusPasswordFile, c.PrometheusAuth.PasswordFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := ReadSecretFile(f.path); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// env reads variables through a Lookup; every read of the configuration
+// goes through it.
+type env struct{ look Lookup }
+
+// raw is the value as set ("" when unset).
+func (e env) raw(name string) string {
+	v, _ := e.look(name)
+	return v
+}
+
+// get is the value, or def when unset or empty.
+func (e env) get(name, def string) string {
+	if v := e.raw(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// trimmed is the value without surrounding blanks.
+func (e env) trimmed(name string) string { return strings.TrimSpace(e.raw(name)) }
+
+// trimmedOr is trimmed, or def when that is empty.
+func (e env) trimmedOr(name, def string) string {
+	if v := e.trimmed(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Read builds the configuration from lookup. Like FromEnv, it never fails;
+// the first malformed core value is kept for Validate.
+func Read(lookup Lookup) Config {
+	e := env{lookup}
 	var first error
 	fail := func(err error) {
 		if first == nil && err != nil {
@@ -104,16 +153,18 @@ func read(checkFiles bool) (Config, error) {
 		}
 	}
 	c := Config{
-		TaskQueue: get("GAMEDAY_TASK_QUEUE", "gameday"),
-		DataDir:   get("GAMEDAY_DATA_DIR", ".data"),
-		UIURL:     strings.TrimRight(get("TEMPORAL_UI_URL", "http://127.0.0.1:8233"), "/"),
-		Namespace: get("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue: e.get(EnvTaskQueue, "gameday"),
+		DataDir:   e.get(EnvDataDir, ".data"),
+		UIURL:     strings.TrimRight(e.get(EnvUIURL, "http://127.0.0.1:8233"), "/"),
+		Namespace: e.get(EnvNamespace, "default"),
+		User:      e.raw(EnvUser),
+		ToolsDir:  e.get(EnvToolsDir, DefaultToolsDir()),
 	}
 	var err error
-	c.PrometheusURL, c.PrometheusAuth, err = prometheusFromEnv(checkFiles)
+	c.PrometheusURL, c.PrometheusAuth, err = prometheusFrom(e)
 	fail(err)
 	c.PrometheusMaxAnswer = DefaultPrometheusMaxAnswer
-	if v := strings.TrimSpace(os.Getenv(EnvPrometheusMaxAnswer)); v != "" {
+	if v := e.trimmed(EnvPrometheusMaxAnswer); v != "" {
 		n, err := ParseSize(v)
 		if err == nil && (n < 1<<10 || n > 1<<30) {
 			err = fmt.Errorf("%s is not between 1KiB and 1GiB", v)
@@ -124,7 +175,7 @@ func read(checkFiles bool) (Config, error) {
 			c.PrometheusMaxAnswer = n
 		}
 	}
-	c.ToxiproxyURL = strings.TrimRight(get("TOXIPROXY_URL", "http://127.0.0.1:8474"), "/")
+	c.ToxiproxyURL = strings.TrimRight(e.get(EnvToxiproxyURL, "http://127.0.0.1:8474"), "/")
 	if c.ToxiproxyURL == "off" {
 		c.ToxiproxyURL = ""
 	} else if strings.Contains(c.ToxiproxyURL, "@") {
@@ -140,19 +191,26 @@ func read(checkFiles bool) (Config, error) {
 			c.ToxiproxyURL, c.ToxiproxyAuth = CredentialsFromURL(raw)
 		}
 	}
-	users, err := ParseRoles(os.Getenv("GAMEDAY_ROLES"))
+	users, err := ParseRoles(e.raw(EnvRoles))
 	if err != nil {
 		fail(fmt.Errorf("GAMEDAY_ROLES: %w", err))
 	}
 	c.Users = users
-	if v := os.Getenv("GAMEDAY_GATE_THRESHOLD"); v != "" {
+	if v := e.raw(EnvGateThreshold); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 || f > 100 {
 			fail(fmt.Errorf("GAMEDAY_GATE_THRESHOLD: %q is not a percentage in (0, 100]", v))
 		}
 		c.GateThreshold = f
 	}
-	return c, first
+	c.Signoff, err = signoffFrom(e)
+	fail(err)
+	c.Kube = kubeFrom(e)
+	c.Safety = safetyFrom(e)
+	c.Jira = jiraFrom(e)
+	c.Slack = slackFrom(e)
+	c.err = first
+	return c
 }
 
 // ParseRoles reads "user=role[+role],user=role": who may sign for which
@@ -186,27 +244,6 @@ func ParseRoles(s string) (map[string][]string, error) {
 // PostmortemDir is where local Markdown postmortems go.
 func (c Config) PostmortemDir() string { return filepath.Join(c.DataDir, "postmortems") }
 
-// EnvHelp renders Vars for --help.
-func EnvHelp() string {
-	var b strings.Builder
-	b.WriteString("Environment:\n")
-	width := 0
-	for _, v := range Vars {
-		width = max(width, len(v.Name))
-	}
-	for _, v := range Vars {
-		fmt.Fprintf(&b, "  %-*s %s (default %s)\n", width, v.Name, v.Help, v.Default)
-	}
-	return b.String()
-}
-
-func get(k, def string) string {
-	if v, ok := os.LookupEnv(k); ok && v != "" {
-		return v
-	}
-	return def
-}
-
 // SplitList reads a comma-separated environment value, dropping blanks.
 func SplitList(s string) []string {
 	var out []string
@@ -221,9 +258,10 @@ func SplitList(s string) []string {
 // String shows the configuration with URLs redacted and credentials
 // described, never shown.
 func (c Config) String() string {
-	return fmt.Sprintf("Config{TaskQueue:%s PrometheusURL:%s PrometheusAuth:%s PrometheusMaxAnswer:%s ToxiproxyURL:%s ToxiproxyAuth:%s DataDir:%s UIURL:%s Namespace:%s Users:%v GateThreshold:%g}",
+	return fmt.Sprintf("Config{TaskQueue:%s PrometheusURL:%s PrometheusAuth:%s PrometheusMaxAnswer:%s ToxiproxyURL:%s ToxiproxyAuth:%s DataDir:%s UIURL:%s Namespace:%s Users:%v GateThreshold:%g Signoff:%s User:%s ToolsDir:%s Kube:%s Safety:%s Jira:%s Slack:%s}",
 		c.TaskQueue, RedactURL(c.PrometheusURL), c.PrometheusAuth, FormatSize(c.maxAnswer()), RedactURL(c.ToxiproxyURL), c.ToxiproxyAuth,
-		c.DataDir, RedactURL(c.UIURL), c.Namespace, c.Users, c.GateThreshold)
+		c.DataDir, RedactURL(c.UIURL), c.Namespace, c.Users, c.GateThreshold,
+		c.Signoff, c.User, c.ToolsDir, c.Kube, c.Safety, c.Jira, c.Slack)
 }
 
 // GoString keeps %#v from printing the fields.
@@ -253,6 +291,13 @@ func (c Config) LogValue() slog.Value {
 		slog.String("namespace", c.Namespace),
 		slog.Int("users", len(c.Users)),
 		slog.Float64("gate_threshold", c.GateThreshold),
+		slog.Any("distinct_signers", c.Signoff.DistinctSigners),
+		slog.String("user", c.User),
+		slog.String("tools_dir", c.ToolsDir),
+		slog.Any("kube", c.Kube),
+		slog.Any("safety", c.Safety),
+		slog.Any("jira", c.Jira),
+		slog.Any("slack", c.Slack),
 	)
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,12 +25,12 @@ func TestParseRoles(t *testing.T) {
 
 func TestValidateNamesTheVariable(t *testing.T) {
 	t.Setenv("GAMEDAY_ROLES", "dana=boss")
-	assert.ErrorContains(t, Validate(), "GAMEDAY_ROLES")
+	assert.ErrorContains(t, FromEnv().Validate(), "GAMEDAY_ROLES")
 	t.Setenv("GAMEDAY_ROLES", "dana=dev")
 	t.Setenv("GAMEDAY_GATE_THRESHOLD", "120")
-	assert.ErrorContains(t, Validate(), "GAMEDAY_GATE_THRESHOLD")
+	assert.ErrorContains(t, FromEnv().Validate(), "GAMEDAY_GATE_THRESHOLD")
 	t.Setenv("GAMEDAY_GATE_THRESHOLD", "75")
-	require.NoError(t, Validate())
+	require.NoError(t, FromEnv().Validate())
 	c := FromEnv()
 	assert.Equal(t, 75.0, c.GateThreshold)
 	assert.Equal(t, []string{"dev"}, c.Users["dana"])
@@ -44,4 +45,78 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:9090", c.PrometheusURL)
 	t.Setenv("TOXIPROXY_URL", "off")
 	assert.Empty(t, FromEnv().ToxiproxyURL)
+}
+
+func TestDistinctSigners(t *testing.T) {
+	read := func(v string) (Signoff, error) {
+		c := Read(MapLookup(map[string]string{EnvDistinctSigners: v}))
+		return c.Signoff, c.Validate()
+	}
+	s, err := read("")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"production", "prod"}, s.DistinctSigners, "default "+DefaultDistinctSigners)
+	assert.True(t, s.Distinct("prod"))
+	assert.True(t, s.Distinct("Production"), "labels compare case-insensitively")
+	assert.False(t, s.Distinct("staging"))
+	assert.False(t, s.Distinct(""), "no environment label: not a listed one")
+
+	s, err = read("*")
+	require.NoError(t, err)
+	assert.True(t, s.Distinct("staging"))
+	assert.True(t, s.Distinct(""))
+
+	s, err = read(" none ")
+	require.NoError(t, err)
+	assert.Empty(t, s.DistinctSigners)
+	assert.False(t, s.Distinct("prod"))
+
+	s, err = read("staging, qa")
+	require.NoError(t, err)
+	assert.True(t, s.Distinct("qa"))
+	assert.False(t, s.Distinct("prod"))
+
+	for _, bad := range []string{"*,prod", "none,prod"} {
+		s, err = read(bad)
+		assert.ErrorContains(t, err, EnvDistinctSigners, bad)
+		assert.True(t, s.Distinct("prod"), "a malformed value keeps the default")
+	}
+}
+
+func TestSections(t *testing.T) {
+	c := Read(MapLookup(nil))
+	require.NoError(t, c.Validate())
+	assert.Equal(t, Kube{}, c.Kube)
+	assert.NoError(t, c.Kube.Validate())
+	assert.Equal(t, Safety{}, c.Safety, "defaults are safety's")
+	assert.Equal(t, Jira{}, c.Jira, "no JIRA_URL: no Jira")
+	assert.Equal(t, Slack{}, c.Slack)
+	assert.Equal(t, DefaultToolsDir(), c.ToolsDir)
+	assert.Empty(t, c.User)
+
+	c = Read(MapLookup(map[string]string{
+		EnvKube: "sometimes", EnvKubeContext: "kind", EnvKubeconfig: "/a:/b",
+		EnvNamespaces: "shop, payments,", EnvOptInLabel: "a=b", EnvMaxBlastRadius: "prod=1", EnvMaxFaultDuration: "10m",
+		EnvJiraURL: " https://jira.example ", EnvJiraUser: "bot", EnvJiraToken: " tok ", EnvJiraProject: "GD", EnvJiraLabels: " a, ,b ",
+		EnvSlackBotToken: " xoxb-1 ", EnvSlackChannels: "C1, C2", EnvSlackAccess: " /etc/access.yaml ", EnvSlackPoll: "500ms",
+		EnvToolsDir: "/opt/tools", EnvUser: "dana",
+	}))
+	require.NoError(t, c.Validate(), "the sections check themselves")
+	assert.Equal(t, Kube{Mode: "sometimes", Context: "kind", Kubeconfig: "/a:/b"}, c.Kube)
+	assert.ErrorContains(t, c.Kube.Validate(), `GAMEDAY_KUBE="sometimes"`)
+	assert.Equal(t, Safety{Namespaces: []string{"shop", "payments"}, OptInLabel: "a=b", MaxBlastRadius: "prod=1", MaxFaultDuration: "10m"}, c.Safety)
+	assert.Equal(t, Jira{URL: "https://jira.example", User: "bot", Token: "tok", Project: "GD", IssueType: "Bug",
+		Labels: []string{"a", "b"}, ReadyStatus: "Ready for Prod"}, c.Jira)
+	assert.Equal(t, "xoxb-1", c.Slack.BotToken)
+	assert.Equal(t, []string{"C1", "C2"}, c.Slack.Channels)
+	assert.Equal(t, "/etc/access.yaml", c.Slack.AccessFile)
+	assert.Equal(t, 500*time.Millisecond, c.Slack.PollInterval)
+	assert.NoError(t, c.Slack.Err())
+	assert.Equal(t, "/opt/tools", c.ToolsDir)
+	assert.Equal(t, "dana", c.User)
+
+	for _, bad := range []string{"soon", "10ms"} {
+		c = Read(MapLookup(map[string]string{EnvSlackPoll: bad}))
+		assert.ErrorContains(t, c.Slack.Err(), EnvSlackPoll)
+		assert.NoError(t, c.Validate(), "a Slack setting does not stop the other commands")
+	}
 }

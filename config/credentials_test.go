@@ -125,7 +125,7 @@ func TestPrometheusCredentialErrors(t *testing.T) {
 		for k, v := range tc.env {
 			t.Setenv(k, v)
 		}
-		err := Validate()
+		err := FromEnv().Validate()
 		require.Error(t, err, "%v", tc.env)
 		for _, w := range tc.want {
 			assert.Contains(t, err.Error(), w)
@@ -157,7 +157,7 @@ func TestSecretFileErrors(t *testing.T) {
 			if name == EnvPrometheusPasswordFile {
 				t.Setenv(EnvPrometheusUsername, "alice")
 			}
-			require.NoError(t, Validate())
+			require.NoError(t, FromEnv().Validate())
 			_, err := Load()
 			require.Error(t, err, tc.path)
 			assert.Contains(t, err.Error(), name)
@@ -192,6 +192,8 @@ func TestConfigPrintsNoSecret(t *testing.T) {
 		{PrometheusURL: "https://prom", PrometheusAuth: Credentials{Username: secret}},
 		{PrometheusURL: "https://prom", PrometheusAuth: Credentials{Username: "alice", PasswordFile: file}},
 		{PrometheusURL: "https://prom", PrometheusAuth: Credentials{BearerTokenFile: file}, UIURL: "https://ui/?token=" + secret},
+		{PrometheusURL: "https://prom", Jira: Jira{URL: "https://jira/?token=" + secret, User: "bot", Token: secret, Project: "GD"}},
+		{PrometheusURL: "https://prom", Slack: Slack{BotToken: secret, SigningSecret: secret + "s", AppToken: "xapp-" + secret, AccessFile: "/etc/access.yaml"}},
 	} {
 		var logs bytes.Buffer
 		slog.New(slog.NewJSONHandler(&logs, nil)).Info("cfg", "cfg", c, "auth", c.PrometheusAuth)
@@ -200,12 +202,16 @@ func TestConfigPrintsNoSecret(t *testing.T) {
 			fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%s", c), fmt.Sprintf("%q", c),
 			fmt.Sprint(c.PrometheusAuth), fmt.Sprintf("%+v %#v", c.PrometheusAuth, c.PrometheusAuth),
 			fmt.Sprintf("%+v", &c), logs.String(),
+			fmt.Sprint(c.Jira), fmt.Sprintf("%+v %#v %s %q", c.Jira, c.Jira, c.Jira, c.Jira),
+			fmt.Sprint(c.Slack), fmt.Sprintf("%+v %#v %s %q", c.Slack, c.Slack, c.Slack, c.Slack),
 		} {
 			assert.NotContains(t, s, secret)
 		}
 		assert.Contains(t, logs.String(), "https://prom")
 	}
 	assert.Contains(t, Credentials{BearerTokenFile: "/run/secrets/prom"}.String(), "/run/secrets/prom", "says where the token comes from")
+	assert.Contains(t, Jira{Token: "x"}.String(), "Token:"+Redacted, "says the token is set")
+	assert.Contains(t, Slack{}.String(), "BotToken:unset", "says the token is not set")
 	assert.Contains(t, Credentials{Username: "alice", Password: "x"}.String(), "alice")
 }
 

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -24,13 +23,12 @@ const (
 // warnings while refusing a query that returns every series of a metric.
 const DefaultPrometheusMaxAnswer int64 = 1 << 20
 
-// prometheusFromEnv reads PROMETHEUS_URL and the credential variables.
+// prometheusFrom reads PROMETHEUS_URL and the credential variables.
 // Userinfo in the URL is moved into the credentials. Two ways of giving a
-// secret at once is an error naming both variables; with checkFiles, a
-// secret file that cannot be read is an error naming the variable and the
-// file.
-func prometheusFromEnv(checkFiles bool) (string, Credentials, error) {
-	raw := strings.TrimRight(get(EnvPrometheusURL, "http://127.0.0.1:9090"), "/")
+// secret at once is an error naming both variables. Secret files are not
+// read here (CheckSecretFiles does).
+func prometheusFrom(e env) (string, Credentials, error) {
+	raw := strings.TrimRight(e.get(EnvPrometheusURL, "http://127.0.0.1:9090"), "/")
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return RedactURL(raw), Credentials{}, fmt.Errorf("%s %s is not an http(s) URL like http://prometheus:9090", EnvPrometheusURL, RedactURL(raw))
@@ -38,10 +36,9 @@ func prometheusFromEnv(checkFiles bool) (string, Credentials, error) {
 	inURL := u.User != nil
 	address, creds := CredentialsFromURL(raw)
 
-	env := func(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 	set := map[string]string{}
 	for _, name := range []string{EnvPrometheusBearerToken, EnvPrometheusBearerTokenFile, EnvPrometheusUsername, EnvPrometheusPassword, EnvPrometheusPasswordFile} {
-		if v := env(name); v != "" {
+		if v := e.trimmed(name); v != "" {
 			set[name] = v
 		}
 	}
@@ -85,15 +82,6 @@ func prometheusFromEnv(checkFiles bool) (string, Credentials, error) {
 	}
 	if set[EnvPrometheusUsername] != "" && !hasPassword {
 		return address, creds, fmt.Errorf("%s is set but neither %s nor %s is", EnvPrometheusUsername, EnvPrometheusPassword, EnvPrometheusPasswordFile)
-	}
-	if checkFiles {
-		for _, name := range []string{EnvPrometheusBearerTokenFile, EnvPrometheusPasswordFile} {
-			if path := set[name]; path != "" {
-				if _, err := ReadSecretFile(path); err != nil {
-					return address, creds, fmt.Errorf("%s: %w", name, err)
-				}
-			}
-		}
 	}
 	return address, creds, nil
 }

@@ -67,7 +67,7 @@ func newChaosWorld(t *testing.T) *chaosWorld {
 		w.logDir = filepath.Join(dir, "logs")
 	}
 	require.NoError(t, os.MkdirAll(w.logDir, 0o755))
-	w.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dir, "prom"), Targets: []string{w.shop.MetricsTarget()}, Log: logFile(w.logDir, "prometheus.log")})
+	w.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{w.shop.MetricsTarget()}, Log: logFile(w.logDir, "prometheus.log")})
 	require.NoError(t, err)
 	t.Cleanup(func() { w.prom.Stop(10 * time.Second) })
 	w.toxi = toxiclient.NewClient(w.shop.ToxiproxyURL())
@@ -91,6 +91,7 @@ func (w *chaosWorld) env(t *testing.T, srv *stack.Temporal, toxiURL string) *env
 	c, err := srv.Dial(context.Background())
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
+	fromEnv := config.FromEnv()
 	e := &env{
 		t:       t,
 		shop:    w.shop,
@@ -104,6 +105,13 @@ func (w *chaosWorld) env(t *testing.T, srv *stack.Temporal, toxiURL string) *env
 			DataDir:       filepath.Join(w.dataDir, "data"),
 			UIURL:         "http://127.0.0.1:8233",
 			Namespace:     srv.Namespace,
+			// An in-process worker reads the rest from the test's environment
+			// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES,
+			// GAMEDAY_DISTINCT_SIGNERS), as the gameday subprocesses do.
+			Signoff: fromEnv.Signoff,
+			Kube:    fromEnv.Kube,
+			Safety:  fromEnv.Safety,
+			Jira:    fromEnv.Jira,
 		},
 	}
 	// environ() names the shared server; the last value of a variable wins.

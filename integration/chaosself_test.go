@@ -260,7 +260,7 @@ func (w *chaosWorld) temporalRestartRun(t *testing.T, r *chaosRun) {
 	defer cancel()
 	port, err := stack.FreePort()
 	require.NoError(t, err)
-	opts := stack.TemporalOptions{DBFile: filepath.Join(t.TempDir(), "temporal.db"), Port: port, UIPort: -1,
+	opts := stack.TemporalOptions{ToolsDir: toolsDir, DBFile: filepath.Join(t.TempDir(), "temporal.db"), Port: port, UIPort: -1,
 		Log: logFile(w.logDir, "temporal-restart-1.log")}
 	srv, err := stack.StartTemporal(ctx, opts)
 	require.NoError(t, err)

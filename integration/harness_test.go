@@ -45,6 +45,9 @@ var (
 	queueSeq    atomic.Int64
 )
 
+// toolsDir is where `make tools` put the servers (GAMEDAY_TOOLS_DIR).
+var toolsDir = config.FromEnv().ToolsDir
+
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
 }
@@ -63,7 +66,7 @@ func runMain(m *testing.M) int {
 			setupErr = fmt.Errorf("build gameday: %v\n%s", err, out)
 		} else {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			temporalSrv, setupErr = stack.StartTemporal(ctx, stack.TemporalOptions{UIPort: -1, Log: logFile(dir, "temporal.log")})
+			temporalSrv, setupErr = stack.StartTemporal(ctx, stack.TemporalOptions{ToolsDir: toolsDir, UIPort: -1, Log: logFile(dir, "temporal.log")})
 			cancel()
 			if setupErr == nil {
 				defer temporalSrv.Stop(10 * time.Second)
@@ -125,12 +128,13 @@ func newEnv(t testing.TB, startWorker bool) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { e.shop.Close() })
 	dir := t.TempDir()
-	e.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
+	e.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
 	require.NoError(t, err)
 	t.Cleanup(func() { e.prom.Stop(10 * time.Second) })
 	e.client, err = temporalSrv.Dial(ctx)
 	require.NoError(t, err)
 	t.Cleanup(e.client.Close)
+	fromEnv := config.FromEnv()
 	e.cfg = config.Config{
 		TaskQueue:     fmt.Sprintf("it-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), queueSeq.Add(1)),
 		PrometheusURL: e.prom.URL,
@@ -139,6 +143,13 @@ func newEnv(t testing.TB, startWorker bool) *env {
 		UIURL:         "http://127.0.0.1:8233",
 		Namespace:     temporalSrv.Namespace,
 		Users:         testSigners,
+		// An in-process worker reads the rest from the test's environment
+		// (JIRA_* set by a test, GAMEDAY_KUBE, GAMEDAY_NAMESPACES,
+		// GAMEDAY_DISTINCT_SIGNERS), as the gameday subprocesses do.
+		Signoff: fromEnv.Signoff,
+		Kube:    fromEnv.Kube,
+		Safety:  fromEnv.Safety,
+		Jira:    fromEnv.Jira,
 	}
 	e.backend = toxiproxy.New(e.cfg.ToxiproxyURL)
 	if startWorker {

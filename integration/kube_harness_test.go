@@ -98,7 +98,7 @@ func kubeCluster(t testing.TB) *cluster {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		k, err := stack.StartKube(ctx, stack.KubeOptions{Dir: dir, Log: logFile(dir, "kube.log"), Controllers: true})
+		k, err := stack.StartKube(ctx, stack.KubeOptions{ToolsDir: toolsDir, Dir: dir, Log: logFile(dir, "kube.log"), Controllers: true})
 		if err != nil {
 			kubeErr = fmt.Errorf("%w (logs: %s)", err, filepath.Join(dir, "kube.log"))
 			return

@@ -25,6 +25,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/launch"
 	"github.com/gameday/gameday/scenarios"
@@ -95,7 +96,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	t.Setenv(slackbot.EnvChannels, slackChannel)
 	t.Setenv(slackbot.EnvAccess, access)
 	t.Setenv(slackbot.EnvPollInterval, "200ms")
-	scfg, err := slackbot.ConfigFromEnv()
+	scfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
 	require.NoError(t, err)
 	botLog := &slackLogBuffer{}
 	bot := slackbot.New(scfg, launch.Engine{Launcher: launch.Launcher{Client: e.client, Config: e.cfg}},

@@ -30,6 +30,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/launch"
 	"github.com/gameday/gameday/slackbot"
@@ -89,7 +90,7 @@ func TestSlackControlRoom(t *testing.T) {
 	t.Setenv(slackbot.EnvChannels, slackChannel)
 	t.Setenv(slackbot.EnvAccess, access)
 	t.Setenv(slackbot.EnvPollInterval, "200ms")
-	cfg, err := slackbot.ConfigFromEnv()
+	cfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
 	require.NoError(t, err)
 
 	// The worker holds the sign-off role map (GAMEDAY_ROLES, testSigners)

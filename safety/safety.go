@@ -70,21 +70,22 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return "refused by safety rule " + r.Rule + ": " + r.Msg }
 
-// Environment variables (documented in config.Vars by the caller).
+// Environment variables of the policy (read and documented by config).
 const (
-	EnvNamespaces  = "GAMEDAY_NAMESPACES"
-	EnvOptIn       = "GAMEDAY_OPTIN_LABEL"
-	EnvMaxRadius   = "GAMEDAY_MAX_BLAST_RADIUS"
-	EnvMaxDuration = "GAMEDAY_MAX_FAULT_DURATION"
+	EnvNamespaces  = config.EnvNamespaces
+	EnvOptIn       = config.EnvOptInLabel
+	EnvMaxRadius   = config.EnvMaxBlastRadius
+	EnvMaxDuration = config.EnvMaxFaultDuration
 )
 
-// FromEnv reads the policy: GAMEDAY_NAMESPACES (comma list),
-// GAMEDAY_OPTIN_LABEL (key=value, default gameday.io/chaos=enabled) and
+// FromConfig builds the policy from its inputs: GAMEDAY_NAMESPACES (comma
+// list), GAMEDAY_OPTIN_LABEL (key=value, default gameday.io/chaos=enabled),
 // GAMEDAY_MAX_BLAST_RADIUS (env=limit list, e.g. "prod=1,staging=50%,*=2";
-// default *=50%). The error names the variable.
-func FromEnv(getenv func(string) string) (Policy, error) {
-	p := Policy{Namespaces: config.SplitList(getenv(EnvNamespaces))}
-	optIn := getenv(EnvOptIn)
+// default *=50%) and GAMEDAY_MAX_FAULT_DURATION. The error names the
+// variable.
+func FromConfig(c config.Safety) (Policy, error) {
+	p := Policy{Namespaces: c.Namespaces}
+	optIn := c.OptInLabel
 	if optIn == "" {
 		optIn = DefaultOptIn
 	}
@@ -93,7 +94,7 @@ func FromEnv(getenv func(string) string) (Policy, error) {
 		return Policy{}, fmt.Errorf("%s: %q: want key=value, e.g. %s", EnvOptIn, optIn, DefaultOptIn)
 	}
 	p.OptInKey, p.OptInValue = strings.TrimSpace(k), strings.TrimSpace(v)
-	radius := getenv(EnvMaxRadius)
+	radius := c.MaxBlastRadius
 	if radius == "" {
 		radius = AnyEnvironment + "=" + DefaultMaxRadius
 	}
@@ -101,7 +102,7 @@ func FromEnv(getenv func(string) string) (Policy, error) {
 	if p.MaxRadius, err = ParseRadius(radius); err != nil {
 		return Policy{}, fmt.Errorf("%s: %w", EnvMaxRadius, err)
 	}
-	if p.MaxDuration, err = ParseDurations(getenv(EnvMaxDuration)); err != nil {
+	if p.MaxDuration, err = ParseDurations(c.MaxFaultDuration); err != nil {
 		return Policy{}, fmt.Errorf("%s: %w", EnvMaxDuration, err)
 	}
 	return p, nil

@@ -7,12 +7,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/config"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// env is the policy inputs config reads from an environment m.
+func env(m map[string]string) config.Safety { return config.Read(config.MapLookup(m)).Safety }
 
-func TestFromEnvDefaults(t *testing.T) {
-	p, err := FromEnv(env(nil))
+func TestFromConfigDefaults(t *testing.T) {
+	p, err := FromConfig(env(nil))
 	require.NoError(t, err)
 	assert.Empty(t, p.Namespaces)
 	assert.Equal(t, "gameday.io/chaos=enabled", p.OptIn())
@@ -23,17 +26,17 @@ func TestFromEnvDefaults(t *testing.T) {
 	assert.ErrorContains(t, Policy{}.CheckRadius("prod", 3, 4), "*=50%")
 }
 
-func TestFromEnvErrorsNameTheVariable(t *testing.T) {
-	_, err := FromEnv(env(map[string]string{EnvOptIn: "nolabel"}))
+func TestFromConfigErrorsNameTheVariable(t *testing.T) {
+	_, err := FromConfig(env(map[string]string{EnvOptIn: "nolabel"}))
 	assert.ErrorContains(t, err, "GAMEDAY_OPTIN_LABEL")
-	_, err = FromEnv(env(map[string]string{EnvMaxRadius: "prod=0"}))
+	_, err = FromConfig(env(map[string]string{EnvMaxRadius: "prod=0"}))
 	assert.ErrorContains(t, err, "GAMEDAY_MAX_BLAST_RADIUS")
-	_, err = FromEnv(env(map[string]string{EnvMaxRadius: "prod=150%"}))
+	_, err = FromConfig(env(map[string]string{EnvMaxRadius: "prod=150%"}))
 	assert.ErrorContains(t, err, "percentage")
 }
 
 func TestNamespaceAllowList(t *testing.T) {
-	p, err := FromEnv(env(map[string]string{EnvNamespaces: "shop, payments"}))
+	p, err := FromConfig(env(map[string]string{EnvNamespaces: "shop, payments"}))
 	require.NoError(t, err)
 	assert.NoError(t, p.CheckNamespace("shop"))
 	err = p.CheckNamespace("kube-system")
@@ -45,7 +48,7 @@ func TestNamespaceAllowList(t *testing.T) {
 }
 
 func TestOptIn(t *testing.T) {
-	p, _ := FromEnv(env(nil))
+	p, _ := FromConfig(env(nil))
 	assert.True(t, p.OptedIn(nil, map[string]string{"gameday.io/chaos": "enabled"}))
 	assert.False(t, p.OptedIn(map[string]string{"gameday.io/chaos": "disabled"}))
 	err := p.CheckOptIn("shop", []string{"pod/b", "pod/a"})
@@ -54,7 +57,7 @@ func TestOptIn(t *testing.T) {
 }
 
 func TestRadius(t *testing.T) {
-	p, err := FromEnv(env(map[string]string{EnvMaxRadius: "prod=1,staging=50%"}))
+	p, err := FromConfig(env(map[string]string{EnvMaxRadius: "prod=1,staging=50%"}))
 	require.NoError(t, err)
 	assert.NoError(t, p.CheckRadius("prod", 1, 10))
 	assert.ErrorContains(t, p.CheckRadius("prod", 2, 10), `can hit 2 of 10 targets; the limit for environment "prod" is 1`)
@@ -67,18 +70,13 @@ func TestRadius(t *testing.T) {
 	assert.ErrorContains(t, p.CheckRadius("production", 2, 10), "prod=1")
 	assert.NoError(t, p.CheckRadius("dev", 1, 2))
 	// With only the default, it is the default.
-	d, _ := FromEnv(env(nil))
+	d, _ := FromConfig(env(nil))
 	assert.NoError(t, d.CheckRadius("", 1, 2))
 	assert.ErrorContains(t, d.CheckRadius("", 2, 3), "*=50%")
 }
 
 func TestMaxDuration(t *testing.T) {
-	p, err := FromEnv(func(k string) string {
-		if k == EnvMaxDuration {
-			return "prod=10m,staging=2h"
-		}
-		return ""
-	})
+	p, err := FromConfig(config.Safety{MaxFaultDuration: "prod=10m,staging=2h"})
 	if err != nil {
 		t.Fatal(err)
 	}

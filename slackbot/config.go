@@ -5,22 +5,21 @@ import (
 	"fmt"
 	"github.com/gameday/gameday/config"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
 )
 
-// Environment variables read by ConfigFromEnv. The tokens and the signing
-// secret come from the environment only, never from a file that might be
-// committed or shown.
+// Environment variables of the bot (read and documented by config). The
+// tokens and the signing secret come from the environment only, never from
+// a file that might be committed or shown.
 const (
-	EnvBotToken      = "SLACK_BOT_TOKEN"      // xoxb-…: Web API calls
-	EnvSigningSecret = "SLACK_SIGNING_SECRET" // verifies HTTP requests from Slack
-	EnvAppToken      = "SLACK_APP_TOKEN"      // xapp-…: Socket Mode instead of a public HTTP endpoint
-	EnvChannels      = "SLACK_CHANNELS"       // comma list of channel ids the bot answers in
-	EnvAccess        = "GAMEDAY_SLACK_ACCESS" // path of the SlackAccess YAML file
-	EnvPollInterval  = "GAMEDAY_SLACK_POLL"   // how often a run message is refreshed
+	EnvBotToken      = config.EnvSlackBotToken      // xoxb-…: Web API calls
+	EnvSigningSecret = config.EnvSlackSigningSecret // verifies HTTP requests from Slack
+	EnvAppToken      = config.EnvSlackAppToken      // xapp-…: Socket Mode instead of a public HTTP endpoint
+	EnvChannels      = config.EnvSlackChannels      // comma list of channel ids the bot answers in
+	EnvAccess        = config.EnvSlackAccess        // path of the SlackAccess YAML file
+	EnvPollInterval  = config.EnvSlackPoll          // how often a run message is refreshed
 )
 
 // DefaultPollInterval is how often a watcher asks the engine for a run's
@@ -44,30 +43,26 @@ type Config struct {
 	PollInterval time.Duration
 }
 
-// ConfigFromEnv reads the SLACK_* and GAMEDAY_SLACK_* variables and loads
-// the access file. It fails when something the bot cannot work without is
-// missing, naming the variable to set.
-func ConfigFromEnv() (Config, error) {
+// ConfigFrom takes the Slack section of the configuration (SLACK_*,
+// GAMEDAY_SLACK_*) and loads the access file. It fails when something the
+// bot cannot work without is missing, naming the variable to set.
+func ConfigFrom(s config.Slack) (Config, error) {
+	if err := s.Err(); err != nil {
+		return Config{}, err
+	}
 	c := Config{
-		BotToken:      strings.TrimSpace(os.Getenv(EnvBotToken)),
-		SigningSecret: strings.TrimSpace(os.Getenv(EnvSigningSecret)),
-		AppToken:      strings.TrimSpace(os.Getenv(EnvAppToken)),
-		Channels:      config.SplitList(os.Getenv(EnvChannels)),
+		BotToken:      s.BotToken,
+		SigningSecret: s.SigningSecret,
+		AppToken:      s.AppToken,
+		Channels:      s.Channels,
+		PollInterval:  s.PollInterval,
 	}
-	if v := strings.TrimSpace(os.Getenv(EnvPollInterval)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 100*time.Millisecond {
-			return Config{}, fmt.Errorf("%s: %q is not a duration of at least 100ms", EnvPollInterval, v)
-		}
-		c.PollInterval = d
-	}
-	file := strings.TrimSpace(os.Getenv(EnvAccess))
-	if file == "" {
+	if s.AccessFile == "" {
 		// Without it every user is unknown and refused: fail loudly now
 		// rather than with a bot that says no to everyone.
 		return Config{}, fmt.Errorf("%s is required: the SlackAccess file saying who may run, abort and sign off", EnvAccess)
 	}
-	a, err := LoadAccess(file)
+	a, err := LoadAccess(s.AccessFile)
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", EnvAccess, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/internal/yamlx"
 )
 
@@ -29,7 +30,7 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv(EnvChannels, " C0GAMEDAY, C0OPS ,")
 	t.Setenv(EnvAccess, writeAccess(t, testAccess))
 	t.Setenv(EnvPollInterval, "500ms")
-	c, err := ConfigFromEnv()
+	c, err := ConfigFrom(config.FromEnv().Slack)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestConfigFromEnvErrors(t *testing.T) {
 			for _, k := range []string{EnvBotToken, EnvSigningSecret, EnvAppToken, EnvChannels, EnvAccess, EnvPollInterval} {
 				t.Setenv(k, c.env[k])
 			}
-			_, err := ConfigFromEnv()
+			_, err := ConfigFrom(config.FromEnv().Slack)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want %q", err, c.want)
 			}

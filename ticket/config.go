@@ -17,28 +17,27 @@ import (
 	"github.com/gameday/gameday/config"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 )
 
-// Environment variables read by JiraConfigFromEnv. The token is read from
-// the environment only: it must never sit in a scenario or config file that
-// is committed or shown.
+// Environment variables of the Jira settings (read and documented by
+// config). The token is read from the environment only: it must never sit
+// in a scenario or config file that is committed or shown.
 const (
-	EnvURL         = "JIRA_URL"
-	EnvUser        = "JIRA_USER"
-	EnvToken       = "JIRA_TOKEN"
-	EnvProject     = "JIRA_PROJECT"
-	EnvIssueType   = "JIRA_ISSUE_TYPE"
-	EnvLabels      = "JIRA_LABELS"
-	EnvReadyStatus = "JIRA_READY_STATUS"
+	EnvURL         = config.EnvJiraURL
+	EnvUser        = config.EnvJiraUser
+	EnvToken       = config.EnvJiraToken
+	EnvProject     = config.EnvJiraProject
+	EnvIssueType   = config.EnvJiraIssueType
+	EnvLabels      = config.EnvJiraLabels
+	EnvReadyStatus = config.EnvJiraReadyStatus
 )
 
 // Defaults for the optional settings.
 const (
-	DefaultIssueType   = "Bug"
-	DefaultLabels      = "gameday,chaos"
-	DefaultReadyStatus = "Ready for Prod"
+	DefaultIssueType   = config.DefaultJiraIssueType
+	DefaultLabels      = config.DefaultJiraLabels
+	DefaultReadyStatus = config.DefaultJiraReadyStatus
 )
 
 // JiraConfig is where and as whom postmortems and release evidence are
@@ -53,29 +52,16 @@ type JiraConfig struct {
 	ReadyStatus string
 }
 
-// JiraConfigFromEnv reads the JIRA_* variables. ok is false when JIRA_URL is
-// unset: Jira is optional and the local Markdown sink stays in use. The
-// result is not validated here, so that the caller decides how to report a
-// half-configured Jira; call Validate (NewJira does).
-func JiraConfigFromEnv() (cfg JiraConfig, ok bool) {
-	cfg.URL = strings.TrimSpace(os.Getenv(EnvURL))
-	if cfg.URL == "" {
+// JiraConfigFrom takes the Jira section of the configuration (JIRA_*). ok
+// is false when JIRA_URL is unset: Jira is optional and the local Markdown
+// sink stays in use. The result is not validated here, so that the caller
+// decides how to report a half-configured Jira; call Validate (NewJira
+// does).
+func JiraConfigFrom(c config.Jira) (cfg JiraConfig, ok bool) {
+	if c.URL == "" {
 		return JiraConfig{}, false
 	}
-	cfg.User = strings.TrimSpace(os.Getenv(EnvUser))
-	cfg.Token = strings.TrimSpace(os.Getenv(EnvToken))
-	cfg.Project = strings.TrimSpace(os.Getenv(EnvProject))
-	cfg.IssueType = envOr(EnvIssueType, DefaultIssueType)
-	cfg.Labels = config.SplitList(envOr(EnvLabels, DefaultLabels))
-	cfg.ReadyStatus = envOr(EnvReadyStatus, DefaultReadyStatus)
-	return cfg, true
-}
-
-func envOr(name, def string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	return def
+	return JiraConfig(c), true
 }
 
 // Validate reports the first setting that stops Jira from working, naming

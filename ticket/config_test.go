@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/config"
 )
 
 func clearEnv(t *testing.T) {
@@ -16,16 +18,20 @@ func clearEnv(t *testing.T) {
 	}
 }
 
+// jiraConfigFromEnv is what the binary does: config reads JIRA_*, ticket
+// takes the section.
+func jiraConfigFromEnv() (JiraConfig, bool) { return JiraConfigFrom(config.FromEnv().Jira) }
+
 func TestJiraConfigFromEnv(t *testing.T) {
 	clearEnv(t)
-	_, ok := JiraConfigFromEnv()
+	_, ok := jiraConfigFromEnv()
 	assert.False(t, ok, "no JIRA_URL: Jira is off")
 
 	t.Setenv(EnvURL, "https://acme.atlassian.net")
 	t.Setenv(EnvUser, "bot@acme.com")
 	t.Setenv(EnvToken, testToken)
 	t.Setenv(EnvProject, "GD")
-	cfg, ok := JiraConfigFromEnv()
+	cfg, ok := jiraConfigFromEnv()
 	require.True(t, ok)
 	assert.Equal(t, JiraConfig{
 		URL: "https://acme.atlassian.net", User: "bot@acme.com", Token: testToken, Project: "GD",
@@ -36,7 +42,7 @@ func TestJiraConfigFromEnv(t *testing.T) {
 	t.Setenv(EnvIssueType, "Incident")
 	t.Setenv(EnvLabels, " chaos , ,sre-review ")
 	t.Setenv(EnvReadyStatus, "Approved")
-	cfg, _ = JiraConfigFromEnv()
+	cfg, _ = jiraConfigFromEnv()
 	assert.Equal(t, "Incident", cfg.IssueType)
 	assert.Equal(t, []string{"chaos", "sre-review"}, cfg.Labels)
 	assert.Equal(t, "Approved", cfg.ReadyStatus)

@@ -5,32 +5,31 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/safety"
 )
 
 // addKubeBackends adds the kubernetes and chaos-mesh back-ends when a
-// cluster is configured (in-cluster, KUBECONFIG or ~/.kube/config, with
-// GAMEDAY_KUBE_CONTEXT). Without any configuration the worker runs fine and
+// cluster is configured (cfg.Kube: in-cluster, KUBECONFIG or
+// ~/.kube/config, with GAMEDAY_KUBE_CONTEXT). Without any configuration the worker runs fine and
 // only scenarios that need Kubernetes fail (naming the missing back-end);
 // with a configuration that does not answer, the worker refuses to start,
 // because a run would otherwise fail late in define.
-func addKubeBackends(backends map[string]chaos.Backend, logger *slog.Logger) error {
-	mode := os.Getenv(kube.EnvKube)
-	switch mode {
-	case "off":
-		return nil
-	case "", "auto", "on":
-	default:
-		return fmt.Errorf("%s=%q: want auto, on or off", kube.EnvKube, mode)
+func addKubeBackends(backends map[string]chaos.Backend, cfg config.Config, logger *slog.Logger) error {
+	if err := cfg.Kube.Validate(); err != nil {
+		return err
 	}
-	kc, err := kube.LoadConfig(os.Getenv(kube.EnvContext))
+	mode := cfg.Kube.Mode
+	if mode == "off" {
+		return nil
+	}
+	kc, err := kube.LoadConfig(cfg.Kube)
 	if errors.Is(err, kube.ErrNoConfig) && mode != "on" {
 		logger.Info("no Kubernetes configuration found; kubernetes and chaos-mesh back-ends disabled")
 		return nil
@@ -43,7 +42,7 @@ func addKubeBackends(backends map[string]chaos.Backend, logger *slog.Logger) err
 	if err := kube.Probe(ctx, kc); err != nil {
 		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kube.EnvKube)
 	}
-	policy, err := safety.FromEnv(os.Getenv)
+	policy, err := safety.FromConfig(cfg.Safety)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -37,7 +36,7 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	if err != nil {
 		return nil, err
 	}
-	policy, err := safety.FromEnv(os.Getenv)
+	policy, err := safety.FromConfig(cfg.Safety)
 	if err != nil {
 		return nil, err
 	}
@@ -45,25 +44,24 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	if cfg.ToxiproxyURL != "" {
 		backends[toxiproxy.BackendName] = newToxiproxy(cfg)
 	}
-	if err := addKubeBackends(backends, logger); err != nil {
+	if err := addKubeBackends(backends, cfg, logger); err != nil {
 		return nil, err
 	}
 	local := postmortem.Dir{Path: cfg.PostmortemDir()}
 	acts := &activities.Activities{
-		Backends:    backends,
-		Prom:        prom,
-		Notifier:    notify.Log{Logger: logger},
-		Postmortems: local,
-		Releases:    local,
-		Safety:      policy,
-		Signers:     cfg.Users,
-		// TODO(config): from GAMEDAY_DISTINCT_SIGNERS once config reads it.
-		DistinctSigners: func(env string) bool { return env == "production" || env == "prod" },
+		Backends:        backends,
+		Prom:            prom,
+		Notifier:        notify.Log{Logger: logger},
+		Postmortems:     local,
+		Releases:        local,
+		Safety:          policy,
+		Signers:         cfg.Users,
+		DistinctSigners: cfg.Signoff.Distinct, // GAMEDAY_DISTINCT_SIGNERS
 		Logger:          logger,
 	}
 	// With Jira configured, postmortems and release evidence go there; the
 	// token stays in this process (never in activity inputs or history).
-	if jc, ok := ticket.JiraConfigFromEnv(); ok {
+	if jc, ok := ticket.JiraConfigFrom(cfg.Jira); ok {
 		j, err := ticket.NewJira(jc, nil)
 		if err != nil {
 			return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -28,12 +29,7 @@ import (
 func TestCatalogDryRunsAgainstFakeCluster(t *testing.T) {
 	all, err := scenarios.Catalog()
 	require.NoError(t, err)
-	p, err := safety.FromEnv(func(k string) string {
-		if k == safety.EnvNamespaces {
-			return "groupbuy"
-		}
-		return ""
-	})
+	p, err := safety.FromConfig(config.Safety{Namespaces: []string{"groupbuy"}})
 	require.NoError(t, err)
 	tried := 0
 	for _, s := range all {

@@ -3,22 +3,25 @@ package kube
 import (
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gameday/gameday/config"
 )
 
-// Environment variables the worker reads for Kubernetes.
+// Environment variables for Kubernetes (read and documented by config).
 const (
 	// EnvKube: "off" disables the Kubernetes back-ends; "on" requires a
 	// reachable cluster; empty or "auto" uses one when a kubeconfig or the
 	// in-cluster service account is found.
-	EnvKube    = "GAMEDAY_KUBE"
-	EnvContext = "GAMEDAY_KUBE_CONTEXT" // kubeconfig context, like kubectl --context
+	EnvKube    = config.EnvKube
+	EnvContext = config.EnvKubeContext // kubeconfig context, like kubectl --context
 )
 
 // Config is a loaded client configuration and where it came from.
@@ -31,12 +34,26 @@ type Config struct {
 var ErrNoConfig = fmt.Errorf("no Kubernetes configuration: no in-cluster service account, no KUBECONFIG, no ~/.kube/config")
 
 // LoadConfig loads client configuration the way kubectl does: in-cluster
-// when running in a pod (and no kubeconfig is given), otherwise KUBECONFIG
-// or ~/.kube/config, with an optional context.
-func LoadConfig(kubeContext string) (Config, error) {
+// when running in a pod (and no kubeconfig or context is given), otherwise
+// k.Kubeconfig (KUBECONFIG: a path list) or ~/.kube/config, with k.Context
+// when set.
+func LoadConfig(k config.Kube) (Config, error) {
+	kubeContext := k.Context
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	explicit := os.Getenv("KUBECONFIG") != ""
-	if !explicit && kubeContext == "" {
+	// The files are the ones config read, not whatever client-go finds in
+	// the process environment; the rest is client-go's rules for KUBECONFIG.
+	if k.Kubeconfig != "" {
+		var files []string
+		for _, f := range filepath.SplitList(k.Kubeconfig) {
+			if f != "" && !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+		rules.Precedence, rules.WarnIfAllMissing, rules.MigrationRules = files, true, nil
+	} else {
+		rules.Precedence, rules.WarnIfAllMissing = []string{clientcmd.RecommendedHomeFile}, false
+	}
+	if k.Kubeconfig == "" && kubeContext == "" {
 		if rc, err := rest.InClusterConfig(); err == nil {
 			return Config{Rest: rc, Source: "in-cluster"}, nil
 		}

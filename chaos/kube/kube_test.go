@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/config"
 )
 
 func pods(names ...string) []corev1.Pod {
@@ -65,9 +66,8 @@ func TestAPIErrorClassification(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
-	t.Setenv("KUBECONFIG", "")
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
-	_, err := LoadConfig("")
+	_, err := LoadConfig(config.Kube{})
 	assert.ErrorIs(t, err, ErrNoConfig, "nothing configured: the worker runs without Kubernetes")
 
 	path := filepath.Join(dir, "config")
@@ -83,14 +83,14 @@ contexts:
 - {name: two, context: {cluster: b, user: u}}
 current-context: one
 `), 0o600))
-	t.Setenv("KUBECONFIG", path)
-	c, err := LoadConfig("")
+	t.Setenv("KUBECONFIG", "") // what counts is the value config read
+	c, err := LoadConfig(config.Kube{Kubeconfig: path})
 	require.NoError(t, err)
 	assert.Equal(t, "https://127.0.0.1:1", c.Rest.Host)
 	assert.Contains(t, c.Source, `context "one"`)
-	c, err = LoadConfig("two")
+	c, err = LoadConfig(config.Kube{Kubeconfig: path, Context: "two"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://127.0.0.1:2", c.Rest.Host, "--context picks another cluster")
-	_, err = LoadConfig("three")
+	_, err = LoadConfig(config.Kube{Kubeconfig: path, Context: "three"})
 	assert.ErrorContains(t, err, "three")
 }

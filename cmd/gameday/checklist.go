@@ -22,7 +22,7 @@ import (
 // quarter is the seed's review period for checklist weights.
 const quarter = 91 * 24 * time.Hour
 
-func newChecklistCmd() *cobra.Command {
+func newChecklistCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "checklist",
 		Short: "Release checklists: list, validate, show learned weights, schedule the quarterly review",
@@ -65,12 +65,12 @@ every weight change so far with the rule that made it; and the changes the
 rule would make if evaluated now. Before any run recorded results, shows the
 weights from the checklist file.`,
 		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := checklist.Find(a[0])
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			cl, err := checklist.Find(pos[0])
 			if err != nil {
 				return err
 			}
-			c, err := dial(cmd.Context(), nil)
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
@@ -106,13 +106,13 @@ weights from the checklist file.`,
 		Use:   "schedule NAME",
 		Short: "Create (or update) the Temporal Schedule that reviews a checklist's weights every quarter",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := checklist.Find(a[0])
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			cl, err := checklist.Find(pos[0])
 			if err != nil {
 				return err
 			}
-			cfg := config.FromEnv()
-			c, err := dial(cmd.Context(), nil)
+			cfg := a.cfg
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}

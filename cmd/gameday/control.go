@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,7 +11,7 @@ import (
 	"github.com/gameday/gameday/workflows"
 )
 
-func newSignoffCmd() *cobra.Command {
+func newSignoffCmd(a *app) *cobra.Command {
 	var req workflows.SignoffRequest
 	var items []string
 	cmd := &cobra.Command{
@@ -33,7 +32,7 @@ worker requires distinct signers (GAMEDAY_DISTINCT_SIGNERS, production by
 default), one user cannot sign two roles of one run. ` + "`gameday status RUN`" + `
 shows who may sign each pending role.`,
 		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
+		RunE: func(cmd *cobra.Command, pos []string) error {
 			if req.Role == "" || req.User == "" {
 				return usageErr("--role and --user are required")
 			}
@@ -47,12 +46,12 @@ shows who may sign each pending role.`,
 				}
 				req.Items = append(req.Items, is)
 			}
-			c, err := dial(cmd.Context(), nil)
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			resp, err := launch.Signoff(cmd.Context(), c, a[0], req)
+			resp, err := launch.Signoff(cmd.Context(), c, pos[0], req)
 			if err != nil {
 				return fmt.Errorf("sign-off refused: %w", err)
 			}
@@ -92,22 +91,25 @@ func parseItem(s string) (workflows.ItemSign, error) {
 	return workflows.ItemSign{}, fmt.Errorf("verdict %q is not pass or fail", verdict)
 }
 
-func newAbortCmd() *cobra.Command {
+func newAbortCmd(a *app) *cobra.Command {
 	var req workflows.AbortRequest
 	cmd := &cobra.Command{
 		Use:   "abort RUN --reason TEXT",
 		Short: "Abort a run now; whatever was injected is removed",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
+		RunE: func(cmd *cobra.Command, pos []string) error {
 			if strings.TrimSpace(req.Reason) == "" {
 				return usageErr("--reason is required")
 			}
-			c, err := dial(cmd.Context(), nil)
+			if !cmd.Flags().Changed("by") {
+				req.By = a.cfg.User
+			}
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			resp, err := launch.Abort(cmd.Context(), c, a[0], req)
+			resp, err := launch.Abort(cmd.Context(), c, pos[0], req)
 			if err != nil {
 				return fmt.Errorf("abort refused: %w", err)
 			}
@@ -116,25 +118,25 @@ func newAbortCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (recorded in the run and the postmortem)")
-	cmd.Flags().StringVar(&req.By, "by", os.Getenv("USER"), "who aborts")
+	cmd.Flags().StringVar(&req.By, "by", "", "who aborts (default $USER)")
 	return cmd
 }
 
-func newStatusCmd() *cobra.Command {
+func newStatusCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status RUN",
 		Short: "Show the live state of a run (a Temporal query)",
 		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := dial(cmd.Context(), nil)
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			r, err := launch.Status(cmd.Context(), c, a[0])
+			r, err := launch.Status(cmd.Context(), c, pos[0])
 			if err != nil {
-				return fmt.Errorf("status of %s: %w", a[0], err)
+				return fmt.Errorf("status of %s: %w", pos[0], err)
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())

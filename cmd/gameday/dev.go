@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/chaos/kube"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
@@ -28,7 +27,7 @@ type devFlags struct {
 	orderPort, inventoryPort                 int
 }
 
-func newDevCmd() *cobra.Command {
+func newDevCmd(a *app) *cobra.Command {
 	var f devFlags
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -43,11 +42,14 @@ The servers are the binaries built by 'make tools' (GAMEDAY_TOOLS_DIR,
 default ~/.cache/gameday/bin).`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDev(cmd.Context(), cmd.OutOrStdout(), f)
+			if !cmd.Flags().Changed("data-dir") {
+				f.dataDir = a.cfg.DataDir
+			}
+			return runDev(cmd.Context(), a, cmd.OutOrStdout(), f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.dataDir, "data-dir", config.FromEnv().DataDir, "state folder: Temporal SQLite file, Prometheus TSDB, postmortems")
+	fl.StringVar(&f.dataDir, "data-dir", "", "state folder: Temporal SQLite file, Prometheus TSDB, postmortems (default $GAMEDAY_DATA_DIR or .data)")
 	fl.StringVar(&f.scenario, "scenario", "demo-inventory-latency", "demo experiment to start once the stack is up")
 	fl.BoolVar(&f.noExperiment, "no-experiment", false, "bring the stack up without starting an experiment")
 	fl.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal frontend port")
@@ -59,7 +61,7 @@ default ~/.cache/gameday/bin).`,
 	return cmd
 }
 
-func runDev(ctx context.Context, out io.Writer, f devFlags) error {
+func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	say := func(format string, a ...any) { fmt.Fprintf(out, "==> "+format+"\n", a...) }
 	dataDir, err := filepath.Abs(f.dataDir)
 	if err != nil {
@@ -83,7 +85,7 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	logger := newLogger(wlog)
 
 	say("starting Temporal dev server on 127.0.0.1:%d (history in %s)", f.temporalPort, filepath.Join(dataDir, "temporal.db"))
-	tmp, err := stack.StartTemporal(ctx, stack.TemporalOptions{DBFile: filepath.Join(dataDir, "temporal.db"), Port: f.temporalPort, UIPort: f.uiPort, Log: logs})
+	tmp, err := stack.StartTemporal(ctx, stack.TemporalOptions{ToolsDir: a.cfg.ToolsDir, DBFile: filepath.Join(dataDir, "temporal.db"), Port: f.temporalPort, UIPort: f.uiPort, Log: logs})
 	if err != nil {
 		return err
 	}
@@ -102,19 +104,19 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	defer shop.Close()
 
 	say("starting Prometheus on 127.0.0.1:%d scraping %s every 1s", f.promPort, shop.MetricsTarget())
-	prom, err := stack.StartPrometheus(ctx, stack.PrometheusOptions{DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort, Targets: []string{shop.MetricsTarget()}, Log: logs})
+	prom, err := stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: a.cfg.ToolsDir, DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort, Targets: []string{shop.MetricsTarget()}, Log: logs})
 	if err != nil {
 		return err
 	}
 	defer prom.Stop(10 * time.Second)
 
+	cfg := a.cfg
 	// The local stack needs no cluster: a kubeconfig left pointing at a
 	// stopped minikube or an unreachable VPN must not stop the demo. Set
 	// GAMEDAY_KUBE=auto or on to use a cluster from `gameday dev`.
-	if os.Getenv(kube.EnvKube) == "" {
-		_ = os.Setenv(kube.EnvKube, "off")
+	if cfg.Kube.Mode == "" {
+		cfg.Kube.Mode = "off"
 	}
-	cfg := config.FromEnv()
 	cfg.DataDir = dataDir
 	if len(cfg.Users) == 0 {
 		// On the local stack the one person at the keyboard may sign every
@@ -129,8 +131,10 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 	cfg.PrometheusURL, cfg.PrometheusAuth = prom.URL, config.Credentials{}
 	cfg.ToxiproxyURL, cfg.ToxiproxyAuth = shop.ToxiproxyURL(), config.Credentials{}
 	cfg.UIURL = tmp.UIURL
-	os.Setenv("TEMPORAL_ADDRESS", tmp.Address)
-	c, err := dial(ctx, logger)
+	// Everything here (worker, schedules, the demo run) talks to the
+	// servers just started, whatever the environment names.
+	local := &app{cfg: cfg, temporalAddress: tmp.Address}
+	c, err := local.dial(ctx, logger)
 	if err != nil {
 		return err
 	}
@@ -173,8 +177,7 @@ func runDev(ctx context.Context, out io.Writer, f devFlags) error {
 
 	if !f.noExperiment {
 		say("starting demo experiment %s (the define phase waits until Prometheus has data)", f.scenario)
-		os.Setenv("TEMPORAL_UI_URL", tmp.UIURL)
-		err := runExperiment(ctx, out, out, f.scenario, runFlags{wait: true, by: "make run"})
+		err := runExperiment(ctx, local, out, out, f.scenario, runFlags{wait: true, by: "make run"})
 		if err != nil && ctx.Err() == nil {
 			if ee, ok := err.(*exitErr); !ok || ee.code != exitNotPassd {
 				fmt.Fprintf(out, "demo experiment: %v\n", err)

@@ -72,7 +72,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitError
 }
 
+// app is what every command shares: the configuration, read once from the
+// environment before any command runs, and where Temporal is.
+type app struct {
+	cfg config.Config
+	// temporalAddress, when set, overrides the frontend address the SDK's
+	// envconfig reads (gameday dev points at the server it started).
+	temporalAddress string
+}
+
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	a := &app{}
 	root := &cobra.Command{
 		Use:   "gameday",
 		Short: "Run chaos-engineering game days as durable Temporal workflows",
@@ -84,6 +94,11 @@ injected is always removed, even after a worker crash.
 ` + config.EnvHelp(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// The one read of the environment: every command gets a.cfg.
+		// Malformed values are reported by the commands that use them
+		// (cfg.Validate and each section's check), so that a bad
+		// GAMEDAY_SLACK_POLL does not stop `gameday run`.
+		PersistentPreRun: func(*cobra.Command, []string) { a.cfg = config.FromEnv() },
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -91,17 +106,17 @@ injected is always removed, even after a worker crash.
 		return &exitErr{code: exitUsage, err: fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
 	root.AddCommand(
-		newWorkerCmd(),
+		newWorkerCmd(a),
 		newScenariosCmd(),
-		newRunCmd(),
-		newSignoffCmd(),
-		newAbortCmd(),
-		newStatusCmd(),
-		newChecklistCmd(),
-		newSweepCmd(),
-		newReapCmd(),
-		newSlackCmd(),
-		newDevCmd(),
+		newRunCmd(a),
+		newSignoffCmd(a),
+		newAbortCmd(a),
+		newStatusCmd(a),
+		newChecklistCmd(a),
+		newSweepCmd(a),
+		newReapCmd(a),
+		newSlackCmd(a),
+		newDevCmd(a),
 		newDemoCmd(),
 	)
 	return root
@@ -123,11 +138,15 @@ func newLogger(w io.Writer) *slog.Logger {
 }
 
 // dial connects to Temporal with the SDK's environment configuration
-// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles).
-func dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles), at
+// a.temporalAddress when set.
+func (a *app) dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, fmt.Errorf("temporal client configuration: %w", err)
+	}
+	if a.temporalAddress != "" {
+		opts.HostPort = a.temporalAddress
 	}
 	if opts.HostPort == "" {
 		opts.HostPort = "127.0.0.1:7233"

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,15 +61,37 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	}
 }
 
-// Every variable of --help's table is in the README's configuration table.
-func TestReadmeDocumentsEveryVariable(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+var updateReadme = flag.Bool("update-readme", false, "rewrite the README's configuration table from config.Vars")
+
+// The README's configuration table is config.Vars, rendered like --help's
+// (go test ./cmd/gameday -run TestReadmeConfigurationTableIsVars -update-readme
+// rewrites it).
+func TestReadmeConfigurationTableIsVars(t *testing.T) {
+	const path = "../../README.md"
+	readme, err := os.ReadFile(path)
 	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
-	require.True(t, ok)
-	section, _, _ = strings.Cut(section, "\n## ")
+	before, section, ok := strings.Cut(string(readme), "\n## Configuration\n")
+	require.True(t, ok, "README has a Configuration section")
+	start := strings.Index(section, "\n|")
+	require.GreaterOrEqual(t, start, 0, "the Configuration section has a table")
+	start++
+	end := start
+	for end < len(section) && section[end] == '|' {
+		nl := strings.IndexByte(section[end:], '\n')
+		require.GreaterOrEqual(t, nl, 0)
+		end += nl + 1
+	}
+	got, want := section[start:end], config.MarkdownTable()
+	if *updateReadme && got != want {
+		out := before + "\n## Configuration\n" + section[:start] + want + section[end:]
+		require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
+		got = want
+	}
+	assert.Equal(t, want, got, "README's configuration table is config.MarkdownTable(): rerun with -update-readme")
+	help, _, code := gameday(t, "--help")
+	require.Equal(t, 0, code)
 	for _, v := range config.Vars {
-		assert.Contains(t, section, "`"+v.Name+"`", "README's configuration section")
+		assert.Contains(t, help, v.Name, "gameday --help lists every variable")
 	}
 }
 

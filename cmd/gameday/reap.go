@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -42,13 +41,10 @@ type kubeReaper struct {
 }
 
 // newKubeReaper connects to the cluster the way the worker does (kubectl's
-// loading rules, GAMEDAY_KUBE_CONTEXT or --kube-context) and checks it
-// answers. Tests replace it with a fake clientset.
-var newKubeReaper = func(ctx context.Context, kubeContext string) (kubeReaper, error) {
-	if kubeContext == "" {
-		kubeContext = os.Getenv(kube.EnvContext)
-	}
-	kc, err := kube.LoadConfig(kubeContext)
+// loading rules, GAMEDAY_KUBE_CONTEXT or --kube-context, already in k) and
+// checks it answers. Tests replace it with a fake clientset.
+var newKubeReaper = func(ctx context.Context, k config.Kube, s config.Safety) (kubeReaper, error) {
+	kc, err := kube.LoadConfig(k)
 	if err != nil {
 		return kubeReaper{}, err
 	}
@@ -57,7 +53,7 @@ var newKubeReaper = func(ctx context.Context, kubeContext string) (kubeReaper, e
 	if err := kube.Probe(pctx, kc); err != nil {
 		return kubeReaper{}, err
 	}
-	policy, err := safety.FromEnv(os.Getenv)
+	policy, err := safety.FromConfig(s)
 	if err != nil {
 		return kubeReaper{}, err
 	}
@@ -72,7 +68,7 @@ var newKubeReaper = func(ctx context.Context, kubeContext string) (kubeReaper, e
 	}, nil
 }
 
-func newReapCmd() *cobra.Command {
+func newReapCmd(a *app) *cobra.Command {
 	var (
 		toxiURL, kubeContext    string
 		useKube, once           bool
@@ -130,16 +126,21 @@ anything was due), 1 otherwise.`,
 				return usageErr("--grace must not be negative")
 			}
 			log := newLogger(cmd.ErrOrStderr())
+			cfg := a.cfg
 			var reapers []reaper
 			if toxiURL != "" {
-				r, err := toxiproxyReaper(toxiURL, every, once, config.FromEnv(), log)
+				r, err := toxiproxyReaper(toxiURL, every, once, cfg, log)
 				if err != nil {
 					return err
 				}
 				reapers = append(reapers, r)
 			}
 			if useKube {
-				kr, err := newKubeReaper(cmd.Context(), kubeContext)
+				k := cfg.Kube
+				if kubeContext != "" {
+					k.Context = kubeContext
+				}
+				kr, err := newKubeReaper(cmd.Context(), k, cfg.Safety)
 				if err != nil {
 					return fmt.Errorf("reap --kube: %w", err)
 				}

@@ -29,6 +29,7 @@ import (
 	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
 	"github.com/gameday/gameday/chaos/toxiproxy"
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -239,7 +240,7 @@ func fakeKube(t *testing.T, objs ...runtime.Object) *fake.Clientset {
 	t.Helper()
 	cs := fake.NewClientset(objs...)
 	old := newKubeReaper
-	newKubeReaper = func(context.Context, string) (kubeReaper, error) {
+	newKubeReaper = func(context.Context, config.Kube, config.Safety) (kubeReaper, error) {
 		p := safety.Policy{Namespaces: []string{"shop"}, OptInKey: "gameday.io/chaos", OptInValue: "enabled"}
 		return kubeReaper{backend: k8sbackend.New(cs, p), cluster: "https://fake:6443 (test)", namespaces: p.Namespaces}, nil
 	}

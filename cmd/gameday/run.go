@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/launch"
 )
@@ -25,7 +23,7 @@ type runFlags struct {
 	set                []string
 }
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(a *app) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "run FILE|NAME",
@@ -44,22 +42,25 @@ strong-blocking item passes and the weighted score reaches the threshold.
 Exit codes: 0 passed (or dry run), 3 not passed (aborted, failed, cancelled,
 expired) or release gate failed, 1 error, 2 usage.`,
 		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			return runExperiment(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), a[0], f)
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if !cmd.Flags().Changed("by") {
+				f.by = a.cfg.User
+			}
+			return runExperiment(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), pos[0], f)
 		},
 	}
 	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "stop after define; show targets and baseline")
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "follow the run until it ends")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print the result as one JSON object")
 	cmd.Flags().StringVar(&f.id, "id", "", "workflow id (default: gameday-<scenario>-<time>-<random>)")
-	cmd.Flags().StringVar(&f.by, "by", os.Getenv("USER"), "who starts the run (recorded in history)")
+	cmd.Flags().StringVar(&f.by, "by", "", "who starts the run (recorded in history; default $USER)")
 	cmd.Flags().StringArrayVar(&f.set, "set", nil, "override: duration=D, signoff.timeout=D, <param>=V (all faults) or <fault>.<param>=V; repeatable")
 	cmd.Flags().StringVar(&f.releaseTicket, "release-ticket", "", "release ticket (e.g. REL-42) that gets the run's evidence; a passing gate moves it to the ready status")
 	return cmd
 }
 
-func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFlags) error {
-	if err := config.Validate(); err != nil {
+func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string, f runFlags) error {
+	if err := a.cfg.Validate(); err != nil {
 		return err
 	}
 	set, err := parseSet(f.set)
@@ -70,8 +71,8 @@ func runExperiment(ctx context.Context, out, errw io.Writer, ref string, f runFl
 	if _, err := launch.LoadScenario(ref, set); err != nil {
 		return err
 	}
-	cfg := config.FromEnv()
-	c, err := dial(ctx, nil)
+	cfg := a.cfg
+	c, err := a.dial(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/gameday/gameday/slackbot"
 )
 
-func newSlackCmd() *cobra.Command {
+func newSlackCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "slack",
 		Short: "Run the Slack control room: slash commands, live run messages, sign-off and abort buttons",
@@ -45,7 +45,7 @@ current.
 		Short: "Serve slash commands and interactivity over HTTP",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSlack(cmd.Context(), cmd, true, func(ctx context.Context, bot botDeps) error {
+			return runSlack(cmd.Context(), a, cmd, true, func(ctx context.Context, bot botDeps) error {
 				b := slackbot.New(bot.cfg, bot.eng, bot.api, bot.logger)
 				defer b.Close()
 				srv := &http.Server{Addr: addr, Handler: b, ReadHeaderTimeout: 10 * time.Second}
@@ -76,7 +76,7 @@ current.
 		Short: "Connect over Socket Mode (no public endpoint needed)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSlack(cmd.Context(), cmd, false, func(ctx context.Context, bot botDeps) error {
+			return runSlack(cmd.Context(), a, cmd, false, func(ctx context.Context, bot botDeps) error {
 				return slackbot.RunSocket(ctx, bot.cfg, bot.eng, bot.api, bot.logger)
 			})
 		},
@@ -92,22 +92,22 @@ type botDeps struct {
 	logger *slog.Logger
 }
 
-// runSlack reads the configuration, dials Temporal and runs the bot;
+// runSlack checks the configuration, dials Temporal and runs the bot;
 // httpMode says the bot is served over HTTP, which needs the signing secret
 // (without it every request would be refused with 401).
-func runSlack(ctx context.Context, cmd *cobra.Command, httpMode bool, run func(context.Context, botDeps) error) error {
-	if err := config.Validate(); err != nil {
+func runSlack(ctx context.Context, a *app, cmd *cobra.Command, httpMode bool, run func(context.Context, botDeps) error) error {
+	if err := a.cfg.Validate(); err != nil {
 		return err
 	}
 	logger := newLogger(cmd.ErrOrStderr())
-	scfg, err := slackbot.ConfigFromEnv()
+	scfg, err := slackbot.ConfigFrom(a.cfg.Slack)
 	if err != nil {
 		return err
 	}
 	if httpMode && scfg.SigningSecret == "" {
 		return fmt.Errorf("slack serve needs %s (or use slack socket with %s)", slackbot.EnvSigningSecret, slackbot.EnvAppToken)
 	}
-	c, err := dial(ctx, logger)
+	c, err := a.dial(ctx, logger)
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,6 @@ func runSlack(ctx context.Context, cmd *cobra.Command, httpMode bool, run func(c
 		opts = append(opts, slack.OptionAppLevelToken(scfg.AppToken))
 	}
 	api := slack.New(scfg.BotToken, opts...)
-	eng := launch.Engine{Launcher: launch.Launcher{Client: c, Config: config.FromEnv()}}
+	eng := launch.Engine{Launcher: launch.Launcher{Client: c, Config: a.cfg}}
 	return run(ctx, botDeps{cfg: scfg, eng: eng, api: api, logger: logger})
 }

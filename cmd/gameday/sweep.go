@@ -15,7 +15,7 @@ import (
 	"github.com/gameday/gameday/workflows"
 )
 
-func newSweepCmd() *cobra.Command {
+func newSweepCmd(a *app) *cobra.Command {
 	var dryRun, asJSON bool
 	var grace time.Duration
 	cmd := &cobra.Command{
@@ -31,8 +31,8 @@ Exit status: 0 nothing orphaned (or all removed), 1 a removal failed or a
 back-end could not be listed, 3 --dry-run found orphans.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := config.FromEnv()
-			c, err := dial(cmd.Context(), nil)
+			cfg := a.cfg
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
@@ -82,8 +82,8 @@ back-end could not be listed, 3 --dry-run found orphans.`,
 		Short: "Create (or update) the Temporal Schedule that sweeps periodically",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := config.FromEnv()
-			c, err := dial(cmd.Context(), nil)
+			cfg := a.cfg
+			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}

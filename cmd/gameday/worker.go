@@ -2,16 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/chaos/kube"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/worker"
 )
 
-func newWorkerCmd() *cobra.Command {
+func newWorkerCmd(a *app) *cobra.Command {
 	var kubeContext string
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -24,17 +22,18 @@ another within seconds.
 ` + config.EnvHelp(),
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := a.cfg
 			if kubeContext != "" {
-				// Read by the Kubernetes back-ends with the rest of the
-				// kubeconfig settings.
-				_ = os.Setenv(kube.EnvContext, kubeContext)
+				cfg.Kube.Context = kubeContext
 			}
-			cfg, err := config.Load()
-			if err != nil {
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			if err := cfg.CheckSecretFiles(); err != nil {
 				return err
 			}
 			logger := newLogger(cmd.ErrOrStderr())
-			c, err := dial(cmd.Context(), logger)
+			c, err := a.dial(cmd.Context(), logger)
 			if err != nil {
 				return err
 			}

@@ -25,6 +25,9 @@ type KubeOptions struct {
 	// so Deployments get pods that are scheduled onto fake nodes and Running.
 	// Without it only etcd and the API server run (enough for RBAC and CRDs).
 	Controllers bool
+	// ToolsDir holds the binaries built by `make kube-tools`
+	// (config.Config.ToolsDir; empty: the default).
+	ToolsDir string
 }
 
 // Kube is a running control plane: etcd, kube-apiserver with RBAC and
@@ -48,7 +51,7 @@ func StartKube(ctx context.Context, o KubeOptions) (k *Kube, err error) {
 		names = append(names, "kube-controller-manager", "kube-scheduler", "kwok")
 	}
 	for _, n := range names {
-		if bins[n], err = Tool(n); err != nil {
+		if bins[n], err = Tool(o.ToolsDir, n); err != nil {
 			return nil, fmt.Errorf("%w (Kubernetes tools are built by `make kube-tools`, about 17 minutes cold)", err)
 		}
 	}
@@ -146,7 +149,7 @@ func StartKube(ctx context.Context, o KubeOptions) (k *Kube, err error) {
 			"--leader-elect=false", "--service-account-private-key-file", filepath.Join(o.Dir, "sa.key"),
 			"--use-service-account-credentials=false"}},
 		{"kube-scheduler", []string{"--kubeconfig", k.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "0"}},
-		{"kwok", []string{"--config", filepath.Join(ToolsDir(), "kwok-stages.yaml"), "--kubeconfig", k.Kubeconfig,
+		{"kwok", []string{"--config", filepath.Join(toolsDir(o.ToolsDir), "kwok-stages.yaml"), "--kubeconfig", k.Kubeconfig,
 			"--manage-all-nodes=true", "--cidr", "10.244.0.0/16", "--node-ip", "127.0.0.1"}},
 	} {
 		p, err := startProc(c.name, bins[c.name], c.args, o.Log)

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gameday/gameday/config"
 )
 
 // TestStartKubeAPIServer starts etcd and the API server and makes one
@@ -20,7 +22,8 @@ func TestStartKubeAPIServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts etcd and kube-apiserver")
 	}
-	if _, err := Tool("kube-apiserver"); err != nil {
+	tools := config.FromEnv().ToolsDir
+	if _, err := Tool(tools, "kube-apiserver"); err != nil {
 		t.Fatalf("%v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -28,7 +31,7 @@ func TestStartKubeAPIServer(t *testing.T) {
 	dir := t.TempDir()
 	logf, err := os.Create(filepath.Join(dir, "kube.log"))
 	require.NoError(t, err)
-	k, err := StartKube(ctx, KubeOptions{Dir: filepath.Join(dir, "kube"), Log: logf})
+	k, err := StartKube(ctx, KubeOptions{Dir: filepath.Join(dir, "kube"), Log: logf, ToolsDir: tools})
 	require.NoError(t, err)
 	defer k.Stop(10 * time.Second)
 	cfg, err := clientcmd.BuildConfigFromFlags("", k.Kubeconfig)

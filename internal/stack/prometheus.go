@@ -17,9 +17,12 @@ import (
 
 // PrometheusOptions configure a Prometheus server.
 type PrometheusOptions struct {
-	Bin     string // default: Tool("prometheus")
-	DataDir string // TSDB and generated config
-	Port    int    // 0: pick a free port
+	Bin string // default: Tool(ToolsDir, "prometheus")
+	// ToolsDir holds the binaries built by `make tools`
+	// (config.Config.ToolsDir; empty: the default).
+	ToolsDir string
+	DataDir  string // TSDB and generated config
+	Port     int    // 0: pick a free port
 	// Targets are host:port scrape targets (the demo shop's /metrics).
 	Targets        []string
 	ScrapeInterval time.Duration // default 1s: guard latency must not be bounded by the scrape
@@ -56,7 +59,7 @@ scrape_configs:
 func StartPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, error) {
 	var err error
 	if o.Bin == "" {
-		if o.Bin, err = Tool("prometheus"); err != nil {
+		if o.Bin, err = Tool(o.ToolsDir, "prometheus"); err != nil {
 			return nil, err
 		}
 	}

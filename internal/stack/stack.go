@@ -16,24 +16,25 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/gameday/gameday/config"
 )
 
-// ToolsDir is where `make tools` puts the server binaries: outside the
-// clone, so a fresh clone (CI) on the same machine reuses them.
-func ToolsDir() string {
-	if d := os.Getenv("GAMEDAY_TOOLS_DIR"); d != "" {
-		return d
+// toolsDir is dir, or where `make tools` puts the server binaries by
+// default (outside the clone, so a fresh clone on the same machine reuses
+// them). dir is config.Config.ToolsDir (GAMEDAY_TOOLS_DIR).
+func toolsDir(dir string) string {
+	if dir != "" {
+		return dir
 	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return filepath.Join(h, ".cache", "gameday", "bin")
-	}
-	return filepath.Join(os.TempDir(), "gameday-tools")
+	return config.DefaultToolsDir()
 }
 
-// Tool returns the path of a built server binary, or an error telling the
-// user how to build it.
-func Tool(name string) (string, error) {
-	p := filepath.Join(ToolsDir(), name)
+// Tool returns the path of a built server binary in dir (the configured
+// tools dir; empty means the default), or an error telling the user how to
+// build it.
+func Tool(dir, name string) (string, error) {
+	p := filepath.Join(toolsDir(dir), name)
 	if st, err := os.Stat(p); err != nil || st.IsDir() {
 		return "", fmt.Errorf("%s not found at %s: run `make tools` (builds it from Go modules; set GAMEDAY_TOOLS_DIR to use another folder)", name, p)
 	}

@@ -15,7 +15,10 @@ import (
 
 // TemporalOptions configure a dev server.
 type TemporalOptions struct {
-	Bin       string // default: Tool("temporal")
+	Bin string // default: Tool(ToolsDir, "temporal")
+	// ToolsDir holds the binaries built by `make tools`
+	// (config.Config.ToolsDir; empty: the default).
+	ToolsDir  string
 	DBFile    string // SQLite file; empty means in-memory
 	Port      int    // 0: pick a free port
 	UIPort    int    // 0: pick a free port; -1: headless
@@ -51,7 +54,7 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 func startTemporalOnce(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	var err error
 	if o.Bin == "" {
-		if o.Bin, err = Tool("temporal"); err != nil {
+		if o.Bin, err = Tool(o.ToolsDir, "temporal"); err != nil {
 			return nil, err
 		}
 	}
