@@ -33,6 +33,9 @@ type Activities struct {
 	Checklists ChecklistStore
 	// Runs answers whether a fault's workflow still runs (sweeps).
 	Runs RunStatus
+	// Leases holds the target leases (the lease entity workflow); nil
+	// means no leases are checked or taken.
+	Leases LeaseStore
 	// Safety is the worker's safety policy; define checks every fault's
 	// duration against it (the Kubernetes back-ends check the rest).
 	Safety safety.Policy

@@ -71,6 +71,11 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 			res.Targets = append(res.Targets, fmt.Sprintf("%s: %s", f.Name, t))
 		}
 	}
+	// Another run holding an overlapping target refuses this one, naming
+	// it (dry runs included: they show what a run would meet).
+	if err := a.checkLeases(ctx, in, res); err != nil {
+		return res, err
+	}
 	now := time.Now()
 	seen := map[string]bool{}
 	guards := append(append([]scenarios.Guard{}, in.Scenario.Spec.Guards...), in.Scenario.Spec.SteadyState.Guards...)

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/lease"
 )
 
 // RunStatus tells a sweep whether the workflow that injected a fault is
@@ -57,6 +58,43 @@ type SweepResult struct {
 	// Errors lists back-ends that could not be listed (e.g. Chaos Mesh not
 	// installed); the sweep still covers the others.
 	Errors []string `json:"errors,omitempty"`
+	// Leases are the target leases found, one entry per holding run.
+	Leases []SweptLease `json:"leases,omitempty"`
+}
+
+// SweptLease is one run's target leases as a sweep found them.
+type SweptLease struct {
+	lease.Holder
+	Keys     []string `json:"keys"`
+	RunState string   `json:"run_state,omitempty"`
+	// Orphan: its run is closed or gone, so nobody will release it.
+	Orphan bool   `json:"orphan"`
+	Reason string `json:"reason"`
+	// Outcome: kept, would-free (dry run), freed, failed.
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// OrphanLeases counts the runs whose leases had to be freed.
+func (r SweepResult) OrphanLeases() int {
+	n := 0
+	for _, l := range r.Leases {
+		if l.Orphan {
+			n++
+		}
+	}
+	return n
+}
+
+// DecideLease is the sweep rule for a lease, the same as for a fault's
+// workflow: a closed or gone workflow will never release it. There is no
+// expiry: a running run holds its leases until its cleanup is over,
+// however long recover keeps retrying.
+func DecideLease(h lease.Holder, runState string) (bool, string) {
+	if runState != RunRunning {
+		return true, fmt.Sprintf("workflow %s is %s", h.WorkflowID, runState)
+	}
+	return false, fmt.Sprintf("workflow %s is running", h.WorkflowID)
 }
 
 // Orphans counts the faults that had to go.
@@ -157,7 +195,56 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 			res.Faults = append(res.Faults, s)
 		}
 	}
+	a.sweepLeases(ctx, in, &res)
 	return res, nil
+}
+
+// sweepLeases frees the leases of runs that are closed or gone (terminated,
+// or a worker crash that no retry will finish), so a dead run cannot hold
+// its targets forever.
+func (a *Activities) sweepLeases(ctx context.Context, in SweepInput, res *SweepResult) {
+	if a.Leases == nil {
+		return
+	}
+	held, err := a.Leases.List(ctx)
+	if err != nil {
+		res.Errors = append(res.Errors, "leases: "+err.Error())
+		return
+	}
+	t := lease.Table{Leases: held}
+	for _, h := range t.Runs() {
+		s := SweptLease{Holder: h}
+		for _, l := range held {
+			if l.Holder == h {
+				s.Keys = append(s.Keys, l.Key.String())
+			}
+		}
+		if a.Runs == nil {
+			s.Outcome, s.Reason = "kept", "no Temporal client on this worker to read its workflow"
+			res.Leases = append(res.Leases, s)
+			continue
+		}
+		if s.RunState, err = a.Runs.RunState(ctx, h.WorkflowID); err != nil {
+			s.Outcome, s.Reason = "kept", "cannot read its workflow: "+err.Error()
+			res.Leases = append(res.Leases, s)
+			continue
+		}
+		s.Orphan, s.Reason = DecideLease(h, s.RunState)
+		switch {
+		case !s.Orphan:
+			s.Outcome = "kept"
+		case in.DryRun:
+			s.Outcome = "would-free"
+		default:
+			if _, err := a.Leases.Release(ctx, h.WorkflowID, h.RunID, "sweep: "+s.Reason); err != nil {
+				s.Outcome, s.Detail = "failed", err.Error()
+			} else {
+				s.Outcome = "freed"
+			}
+			a.log().Info("sweep lease", "workflow_id", h.WorkflowID, "run_id", h.RunID, "reason", s.Reason, "outcome", s.Outcome)
+		}
+		res.Leases = append(res.Leases, s)
+	}
 }
 
 // FaultFromInjected rebuilds what Recover needs from what List found.

@@ -169,3 +169,13 @@ func shortHash(s string) string {
 	}
 	return fmt.Sprintf("%012x", h&0xffffffffffff)
 }
+
+// Scoper is implemented by back-ends that can name everything a fault may
+// touch, for target leases: every pod its selector matches (not only those
+// a mode would pick: a random pick may hit any of them), the nodes it would
+// cordon, the proxy it would slow. Names are "<kind> <name>", e.g. "pod
+// shop/order-7f9c" or "node worker-2", so two back-ends of one resource
+// domain name the same thing alike. Read-only, like Resolve.
+type Scoper interface {
+	Scope(ctx context.Context, f Fault) ([]string, error)
+}

@@ -95,6 +95,17 @@ func (v *validator) scenario(s *Scenario) {
 	v.steadyState(&s.Spec.SteadyState)
 	v.signoff(&s.Spec.Signoff)
 	v.links(&s.Spec)
+	v.overlap(s.Spec.Overlap)
+}
+
+// overlap checks spec.overlap: a typo must not silently mean refuse (or
+// allow).
+func (v *validator) overlap(o string) {
+	switch o {
+	case "", OverlapAllow, OverlapRefuse:
+	default:
+		v.Add("spec.overlap", "must be %s or %s, got %q (runs on overlapping targets are refused unless both scenarios say allow)", OverlapAllow, OverlapRefuse, o)
+	}
 }
 
 // links checks the fields that tie a scenario to a release checklist. A

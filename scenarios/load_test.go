@@ -138,6 +138,8 @@ func TestParseErrors(t *testing.T) {
 			[]want{{7, "spec.target.backend", "required"}}},
 		{"target rejected by driver", edit(map[int]string{10: "-"}),
 			[]want{{9, "spec.target.selector.proxy", "required"}}},
+		{"unknown overlap", edit(map[int]string{30: "  overlap: yes please\n  signoff:"}),
+			[]want{{30, "spec.overlap", `must be allow or refuse, got "yes please"`}}},
 		{"unknown fault back-end", edit(map[int]string{13: "      backend: nope\n      action: latency"}),
 			[]want{{13, "spec.faults[0].backend", `unknown back-end "nope"`}}},
 		{"unknown action", edit(map[int]string{13: "      action: explode"}),
@@ -352,6 +354,16 @@ func TestGuardRulesAccept(t *testing.T) {
 		}},
 		// 1 × 6s and 3 × 2s both equal the 6s hold: the first evaluation is at
 		// once, so the last one a breach needs is due before the hold ends.
+		{"overlap allowed", edit(map[int]string{30: "  overlap: allow\n  signoff:"}), func(t *testing.T, s Scenario) {
+			if !s.AllowsOverlap() {
+				t.Errorf("overlap %q not allowed", s.Spec.Overlap)
+			}
+		}},
+		{"overlap refused by default", edit(nil), func(t *testing.T, s Scenario) {
+			if s.AllowsOverlap() {
+				t.Error("overlap allowed without spec.overlap")
+			}
+		}},
 		{"for × interval equal to the hold", edit(map[int]string{14: "      duration: 6s", 22: "      threshold: 0.8\n      interval: 6s"}), nil},
 		{"a long steady-state guard is not held to the hold", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"\n        for: 100\n  signoff:"}), nil},
 	} {

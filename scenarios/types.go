@@ -48,7 +48,19 @@ type Spec struct {
 	// the run on an outage, so it has to be said out loud (and is shown
 	// wherever the run is described).
 	Unguarded bool `json:"unguarded,omitempty" yaml:"unguarded"`
+	// Overlap says whether a run of this scenario may act on targets
+	// another run holds a lease on: "allow" (only with runs whose scenario
+	// allows it too) or "refuse" (the default, also when empty).
+	Overlap string `json:"overlap,omitempty" yaml:"overlap"`
 }
+
+const (
+	OverlapAllow  = "allow"
+	OverlapRefuse = "refuse"
+)
+
+// AllowsOverlap reports spec.overlap: allow.
+func (s Scenario) AllowsOverlap() bool { return s.Spec.Overlap == OverlapAllow }
 
 // Fault is one fault step. Params are back-end specific and validated by
 // the back-end's registered driver.

@@ -119,7 +119,7 @@ func loopback(host string) bool {
 }
 
 // NewActivitiesWithClient also wires what needs the Temporal client: the
-// checklist entities.
+// checklist and lease entities.
 func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
 	acts, err := NewActivities(cfg, logger)
 	if err != nil {
@@ -127,6 +127,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	}
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Runs = Runs{Client: c}
+	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
 	return acts, nil
 }
 

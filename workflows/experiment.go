@@ -69,6 +69,7 @@ type experimentRun struct {
 	// define result), never from the input; signersKnown once define said.
 	signersVersion workflow.Version
 	signersKnown   bool
+	leases         leaseState // experiment_lease.go
 	fs             []faultState
 	guard          workflow.Future
 	stopGuard      workflow.CancelFunc
@@ -332,6 +333,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 		}
 		e.verify(dctx)
 	}
+	e.releaseLeases(dctx)
 	if guarded && ctx.Err() != nil {
 		// A cancel that came while cleaning up: cleanup went on to the end,
 		// and the run is not a pass.

@@ -65,7 +65,7 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 	e.fs = make([]faultState, len(e.faults))
 	e.recoverWG = workflow.NewWaitGroup(ctx)
 
-	if !e.recheckAfterGate(ctx) {
+	if !e.recheckAfterGate(ctx) || !e.acquireLeases(ctx) {
 		return
 	}
 	gctx, stopGuard := workflow.WithCancel(ctx)

@@ -45,6 +45,7 @@ type experimentSuite struct {
 	// its distinct-signers rule when set.
 	signers  map[string][]string
 	distinct bool
+	leases   *leaseFixture // experiment_lease_test.go
 }
 
 func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
@@ -59,6 +60,7 @@ func (s *experimentSuite) SetupTest() {
 	s.recovered, s.notified = nil, nil
 	s.recoverHook, s.notifyHook = nil, nil
 	s.signers, s.distinct = nil, false
+	s.setupLeases()
 	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) error {
 		if s.notifyHook != nil {
 			if err := s.notifyHook(ctx, in); err != nil {

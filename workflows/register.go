@@ -19,6 +19,7 @@ func Definitions() []Definition {
 		{ChecklistWorkflowName, ChecklistWorkflow},
 		{ChecklistQuarterlyWorkflowName, ChecklistQuarterlyWorkflow},
 		{SweepWorkflowName, SweepWorkflow},
+		{LeasesWorkflowName, LeasesWorkflow},
 	}
 }
 

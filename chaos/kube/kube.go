@@ -190,3 +190,22 @@ func APIError(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// ScopePods selects every pod the fault's target matches under the
+// namespace and opt-in rules, whatever the mode would pick (the radius is
+// Resolve's business), and names them "pod <namespace>/<name>" (see
+// chaos.Scoper).
+func ScopePods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f chaos.Fault) ([]string, []corev1.Pod, error) {
+	all := f
+	all.Target.Mode, all.Target.Value, all.Environment = chaos.ModeAll, "", ""
+	p.MaxRadius = map[string]safety.Limit{safety.AnyEnvironment: {Percent: 100}}
+	sel, err := SelectPods(ctx, cs, p, all)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, len(sel.Matched))
+	for i, pod := range sel.Matched {
+		names[i] = "pod " + pod.Namespace + "/" + pod.Name
+	}
+	return names, sel.Matched, nil
+}

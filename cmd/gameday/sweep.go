@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,11 +25,12 @@ func newSweepCmd(a *app) *cobra.Command {
 		Long: `Lists every fault gameday created in every back-end the worker has (toxiproxy
 toxics, Kubernetes pod-kill markers and cordoned nodes, Chaos Mesh objects)
 and removes those whose workflow is closed or gone, or that outlived their
-own expiry. Runs as a workflow on the worker, so it uses the worker's
+own expiry, and frees the target leases of runs that are closed or gone
+(a terminated run never released them). Runs as a workflow on the worker, so it uses the worker's
 credentials and its result is in the Temporal UI. --dry-run only lists.
 
 Exit status: 0 nothing orphaned (or all removed), 1 a removal failed or a
-back-end could not be listed, 3 --dry-run found orphans.`,
+back-end could not be listed, 3 --dry-run found orphans (faults or leases).`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := a.cfg
@@ -63,11 +65,18 @@ back-end could not be listed, 3 --dry-run found orphans.`,
 					failed++
 				}
 			}
+			for _, l := range res.Leases {
+				if l.Outcome == "failed" {
+					failed++
+				}
+			}
 			switch {
 			case failed > 0:
 				return &exitErr{code: exitError, err: fmt.Errorf("sweep: %d problem(s); see above", failed)}
 			case dryRun && res.Orphans() > 0:
 				return &exitErr{code: exitNotPassd, err: fmt.Errorf("sweep: %d orphaned fault(s) would be removed", res.Orphans())}
+			case dryRun && res.OrphanLeases() > 0:
+				return &exitErr{code: exitNotPassd, err: fmt.Errorf("sweep: the target leases of %d closed run(s) would be freed", res.OrphanLeases())}
 			}
 			return nil
 		},
@@ -131,7 +140,24 @@ func printSweep(cmd *cobra.Command, res activities.SweepResult) {
 		}
 		_ = tw.Flush()
 	}
+	if len(res.Leases) > 0 {
+		fmt.Fprintln(out)
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LEASE HOLDER\tRUN\tTARGETS\tOUTCOME\tREASON")
+		for _, l := range res.Leases {
+			reason := l.Reason
+			if l.Detail != "" {
+				reason += " (" + l.Detail + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.WorkflowID, l.RunID, strings.Join(l.Keys, "; "), l.Outcome, reason)
+		}
+		_ = tw.Flush()
+	}
 	for _, e := range res.Errors {
+		if rest, ok := strings.CutPrefix(e, "leases: "); ok {
+			fmt.Fprintf(cmd.ErrOrStderr(), "could not list the target leases: %s\n", rest)
+			continue
+		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "could not list back-end %s\n", e)
 	}
 }

@@ -1,0 +1,16 @@
+package chaosmesh
+
+import (
+	"context"
+
+	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/chaos/kube"
+)
+
+var _ chaos.Scoper = (*Backend)(nil)
+
+// Scope implements chaos.Scoper: every pod the target matches.
+func (b *Backend) Scope(ctx context.Context, f chaos.Fault) ([]string, error) {
+	names, _, err := kube.ScopePods(ctx, b.cs, b.policy, f)
+	return names, err
+}
