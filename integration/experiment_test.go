@@ -62,13 +62,13 @@ func TestLatencyBreachAbortsThroughCLI(t *testing.T) {
 	assert.Contains(t, string(pm), r.Breach.Query)
 	// The run leased the proxy (the entity started with its first acquire)
 	// and released it once cleanup was over.
-	v, err := e.client.QueryWorkflow(ctx, workflows.LeasesWorkflowID, "", workflows.QueryLeases)
+	v, err := e.client.QueryWorkflow(ctx, workflows.LeasesWorkflowID(e.cfg.TaskQueue), "", workflows.QueryLeases)
 	require.NoError(t, err, "the lease entity was started by the run")
 	var leases workflows.LeasesState
 	require.NoError(t, v.Get(&leases))
 	assert.Empty(t, leases.Leases, "the lease is released after recover")
 	recordHistory(t, e, r.WorkflowID)
-	recordHistoryTo(t, e, workflows.LeasesWorkflowID, "GAMEDAY_RECORD_LEASES_HISTORY")
+	recordHistoryTo(t, e, workflows.LeasesWorkflowID(e.cfg.TaskQueue), "GAMEDAY_RECORD_LEASES_HISTORY")
 }
 
 // The same scenario with a harmless 20 ms latency passes: exit 0, no

@@ -24,7 +24,7 @@ type Leases struct {
 
 func (s Leases) update(ctx context.Context, name string, arg, out any) error {
 	start := s.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.LeasesWorkflowID,
+		ID:                       workflows.LeasesWorkflowID(s.TaskQueue),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		StaticSummary:            "gameday target leases: which run may act on which target",
@@ -32,7 +32,7 @@ func (s Leases) update(ctx context.Context, name string, arg, out any) error {
 	h, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			WorkflowID:   workflows.LeasesWorkflowID,
+			WorkflowID:   workflows.LeasesWorkflowID(s.TaskQueue),
 			UpdateName:   name,
 			Args:         []any{arg},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -45,13 +45,13 @@ func (s Leases) update(ctx context.Context, name string, arg, out any) error {
 }
 
 func (s Leases) List(ctx context.Context) ([]lease.Lease, error) {
-	v, err := s.Client.QueryWorkflow(ctx, workflows.LeasesWorkflowID, "", workflows.QueryLeases)
+	v, err := s.Client.QueryWorkflow(ctx, workflows.LeasesWorkflowID(s.TaskQueue), "", workflows.QueryLeases)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil, nil // never started: nobody holds anything
 	}
 	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", workflows.LeasesWorkflowID, err)
+		return nil, fmt.Errorf("query %s: %w", workflows.LeasesWorkflowID(s.TaskQueue), err)
 	}
 	var st workflows.LeasesState
 	if err := v.Get(&st); err != nil {
@@ -71,7 +71,7 @@ func (s Leases) Acquire(ctx context.Context, req []lease.Lease) ([]lease.Lease, 
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: acquire: %w", workflows.LeasesWorkflowID, err)
+		return nil, fmt.Errorf("%s: acquire: %w", workflows.LeasesWorkflowID(s.TaskQueue), err)
 	}
 	return resp.Leases, nil
 }
@@ -79,7 +79,7 @@ func (s Leases) Acquire(ctx context.Context, req []lease.Lease) ([]lease.Lease, 
 func (s Leases) Release(ctx context.Context, workflowID, runID, reason string) ([]lease.Lease, error) {
 	var resp workflows.ReleaseResponse
 	if err := s.update(ctx, workflows.UpdateLeaseRelease, workflows.ReleaseRequest{WorkflowID: workflowID, RunID: runID, Reason: reason}, &resp); err != nil {
-		return nil, fmt.Errorf("%s: release: %w", workflows.LeasesWorkflowID, err)
+		return nil, fmt.Errorf("%s: release: %w", workflows.LeasesWorkflowID(s.TaskQueue), err)
 	}
 	return resp.Released, nil
 }

@@ -18,8 +18,6 @@ import (
 // history grows.
 const (
 	LeasesWorkflowName = "Leases"
-	// LeasesWorkflowID is the entity's fixed id.
-	LeasesWorkflowID   = "gameday-leases"
 	UpdateLeaseAcquire = "acquire"
 	UpdateLeaseRelease = "release"
 	QueryLeases        = "list"
@@ -28,6 +26,8 @@ const (
 	// because another run holds an overlapping lease; its details are a
 	// lease.ConflictError.
 	ErrTypeTargetLeased = "TargetLeased"
+
+	leasesWorkflowIDPrefix = "gameday-leases-"
 
 	// leasesMaxUpdates before continue-as-new, whatever the server suggests.
 	leasesMaxUpdates = 500
@@ -154,3 +154,12 @@ func (t *leaseEntity) run(ctx workflow.Context) error {
 	}
 	return workflow.NewContinueAsNewError(ctx, LeasesWorkflowName, LeasesInput{Leases: t.table.Leases})
 }
+
+// LeasesWorkflowID is the id of the lease entity of the workers polling
+// taskQueue. One table per task queue, not per namespace: the entity runs
+// on that queue, so a worker that asks it is always one that can answer
+// (a table started by workers of another queue, since stopped, would leave
+// every define waiting on a queue nobody polls). Runs of one installation
+// share a queue and so a table; a second installation in the namespace has
+// its own, and its targets should be its own too.
+func LeasesWorkflowID(taskQueue string) string { return leasesWorkflowIDPrefix + taskQueue }
