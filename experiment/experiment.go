@@ -183,6 +183,17 @@ func (r Result) PendingRoles() []string {
 	return out
 }
 
+// CheckSign says whether user may sign role now under the signers the
+// worker resolved (see signoff.Check): the workflow's validator and the
+// Slack button both ask it. Only meaningful once Signers is set.
+func (r Result) CheckSign(role, user string) error {
+	signed := make([]signoff.Signed, 0, len(r.Signoffs))
+	for _, s := range r.Signoffs {
+		signed = append(signed, signoff.Signed{Role: s.Role, User: s.User})
+	}
+	return signoff.Check(r.Signers, r.DistinctSigners, role, user, signed)
+}
+
 // MaySign returns the users who may sign role in this run, when the worker
 // resolved them (nil otherwise: older runs, or before define).
 func (r Result) MaySign(role string) []string { return signoff.Of(r.Signers, role) }

@@ -173,7 +173,7 @@ func TestSlackControlRoom(t *testing.T) {
 	// her: the run says who may sign sre, and the button refuses her
 	// before any form opens.
 	sl.press(slackMallory, api.current(msg1.TS), "gameday_signoff:sre")
-	api.waitEphemeral(t, slackMallory, "mallory may not sign for sre in this run: the worker's role map lets sam, sre-lead sign it")
+	api.waitEphemeral(t, slackMallory, "user mallory may not sign for sre: not in the worker's role map for this run (sam, sre-lead may)")
 	st, err = e.status(ctx, id1)
 	require.NoError(t, err)
 	assert.Len(t, st.Signoffs, 1, "the refused sign-off is not recorded")

@@ -73,11 +73,7 @@ func Feasible(hs []Holders, distinct bool) error {
 		return fmt.Errorf("nobody holds the sign-off role %s in the worker's role map (GAMEDAY_ROLES on the worker)", strings.Join(none, ", "))
 	}
 	if distinct && !assignable(hs, 0, map[string]bool{}) {
-		var parts []string
-		for _, h := range hs {
-			parts = append(parts, h.Role+": "+strings.Join(h.Users, ", "))
-		}
-		return fmt.Errorf("distinct users must sign distinct roles here, and the role map has no such set of signers (%s)", strings.Join(parts, "; "))
+		return fmt.Errorf("distinct users must sign distinct roles here, and the role map has no such set of signers (%s)", describe(hs))
 	}
 	return nil
 }
@@ -128,11 +124,35 @@ func Check(hs []Holders, distinct bool, role, user string, signed []Signed) erro
 		return fmt.Errorf("user %s does not hold role %s (holds: %s)", user, role, strings.Join(held, ", "))
 	}
 	if distinct {
+		used := map[string]bool{user: true}
 		for _, s := range signed {
 			if s.User == user && s.Role != role {
 				return fmt.Errorf("user %s already signed as %s: distinct users must sign distinct roles in this environment (GAMEDAY_DISTINCT_SIGNERS)", user, s.Role)
 			}
+			used[s.User] = true
+		}
+		// A signature that leaves some remaining role to nobody but the
+		// people who already signed would hold the run until its
+		// timeout: refuse it now and say who should sign instead.
+		var rest []Holders
+		for _, h := range hs {
+			if h.Role == role || slices.ContainsFunc(signed, func(s Signed) bool { return s.Role == h.Role }) {
+				continue
+			}
+			rest = append(rest, h)
+		}
+		if !assignable(rest, 0, used) {
+			return fmt.Errorf("if %s signs %s, distinct users can no longer sign the rest (%s): let another holder of %s sign it (%s)",
+				user, role, describe(rest), role, strings.Join(slices.DeleteFunc(slices.Clone(holders), func(u string) bool { return u == user }), ", "))
 		}
 	}
 	return nil
+}
+
+func describe(hs []Holders) string {
+	parts := make([]string, 0, len(hs))
+	for _, h := range hs {
+		parts = append(parts, h.Role+": "+strings.Join(h.Users, ", "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -49,3 +49,18 @@ func TestCheck(t *testing.T) {
 	none := Resolve(map[string][]string{}, roles)
 	assert.ErrorContains(t, Check(none, false, "dev", "dana", nil), "nobody may sign for dev")
 }
+
+// With distinct signers, a signature that would leave a remaining role to
+// nobody but people who already signed is refused at once (the gate would
+// otherwise wait until its timeout), naming who should sign instead.
+func TestCheckDistinctNeverDeadlocks(t *testing.T) {
+	hs := Resolve(map[string][]string{"x": {"dev", "sre"}, "y": {"dev"}}, []string{"dev", "sre"})
+	require.NoError(t, Feasible(hs, true))
+	err := Check(hs, true, "dev", "x", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "if x signs dev, distinct users can no longer sign the rest (sre: x): let another holder of dev sign it (y)")
+	assert.NoError(t, Check(hs, true, "dev", "y", nil))
+	assert.NoError(t, Check(hs, true, "sre", "x", nil))
+	assert.NoError(t, Check(hs, true, "sre", "x", []Signed{{Role: "dev", User: "y"}}))
+	assert.NoError(t, Check(hs, false, "dev", "x", nil), "distinct off: no such rule")
+}

@@ -3,10 +3,11 @@ package slackbot
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
+
+	"github.com/gameday/gameday/experiment"
 )
 
 // interaction handles a button press or a modal submission. The returned
@@ -80,8 +81,15 @@ func (b *Bot) openSignoff(ic slack.InteractionCallback, channel, run, role strin
 			b.ephemeral(channel, user, fmt.Sprintf(":warning: Could not read `%s`: %s", esc(run), esc(err.Error())))
 			return
 		}
-		if may := r.MaySign(role); r.Signers != nil && !slices.Contains(may, b.cfg.Access.Name(user)) {
-			b.ephemeral(channel, user, fmt.Sprintf(":no_entry: %s may not sign for %s in this run: the worker's role map lets %s sign it.", esc(b.cfg.Access.Name(user)), esc(role), esc(orNobody(may))))
+		switch {
+		case r.Signers != nil:
+			// The validator's own rule, distinct signers included.
+			if err := r.CheckSign(role, b.cfg.Access.Name(user)); err != nil {
+				b.ephemeral(channel, user, ":no_entry: "+esc(err.Error()))
+				return
+			}
+		case r.Phase == experiment.PhaseDefine || r.Phase == "":
+			b.ephemeral(channel, user, ":hourglass: Sign-off opens once define has resolved who may sign; press the button again in a moment.")
 			return
 		}
 		view := signoffModal(modalMeta{Run: run, Role: role, Channel: channel}, cl, r)

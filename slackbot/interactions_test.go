@@ -277,7 +277,7 @@ func TestSignoffModalShowsOverridesAndFollowsWorkerRoles(t *testing.T) {
 	// sam holds sre in the access file, but the worker gives it to tess.
 	h.interact(buttonPress(sam, actionSignoffPrefix+"sre", "wf-1"))
 	waitFor(t, "the refusal", func() bool { return len(h.slack.get("chat.postEphemeral")) == 1 })
-	if txt := h.slack.get("chat.postEphemeral")[0].Form.Get("text"); !strings.Contains(txt, "sam may not sign for sre in this run: the worker's role map lets tess sign it") {
+	if txt := h.slack.get("chat.postEphemeral")[0].Form.Get("text"); !strings.Contains(txt, "user sam may not sign for sre: not in the worker's role map for this run (tess may)") {
 		t.Fatalf("refusal %q", txt)
 	}
 	if n := len(h.slack.get("views.open")); n != 1 {
@@ -290,5 +290,33 @@ func TestSignoffModalShowsOverridesAndFollowsWorkerRoles(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("run message lacks %q", want)
 		}
+	}
+}
+
+// The button follows the validator's distinct-signers rule, and waits for
+// define to say who may sign.
+func TestSignoffButtonDistinctAndDefine(t *testing.T) {
+	h := newHarness(t)
+	h.eng.script = []experiment.Result{{
+		Scenario: "demo-inventory-timeout", Outcome: experiment.Running, Phase: experiment.PhaseSignoff,
+		RequiredRoles: []string{"test", "sre"}, DistinctSigners: true,
+		Signers:  []signoff.Holders{{Role: "test", Users: []string{"sam", "tess"}}, {Role: "sre", Users: []string{"sam"}}},
+		Signoffs: []experiment.Signoff{{Role: "sre", User: "sam", Approved: true}},
+	}}
+	h.interact(buttonPress(sam, actionSignoffPrefix+"test", "wf-1"))
+	waitFor(t, "the refusal", func() bool { return len(h.slack.get("chat.postEphemeral")) == 1 })
+	if txt := h.slack.get("chat.postEphemeral")[0].Form.Get("text"); !strings.Contains(txt, "user sam already signed as sre: distinct users must sign distinct roles") {
+		t.Fatalf("refusal %q", txt)
+	}
+	h.eng.mu.Lock()
+	h.eng.script = []experiment.Result{{Scenario: "demo-inventory-timeout", Outcome: experiment.Running, Phase: experiment.PhaseDefine, RequiredRoles: []string{"dev"}}}
+	h.eng.mu.Unlock()
+	h.interact(buttonPress(dana, actionSignoffPrefix+"dev", "wf-1"))
+	waitFor(t, "the wait", func() bool { return len(h.slack.get("chat.postEphemeral")) == 2 })
+	if txt := h.slack.get("chat.postEphemeral")[1].Form.Get("text"); !strings.Contains(txt, "Sign-off opens once define has resolved who may sign") {
+		t.Fatalf("answer %q", txt)
+	}
+	if n := len(h.slack.get("views.open")); n != 0 {
+		t.Fatalf("views.open called %d times", n)
 	}
 }

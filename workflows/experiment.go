@@ -16,7 +16,6 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/notify"
-	"github.com/gameday/gameday/signoff"
 )
 
 // Activity timeouts and retry policies. Observe's heartbeat timeout is short
@@ -222,11 +221,7 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 		if !e.signersKnown {
 			return errors.New("sign-off opens once define has resolved who may sign (the run is still in define)")
 		}
-		var signed []signoff.Signed
-		for _, s := range e.res.Signoffs {
-			signed = append(signed, signoff.Signed{Role: s.Role, User: s.User})
-		}
-		if err := signoff.Check(e.res.Signers, e.res.DistinctSigners, req.Role, req.User, signed); err != nil {
+		if err := e.res.CheckSign(req.Role, req.User); err != nil {
 			return err
 		}
 	} else if len(e.in.Users) > 0 {
