@@ -94,7 +94,7 @@ func Load() (Config, error) {
 // Kube.Validate, Slack.Err, safety.FromConfig, ticket's JiraConfig.Validate.
 func (c Config) Validate() error { return c.err }
 
-// CheckSecretFiles checks that the Prometheus secret files are readable and
+// CheckSecretFiles checks that the Prometheus and toxiproxy secret files are readable and
 // not empty; an error names the variable and the file, never the content.
 // The worker starts with it; commands that do not talk to Prometheus need
 // not see the files.
@@ -102,6 +102,7 @@ func (c Config) CheckSecretFiles() error {
 	for _, f := range []struct{ name, path string }{
 		{EnvPrometheusBearerTokenFile, c.PrometheusAuth.BearerTokenFile},
 		{EnvPrometheusPasswordFile, c.PrometheusAuth.PasswordFile},
+		{EnvToxiproxyPasswordFile, c.ToxiproxyAuth.PasswordFile},
 	} {
 		if f.path == "" {
 			continue
@@ -111,6 +112,28 @@ func (c Config) CheckSecretFiles() error {
 		}
 	}
 	return nil
+}
+
+// toxiproxyAuthFrom reads the toxiproxy basic-auth variables (for a
+// toxiproxy API behind an authenticating proxy; toxiproxy itself has none),
+// so the password need not sit in TOXIPROXY_URL, visible in a pod spec or
+// `ps`. inURL is the userinfo TOXIPROXY_URL had: giving both ways is an
+// error naming them.
+func toxiproxyAuthFrom(e env, inURL Credentials) (Credentials, error) {
+	user, pass, file := e.trimmed(EnvToxiproxyUsername), e.trimmed(EnvToxiproxyPassword), e.trimmed(EnvToxiproxyPasswordFile)
+	switch {
+	case user == "" && pass == "" && file == "":
+		return inURL, nil
+	case !inURL.IsZero():
+		return inURL, fmt.Errorf("%s has credentials (user:password@) and %s/%s are set: give them one way; unset one", EnvToxiproxyURL, EnvToxiproxyUsername, EnvToxiproxyPassword)
+	case pass != "" && file != "":
+		return inURL, fmt.Errorf("%s and %s are both set: unset one", EnvToxiproxyPassword, EnvToxiproxyPasswordFile)
+	case user == "":
+		return inURL, fmt.Errorf("%s needs %s", map[bool]string{true: EnvToxiproxyPassword, false: EnvToxiproxyPasswordFile}[pass != ""], EnvToxiproxyUsername)
+	case pass == "" && file == "":
+		return inURL, fmt.Errorf("%s needs %s or %s", EnvToxiproxyUsername, EnvToxiproxyPassword, EnvToxiproxyPasswordFile)
+	}
+	return Credentials{Username: user, Password: pass, PasswordFile: file}, nil
 }
 
 // env reads variables through a Lookup; every read of the configuration
@@ -190,6 +213,11 @@ func Read(lookup Lookup) Config {
 		} else {
 			c.ToxiproxyURL, c.ToxiproxyAuth = CredentialsFromURL(raw)
 		}
+	}
+	if c.ToxiproxyURL != "" {
+		auth, err := toxiproxyAuthFrom(e, c.ToxiproxyAuth)
+		fail(err)
+		c.ToxiproxyAuth = auth
 	}
 	users, err := ParseRoles(e.raw(EnvRoles))
 	if err != nil {

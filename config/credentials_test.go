@@ -183,6 +183,46 @@ func TestToxiproxyURLCredentials(t *testing.T) {
 	assert.Equal(t, "toxi:8474", FromEnv().ToxiproxyURL, "a URL without credentials is kept as written")
 }
 
+// The toxiproxy password has its own variables (and a file form), so it
+// need not sit in TOXIPROXY_URL; two ways at once is an error naming both.
+func TestToxiproxyCredentialVariables(t *testing.T) {
+	clearPrometheusEnv(t)
+	file := filepath.Join(t.TempDir(), "toxi-pass")
+	require.NoError(t, os.WriteFile(file, []byte(secret+"\n"), 0o600))
+	t.Setenv("TOXIPROXY_URL", "http://toxi:8474")
+	t.Setenv(EnvToxiproxyUsername, "bob")
+	t.Setenv(EnvToxiproxyPasswordFile, file)
+	c, err := Load()
+	require.NoError(t, err)
+	assert.Equal(t, Credentials{Username: "bob", PasswordFile: file}, c.ToxiproxyAuth)
+	assert.NotContains(t, fmt.Sprint(c), secret)
+
+	for _, tc := range []struct {
+		url, user, pass, file, want string
+	}{
+		{"http://bob:x@toxi:8474", "bob", "p", "", "TOXIPROXY_URL has credentials (user:password@) and GAMEDAY_TOXIPROXY_USERNAME"},
+		{"http://toxi:8474", "bob", "p", file, "GAMEDAY_TOXIPROXY_PASSWORD and GAMEDAY_TOXIPROXY_PASSWORD_FILE are both set"},
+		{"http://toxi:8474", "", "p", "", "GAMEDAY_TOXIPROXY_PASSWORD needs GAMEDAY_TOXIPROXY_USERNAME"},
+		{"http://toxi:8474", "bob", "", "", "GAMEDAY_TOXIPROXY_USERNAME needs GAMEDAY_TOXIPROXY_PASSWORD or GAMEDAY_TOXIPROXY_PASSWORD_FILE"},
+	} {
+		t.Setenv("TOXIPROXY_URL", tc.url)
+		t.Setenv(EnvToxiproxyUsername, tc.user)
+		t.Setenv(EnvToxiproxyPassword, tc.pass)
+		t.Setenv(EnvToxiproxyPasswordFile, tc.file)
+		err := FromEnv().Validate()
+		require.Error(t, err, tc.want)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.NotContains(t, err.Error(), "x@")
+	}
+	t.Setenv("TOXIPROXY_URL", "http://toxi:8474")
+	t.Setenv(EnvToxiproxyUsername, "bob")
+	t.Setenv(EnvToxiproxyPassword, "")
+	t.Setenv(EnvToxiproxyPasswordFile, filepath.Join(t.TempDir(), "missing"))
+	_, err = Load()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), EnvToxiproxyPasswordFile)
+}
+
 // Printing or logging a Config or Credentials, with every verb and slog
 // handler, never shows a secret.
 func TestConfigPrintsNoSecret(t *testing.T) {

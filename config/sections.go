@@ -132,7 +132,8 @@ const (
 // defaults applied; ticket validates them. String, GoString, Format and
 // LogValue mask the token.
 type Jira struct {
-	URL, User, Token, Project, IssueType string
+	URL, User, Project, IssueType string
+	Token                         string `json:"-"` // never marshalled: String and LogValue mask it
 	// Labels go on every postmortem issue, besides the per-run label that
 	// makes filing idempotent.
 	Labels []string
@@ -184,9 +185,10 @@ func (j Jira) LogValue() slog.Value {
 // bot cannot work without. String, GoString, Format and LogValue mask the
 // tokens and the secret.
 type Slack struct {
-	BotToken      string
-	SigningSecret string
-	AppToken      string
+	// Never marshalled: String and LogValue mask them.
+	BotToken      string `json:"-"`
+	SigningSecret string `json:"-"`
+	AppToken      string `json:"-"`
 	// Channels is the allow-list of channel ids; empty means any channel.
 	Channels []string
 	// PollInterval is the run message refresh period; zero means the

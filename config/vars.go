@@ -7,15 +7,19 @@ import (
 
 // The variables Read reads besides the Prometheus ones (prometheus.go).
 const (
-	EnvUIURL         = "TEMPORAL_UI_URL"
-	EnvNamespace     = "TEMPORAL_NAMESPACE" // also read by envconfig
-	EnvTaskQueue     = "GAMEDAY_TASK_QUEUE"
-	EnvToxiproxyURL  = "TOXIPROXY_URL"
-	EnvDataDir       = "GAMEDAY_DATA_DIR"
-	EnvRoles         = "GAMEDAY_ROLES"
-	EnvGateThreshold = "GAMEDAY_GATE_THRESHOLD"
-	EnvUser          = "USER"
-	EnvToolsDir      = "GAMEDAY_TOOLS_DIR"
+	EnvUIURL        = "TEMPORAL_UI_URL"
+	EnvNamespace    = "TEMPORAL_NAMESPACE" // also read by envconfig
+	EnvTaskQueue    = "GAMEDAY_TASK_QUEUE"
+	EnvToxiproxyURL = "TOXIPROXY_URL"
+	// Basic auth for a toxiproxy API behind an authenticating proxy.
+	EnvToxiproxyUsername     = "GAMEDAY_TOXIPROXY_USERNAME"
+	EnvToxiproxyPassword     = "GAMEDAY_TOXIPROXY_PASSWORD"
+	EnvToxiproxyPasswordFile = "GAMEDAY_TOXIPROXY_PASSWORD_FILE"
+	EnvDataDir               = "GAMEDAY_DATA_DIR"
+	EnvRoles                 = "GAMEDAY_ROLES"
+	EnvGateThreshold         = "GAMEDAY_GATE_THRESHOLD"
+	EnvUser                  = "USER"
+	EnvToolsDir              = "GAMEDAY_TOOLS_DIR"
 
 	EnvDistinctSigners = "GAMEDAY_DISTINCT_SIGNERS"
 
@@ -78,6 +82,9 @@ var Vars = []Var{
 	{EnvPrometheusPasswordFile, "unset", "file holding that password (read again on every request)"},
 	{EnvPrometheusMaxAnswer, "1MiB", "largest Prometheus answer read (bytes, KiB, MiB); a bigger one is refused undecoded"},
 	{EnvToxiproxyURL, "http://127.0.0.1:8474", "toxiproxy API for the toxiproxy back-end (\"off\" disables it; user:password@ in it is sent as basic auth and never printed)"},
+	{EnvToxiproxyUsername, "unset", "basic-auth user for the toxiproxy API (when it sits behind an authenticating proxy)"},
+	{EnvToxiproxyPassword, "unset", "basic-auth password for the toxiproxy API"},
+	{EnvToxiproxyPasswordFile, "unset", "file holding that password (a mounted secret; read again on every request)"},
 	{EnvDataDir, ".data", "local state: Temporal SQLite file, postmortems"},
 	{EnvRoles, "(empty: no gate can be signed)", "sign-off role map, e.g. dana=dev,tess=test,sam=sre+dev"},
 	{EnvDistinctSigners, DefaultDistinctSigners, "environment labels whose sign-off roles must be signed by distinct users (\"*\" every environment, \"none\" none)"},
