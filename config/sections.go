@@ -132,8 +132,10 @@ const (
 // defaults applied; ticket validates them. String, GoString, Format and
 // LogValue mask the token.
 type Jira struct {
-	URL, User, Project, IssueType string
-	Token                         string `json:"-"` // never marshalled: String and LogValue mask it
+	URL, User string
+	Token     string `json:"-"` // never marshalled: String and LogValue mask it
+	Project   string
+	IssueType string
 	// Labels go on every postmortem issue, besides the per-run label that
 	// makes filing idempotent.
 	Labels []string

@@ -3,10 +3,12 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http/httptest"
 	"net/url"
@@ -31,6 +33,7 @@ import (
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
 	"github.com/gameday/gameday/ticket/jiratest"
+	"github.com/gameday/gameday/workflows"
 )
 
 // Every credential gameday accepts, set in every place it accepts it, never
@@ -45,6 +48,10 @@ import (
 //     and their errors to the Slack thread and the CLI.
 //   - Worker B: a bearer token for Prometheus from a mounted file, the same
 //     toxiproxy credentials; a run passes.
+//   - Worker C: Prometheus basic auth from plain variables, the toxiproxy
+//     password from a file and toxiproxy unreachable: a run fails in
+//     define, a sweep cannot list it, and `gameday reap` (credentials in
+//     its URL, then from the variables) cannot reach it.
 func TestSecretsNeverLeak(t *testing.T) {
 	e := newEnv(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
@@ -55,6 +62,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"prometheus bearer token": fmt.Sprintf("prom-token-%x", stamp),
 		"toxiproxy password":      fmt.Sprintf("toxi-pass-%x", stamp),
 		"jira token":              fmt.Sprintf("jira-token-%x", stamp),
+		"prometheus password 2":   fmt.Sprintf("prom-basic-%x", stamp),
+		"toxiproxy password 2":    fmt.Sprintf("toxi-file-%x", stamp),
 		"slack bot token":         slackBotToken,
 		"slack signing secret":    slackSecret,
 	}
@@ -70,6 +79,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// --- Worker A: Prometheus unreachable, credentials in the URLs -------
 	var outputs []*bytes.Buffer
+	var workers []*exec.Cmd
 	startWorker := func(env ...string) *exec.Cmd {
 		cmd := exec.Command(gamedayBin, "worker")
 		cmd.Env = append(append(e.environ(), jiraEnv...), env...)
@@ -78,6 +88,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		outputs = append(outputs, &buf)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		require.NoError(t, cmd.Start())
+		workers = append(workers, cmd)
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		return cmd
 	}
@@ -125,6 +136,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	require.NotEmpty(t, rCLI.Postmortem, "the failed run's postmortem was filed")
 	_ = workerA.Process.Kill()
 	_ = workerA.Wait()
+	workers = nil
 
 	// --- Worker B: a bearer token from a file; the run passes ----------
 	startWorker(
@@ -143,6 +155,45 @@ func TestSecretsNeverLeak(t *testing.T) {
 	assert.Equal(t, experiment.Passed, rPass.Outcome)
 	out, stderr, _ = e.gameday(ctx, "status", rCLI.WorkflowID)
 	cliOut = append(cliOut, out, stderr)
+	// --- Worker C: basic auth for Prometheus from plain variables, the
+	// toxiproxy password from a file and toxiproxy unreachable, so the
+	// toxiproxy error paths (define, the sweep, the reaper) run too -----
+	toxiPassFile := filepath.Join(t.TempDir(), "toxi-pass")
+	require.NoError(t, os.WriteFile(toxiPassFile, []byte(secrets["toxiproxy password 2"]), 0o600))
+	killAll := func() {
+		for _, c := range workers {
+			_ = c.Process.Kill()
+			_ = c.Wait()
+		}
+		workers = nil
+	}
+	killAll()
+	startWorker(
+		"PROMETHEUS_URL="+e.cfg.PrometheusURL,
+		"GAMEDAY_PROMETHEUS_USERNAME=gd",
+		"GAMEDAY_PROMETHEUS_PASSWORD="+secrets["prometheus password 2"],
+		"TOXIPROXY_URL=http://"+deadAddr(t),
+		"GAMEDAY_TOXIPROXY_USERNAME=gd",
+		"GAMEDAY_TOXIPROXY_PASSWORD_FILE="+toxiPassFile,
+	)
+	out, stderr, code = e.gameday(ctx, "run", path, "--wait", "--json")
+	cliOut = append(cliOut, out, stderr)
+	require.Equal(t, 3, code, "toxiproxy unreachable: the run fails; stderr: %s", stderr)
+	var rToxi experiment.Result
+	require.NoError(t, json.Unmarshal([]byte(out), &rToxi))
+	assert.Equal(t, experiment.Failed, rToxi.Outcome)
+	out, stderr, _ = e.gameday(ctx, "sweep", "--dry-run")
+	cliOut = append(cliOut, out, stderr)
+	reapEnv := append(e.environ(), "TOXIPROXY_URL=http://"+dead, "GAMEDAY_TOXIPROXY_USERNAME=gd", "GAMEDAY_TOXIPROXY_PASSWORD_FILE="+toxiPassFile)
+	reap := exec.CommandContext(ctx, gamedayBin, "reap", "--toxiproxy", "http://gd:"+secrets["toxiproxy password"]+"@"+dead, "--once")
+	reap.Env = reapEnv
+	b, _ := reap.CombinedOutput()
+	cliOut = append(cliOut, string(b))
+	reap = exec.CommandContext(ctx, gamedayBin, "reap", "--toxiproxy", "http://"+dead, "--once")
+	reap.Env = reapEnv
+	b, _ = reap.CombinedOutput()
+	cliOut = append(cliOut, string(b))
+	assert.Contains(t, strings.Join(cliOut, "\n"), dead, "the reaper's errors were searched")
 
 	// --- Search everything -------------------------------------------
 	places := map[string]string{
@@ -163,7 +214,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		b, _ := json.Marshal(is)
 		places["jira issue "+is.Key] = string(b)
 	}
-	for _, id := range []string{slackRun, rCLI.WorkflowID, rPass.WorkflowID} {
+	for _, id := range []string{slackRun, rCLI.WorkflowID, rPass.WorkflowID, rToxi.WorkflowID, workflows.LeasesWorkflowID(e.cfg.TaskQueue)} {
 		h := e.client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		var hist historypb.History
 		for h.HasNext() {
@@ -185,6 +236,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 	})
 	require.Greater(t, len(jira.Issues()), 0, "postmortems reached Jira")
 	require.Contains(t, places["history of "+rCLI.WorkflowID], "127.0.0.1", "the histories hold the errors that were searched")
+	// Encoded forms too: a basic-auth header value, a URL-escaped one.
+	for what, secret := range maps.Clone(secrets) {
+		secrets[what+" (basic auth)"] = base64.StdEncoding.EncodeToString([]byte("gd:" + secret))
+		secrets[what+" (URL-escaped)"] = url.QueryEscape("gd:" + secret)
+	}
 	for place, text := range places {
 		for what, secret := range secrets {
 			assert.NotContains(t, text, secret, "the %s appears in the %s", what, place)

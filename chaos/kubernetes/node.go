@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -243,14 +244,21 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 		}
 	}
 	if params.evict {
-		if len(existing) > 0 {
-			// A retry evicts what is still on the nodes: judged again (a
-			// budget may have held pods back while others struck), with
-			// this fault's own cordons left out of the census so it never
-			// counts against itself.
-			if err := b.checkEvict(ctx, f, names); err != nil {
-				return chaos.Injected{}, err
+		// Judged again now that the cordons are in place, with this fault's
+		// own cordons left out of the census so it never counts against
+		// itself. A retry evicts what is still on the nodes (a budget may
+		// have held pods back while others struck). A fresh inject was
+		// judged before cordoning, but a concurrent fault (a pod-kill of
+		// another run) may have struck since: the cordons are this fault's
+		// marker, as pod-kill's ConfigMap is its, so of two faults checking
+		// at once the later one sees the other. Refused: undo the cordons.
+		if err := b.checkEvict(ctx, f, names); err != nil {
+			if len(existing) == 0 {
+				if _, uerr := b.recoverNodeNotReady(context.WithoutCancel(ctx), f); uerr != nil {
+					return chaos.Injected{}, errors.Join(err, fmt.Errorf("and undoing the cordons failed (recover will retry): %w", uerr))
+				}
 			}
+			return chaos.Injected{}, err
 		}
 		for _, name := range names {
 			if err := b.evict(ctx, name, params.grace); err != nil {

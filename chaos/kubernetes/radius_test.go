@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	dynfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
@@ -310,6 +311,34 @@ func TestNodeNotReadyEvictionsCountAgainstEveryOwner(t *testing.T) {
 		_, err := c.backend(policy(t, "*=50%")).Inject(context.Background(), f)
 		require.NoError(t, err)
 		assert.Contains(t, c.evicted(), "shop/stock-1a-0")
+	})
+	// Judged before cordoning and again after: another run's pod-kill that
+	// strikes between the two (here, as the cordon is written) is seen, the
+	// eviction is refused and the cordon undone.
+	t.Run("a concurrent kill between plan and cordon", func(t *testing.T) {
+		c := base(deployment("stock", []string{chosen, "kwok-node-3", "kwok-node-3"}, []bool{true, true, true}))
+		var victim string
+		for _, n := range c.podNames(shop) {
+			if p, _ := c.pod(shop, n); strings.HasPrefix(n, "stock-") && p.Spec.NodeName == "kwok-node-3" {
+				victim = n
+				break
+			}
+		}
+		require.NotEmpty(t, victim)
+		struck := false
+		c.cs.PrependReactor("patch", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+			if !struck {
+				struck = true
+				require.NoError(t, c.cs.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), shop, victim))
+			}
+			return false, nil, nil
+		})
+		_, err := c.backend(policy(t, "*=50%")).Inject(context.Background(), f)
+		require.Error(t, err)
+		assert.True(t, chaos.IsPermanent(err))
+		assert.Contains(t, err.Error(), "deployment/stock")
+		assert.Empty(t, c.evicted(), "nothing evicted")
+		assert.False(t, c.node(chosen).Spec.Unschedulable, "the cordon was undone")
 	})
 }
 
