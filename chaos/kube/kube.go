@@ -193,8 +193,8 @@ func APIError(what string, err error) error {
 
 // ScopePods selects every pod the fault's target matches under the
 // namespace and opt-in rules, whatever the mode would pick (the radius is
-// Resolve's business), and names them "pod <namespace>/<name>" (see
-// chaos.Scoper).
+// Resolve's business), and names them "pod <namespace>/<name>", then
+// their owners "owner <namespace>/<kind>/<name>" (see chaos.Scoper).
 func ScopePods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f chaos.Fault) ([]string, []corev1.Pod, error) {
 	all := f
 	all.Target.Mode, all.Target.Value, all.Environment = chaos.ModeAll, "", ""
@@ -203,9 +203,24 @@ func ScopePods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f 
 	if err != nil {
 		return nil, nil, err
 	}
-	names := make([]string, len(sel.Matched))
-	for i, pod := range sel.Matched {
-		names[i] = "pod " + pod.Namespace + "/" + pod.Name
+	names := make([]string, 0, len(sel.Matched))
+	for _, pod := range sel.Matched {
+		names = append(names, "pod "+pod.Namespace+"/"+pod.Name)
+	}
+	// And their owners: pods come and go (a rollout, a kill's
+	// replacements), so two runs whose selectors pick different pods of
+	// one Deployment still share it.
+	cache := map[string]string{}
+	seen := map[string]bool{}
+	for _, pod := range sel.Matched {
+		o, err := OwnerOf(ctx, cs, pod, cache)
+		if err != nil {
+			return nil, nil, err
+		}
+		if n := "owner " + pod.Namespace + "/" + o; o != "" && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
 	}
 	return names, sel.Matched, nil
 }
