@@ -47,6 +47,9 @@ type Activities struct {
 	// DistinctSigners says whether distinct users must sign distinct roles
 	// in an environment (GAMEDAY_DISTINCT_SIGNERS); nil: never.
 	DistinctSigners func(environment string) bool
+	// RequiredSignoff names the roles every scenario of an environment
+	// must require (GAMEDAY_REQUIRED_SIGNOFF); nil: none.
+	RequiredSignoff func(environment string) []string
 	Logger          *slog.Logger
 }
 

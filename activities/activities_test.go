@@ -381,3 +381,33 @@ func TestDefineResolvesSignersFromTheWorker(t *testing.T) {
 	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: gated("production"), WorkflowID: "wf"})
 	assert.NoError(t, err)
 }
+
+// The worker's GAMEDAY_REQUIRED_SIGNOFF: a scenario file that drops the
+// gate its environment needs is refused in define, dry runs included.
+func TestDefineRefusesAScenarioWithoutTheRequiredGate(t *testing.T) {
+	h := newHarness(t)
+	h.acts.Signers = map[string][]string{"dana": {"dev"}, "sam": {"sre"}}
+	h.acts.RequiredSignoff = func(env string) []string {
+		if env == "production" {
+			return []string{"dev", "sre"}
+		}
+		return nil
+	}
+	sc := scenario("inventory")
+	sc.Metadata.Labels = map[string]string{scenarios.EnvironmentLabel: "production"}
+	sc.Spec.Signoff.Roles = []string{"dev"}
+	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: sc, WorkflowID: "wf", ResolveSigners: true})
+	var app *temporal.ApplicationError
+	require.ErrorAs(t, err, &app)
+	assert.True(t, app.NonRetryable())
+	assert.Contains(t, err.Error(), "environment production must be signed off by dev, sre (GAMEDAY_REQUIRED_SIGNOFF on the worker); scenario")
+	assert.Contains(t, err.Error(), "does not require sre: add it to spec.signoff.roles")
+
+	sc.Spec.Signoff.Roles = []string{"dev", "sre"}
+	_, err = h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: sc, WorkflowID: "wf", ResolveSigners: true})
+	assert.NoError(t, err)
+	sc.Metadata.Labels = nil
+	sc.Spec.Signoff.Roles = nil
+	_, err = h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: sc, WorkflowID: "wf", ResolveSigners: true})
+	assert.NoError(t, err, "staging and unlabelled need nothing here")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,9 +46,29 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
 	var res DefineResult
+	env := in.Scenario.Metadata.Labels[scenarios.EnvironmentLabel]
+	if in.ResolveSigners && a.RequiredSignoff != nil {
+		// The scenario file comes from whoever starts the run: the worker
+		// decides which gate an environment cannot go without.
+		var missing []string
+		for _, r := range a.RequiredSignoff(env) {
+			if !slices.Contains(in.Scenario.Spec.Signoff.Roles, r) {
+				missing = append(missing, r)
+			}
+		}
+		if len(missing) > 0 {
+			where := "environment " + env
+			if env == "" {
+				where = "a scenario without an environment label"
+			}
+			return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"%s must be signed off by %s (GAMEDAY_REQUIRED_SIGNOFF on the worker); scenario %s does not require %s: add it to spec.signoff.roles",
+				where, strings.Join(a.RequiredSignoff(env), ", "), in.Scenario.Metadata.Name, strings.Join(missing, ", ")), ErrTypePermanent, nil)
+		}
+	}
 	if roles := in.Scenario.Spec.Signoff.Roles; in.ResolveSigners && len(roles) > 0 {
 		res.Signers = signoff.Resolve(a.Signers, roles)
-		res.DistinctSigners = a.DistinctSigners != nil && a.DistinctSigners(in.Scenario.Metadata.Labels[scenarios.EnvironmentLabel])
+		res.DistinctSigners = a.DistinctSigners != nil && a.DistinctSigners(env)
 		if err := signoff.Feasible(res.Signers, res.DistinctSigners); err != nil {
 			// Refused before anything else: a gate nobody can complete
 			// would hold the run until its sign-off timeout.

@@ -120,3 +120,39 @@ func TestSections(t *testing.T) {
 		assert.NoError(t, c.Validate(), "a Slack setting does not stop the other commands")
 	}
 }
+
+// GAMEDAY_REQUIRED_SIGNOFF: the worker decides the gate an environment
+// cannot go without; unlisted labels and scenarios without one get "*" or,
+// with no "*", every listed role (the strictest).
+func TestRequiredSignoff(t *testing.T) {
+	read := func(v string) (Signoff, error) {
+		c := Read(MapLookup(map[string]string{EnvRequiredSignoff: v}))
+		return c.Signoff, c.Validate()
+	}
+	s, err := read("")
+	require.NoError(t, err)
+	assert.Empty(t, s.RequiredRoles("prod"), "default: nothing required")
+
+	s, err = read("prod=dev+test+sre, staging=sre")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dev", "test", "sre"}, s.RequiredRoles("PROD"))
+	assert.Equal(t, []string{"sre"}, s.RequiredRoles("staging"))
+	assert.Equal(t, []string{"dev", "test", "sre"}, s.RequiredRoles(""), "no label: the strictest")
+	assert.Equal(t, []string{"dev", "test", "sre"}, s.RequiredRoles("qa"), "unlisted: the strictest")
+
+	s, err = read("prod=dev+sre,*=sre")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sre"}, s.RequiredRoles("qa"))
+	assert.Equal(t, []string{"dev", "sre"}, s.RequiredRoles("prod"))
+
+	for v, want := range map[string]string{
+		"prod":              "want environment=role[+role]",
+		"prod=boss":         `prod: unknown role "boss"`,
+		"prod=dev,prod=sre": "environment prod given twice",
+	} {
+		_, err := read(v)
+		require.Error(t, err, v)
+		assert.Contains(t, err.Error(), EnvRequiredSignoff+": ")
+		assert.Contains(t, err.Error(), want)
+	}
+}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,6 +34,37 @@ type Signoff struct {
 	// (GAMEDAY_DISTINCT_SIGNERS: default production,prod, "*" all, "none"
 	// off).
 	DistinctSigners []string
+	// Required maps an environment label to the roles every scenario of
+	// that environment must ask to sign (GAMEDAY_REQUIRED_SIGNOFF, e.g.
+	// prod=dev+test+sre,*=sre), so whoever writes the scenario file cannot
+	// drop the gate. "*" applies to every other label and to scenarios
+	// without one; with no "*", those get every listed role (the
+	// strictest, as the blast-radius limits do). Empty: none required.
+	Required map[string][]string
+}
+
+// RequiredRoles are the roles a scenario of environment env must require.
+func (s Signoff) RequiredRoles(env string) []string {
+	if len(s.Required) == 0 {
+		return nil
+	}
+	for l, roles := range s.Required {
+		if l != "*" && env != "" && strings.EqualFold(l, env) {
+			return roles
+		}
+	}
+	if roles, ok := s.Required["*"]; ok {
+		return roles
+	}
+	var all []string
+	for _, l := range slices.Sorted(maps.Keys(s.Required)) {
+		for _, r := range s.Required[l] {
+			if !slices.Contains(all, r) {
+				all = append(all, r)
+			}
+		}
+	}
+	return all
 }
 
 // Distinct reports whether the roles of a run in environment env must be
@@ -46,7 +79,7 @@ func (s Signoff) Distinct(env string) bool {
 }
 
 func (s Signoff) String() string {
-	return fmt.Sprintf("Signoff{DistinctSigners:%v}", s.DistinctSigners)
+	return fmt.Sprintf("Signoff{DistinctSigners:%v Required:%v}", s.DistinctSigners, s.Required)
 }
 
 func signoffFrom(e env) (Signoff, error) {
@@ -64,7 +97,44 @@ func signoffFrom(e env) (Signoff, error) {
 				fmt.Errorf("%s: %q: \"*\" and \"none\" stand alone (want \"*\", \"none\" or a list of environment labels)", EnvDistinctSigners, v)
 		}
 	}
-	return Signoff{DistinctSigners: list}, nil
+	out := Signoff{DistinctSigners: list}
+	req, err := parseRequiredSignoff(e.trimmed(EnvRequiredSignoff))
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", EnvRequiredSignoff, err)
+	}
+	out.Required = req
+	return out, nil
+}
+
+// signoffRoles are the roles ParseRoles accepts too.
+var signoffRoles = []string{"dev", "test", "sre"}
+
+// parseRequiredSignoff reads "env=role[+role],..." (roles dev, test, sre).
+func parseRequiredSignoff(v string) (map[string][]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	out := map[string][]string{}
+	for _, part := range SplitList(v) {
+		env, roles, ok := strings.Cut(part, "=")
+		env = strings.TrimSpace(env)
+		if !ok || env == "" || strings.TrimSpace(roles) == "" {
+			return nil, fmt.Errorf("%q: want environment=role[+role], e.g. prod=dev+test+sre,*=sre", part)
+		}
+		if _, dup := out[env]; dup {
+			return nil, fmt.Errorf("environment %s given twice", env)
+		}
+		for _, r := range strings.Split(roles, "+") {
+			r = strings.TrimSpace(r)
+			if !slices.Contains(signoffRoles, r) {
+				return nil, fmt.Errorf("%s: unknown role %q (valid: %s)", env, r, strings.Join(signoffRoles, ", "))
+			}
+			if !slices.Contains(out[env], r) {
+				out[env] = append(out[env], r)
+			}
+		}
+	}
+	return out, nil
 }
 
 // Kube says which cluster the Kubernetes back-ends use. The values are as

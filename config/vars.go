@@ -22,6 +22,7 @@ const (
 	EnvToolsDir              = "GAMEDAY_TOOLS_DIR"
 
 	EnvDistinctSigners = "GAMEDAY_DISTINCT_SIGNERS"
+	EnvRequiredSignoff = "GAMEDAY_REQUIRED_SIGNOFF"
 
 	// EnvKube: "off" disables the Kubernetes back-ends; "on" requires a
 	// reachable cluster; empty or "auto" uses one when a kubeconfig or the
@@ -88,6 +89,7 @@ var Vars = []Var{
 	{EnvDataDir, ".data", "local state: Temporal SQLite file, postmortems"},
 	{EnvRoles, "(empty: no gate can be signed)", "sign-off role map, e.g. dana=dev,tess=test,sam=sre+dev"},
 	{EnvDistinctSigners, DefaultDistinctSigners, "environment labels whose sign-off roles must be signed by distinct users (\"*\" every environment, \"none\" none)"},
+	{EnvRequiredSignoff, "(none)", "sign-off roles every scenario of an environment must require, e.g. prod=dev+test+sre,*=sre; unlisted labels and scenarios without one get \"*\" or else every listed role; checked in define"},
 	{EnvGateThreshold, "(the checklist's)", "release gate score threshold in percent"},
 	{EnvUser, "(the login name)", "who runs and aborts by default (--by of run and abort)"},
 	{EnvKube, "auto", "Kubernetes back-ends: auto (when a kubeconfig or in-cluster account exists), on (require a cluster), off (gameday dev: off unless set)"},

@@ -56,7 +56,8 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		Releases:        local,
 		Safety:          policy,
 		Signers:         cfg.Users,
-		DistinctSigners: cfg.Signoff.Distinct, // GAMEDAY_DISTINCT_SIGNERS
+		DistinctSigners: cfg.Signoff.Distinct,      // GAMEDAY_DISTINCT_SIGNERS
+		RequiredSignoff: cfg.Signoff.RequiredRoles, // GAMEDAY_REQUIRED_SIGNOFF
 		Logger:          logger,
 	}
 	// With Jira configured, postmortems and release evidence go there; the
