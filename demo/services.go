@@ -35,6 +35,11 @@ var durationBuckets = []float64{.005, .01, .025, .05, .1, .2, .3, .5, .8, 1, 1.5
 type metrics struct {
 	duration *prometheus.HistogramVec
 	requests *prometheus.CounterVec
+	// fallback counts calls served by a fallback instead of the dependency
+	// (dependency: inventory, cache, coupon; reason: why).
+	fallback *prometheus.CounterVec
+	// orders counts orders by outcome (the seed's group_buy_order_total).
+	orders *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,8 +53,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "http_requests_total",
 			Help: "HTTP requests served, by service, handler and status code.",
 		}, []string{"service", "handler", "status"}),
+		fallback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fallback_calls_total",
+			Help: "Calls the order service served from a fallback instead of the dependency, by dependency (inventory: the backup inventory; cache: the local cache; coupon: no discount) and reason.",
+		}, []string{"service", "dependency", "reason"}),
+		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "group_buy_order_total",
+			Help: "Group-buy orders by outcome: success, rejected (out of stock, bad request), failed (a dependency or the budget).",
+		}, []string{"status"}),
 	}
-	reg.MustRegister(m.duration, m.requests)
+	reg.MustRegister(m.duration, m.requests, m.fallback, m.orders)
+	for _, st := range []string{orderSuccess, orderRejected, orderFailed} {
+		m.orders.WithLabelValues(st) // every outcome has a series from the start
+	}
 	return m
 }
 
@@ -122,17 +138,22 @@ func availableFor(sku string) int {
 
 // order is the order service's answer.
 type order struct {
-	ID     int64  `json:"order_id"`
-	SKU    string `json:"sku"`
-	Qty    int    `json:"qty"`
-	Status string `json:"status"`
+	ID          int64  `json:"order_id"`
+	SKU         string `json:"sku"`
+	Qty         int    `json:"qty"`
+	Status      string `json:"status"`
+	AmountCents int    `json:"amount_cents,omitempty"`
+	DiscountPct int    `json:"discount_pct,omitempty"`
 }
 
-// orderService places group-buy orders after checking stock with the
-// inventory service through the toxiproxy link, which is where faults land.
+// orderService is the plain order service (ModePlain): it places
+// group-buy orders after checking stock with the inventory service through
+// the toxiproxy link, with one 3 s timeout and nothing else, so a fault on
+// the link reaches the SLIs unfiltered.
 type orderService struct {
 	inventoryURL string // base URL of the inventory, via the proxy
 	client       *http.Client
+	orders       *prometheus.CounterVec
 	nextID       atomic.Int64
 }
 
@@ -151,6 +172,7 @@ func (o *orderService) handleOrders(w http.ResponseWriter, r *http.Request) {
 	if q := r.FormValue("qty"); q != "" {
 		n, err := strconv.Atoi(q)
 		if err != nil || n < 1 || n > 100 {
+			o.orders.WithLabelValues(orderRejected).Inc()
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "qty must be an integer 1..100"})
 			return
 		}
@@ -159,13 +181,16 @@ func (o *orderService) handleOrders(w http.ResponseWriter, r *http.Request) {
 
 	st, err := o.checkStock(r.Context(), sku)
 	if err != nil {
+		o.orders.WithLabelValues(orderFailed).Inc()
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "inventory unavailable: " + err.Error()})
 		return
 	}
 	if st.Available < qty {
+		o.orders.WithLabelValues(orderRejected).Inc()
 		writeJSON(w, http.StatusConflict, map[string]string{"error": "out of stock"})
 		return
 	}
+	o.orders.WithLabelValues(orderSuccess).Inc()
 	writeJSON(w, http.StatusOK, order{ID: o.nextID.Add(1), SKU: sku, Qty: qty, Status: "confirmed"})
 }
 

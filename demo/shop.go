@@ -1,8 +1,20 @@
-// Package demo is the group-buy shop gameday experiments run against: an
-// order service that checks stock with an inventory service through an
-// embedded toxiproxy link named "inventory", a load generator so latency and
-// error SLIs always have data, and the toxiproxy TTL reaper. Everything runs
-// in-process so the dev stack and tests need no containers.
+// Package demo is the group-buy shop gameday experiments run against, all
+// in-process so the dev stack and tests need no containers: an order
+// service, the inventory and a backup inventory, a payment and a coupon
+// service, and a Redis-protocol cache (miniredis), each reached through its
+// own embedded toxiproxy link (InventoryProxy, BackupProxy, PaymentProxy,
+// CouponProxy, CacheProxy); a load generator so the SLIs always have data;
+// and the toxiproxy TTL reaper.
+//
+// Config.Mode picks the order service. ModeSeed is the seed article's
+// system in miniature: retries (go-retryablehttp, at most 2, never on a
+// 4xx), a circuit breaker per dependency (gobreaker, open at a 30 %
+// failure ratio), one budget propagated to every hop (BudgetHeader), the
+// backup inventory while the primary fails or its breaker is open, and a
+// bounded local cache with single-flight loads behind Redis. ModeNoFallback
+// is the same shop without the fallbacks (the resilience regression the
+// platform should catch). ModePlain, the zero value, is the original demo:
+// the inventory only, one 3 s timeout, nothing else.
 package demo
 
 import (
@@ -12,23 +24,49 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
 
 	toxiserver "github.com/Shopify/toxiproxy/v2"
 	"github.com/Shopify/toxiproxy/v2/toxics"
+	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/gameday/gameday/chaos/toxiproxy"
 )
 
-// InventoryProxy is the name of the toxiproxy proxy between the order and
-// the inventory service; scenarios target it with selector proxy: inventory.
-const InventoryProxy = "inventory"
+// The toxiproxy proxies (links) of the shop; scenarios target one with
+// selector proxy: <name>.
+const (
+	// InventoryProxy is the link between the order and the inventory service.
+	InventoryProxy = "inventory"
+	BackupProxy    = "inventory-backup" // to the backup inventory
+	PaymentProxy   = "payment"
+	CouponProxy    = "coupon"
+	CacheProxy     = "cache" // to the Redis-protocol cache
+)
+
+// Mode is how the order service calls its dependencies.
+type Mode string
+
+const (
+	// ModePlain (also the zero value): the inventory only, through a plain
+	// client with a 3 s timeout: no retries, breaker, budget or fallback.
+	// The demo-inventory-* scenarios and the platform's integration tests
+	// are written against it: faults reach the SLIs unfiltered.
+	ModePlain Mode = "plain"
+	// ModeSeed: the seed's order path (see the package comment).
+	ModeSeed Mode = "seed"
+	// ModeNoFallback: ModeSeed without the backup inventory and the local
+	// cache: inventory failures and cache errors reach the customer.
+	ModeNoFallback Mode = "no-fallback"
+)
 
 // Defaults applied by Start.
 const (
@@ -56,6 +94,8 @@ type Config struct {
 	ReapInterval time.Duration
 	// Logger receives the shop's and toxiproxy's logs (default: discard).
 	Logger *slog.Logger
+	// Mode picks the order service (default ModePlain).
+	Mode Mode
 }
 
 // Shop is a running demo shop. Stop it with Close.
@@ -67,7 +107,14 @@ type Shop struct {
 	registry *prometheus.Registry
 	api      *toxiserver.ApiServer
 
+	mode Mode
+
 	orderURL, inventoryURL, toxiproxyURL, metricsTarget, proxyAddr string
+	serviceURLs, proxyAddrs                                        map[string]string // by proxy name
+
+	redisSrv *miniredis.Miniredis
+	rdb      *redis.Client
+	clients  []*client // the seed order service's, for Breaker()
 
 	servers    []*http.Server // order and inventory
 	apiServer  *http.Server   // toxiproxy API
@@ -79,18 +126,22 @@ type Shop struct {
 	closeErr  error
 }
 
-// Start starts the inventory service, the toxiproxy API with the inventory
-// proxy, the order service, the load generator and the reaper, and returns
+// Start starts the services behind the links (inventory, backup inventory,
+// payment, coupon, the cache), the toxiproxy API with one proxy per link,
+// the order service (cfg.Mode), the load generator and the reaper, and returns
 // once all listeners are bound (so every URL is immediately usable). ctx only
 // bounds start-up; the shop runs until Close.
 func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 	cfg = withDefaults(cfg)
 	runCtx, cancel := context.WithCancel(context.Background())
 	s := &Shop{
-		log:      cfg.Logger,
-		ctx:      runCtx,
-		cancel:   cancel,
-		registry: prometheus.NewRegistry(),
+		log:         cfg.Logger,
+		ctx:         runCtx,
+		cancel:      cancel,
+		registry:    prometheus.NewRegistry(),
+		mode:        cfg.Mode,
+		serviceURLs: map[string]string{},
+		proxyAddrs:  map[string]string{},
 	}
 	defer func() {
 		if err != nil {
@@ -99,23 +150,56 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 	}()
 
 	s.registry.MustRegister(
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.MetricsGC, collectors.MetricsMemory, collectors.MetricsScheduler)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m := newMetrics(s.registry)
 
-	// Inventory service.
-	invMux := http.NewServeMux()
-	invMux.Handle("/stock", m.instrument(serviceInventory, "/stock", handleStock))
-	invLn, err := s.listen(ctx, cfg.InventoryAddr, "inventory")
-	if err != nil {
-		return nil, err
+	// The services behind the links: the inventory (on cfg.InventoryAddr),
+	// then the backup inventory, payment and coupon on free ports. Each
+	// serves within the budget its caller sends.
+	inventoryMux := func(service string) *http.ServeMux {
+		mux := http.NewServeMux()
+		mux.Handle("/stock", m.instrument(service, "/stock", budgeted(serviceCap, handleStock)))
+		mux.Handle("/item", m.instrument(service, "/item", budgeted(serviceCap, handleItem)))
+		return mux
 	}
-	s.servers = append(s.servers, s.serve(invLn, invMux, true))
-	s.inventoryURL = "http://" + dialable(invLn.Addr())
+	pay := &paymentService{}
+	payMux := http.NewServeMux()
+	payMux.Handle("/pay", m.instrument(servicePayment, "/pay", budgeted(serviceCap, pay.handlePay)))
+	couponMux := http.NewServeMux()
+	couponMux.Handle("/coupon", m.instrument(serviceCoupon, "/coupon", budgeted(serviceCap, handleCoupon)))
+	upstreams := map[string]string{} // proxy name -> upstream host:port
+	for _, b := range []struct {
+		proxy, addr string
+		mux         *http.ServeMux
+	}{
+		{InventoryProxy, cfg.InventoryAddr, inventoryMux(serviceInventory)},
+		{BackupProxy, "127.0.0.1:0", inventoryMux(serviceBackup)},
+		{PaymentProxy, "127.0.0.1:0", payMux},
+		{CouponProxy, "127.0.0.1:0", couponMux},
+	} {
+		ln, err := s.listen(ctx, b.addr, b.proxy)
+		if err != nil {
+			return nil, err
+		}
+		s.servers = append(s.servers, s.serve(ln, b.mux, true))
+		upstreams[b.proxy] = dialable(ln.Addr())
+		s.serviceURLs[b.proxy] = "http://" + upstreams[b.proxy]
+	}
+	s.inventoryURL = s.serviceURLs[InventoryProxy]
 
-	// Toxiproxy API and the inventory proxy. The API server is served on our
-	// own listener (not ApiServer.Listen) so ":0" works and Close owns it.
+	// The cache: an embedded Redis-protocol server.
+	s.redisSrv = miniredis.NewMiniRedis()
+	if err := s.redisSrv.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("demo: start cache: %w", err)
+	}
+	upstreams[CacheProxy] = s.redisSrv.Addr()
+	s.serviceURLs[CacheProxy] = "redis://" + s.redisSrv.Addr()
+
+	// Toxiproxy API and one proxy per link. The API server is served on
+	// our own listener (not ApiServer.Listen) so ":0" works and Close owns it.
 	zl := zerolog.New(slogWriter{s.log}).Level(zerolog.WarnLevel).With().Str("component", "toxiproxy").Logger()
 	s.api = toxiserver.NewServer(toxiserver.NewMetricsContainer(prometheus.NewRegistry()), zl)
 	apiLn, err := s.listen(ctx, cfg.ToxiproxyAddr, "toxiproxy API")
@@ -124,23 +208,38 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 	}
 	s.apiServer = s.serve(apiLn, s.api.Routes(), false)
 	s.toxiproxyURL = "http://" + dialable(apiLn.Addr())
-	proxy := toxiserver.NewProxy(s.api, InventoryProxy, "127.0.0.1:0", dialable(invLn.Addr()))
-	if err := s.api.Collection.Add(proxy, true); err != nil {
-		return nil, fmt.Errorf("demo: start toxiproxy proxy %q: %w", InventoryProxy, err)
+	for _, name := range Proxies {
+		proxy := toxiserver.NewProxy(s.api, name, "127.0.0.1:0", upstreams[name])
+		if err := s.api.Collection.Add(proxy, true); err != nil {
+			return nil, fmt.Errorf("demo: start toxiproxy proxy %q: %w", name, err)
+		}
+		s.proxyAddrs[name] = proxy.Listen // resolved by Start, which has returned
 	}
-	s.proxyAddr = proxy.Listen // resolved by Start, which has returned
+	s.proxyAddr = s.proxyAddrs[InventoryProxy]
 
-	// Order service, calling the inventory through the proxy.
-	invTransport := &http.Transport{MaxIdleConnsPerHost: maxInFlight, IdleConnTimeout: 30 * time.Second}
-	s.transports = append(s.transports, invTransport)
-	orders := &orderService{
-		inventoryURL: "http://" + s.proxyAddr,
-		client:       &http.Client{Timeout: inventoryTimeout, Transport: invTransport},
-	}
+	// Order service, calling every dependency through its proxy.
 	orderMux := http.NewServeMux()
-	orderMux.Handle("/orders", m.instrument(serviceOrder, "/orders", orders.handleOrders))
+	switch cfg.Mode {
+	case ModeSeed, ModeNoFallback:
+		orders := s.seedOrders(m, cfg.Mode == ModeSeed)
+		orderMux.Handle("/orders", m.instrument(serviceOrder, "/orders", budgeted(OrderBudget, orders.handleOrders)))
+	default:
+		invTransport := &http.Transport{MaxIdleConnsPerHost: maxInFlight, IdleConnTimeout: 30 * time.Second}
+		s.transports = append(s.transports, invTransport)
+		orders := &orderService{
+			inventoryURL: "http://" + s.proxyAddr,
+			client:       &http.Client{Timeout: inventoryTimeout, Transport: invTransport},
+			orders:       m.orders,
+		}
+		orderMux.Handle("/orders", m.instrument(serviceOrder, "/orders", orders.handleOrders))
+	}
 	orderMux.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
 	orderMux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	orderMux.HandleFunc("/debug/pprof/", pprof.Index)
+	orderMux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	orderMux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	orderMux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	orderMux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	orderLn, err := s.listen(ctx, cfg.OrderAddr, "order")
 	if err != nil {
 		return nil, err
@@ -161,7 +260,7 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 	s.background.Add(1)
 	go s.runReaper(cfg.ReapInterval)
 
-	s.log.Info("demo shop started",
+	s.log.Info("demo shop started", "mode", cfg.Mode,
 		"order", s.orderURL, "inventory", s.inventoryURL, "toxiproxy", s.toxiproxyURL,
 		"inventory_proxy", s.proxyAddr, "load_rps", max(cfg.LoadRPS, 0))
 	return s, nil
@@ -176,6 +275,57 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	<-ctx.Done()
 	return s.Close()
+}
+
+// ParseMode reads a Mode name (plain, seed, no-fallback).
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModePlain, ModeSeed, ModeNoFallback:
+		return m, nil
+	}
+	return "", fmt.Errorf("demo: unknown mode %q (want %s, %s or %s)", s, ModeSeed, ModeNoFallback, ModePlain)
+}
+
+// Proxies lists every link of the shop, in start order.
+var Proxies = []string{InventoryProxy, BackupProxy, PaymentProxy, CouponProxy, CacheProxy}
+
+// seedOrders builds the seed order service: one resilient client per
+// dependency (through its proxy), the Redis client through the cache link,
+// and the breakers' circuit_breaker_state gauges.
+func (s *Shop) seedOrders(m *metrics, fallback bool) *seedOrders {
+	via := func(proxy string) string { return "http://" + s.proxyAddrs[proxy] }
+	o := &seedOrders{
+		inventory: newClient(hop{name: InventoryProxy, url: via(InventoryProxy), timeout: inventoryHopTimeout, fresh: true}),
+		backup:    newClient(hop{name: BackupProxy, url: via(BackupProxy), timeout: backupHopTimeout}),
+		coupon:    newClient(hop{name: CouponProxy, url: via(CouponProxy), timeout: couponHopTimeout}),
+		payment:   newClient(hop{name: PaymentProxy, url: via(PaymentProxy), timeout: paymentHopTimeout, attempt: paymentAttemptTimeout, fresh: true}),
+		m:         m,
+		fallback:  fallback,
+	}
+	for _, c := range []*client{o.inventory, o.backup, o.coupon, o.payment} {
+		s.clients = append(s.clients, c)
+		s.transports = append(s.transports, c.transport)
+		registerBreaker(s.registry, serviceOrder, c.breaker)
+	}
+	s.rdb = redis.NewClient(&redis.Options{
+		Addr:                  s.proxyAddrs[CacheProxy],
+		DialTimeout:           cacheTimeout,
+		ReadTimeout:           cacheTimeout,
+		WriteTimeout:          cacheTimeout,
+		PoolTimeout:           cacheTimeout,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            -1, // the cache is optional: fail fast, fall back
+		PoolSize:              maxInFlight,
+		DisableIdentity:       true, // miniredis has no CLIENT SETINFO
+	})
+	o.catalog = &catalog{
+		rdb:        s.rdb,
+		load:       o.loadItem,
+		local:      newLocalCache(localCacheSize, localCacheTTL),
+		fallback:   fallback,
+		onFallback: func() { m.fallback.WithLabelValues(serviceOrder, "cache", "cache_error").Inc() },
+	}
+	return o
 }
 
 func withDefaults(cfg Config) Config {
@@ -193,6 +343,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = ModePlain
 	}
 	return cfg
 }
@@ -257,6 +410,16 @@ func (s *Shop) ToxiproxyURL() string { return s.toxiproxyURL }
 // InventoryProxyAddr is where the "inventory" proxy listens (host:port).
 func (s *Shop) InventoryProxyAddr() string { return s.proxyAddr }
 
+// ProxyAddr is where the named proxy (one of Proxies) listens (host:port).
+func (s *Shop) ProxyAddr(proxy string) string { return s.proxyAddrs[proxy] }
+
+// ServiceURL is the base URL of the service behind the named proxy,
+// bypassing it (redis://host:port for CacheProxy).
+func (s *Shop) ServiceURL(proxy string) string { return s.serviceURLs[proxy] }
+
+// Mode is the order service the shop runs.
+func (s *Shop) Mode() Mode { return s.mode }
+
 // MetricsURL is the Prometheus endpoint of both services.
 func (s *Shop) MetricsURL() string { return s.orderURL + "/metrics" }
 
@@ -294,6 +457,12 @@ func (s *Shop) Close() error {
 			shutdown(srv)
 		}
 		s.serving.Wait()
+		if s.rdb != nil {
+			_ = s.rdb.Close()
+		}
+		if s.redisSrv != nil {
+			s.redisSrv.Close()
+		}
 		for _, t := range s.transports {
 			t.CloseIdleConnections()
 		}
