@@ -167,14 +167,16 @@ func TestCloseReleasesPortsAndGoroutines(t *testing.T) {
 		"latency": {"latency": "2s"},
 		"timeout": {"timeout": "0s"}, // holds data until removed
 	} {
-		t.Run(action, func(t *testing.T) { testClose(t, action, params) })
+		for _, mode := range []demo.Mode{demo.ModePlain, demo.ModeSeed} {
+			t.Run(action+"/"+string(mode), func(t *testing.T) { testClose(t, mode, action, params) })
+		}
 	}
 }
 
-func testClose(t *testing.T, action string, params map[string]any) {
+func testClose(t *testing.T, mode demo.Mode, action string, params map[string]any) {
 	before := runtime.NumGoroutine()
 	ctx := context.Background()
-	s, err := demo.Start(ctx, demo.Config{LoadRPS: 200, ReapInterval: 20 * time.Millisecond, Logger: testLogger(t)})
+	s, err := demo.Start(ctx, demo.Config{LoadRPS: 200, ReapInterval: 20 * time.Millisecond, Logger: testLogger(t), Mode: mode})
 	require.NoError(t, err)
 
 	// Let load, reaping and a held fault all be in flight when closing.
@@ -187,6 +189,9 @@ func testClose(t *testing.T, action string, params map[string]any) {
 	time.Sleep(200 * time.Millisecond)
 
 	addrs := []string{host(t, s.OrderURL()), host(t, s.InventoryURL()), host(t, s.ToxiproxyURL()), s.InventoryProxyAddr()}
+	for _, p := range demo.Proxies {
+		addrs = append(addrs, s.ProxyAddr(p), host(t, s.ServiceURL(p)))
+	}
 	done := make(chan error, 1)
 	closeStart := time.Now()
 	go func() { done <- s.Close() }()

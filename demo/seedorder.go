@@ -118,11 +118,7 @@ func (o *seedOrders) stock(ctx context.Context, sku string) (stock, error) {
 		if !o.fallback || clientError(err) || ctx.Err() != nil {
 			return stock{}, err
 		}
-		reason := "primary_failed"
-		if rejected(err) {
-			reason = "breaker_open"
-		}
-		o.m.fallback.WithLabelValues(serviceOrder, "inventory", reason).Inc()
+		o.countFallback(err)
 		var berr error
 		if b, berr = o.backup.call(ctx, http.MethodGet, path, nil); berr != nil {
 			return stock{}, fmt.Errorf("%w; backup: %w", err, berr)
@@ -135,6 +131,15 @@ func (o *seedOrders) stock(ctx context.Context, sku string) (stock, error) {
 	return st, nil
 }
 
+// countFallback counts a call sent to the backup inventory, by why.
+func (o *seedOrders) countFallback(err error) {
+	reason := "primary_failed"
+	if rejected(err) {
+		reason = "breaker_open"
+	}
+	o.m.fallback.WithLabelValues(serviceOrder, "inventory", reason).Inc()
+}
+
 // loadItem is the catalog's loader on a cache miss: the inventory, with the
 // same breaker and fallback as stock checks.
 func (o *seedOrders) loadItem(ctx context.Context, sku string) (item, error) {
@@ -143,6 +148,7 @@ func (o *seedOrders) loadItem(ctx context.Context, sku string) (item, error) {
 		if !o.fallback || clientError(err) || ctx.Err() != nil {
 			return item{}, err
 		}
+		o.countFallback(err)
 		if b, err = o.backup.call(ctx, http.MethodGet, itemPath(sku), nil); err != nil {
 			return item{}, err
 		}

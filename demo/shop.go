@@ -302,6 +302,11 @@ func (s *Shop) seedOrders(m *metrics, fallback bool) *seedOrders {
 		m:         m,
 		fallback:  fallback,
 	}
+	// Every fallback series exists from the start, so a guard reading its
+	// rate has data before the first fallback.
+	for _, l := range [][2]string{{"inventory", "primary_failed"}, {"inventory", "breaker_open"}, {"cache", "cache_error"}, {"coupon", "no_discount"}} {
+		m.fallback.WithLabelValues(serviceOrder, l[0], l[1])
+	}
 	for _, c := range []*client{o.inventory, o.backup, o.coupon, o.payment} {
 		s.clients = append(s.clients, c)
 		s.transports = append(s.transports, c.transport)
