@@ -52,6 +52,9 @@ type Config struct {
 	// ToolsDir is where `make tools` puts the server binaries of the local
 	// stack (GAMEDAY_TOOLS_DIR, default ~/.cache/gameday/bin).
 	ToolsDir string
+	// DemoFallback says whether the demo shop keeps its fallbacks
+	// (GAMEDAY_DEMO_FALLBACK, default on).
+	DemoFallback bool
 
 	Kube   Kube   // the Kubernetes back-ends' cluster
 	Safety Safety // the inputs of the safety policy (safety.FromConfig)
@@ -233,6 +236,14 @@ func Read(lookup Lookup) Config {
 	}
 	c.Signoff, err = signoffFrom(e)
 	fail(err)
+	switch v := strings.ToLower(e.trimmed(EnvDemoFallback)); v {
+	case "", "on", "true", "1":
+		c.DemoFallback = true
+	case "off", "false", "0":
+	default:
+		c.DemoFallback = true
+		fail(fmt.Errorf("%s: %q is not on or off", EnvDemoFallback, v))
+	}
 	c.Kube = kubeFrom(e)
 	c.Safety = safetyFrom(e)
 	c.Jira = jiraFrom(e)

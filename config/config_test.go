@@ -156,3 +156,14 @@ func TestRequiredSignoff(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+func TestDemoFallback(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "on": true, "OFF": false, "false": false, "1": true} {
+		c := Read(MapLookup(map[string]string{EnvDemoFallback: v}))
+		assert.NoError(t, c.Validate(), v)
+		assert.Equal(t, want, c.DemoFallback, v)
+	}
+	c := Read(MapLookup(map[string]string{EnvDemoFallback: "maybe"}))
+	assert.ErrorContains(t, c.Validate(), EnvDemoFallback)
+	assert.True(t, c.DemoFallback, "a bad value keeps the safe default")
+}

@@ -24,6 +24,11 @@ const (
 	EnvDistinctSigners = "GAMEDAY_DISTINCT_SIGNERS"
 	EnvRequiredSignoff = "GAMEDAY_REQUIRED_SIGNOFF"
 
+	// EnvDemoFallback: "off" builds the demo shop (gameday demo, gameday
+	// dev) without its fallbacks, the resilience regression the seed
+	// experiments should catch; "on" (default) keeps them.
+	EnvDemoFallback = "GAMEDAY_DEMO_FALLBACK"
+
 	// EnvKube: "off" disables the Kubernetes back-ends; "on" requires a
 	// reachable cluster; empty or "auto" uses one when a kubeconfig or the
 	// in-cluster service account is found.
@@ -112,6 +117,7 @@ var Vars = []Var{
 	{EnvSlackChannels, "(empty: any channel)", "channel ids the bot answers in, comma list"},
 	{EnvSlackAccess, "(unset: gameday slack refuses to start)", "the SlackAccess YAML file: who may run, abort and sign off"},
 	{EnvSlackPoll, "2s", "how often a run's Slack message is refreshed (at least 100ms)"},
+	{EnvDemoFallback, "on", "demo shop (gameday demo, gameday dev): off builds it without the backup-inventory and local-cache fallbacks (same as --fallback=false)"},
 	{EnvToolsDir, "~/.cache/gameday/bin", "where make tools puts the local stack's servers (gameday dev, integration tests)"},
 }
 

@@ -25,13 +25,13 @@ func TestCatalog(t *testing.T) {
 		names = append(names, s.Metadata.Name)
 		byName[s.Metadata.Name] = s
 	}
-	want := "certificate-expiry demo-inventory-latency demo-inventory-latency-harmless demo-inventory-timeout inventory-network-delay kafka-broker-delay mysql-replica-lag order-pod-kill payment-cpu-stress postgres-dns-failure redis-slow redis-unreachable worker-node-notready"
+	want := "certificate-expiry demo-inventory-latency demo-inventory-latency-harmless demo-inventory-timeout demo-seed-cache-down demo-seed-cache-slow demo-seed-inventory-delay demo-seed-inventory-outage demo-seed-payment-timeout inventory-network-delay kafka-broker-delay mysql-replica-lag order-pod-kill payment-cpu-stress postgres-dns-failure redis-slow redis-unreachable worker-node-notready"
 	if got := strings.Join(names, " "); got != want {
 		t.Fatalf("catalog = %s, want %s", got, want)
 	}
 	for _, s := range all {
-		if !strings.HasPrefix(s.Metadata.Name, "demo-") {
-			continue
+		if !strings.HasPrefix(s.Metadata.Name, "demo-") || strings.HasPrefix(s.Metadata.Name, "demo-seed-") {
+			continue // demo-seed-*: TestDemoSeedScenarios
 		}
 		if s.Spec.Target.Backend != "toxiproxy" || s.Spec.Target.Selector["proxy"] != "inventory" {
 			t.Errorf("%s: target %+v", s.Metadata.Name, s.Spec.Target)
@@ -102,6 +102,53 @@ func TestSeedScenarios(t *testing.T) {
 	kafka, _ := scenarios.Find("kafka-broker-delay")
 	if !strings.Contains(fmt.Sprint(kafka.Spec.Faults[0].Params["delay"]), "latency:200ms") {
 		t.Errorf("kafka delay = %v, want 200ms", kafka.Spec.Faults[0].Params)
+	}
+}
+
+// The demo versions of the seed's experiments hit the demo shop's links
+// with the seed's numbers and guards.
+func TestDemoSeedScenarios(t *testing.T) {
+	for _, c := range []struct {
+		name, proxy, action string
+		params              string
+		guards              []string
+	}{
+		{"demo-seed-inventory-delay", "inventory", "latency", "latency:100ms toxicity:0.05", []string{"p95-latency", "error-rate", "fast-requests", "circuit-breaker-closed"}},
+		{"demo-seed-inventory-outage", "inventory", "timeout", "toxicity:1", []string{"p95-latency", "error-rate", "fast-requests"}},
+		{"demo-seed-payment-timeout", "payment", "timeout", "timeout:0s toxicity:0.05", []string{"p95-latency", "p99-latency", "error-rate", "fast-requests", "goroutine-growth"}},
+		{"demo-seed-cache-slow", "cache", "latency", "latency:200ms", []string{"p95-latency", "error-rate", "fast-requests", "inventory-catalog-calls", "goroutine-growth"}},
+		{"demo-seed-cache-down", "cache", "timeout", "toxicity:1", []string{"p95-latency", "error-rate", "fast-requests", "inventory-catalog-calls", "goroutine-growth"}},
+	} {
+		s, err := scenarios.Find(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Spec.Target.Backend != "toxiproxy" || s.Spec.Target.Selector["proxy"] != c.proxy || len(s.Spec.Faults) != 1 || s.Spec.Faults[0].Action != c.action {
+			t.Errorf("%s: target %+v faults %+v", c.name, s.Spec.Target, s.Spec.Faults)
+		}
+		for _, p := range strings.Fields(c.params) {
+			if !strings.Contains(fmt.Sprint(s.Spec.Faults[0].Params), p) {
+				t.Errorf("%s: params %v, want %s", c.name, s.Spec.Faults[0].Params, p)
+			}
+		}
+		var names []string
+		for _, g := range s.Spec.Guards {
+			names = append(names, g.Name)
+			want := map[string]float64{"p95-latency": 0.8, "p99-latency": 0.8, "error-rate": 0.001, "fast-requests": 0.8, "circuit-breaker-closed": 0}
+			if th, ok := want[g.Name]; ok && g.Threshold != th {
+				t.Errorf("%s: guard %s threshold %g, want the seed's %g", c.name, g.Name, g.Threshold, th)
+			}
+		}
+		if got := strings.Join(names, " "); got != strings.Join(c.guards, " ") {
+			t.Errorf("%s: guards %s, want %s", c.name, got, strings.Join(c.guards, " "))
+		}
+		if len(s.Spec.Signoff.Roles) != 0 {
+			t.Errorf("%s: local demos need no sign-off", c.name)
+		}
+	}
+	outage, _ := scenarios.Find("demo-seed-inventory-outage")
+	if g := outage.Spec.SteadyState.Guards; len(g) == 0 || g[0].Name != "circuit-breaker-closed" || !strings.Contains(g[0].Query, `circuit_breaker_state{service="order",state="open"}`) {
+		t.Errorf("outage: verify must wait for the breaker to close, got %+v", g)
 	}
 }
 
