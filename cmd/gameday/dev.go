@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +26,23 @@ type devFlags struct {
 	noExperiment                             bool
 	temporalPort, uiPort, promPort, toxiPort int
 	orderPort, inventoryPort                 int
+	fallback                                 bool
 }
+
+// demoMode is the shop gameday demo and gameday dev run: the seed's order
+// path, without its fallbacks when --fallback=false or
+// GAMEDAY_DEMO_FALLBACK=off (the flag wins when given).
+func demoMode(cmd *cobra.Command, fallback, fromEnv bool) demo.Mode {
+	if !cmd.Flags().Changed("fallback") {
+		fallback = fromEnv
+	}
+	if fallback {
+		return demo.ModeSeed
+	}
+	return demo.ModeNoFallback
+}
+
+const fallbackUsage = "keep the demo shop's fallbacks (backup inventory, local cache); false builds it without them (default $GAMEDAY_DEMO_FALLBACK or on)"
 
 func newDevCmd(a *app) *cobra.Command {
 	var f devFlags
@@ -33,8 +50,10 @@ func newDevCmd(a *app) *cobra.Command {
 		Use:   "dev",
 		Short: "Run the whole local stack in the foreground (what `make run` does)",
 		Long: `Start, on 127.0.0.1: a Temporal dev server with its Web UI (history
-persisted to a SQLite file in the data dir), the demo group-buy shop (order
-service -> toxiproxy link -> inventory service, with steady load), a
+persisted to a SQLite file in the data dir), the demo group-buy shop (the
+seed's order path: order service -> toxiproxy links -> inventory, backup
+inventory, payment, coupon and a Redis cache, with steady load; --fallback=false
+builds it without the fallbacks), a
 Prometheus server scraping the shop every second, and a worker. Then start
 one demo experiment and follow it. Ctrl-C stops everything.
 
@@ -45,6 +64,7 @@ default ~/.cache/gameday/bin).`,
 			if !cmd.Flags().Changed("data-dir") {
 				f.dataDir = a.cfg.DataDir
 			}
+			f.fallback = demoMode(cmd, f.fallback, a.cfg.DemoFallback) == demo.ModeSeed
 			return runDev(cmd.Context(), a, cmd.OutOrStdout(), f)
 		},
 	}
@@ -58,6 +78,7 @@ default ~/.cache/gameday/bin).`,
 	fl.IntVar(&f.toxiPort, "toxiproxy-port", 8474, "toxiproxy API port")
 	fl.IntVar(&f.orderPort, "order-port", 8081, "demo order service port (serves /metrics too)")
 	fl.IntVar(&f.inventoryPort, "inventory-port", 8082, "demo inventory service port")
+	fl.BoolVar(&f.fallback, "fallback", true, fallbackUsage)
 	return cmd
 }
 
@@ -91,8 +112,13 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	}
 	defer tmp.Stop(10 * time.Second)
 
-	say("starting demo shop (order :%d -> toxiproxy link -> inventory :%d, toxiproxy API :%d)", f.orderPort, f.inventoryPort, f.toxiPort)
+	mode := demo.ModeSeed
+	if !f.fallback {
+		mode = demo.ModeNoFallback
+	}
+	say("starting demo shop, %s (order :%d -> toxiproxy links -> inventory :%d, backup inventory, payment, coupon, cache; toxiproxy API :%d)", mode, f.orderPort, f.inventoryPort, f.toxiPort)
 	shop, err := demo.Start(ctx, demo.Config{
+		Mode:          mode,
 		OrderAddr:     fmt.Sprintf("127.0.0.1:%d", f.orderPort),
 		InventoryAddr: fmt.Sprintf("127.0.0.1:%d", f.inventoryPort),
 		ToxiproxyAddr: fmt.Sprintf("127.0.0.1:%d", f.toxiPort),
@@ -174,6 +200,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 		config.RedactURL(tmp.UIURL), tmp.Address, config.RedactURL(cfg.PrometheusURL), config.RedactURL(shop.OrderURL()), config.RedactURL(shop.MetricsURL()),
 		config.RedactURL(cfg.ToxiproxyURL), cfg.PostmortemDir(), logs.Name(), wlog.Name())
 	fmt.Fprintf(out, "    try (another terminal): bin/gameday run demo-inventory-latency-harmless --wait\n")
+	fmt.Fprint(out, seedExperiments(f.fallback))
 
 	if !f.noExperiment {
 		say("starting demo experiment %s (the define phase waits until Prometheus has data)", f.scenario)
@@ -199,14 +226,37 @@ func localUser() string {
 	return "local"
 }
 
-func newDemoCmd() *cobra.Command {
+// seedExperiments lists the local versions of the seed's experiments with
+// the outcome each should have on the shop that is running.
+func seedExperiments(fallback bool) string {
+	var b strings.Builder
+	b.WriteString("    the seed's experiments, locally (bin/gameday run NAME --wait):\n")
+	for _, e := range []struct{ name, with, without string }{
+		{"demo-seed-inventory-delay", "passed: delayed calls go to the backup inventory", "aborted: error-rate"},
+		{"demo-seed-inventory-outage", "passed: the breaker opens, the backup serves", "aborted: error-rate"},
+		{"demo-seed-payment-timeout", "passed: a hung payment costs one retry; the budget holds", "passed: payment has no fallback to lose"},
+		{"demo-seed-cache-slow", "passed: the local cache serves, no stampede", "aborted: error-rate"},
+		{"demo-seed-cache-down", "passed: the local cache serves, no stampede", "aborted: error-rate"},
+	} {
+		expect := e.with
+		if !fallback {
+			expect = e.without
+		}
+		fmt.Fprintf(&b, "      %-28s expect %s\n", e.name, expect)
+	}
+	return b.String()
+}
+
+func newDemoCmd(a *app) *cobra.Command {
 	var cfg demo.Config
+	var fallback bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run only the demo group-buy shop (order, inventory, toxiproxy link, load)",
+		Short: "Run only the demo group-buy shop (order, inventory, backup inventory, payment, coupon, cache, their toxiproxy links, load)",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = newLogger(cmd.ErrOrStderr())
+			cfg.Mode = demoMode(cmd, fallback, a.cfg.DemoFallback)
 			return demo.Run(cmd.Context(), cfg)
 		},
 	}
@@ -214,5 +264,6 @@ func newDemoCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.InventoryAddr, "inventory-addr", "127.0.0.1:8082", "inventory service listen address")
 	cmd.Flags().StringVar(&cfg.ToxiproxyAddr, "toxiproxy-addr", "127.0.0.1:8474", "toxiproxy API listen address")
 	cmd.Flags().IntVar(&cfg.LoadRPS, "load-rps", 20, "steady load on the order service, requests per second (negative disables)")
+	cmd.Flags().BoolVar(&fallback, "fallback", true, fallbackUsage)
 	return cmd
 }

@@ -117,7 +117,7 @@ injected is always removed, even after a worker crash.
 		newReapCmd(a),
 		newSlackCmd(a),
 		newDevCmd(a),
-		newDemoCmd(),
+		newDemoCmd(a),
 	)
 	return root
 }
