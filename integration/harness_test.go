@@ -117,6 +117,13 @@ type env struct {
 
 func newEnv(t testing.TB, startWorker bool) *env {
 	t.Helper()
+	return newEnvWith(t, startWorker, demo.Config{})
+}
+
+// newEnvWith is newEnv with the demo shop built from shopCfg (newEnv: the
+// plain shop the platform tests are written against).
+func newEnvWith(t testing.TB, startWorker bool, shopCfg demo.Config) *env {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs the Temporal dev server and Prometheus (make tools)")
 	}
@@ -124,7 +131,7 @@ func newEnv(t testing.TB, startWorker bool) *env {
 	ctx := context.Background()
 	e := &env{t: t}
 	var err error
-	e.shop, err = demo.Start(ctx, demo.Config{})
+	e.shop, err = demo.Start(ctx, shopCfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { e.shop.Close() })
 	dir := t.TempDir()
