@@ -19,6 +19,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/scenarios"
@@ -36,7 +37,7 @@ type fakeBackend struct {
 func (b *fakeBackend) Name() string { return "fake" }
 func (b *fakeBackend) Resolve(_ context.Context, f chaos.Fault) ([]string, error) {
 	if f.Target.Selector["proxy"] == "missing" {
-		return nil, chaos.Permanent(errors.New(`proxy "missing" not found`))
+		return nil, errkind.Permanent(errors.New(`proxy "missing" not found`))
 	}
 	return []string{"proxy " + f.Target.Selector["proxy"]}, nil
 }
@@ -209,7 +210,7 @@ func TestInjectIsIdempotentAndRecoverFindsIt(t *testing.T) {
 
 func TestInjectPermanentErrorIsNonRetryable(t *testing.T) {
 	h := newHarness(t)
-	h.backend.injectErr = chaos.Permanent(errors.New("bad params"))
+	h.backend.injectErr = errkind.Permanent(errors.New("bad params"))
 	_, err := h.env.ExecuteActivity(h.acts.Inject, InjectInput{Fault: scenario("inventory").ChaosFaults("wf")[0]})
 	typ, nonRetryable := appErrType(t, err)
 	assert.True(t, nonRetryable)

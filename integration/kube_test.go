@@ -24,6 +24,7 @@ import (
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	"github.com/gameday/gameday/chaos/kube"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -189,7 +190,7 @@ func TestKubeRefusalsAndForbidden(t *testing.T) {
 	_, err := cs.CoreV1().Secrets("shop").List(context.Background(), metav1.ListOptions{})
 	assert.ErrorContains(t, err, "forbidden")
 	err = kube.APIError("list secrets", err)
-	assert.True(t, chaos.IsPermanent(err), "forbidden is permanent")
+	assert.True(t, errkind.IsPermanent(err), "forbidden is permanent")
 }
 
 func clientFor(t *testing.T, kubeconfig string) *kubernetes.Clientset {

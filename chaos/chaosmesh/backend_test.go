@@ -21,6 +21,7 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 var netKind = chaosmesh.Kinds()[0]
@@ -212,7 +213,7 @@ func TestRecoverReportsStuckFinalizer(t *testing.T) {
 	_, err = b.Recover(ctx, f)
 	took := time.Since(start)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err), "a stuck deletion is worth retrying: %v", err)
+	assert.False(t, errkind.IsPermanent(err), "a stuck deletion is worth retrying: %v", err)
 	assert.GreaterOrEqual(t, took, 400*time.Millisecond, "recover should use most of its time budget")
 	assert.NoError(t, ctx.Err(), "returned with margin before the deadline")
 	msg := err.Error()
@@ -230,7 +231,7 @@ func TestRecoverReportsStuckFinalizer(t *testing.T) {
 	// An inject retried meanwhile does not report the dying object as injected.
 	_, err = b.Inject(context.Background(), f)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "is being deleted")
 	assert.Contains(t, err.Error(), "chaos-mesh/records")
 
@@ -267,7 +268,7 @@ func TestRecoverWaitEndsWhenTheContextIsCancelled(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "finalizers [chaos-mesh/records]")
 	require.Len(t, progress, 1)
 	assert.Contains(t, progress[0], "waiting for NetworkChaos shop/"+faultID+" to be deleted")
@@ -443,7 +444,7 @@ func TestTransientAPIErrorsAreRetryable(t *testing.T) {
 	})
 	_, err := c.backend().Inject(context.Background(), delayFault())
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err), "%v", err)
+	assert.False(t, errkind.IsPermanent(err), "%v", err)
 }
 
 func TestSafetyRefusalsPropagate(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -123,7 +124,7 @@ func (p plan) describe(f chaos.Fault) string {
 func (b *Backend) prepare(ctx context.Context, f chaos.Fault) (plan, error) {
 	obj, a, err := build(f, b.now().Add(f.Duration+b.margin))
 	if err != nil {
-		return plan{}, chaos.Permanent(fmt.Errorf("%s fault %s: %w", BackendName, f.ID, err))
+		return plan{}, errkind.Permanent(fmt.Errorf("%s fault %s: %w", BackendName, f.ID, err))
 	}
 	if err := b.checkPeer(ctx, f, obj); err != nil {
 		return plan{}, err
@@ -164,7 +165,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 	sel, _ := peer["selector"].(map[string]any)
 	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		if k != "namespaces" && k != "labelSelectors" {
-			return chaos.Permanent(&chaos.FieldError{Field: "params.target.selector." + k,
+			return errkind.Permanent(&chaos.FieldError{Field: "params.target.selector." + k,
 				Msg: "a network peer is selected with namespaces and labelSelectors only, so gameday's safety rules can check it"})
 		}
 	}
@@ -175,7 +176,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 		labels[k] = s
 	}
 	if len(labels) == 0 {
-		return chaos.Permanent(&chaos.FieldError{Field: "params.target.selector.labelSelectors",
+		return errkind.Permanent(&chaos.FieldError{Field: "params.target.selector.labelSelectors",
 			Msg: "required: refusing a network peer that matches every pod of its namespaces"})
 	}
 	namespaces := strList(spec, "target.selector.namespaces")
@@ -184,7 +185,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 	}
 	for _, ns := range namespaces {
 		if err := b.policy.CheckNamespace(ns); err != nil {
-			return chaos.Permanent(fmt.Errorf("params.target.selector.namespaces: %w", err))
+			return errkind.Permanent(fmt.Errorf("params.target.selector.namespaces: %w", err))
 		}
 	}
 	if dir, _ := spec["direction"].(string); dir != "from" && dir != "both" {
@@ -319,7 +320,7 @@ func ours(obj *unstructured.Unstructured, id string) bool {
 }
 
 func foreign(name string, obj *unstructured.Unstructured) error {
-	return chaos.Permanent(fmt.Errorf("%s already exists and is not this fault's (no %s=%s label; labels: %v): gameday will not adopt or replace it; delete or rename it if it is stale",
+	return errkind.Permanent(fmt.Errorf("%s already exists and is not this fault's (no %s=%s label; labels: %v): gameday will not adopt or replace it; delete or rename it if it is stale",
 		name, kube.LabelFaultID, obj.GetName(), obj.GetLabels()))
 }
 
@@ -335,14 +336,14 @@ func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, 
 	out := chaos.Recovered{FaultID: f.ID}
 	a, err := lookupAction(f.Action)
 	if err != nil {
-		return out, chaos.Permanent(fmt.Errorf("recover %s: %w", f.ID, err))
+		return out, errkind.Permanent(fmt.Errorf("recover %s: %w", f.ID, err))
 	}
 	if err := checkName(f.ID); err != nil {
-		return out, chaos.Permanent(err)
+		return out, errkind.Permanent(err)
 	}
 	ns := f.Target.Namespace
 	if ns == "" {
-		return out, chaos.Permanent(fmt.Errorf("recover %s: the fault names no namespace (target.namespace)", f.ID))
+		return out, errkind.Permanent(fmt.Errorf("recover %s: the fault names no namespace (target.namespace)", f.ID))
 	}
 	k := a.kind
 	name := objectName(k, ns, f.ID)
@@ -524,10 +525,10 @@ func admissionDenied(err error) bool {
 func (b *Backend) apiErr(k Kind, what string, err error) error {
 	switch {
 	case missingResource(err):
-		return chaos.Permanent(fmt.Errorf("%w (no %s CRD): %s: %v; install Chaos Mesh (https://chaos-mesh.org/docs/) or point the worker at the cluster that has it",
+		return errkind.Permanent(fmt.Errorf("%w (no %s CRD): %s: %v; install Chaos Mesh (https://chaos-mesh.org/docs/) or point the worker at the cluster that has it",
 			ErrNotInstalled, k.CRD(), what, err))
 	case admissionDenied(err):
-		return chaos.Permanent(fmt.Errorf("%s: rejected by Chaos Mesh's admission webhook: %w", what, err))
+		return errkind.Permanent(fmt.Errorf("%s: rejected by Chaos Mesh's admission webhook: %w", what, err))
 	}
 	return kube.APIError(what, err)
 }

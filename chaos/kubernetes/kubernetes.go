@@ -17,6 +17,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -217,17 +218,17 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 }
 
 func unknownAction(a string) error {
-	return chaos.Permanent(&chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown kubernetes action %q (known: %s, %s)", a, ActionNodeNotReady, ActionPodKill)})
+	return errkind.Permanent(&chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown kubernetes action %q (known: %s, %s)", a, ActionNodeNotReady, ActionPodKill)})
 }
 
 // checkID refuses a fault id that cannot name a ConfigMap and be a label
 // value (a DNS-1123 label satisfies both). chaos.FaultID always does.
 func checkID(id string) error {
 	if id == "" {
-		return chaos.Permanent(errors.New("fault has no id"))
+		return errkind.Permanent(errors.New("fault has no id"))
 	}
 	if errs := validation.IsDNS1123Label(id); len(errs) > 0 {
-		return chaos.Permanent(fmt.Errorf("fault id %q cannot name a Kubernetes object: %s", id, strings.Join(errs, "; ")))
+		return errkind.Permanent(fmt.Errorf("fault id %q cannot name a Kubernetes object: %s", id, strings.Join(errs, "; ")))
 	}
 	return nil
 }
@@ -235,7 +236,7 @@ func checkID(id string) error {
 // checkTarget validates the target a scenario supplies, as a permanent error.
 func checkTarget(f chaos.Fault) error {
 	if err := validateTarget(f.Target); err != nil {
-		return chaos.Permanent(err)
+		return errkind.Permanent(err)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -65,20 +66,20 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault, evict bool) ([]n
 		}
 	}
 	if len(hosts) == 0 {
-		return nil, chaos.Permanent(fmt.Errorf("none of the %d pods the target matches in %s is scheduled on a node yet: no node to cordon", len(sel.Matched), sel.Namespace))
+		return nil, errkind.Permanent(fmt.Errorf("none of the %d pods the target matches in %s is scheduled on a node yet: no node to cordon", len(sel.Matched), sel.Namespace))
 	}
 	names := slices.Sorted(maps.Keys(hosts))
 	t := f.Target
 	most, err := chaos.ModeCount(t.Mode, t.Value, len(names))
 	if err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	if err := b.policy.CheckRadius(f.Environment, most, len(names)); err != nil {
-		return nil, chaos.Permanent(fmt.Errorf("nodes hosting the matched pods (%s): %w", strings.Join(names, ", "), err))
+		return nil, errkind.Permanent(fmt.Errorf("nodes hosting the matched pods (%s): %w", strings.Join(names, ", "), err))
 	}
 	n, err := hitCount(t.Mode, t.Value, len(names), f.ID)
 	if err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	chosen := chooseNames(names, n, f.ID)
 	var out []nodeTarget
@@ -125,13 +126,13 @@ func cordonable(n *corev1.Node, id string) error {
 		return nil
 	}
 	if other := n.Labels[kube.LabelFaultID]; other != "" {
-		return chaos.Permanent(fmt.Errorf("node %s is already cordoned by gameday fault %s (workflow %s)", n.Name, other, n.Annotations[kube.AnnotationWorkflowID]))
+		return errkind.Permanent(fmt.Errorf("node %s is already cordoned by gameday fault %s (workflow %s)", n.Name, other, n.Annotations[kube.AnnotationWorkflowID]))
 	}
 	if n.Spec.Unschedulable {
-		return chaos.Permanent(fmt.Errorf("node %s is already cordoned, not by gameday: recover would uncordon it and undo someone else's work; uncordon it first or target pods on other nodes", n.Name))
+		return errkind.Permanent(fmt.Errorf("node %s is already cordoned, not by gameday: recover would uncordon it and undo someone else's work; uncordon it first or target pods on other nodes", n.Name))
 	}
 	if v, ok := n.Labels[kube.LabelManagedBy]; ok && v != kube.ManagedBy {
-		return chaos.Permanent(fmt.Errorf("node %s carries the label %s=%s, which gameday would have to overwrite (and then delete) to track the fault", n.Name, kube.LabelManagedBy, v))
+		return errkind.Permanent(fmt.Errorf("node %s carries the label %s=%s, which gameday would have to overwrite (and then delete) to track the fault", n.Name, kube.LabelManagedBy, v))
 	}
 	return nil
 }
@@ -139,7 +140,7 @@ func cordonable(n *corev1.Node, id string) error {
 func (b *Backend) resolveNodeNotReady(ctx context.Context, f chaos.Fault) ([]string, error) {
 	params, err := parseNodeNotReady(f.Params)
 	if err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return nil, err
@@ -180,7 +181,7 @@ func (b *Backend) resolveNodeNotReady(ctx context.Context, f chaos.Fault) ([]str
 func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
 	params, err := parseNodeNotReady(f.Params)
 	if err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return chaos.Injected{}, err

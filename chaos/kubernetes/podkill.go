@@ -16,6 +16,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -130,14 +131,14 @@ func (b *Backend) planPodKill(ctx context.Context, f chaos.Fault) (kube.Selectio
 	}
 	n, err := hitCount(f.Target.Mode, f.Target.Value, len(sel.Matched), f.ID)
 	if err != nil {
-		return sel, nil, chaos.Permanent(err)
+		return sel, nil, errkind.Permanent(err)
 	}
 	return sel, kube.Choose(sel.Matched, n, f.ID), nil
 }
 
 func (b *Backend) resolvePodKill(ctx context.Context, f chaos.Fault) ([]string, error) {
 	if _, err := parsePodKill(f.Params); err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (b *Backend) resolvePodKill(ctx context.Context, f chaos.Fault) ([]string, 
 func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
 	params, err := parsePodKill(f.Params)
 	if err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return chaos.Injected{}, err
@@ -178,7 +179,7 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 	// Checked before reading the marker: nothing is read in, let alone
 	// written to, a namespace the policy does not allow.
 	if err := b.policy.CheckNamespace(ns); err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	cms := b.cs.CoreV1().ConfigMaps(ns)
 	cm, err := cms.Get(ctx, f.ID, metav1.GetOptions{})
@@ -246,11 +247,11 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 // (same UID) and nothing else.
 func (b *Backend) resumePodKill(ctx context.Context, f chaos.Fault, params podKill, cm *corev1.ConfigMap) (chaos.Injected, error) {
 	if !ours(cm, f.ID) {
-		return chaos.Injected{}, chaos.Permanent(fmt.Errorf("configmap %s/%s exists but was not created by gameday for fault %s: refusing to use or overwrite it", cm.Namespace, cm.Name, f.ID))
+		return chaos.Injected{}, errkind.Permanent(fmt.Errorf("configmap %s/%s exists but was not created by gameday for fault %s: refusing to use or overwrite it", cm.Namespace, cm.Name, f.ID))
 	}
 	m, err := decodeMarker(cm)
 	if err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	// Checked again: the attempt that wrote the marker may have died
 	// before its check, and others may have struck since. The census leaves
@@ -330,7 +331,7 @@ func (b *Backend) ownerOf(ctx context.Context, p corev1.Pod) (string, error) {
 func (b *Backend) recoverPodKill(ctx context.Context, f chaos.Fault) (chaos.Recovered, error) {
 	ns := f.Target.Namespace
 	if ns == "" {
-		return chaos.Recovered{}, chaos.Permanent(fmt.Errorf("pod-kill %s: the fault names no target namespace: cannot find its marker", f.ID))
+		return chaos.Recovered{}, errkind.Permanent(fmt.Errorf("pod-kill %s: the fault names no target namespace: cannot find its marker", f.ID))
 	}
 	cms := b.cs.CoreV1().ConfigMaps(ns)
 	cm, err := cms.Get(ctx, f.ID, metav1.GetOptions{})
@@ -347,7 +348,7 @@ func (b *Backend) recoverPodKill(ctx context.Context, f chaos.Fault) (chaos.Reco
 	if err != nil {
 		// Left in place for a human: deleting it would lose the only record
 		// of what was killed.
-		return chaos.Recovered{}, chaos.Permanent(err)
+		return chaos.Recovered{}, errkind.Permanent(err)
 	}
 	out, err := b.waitReady(ctx, f.ID, ns, m)
 	if err != nil {
@@ -518,7 +519,7 @@ func (b *Backend) ownerStatus(ctx context.Context, ns, owner string) (ownerStatu
 			statusOK = statusReady == s.want
 		}
 	default:
-		return s, chaos.Permanent(fmt.Errorf("cannot wait for %s: not a deployment, statefulset or replicaset", owner))
+		return s, errkind.Permanent(fmt.Errorf("cannot wait for %s: not a deployment, statefulset or replicaset", owner))
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -542,7 +543,7 @@ func (b *Backend) ownerStatus(ctx context.Context, ns, owner string) (ownerStatu
 func (b *Backend) readyPods(ctx context.Context, ns, owner string, ls *metav1.LabelSelector) (int32, time.Time, error) {
 	sel, err := metav1.LabelSelectorAsSelector(ls)
 	if err != nil {
-		return 0, time.Time{}, chaos.Permanent(fmt.Errorf("%s in namespace %s: invalid selector: %w", owner, ns, err))
+		return 0, time.Time{}, errkind.Permanent(fmt.Errorf("%s in namespace %s: invalid selector: %w", owner, ns, err))
 	}
 	list, err := b.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kube"
 	gdk8s "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -140,7 +141,7 @@ func TestTwoStepPodKillKeepsHalfTheReplicasReady(t *testing.T) {
 			if err != nil {
 				var r *safety.Refusal
 				require.ErrorAs(t, err, &r, "seed %d step %d", seed, i)
-				require.True(t, chaos.IsPermanent(err))
+				require.True(t, errkind.IsPermanent(err))
 				// The fault's own radius can refuse too: with only three
 				// pods left, fixed-percent 50 is 2 of 3.
 				require.Contains(t, []string{"cumulative-blast-radius", "blast-radius"}, r.Rule, "seed %d step %d", seed, i)
@@ -187,13 +188,13 @@ func TestConcurrentRunsOnOneDeployment(t *testing.T) {
 	c.failNext("delete", "pods", first, fmt.Errorf("connection reset"))
 	_, err := b.Inject(ctx, fA)
 	require.Error(t, err)
-	require.False(t, chaos.IsPermanent(err))
+	require.False(t, errkind.IsPermanent(err))
 	_, ok := c.configMap(shop, fA.ID)
 	require.True(t, ok, "A's marker is written before its kill")
 
 	_, err = b.Inject(ctx, fB)
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "refused by safety rule cumulative-blast-radius: 2 of 4 pods of deployment/order (namespace shop) already unavailable (2 being killed by "+fA.ID+" of workflow "+wfA+")")
 	_, ok = c.configMap(shop, fB.ID)
 	assert.False(t, ok, "B's refused marker is deleted")
@@ -295,7 +296,7 @@ func TestNodeNotReadyEvictionsCountAgainstEveryOwner(t *testing.T) {
 		assert.ErrorContains(t, err, "cumulative-blast-radius", "define shows the refusal")
 		_, err = b.Inject(context.Background(), f)
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "0 of 2 pods of deployment/stock (namespace shop) already unavailable; evicting 2 more would make 2 of 2 unavailable (100%), over the limit of 50%")
 		assert.Zero(t, c.requests("patch", "nodes"), "nothing cordoned")
 		assert.Empty(t, c.evicted())
