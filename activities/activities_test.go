@@ -19,6 +19,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
@@ -82,7 +83,7 @@ func (q *seqQuerier) Query(_ context.Context, query string, _ time.Time) (float6
 }
 
 func guard(name string, forN int) scenarios.Guard {
-	return scenarios.Guard{Name: name, Query: name, Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: scenarios.Duration(100 * time.Millisecond), OnError: "abort"}
+	return scenarios.Guard{Name: name, Query: name, Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: duration.Duration(100 * time.Millisecond), OnError: "abort"}
 }
 
 func scenario(proxy string, guards ...scenarios.Guard) scenarios.Scenario {
@@ -90,7 +91,7 @@ func scenario(proxy string, guards ...scenarios.Guard) scenarios.Scenario {
 		Metadata: scenarios.Metadata{Name: "s", Service: "svc"},
 		Spec: scenarios.Spec{
 			Target: chaos.Target{Backend: "fake", Selector: map[string]string{"proxy": proxy}},
-			Faults: []scenarios.Fault{{Name: "f", Action: "latency", Duration: scenarios.Duration(time.Second)}},
+			Faults: []scenarios.Fault{{Name: "f", Action: "latency", Duration: duration.Duration(time.Second)}},
 			Guards: guards,
 		},
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
@@ -106,7 +107,7 @@ func TestGuardHungPrometheusAborts(t *testing.T) {
 		h.acts.Prom = q
 		var guards []scenarios.Guard
 		for _, n := range []string{"a", "b", "c", "d"} {
-			guards = append(guards, guardWith(n, func(g *scenarios.Guard) { g.Interval = scenarios.Duration(time.Second) }))
+			guards = append(guards, guardWith(n, func(g *scenarios.Guard) { g.Interval = duration.Duration(time.Second) }))
 		}
 		v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: guards})
 		require.NoError(t, err)
@@ -202,7 +203,7 @@ func TestDefineRefusesAFaultLongerThanAllowed(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1}
 	sc := scenario("inventory", guard("p95", 1))
-	sc.Spec.Faults[0].Duration = scenarios.Duration(1000 * time.Hour)
+	sc.Spec.Faults[0].Duration = duration.Duration(1000 * time.Hour)
 	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: sc, WorkflowID: "wf"})
 	require.Error(t, err)
 	var app *temporal.ApplicationError

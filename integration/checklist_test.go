@@ -15,6 +15,7 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -38,7 +39,7 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 		sc.Spec.Checklist = clPath
 		sc.Spec.FaultClass = "network-delay"
 		sc.Spec.Signoff.Roles = []string{"dev", "test", "sre"}
-		sc.Spec.Signoff.Timeout = scenarios.Duration(5 * time.Minute)
+		sc.Spec.Signoff.Timeout = duration.Duration(5 * time.Minute)
 	})
 	users := map[string]string{"dev": "dana", "test": "tess", "sre": "sam"}
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/ticket/jiratest"
 )
@@ -64,7 +65,7 @@ func TestJiraTicketsAndReleaseGate(t *testing.T) {
 	cl, err := checklist.Find("release-default")
 	require.NoError(t, err)
 	sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
-		sc.Spec.Faults[0].Duration = scenarios.Duration(5 * time.Second)
+		sc.Spec.Faults[0].Duration = duration.Duration(5 * time.Second)
 		sc.Spec.Checklist = "release-default"
 		sc.Spec.Signoff.Roles = []string{"dev", "test", "sre"}
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	"github.com/gameday/gameday/chaos/kube"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/scenarios"
@@ -52,10 +53,10 @@ func kubeScenario(t *testing.T, name, ns string, selector map[string]string, hol
 	sc.Spec.Target.Namespace = ns
 	sc.Spec.Target.Selector = selector
 	for i := range sc.Spec.Faults {
-		sc.Spec.Faults[i].Duration = scenarios.Duration(hold)
+		sc.Spec.Faults[i].Duration = duration.Duration(hold)
 	}
 	sc.Spec.Guards = demo.Spec.Guards
-	sc.Spec.SteadyState = scenarios.SteadyState{Timeout: scenarios.Duration(time.Minute)}
+	sc.Spec.SteadyState = scenarios.SteadyState{Timeout: duration.Duration(time.Minute)}
 	sc.Spec.Signoff = scenarios.Signoff{}
 	sc.Spec.Checklist = ""
 	if adjust != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/workflows"
 )
@@ -265,7 +266,7 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 			}
 		}
 		if sc.Spec.Signoff.Timeout == 0 {
-			sc.Spec.Signoff.Timeout = scenarios.Duration(24 * time.Hour)
+			sc.Spec.Signoff.Timeout = duration.Duration(24 * time.Hour)
 		}
 	}
 	return &cl, nil
@@ -289,14 +290,14 @@ func ApplyOverrides(sc *scenarios.Scenario, set map[string]string) error {
 				return fmt.Errorf("override duration=%s: want a positive duration like 30s", v)
 			}
 			for i := range sc.Spec.Faults {
-				sc.Spec.Faults[i].Duration = scenarios.Duration(d)
+				sc.Spec.Faults[i].Duration = duration.Duration(d)
 			}
 		case k == "signoff.timeout":
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
 				return fmt.Errorf("override signoff.timeout=%s: want a positive duration like 1h", v)
 			}
-			sc.Spec.Signoff.Timeout = scenarios.Duration(d)
+			sc.Spec.Signoff.Timeout = duration.Duration(d)
 		default:
 			fault, param, scoped := strings.Cut(k, ".")
 			matched := false

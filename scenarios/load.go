@@ -11,6 +11,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/yamlx"
 	"gopkg.in/yaml.v3"
 )
@@ -244,7 +245,7 @@ func (v *validator) guards(base string, gs []Guard) {
 		}
 		switch {
 		case g.Interval == 0:
-			g.Interval = Duration(DefaultGuardInterval)
+			g.Interval = duration.Duration(DefaultGuardInterval)
 		case g.Interval.D() < MinGuardInterval:
 			v.Add(p+".interval", "must be >= %s, got %s", MinGuardInterval, g.Interval)
 		}
@@ -324,7 +325,7 @@ func opList() string {
 func (v *validator) steadyState(ss *SteadyState) {
 	switch {
 	case ss.Timeout == 0:
-		ss.Timeout = Duration(DefaultSteadyStateTimeout)
+		ss.Timeout = duration.Duration(DefaultSteadyStateTimeout)
 	case ss.Timeout < 0:
 		v.Add("spec.steady_state.timeout", "must be > 0, got %s", ss.Timeout)
 	}
@@ -347,7 +348,7 @@ func (v *validator) signoff(so *Signoff) {
 	case so.Timeout < 0:
 		v.Add("spec.signoff.timeout", "must be > 0, got %s", so.Timeout)
 	case so.Timeout == 0 && len(so.Roles) > 0:
-		so.Timeout = Duration(DefaultSignoffTimeout)
+		so.Timeout = duration.Duration(DefaultSignoffTimeout)
 	}
 	// A reminder at or after the deadline would never be sent.
 	switch {

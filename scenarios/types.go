@@ -3,12 +3,10 @@
 package scenarios
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
-	"gopkg.in/yaml.v3"
+	"github.com/gameday/gameday/internal/duration"
 )
 
 const (
@@ -65,11 +63,11 @@ func (s Scenario) AllowsOverlap() bool { return s.Spec.Overlap == OverlapAllow }
 // Fault is one fault step. Params are back-end specific and validated by
 // the back-end's registered driver.
 type Fault struct {
-	Name     string         `json:"name" yaml:"name"`
-	Backend  string         `json:"backend" yaml:"backend"`
-	Action   string         `json:"action" yaml:"action"`
-	Duration Duration       `json:"duration" yaml:"duration"`
-	Params   map[string]any `json:"params,omitempty" yaml:"params"`
+	Name     string            `json:"name" yaml:"name"`
+	Backend  string            `json:"backend" yaml:"backend"`
+	Action   string            `json:"action" yaml:"action"`
+	Duration duration.Duration `json:"duration" yaml:"duration"`
+	Params   map[string]any    `json:"params,omitempty" yaml:"params"`
 }
 
 // Op is the healthy condition of a guard: value OP threshold must hold.
@@ -86,13 +84,13 @@ const (
 
 // Guard is an SLI check polled from Prometheus while the fault is held.
 type Guard struct {
-	Name      string   `json:"name" yaml:"name"`
-	Query     string   `json:"query" yaml:"query"`
-	Op        Op       `json:"op" yaml:"op"`
-	Threshold float64  `json:"threshold" yaml:"threshold"`
-	For       int      `json:"for" yaml:"for"`           // consecutive bad evaluations before a breach; default 1
-	Interval  Duration `json:"interval" yaml:"interval"` // default 5s
-	OnError   string   `json:"on_error" yaml:"on_error"` // abort (default) | ignore
+	Name      string            `json:"name" yaml:"name"`
+	Query     string            `json:"query" yaml:"query"`
+	Op        Op                `json:"op" yaml:"op"`
+	Threshold float64           `json:"threshold" yaml:"threshold"`
+	For       int               `json:"for" yaml:"for"`           // consecutive bad evaluations before a breach; default 1
+	Interval  duration.Duration `json:"interval" yaml:"interval"` // default 5s
+	OnError   string            `json:"on_error" yaml:"on_error"` // abort (default) | ignore
 	// OnNoData says what an empty answer or NaN means: breach (default: it
 	// counts as a bad sample, an outage often looks like no data) or ignore
 	// (for a query that is legitimately empty; the sample counts neither way).
@@ -111,15 +109,15 @@ const (
 )
 
 type SteadyState struct {
-	Timeout Duration `json:"timeout" yaml:"timeout"` // verify deadline; default 2m
+	Timeout duration.Duration `json:"timeout" yaml:"timeout"` // verify deadline; default 2m
 	// Guards to check in verify; empty means spec.guards.
 	Guards []Guard `json:"guards,omitempty" yaml:"guards"`
 }
 
 type Signoff struct {
-	Roles    []string `json:"roles" yaml:"roles"`     // subset of dev, test, sre; empty means no gate
-	Timeout  Duration `json:"timeout" yaml:"timeout"` // default 24h
-	Reminder Duration `json:"reminder,omitempty" yaml:"reminder"`
+	Roles    []string          `json:"roles" yaml:"roles"`     // subset of dev, test, sre; empty means no gate
+	Timeout  duration.Duration `json:"timeout" yaml:"timeout"` // default 24h
+	Reminder duration.Duration `json:"reminder,omitempty" yaml:"reminder"`
 }
 
 // EnvironmentLabel is the metadata label naming the environment a scenario
@@ -129,44 +127,6 @@ const EnvironmentLabel = "environment"
 
 // Roles that may sign off.
 var Roles = []string{"dev", "test", "sre"}
-
-// Duration reads "30s" style strings in YAML and JSON.
-type Duration time.Duration
-
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	// A *yaml.TypeError (not a plain error) lets the decoder carry on, so a
-	// bad duration is reported together with the file's other problems.
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration like \"30s\"", n.Line)}}
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q (want e.g. 500ms, 30s, 2m)", n.Line, n.Value)}}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
-
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
 
 // ChaosFaults resolves the scenario's fault steps for one workflow run: each
 // gets its deterministic id and the scenario's target. Pure, so workflow

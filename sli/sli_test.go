@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -39,7 +40,7 @@ func TestHealthy(t *testing.T) {
 }
 
 func guard(forN int, onError string) scenarios.Guard {
-	return scenarios.Guard{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: scenarios.Duration(time.Second), OnError: onError}
+	return scenarios.Guard{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: duration.Duration(time.Second), OnError: onError}
 }
 
 func TestTrackerNeedsConsecutiveBadSamples(t *testing.T) {
@@ -145,7 +146,7 @@ func TestTrackerStateRoundTrip(t *testing.T) {
 func TestDueKeepsCadence(t *testing.T) {
 	g1 := guard(1, "abort")
 	g2 := guard(1, "abort")
-	g2.Interval = scenarios.Duration(3 * time.Second)
+	g2.Interval = duration.Duration(3 * time.Second)
 	tr := NewTracker([]scenarios.Guard{g1, g2})
 	t0 := time.Unix(1000, 0)
 	assert.Equal(t, []int{0, 1}, tr.Due(t0), "every guard is due at once")
@@ -161,7 +162,7 @@ func TestDueKeepsCadence(t *testing.T) {
 
 func TestMinInterval(t *testing.T) {
 	g := guard(1, "abort")
-	g.Interval = scenarios.Duration(200 * time.Millisecond)
+	g.Interval = duration.Duration(200 * time.Millisecond)
 	assert.Equal(t, 200*time.Millisecond, MinInterval([]scenarios.Guard{guard(1, ""), g}))
 	assert.Equal(t, 5*time.Second, MinInterval(nil))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -26,7 +27,7 @@ func (hung) Query(ctx context.Context, _ string, _ time.Time) (float64, error) {
 // and reset every streak).
 func TestWatchHeartbeatsWhileQueriesHang(t *testing.T) {
 	g := guard(1, scenarios.OnErrorIgnore)
-	g.Interval = scenarios.Duration(2 * time.Second)
+	g.Interval = duration.Duration(2 * time.Second)
 	var mu sync.Mutex
 	var beats []WatchState
 	w := Watch{
@@ -82,7 +83,7 @@ func (q *badAfter) Query(context.Context, string, time.Time) (float64, error) {
 // watch with the error: the guard is blind, and that is not a breach.
 func TestWatchStopsWhenTheQueryBecomesInvalid(t *testing.T) {
 	g := guard(1, scenarios.OnErrorIgnore)
-	g.Interval = scenarios.Duration(100 * time.Millisecond)
+	g.Interval = duration.Duration(100 * time.Millisecond)
 	res, err := Watch{Guards: []scenarios.Guard{g}, Querier: &badAfter{}}.Run(context.Background())
 	var bq *BadQueryError
 	require.ErrorAs(t, err, &bq)
@@ -96,7 +97,7 @@ func (panicky) Query(context.Context, string, time.Time) (float64, error) { pani
 // A panicking querier is a query error, not a dead worker.
 func TestWatchSurvivesAPanickingQuerier(t *testing.T) {
 	g := guard(1, scenarios.OnErrorAbort)
-	g.Interval = scenarios.Duration(100 * time.Millisecond)
+	g.Interval = duration.Duration(100 * time.Millisecond)
 	res, err := Watch{Guards: []scenarios.Guard{g}, Querier: panicky{}}.Run(context.Background())
 	require.NoError(t, err)
 	require.NotNil(t, res.Breach)
@@ -107,7 +108,7 @@ func TestWatchSurvivesAPanickingQuerier(t *testing.T) {
 // guard waiting for that clock.
 func TestWatchResumeIgnoresAnotherWorkersSchedule(t *testing.T) {
 	g := guard(1, scenarios.OnErrorAbort)
-	g.Interval = scenarios.Duration(100 * time.Millisecond)
+	g.Interval = duration.Duration(100 * time.Millisecond)
 	w := Watch{Guards: []scenarios.Guard{g}, Querier: hungValue(0.95), Resume: &WatchState{Guards: []GuardState{{Guard: g.Name, Next: time.Now().Add(time.Hour)}}}}
 	res, err := w.Run(context.Background())
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
@@ -169,7 +170,7 @@ func (s *experimentSuite) Test_HoldEndsAtTheFaultsOwnExpiry() {
 	s.okVerify()
 	sc := testScenario()
 	for i := range sc.Spec.Faults {
-		sc.Spec.Faults[i].Duration = scenarios.Duration(time.Hour)
+		sc.Spec.Faults[i].Duration = duration.Duration(time.Hour)
 	}
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result() // an hour's hold would exceed the test's timeout
@@ -338,7 +339,7 @@ func (s *experimentSuite) Test_SlowLaterInjectDoesNotStretchAnEarlierHold() {
 		return activities.RecoverResult{}, nil
 	}
 	sc := testScenario()
-	sc.Spec.Faults[0].Duration = scenarios.Duration(testHold / 4)
+	sc.Spec.Faults[0].Duration = duration.Duration(testHold / 4)
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result()
 	s.Equal(experiment.Passed, r.Outcome)
