@@ -82,11 +82,11 @@ func (q *seqQuerier) Query(_ context.Context, query string, _ time.Time) (float6
 	return v, nil
 }
 
-func guard(name string, forN int) scenarios.Guard {
-	return scenarios.Guard{Name: name, Query: name, Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: duration.Duration(100 * time.Millisecond), OnError: "abort"}
+func guard(name string, forN int) sli.Guard {
+	return sli.Guard{Name: name, Query: name, Op: sli.OpLE, Threshold: 0.8, For: forN, Interval: duration.Duration(100 * time.Millisecond), OnError: "abort"}
 }
 
-func scenario(proxy string, guards ...scenarios.Guard) scenarios.Scenario {
+func scenario(proxy string, guards ...sli.Guard) scenarios.Scenario {
 	return scenarios.Scenario{
 		Metadata: scenarios.Metadata{Name: "s", Service: "svc"},
 		Spec: scenarios.Spec{
@@ -227,7 +227,7 @@ func TestObserveBreachesAfterForConsecutiveBadValues(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1, 0.9, 0.1, 0.9, 0.9, 0.9}
 	h.prom.values["err"] = []float64{0}
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 2), guard("err", 1)}, Hold: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 2), guard("err", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -240,7 +240,7 @@ func TestObserveBreachesAfterForConsecutiveBadValues(t *testing.T) {
 func TestObserveHoldsWithoutBreach(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1}
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: 500 * time.Millisecond})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 1)}, Hold: 500 * time.Millisecond})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -257,7 +257,7 @@ func TestObserveResumesFromHeartbeat(t *testing.T) {
 	// recorded it: started_at.
 	h.env.SetHeartbeatDetails(map[string]any{"started_at": time.Now().Add(-59 * time.Second), "evaluations": 500})
 	start := time.Now()
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -268,7 +268,7 @@ func TestObserveResumesFromHeartbeat(t *testing.T) {
 func TestObserveQueryErrorsAbort(t *testing.T) {
 	h := newHarness(t)
 	h.prom.errs["p95"] = errors.New("connection refused")
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -279,7 +279,7 @@ func TestObserveQueryErrorsAbort(t *testing.T) {
 func TestVerify(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{1.2, 1.0, 0.5}
-	v, err := h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []scenarios.Guard{guard("p95", 1)}, Timeout: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []sli.Guard{guard("p95", 1)}, Timeout: time.Minute})
 	require.NoError(t, err)
 	var res VerifyResult
 	require.NoError(t, v.Get(&res))
@@ -287,7 +287,7 @@ func TestVerify(t *testing.T) {
 	assert.Equal(t, sli.Float(0.5), res.Values[0].Value)
 
 	h.prom.values["p95"] = []float64{2}
-	v, err = h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []scenarios.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})
+	v, err = h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []sli.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, v.Get(&res))
 	assert.False(t, res.OK, "never healthy within the deadline")

@@ -14,6 +14,7 @@ import (
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
 )
 
 // BenchmarkGuardAbort measures what the guard lifecycle promises, over real
@@ -63,7 +64,7 @@ func BenchmarkGuardAbort(b *testing.B) {
 		sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
 			sc.Spec.Faults[0].Duration = duration.Duration(2 * time.Minute)
 			for i := range sc.Spec.Guards {
-				sc.Spec.Guards[i].OnError = scenarios.OnErrorAbort
+				sc.Spec.Guards[i].OnError = sli.OnErrorAbort
 				sc.Spec.Guards[i].Interval = duration.Duration(time.Second)
 			}
 			sc.Spec.SteadyState.Timeout = duration.Duration(time.Second)

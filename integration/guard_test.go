@@ -25,10 +25,10 @@ import (
 // starves: with no requests its latency quantile is NaN (0/0), and its
 // request rate has no series at all once the counter stops moving.
 func starvedGuards(sc *scenarios.Scenario) {
-	sc.Spec.Guards = []scenarios.Guard{{
+	sc.Spec.Guards = []sli.Guard{{
 		Name:      "inventory-p95",
 		Query:     `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="inventory"}[3s])))`,
-		Op:        scenarios.OpLE,
+		Op:        sli.OpLE,
 		Threshold: 0.8,
 		For:       2,
 		Interval:  duration.Duration(time.Second),
@@ -163,7 +163,7 @@ func TestPrometheusHangAborts(t *testing.T) {
 	sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
 		sc.Spec.Faults[0].Duration = duration.Duration(2 * time.Minute)
 		for i := range sc.Spec.Guards {
-			sc.Spec.Guards[i].OnError = scenarios.OnErrorAbort
+			sc.Spec.Guards[i].OnError = sli.OnErrorAbort
 			sc.Spec.Guards[i].Interval = duration.Duration(time.Second)
 		}
 		sc.Spec.SteadyState.Timeout = duration.Duration(5 * time.Second)

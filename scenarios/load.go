@@ -13,6 +13,7 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/sli"
 	"gopkg.in/yaml.v3"
 )
 
@@ -20,7 +21,6 @@ import (
 // workflow, so the resolved scenario recorded in history says what ran.
 const (
 	DefaultGuardFor           = 1
-	DefaultGuardInterval      = 5 * time.Second
 	MinGuardInterval          = 100 * time.Millisecond
 	DefaultSteadyStateTimeout = 2 * time.Minute
 	DefaultSignoffTimeout     = 24 * time.Hour
@@ -209,9 +209,9 @@ func (v *validator) faults(defaultBackend string, fs []Fault) {
 	}
 }
 
-var ops = []Op{OpLT, OpLE, OpGT, OpGE, OpEQ, OpNE}
+var ops = []sli.Op{sli.OpLT, sli.OpLE, sli.OpGT, sli.OpGE, sli.OpEQ, sli.OpNE}
 
-func (v *validator) guards(base string, gs []Guard) {
+func (v *validator) guards(base string, gs []sli.Guard) {
 	seen := map[string]int{}
 	for i := range gs {
 		g := &gs[i]
@@ -245,23 +245,23 @@ func (v *validator) guards(base string, gs []Guard) {
 		}
 		switch {
 		case g.Interval == 0:
-			g.Interval = duration.Duration(DefaultGuardInterval)
+			g.Interval = duration.Duration(sli.DefaultGuardInterval)
 		case g.Interval.D() < MinGuardInterval:
 			v.Add(p+".interval", "must be >= %s, got %s", MinGuardInterval, g.Interval)
 		}
 		switch g.OnError {
 		case "":
-			g.OnError = OnErrorAbort
-		case OnErrorAbort, OnErrorIgnore:
+			g.OnError = sli.OnErrorAbort
+		case sli.OnErrorAbort, sli.OnErrorIgnore:
 		default:
-			v.Add(p+".on_error", "must be %s or %s, got %q", OnErrorAbort, OnErrorIgnore, g.OnError)
+			v.Add(p+".on_error", "must be %s or %s, got %q", sli.OnErrorAbort, sli.OnErrorIgnore, g.OnError)
 		}
 		switch g.OnNoData {
 		case "":
-			g.OnNoData = OnNoDataBreach
-		case OnNoDataBreach, OnNoDataIgnore:
+			g.OnNoData = sli.OnNoDataBreach
+		case sli.OnNoDataBreach, sli.OnNoDataIgnore:
 		default:
-			v.Add(p+".on_no_data", "must be %s or %s, got %q", OnNoDataBreach, OnNoDataIgnore, g.OnNoData)
+			v.Add(p+".on_no_data", "must be %s or %s, got %q", sli.OnNoDataBreach, sli.OnNoDataIgnore, g.OnNoData)
 		}
 	}
 }
@@ -284,7 +284,7 @@ func (v *validator) guarded(sp *Spec) {
 // apart, must fit in the hold or the guard could never abort the run. It
 // runs after the defaults are applied. A hold of 0 (no fault, or none with a
 // positive duration) and an invalid for or interval are reported elsewhere.
-func (v *validator) guardsFitHold(hold time.Duration, gs []Guard) {
+func (v *validator) guardsFitHold(hold time.Duration, gs []sli.Guard) {
 	if hold <= 0 {
 		return
 	}
@@ -305,7 +305,7 @@ func (v *validator) guardsFitHold(hold time.Duration, gs []Guard) {
 	}
 }
 
-func validOp(op Op) bool {
+func validOp(op sli.Op) bool {
 	for _, o := range ops {
 		if o == op {
 			return true

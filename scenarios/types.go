@@ -7,6 +7,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/sli"
 )
 
 const (
@@ -33,7 +34,7 @@ type Spec struct {
 	Description string       `json:"description" yaml:"description"`
 	Target      chaos.Target `json:"target" yaml:"target"`
 	Faults      []Fault      `json:"faults" yaml:"faults"`
-	Guards      []Guard      `json:"guards" yaml:"guards"`
+	Guards      []sli.Guard  `json:"guards" yaml:"guards"`
 	SteadyState SteadyState  `json:"steady_state" yaml:"steady_state"`
 	Signoff     Signoff      `json:"signoff" yaml:"signoff"`
 	// Checklist names the release checklist signed at the gate (catalog
@@ -70,48 +71,10 @@ type Fault struct {
 	Params   map[string]any    `json:"params,omitempty" yaml:"params"`
 }
 
-// Op is the healthy condition of a guard: value OP threshold must hold.
-type Op string
-
-const (
-	OpLT Op = "<"
-	OpLE Op = "<="
-	OpGT Op = ">"
-	OpGE Op = ">="
-	OpEQ Op = "=="
-	OpNE Op = "!="
-)
-
-// Guard is an SLI check polled from Prometheus while the fault is held.
-type Guard struct {
-	Name      string            `json:"name" yaml:"name"`
-	Query     string            `json:"query" yaml:"query"`
-	Op        Op                `json:"op" yaml:"op"`
-	Threshold float64           `json:"threshold" yaml:"threshold"`
-	For       int               `json:"for" yaml:"for"`           // consecutive bad evaluations before a breach; default 1
-	Interval  duration.Duration `json:"interval" yaml:"interval"` // default 5s
-	OnError   string            `json:"on_error" yaml:"on_error"` // abort (default) | ignore
-	// OnNoData says what an empty answer or NaN means: breach (default: it
-	// counts as a bad sample, an outage often looks like no data) or ignore
-	// (for a query that is legitimately empty; the sample counts neither way).
-	OnNoData string `json:"on_no_data,omitempty" yaml:"on_no_data"`
-}
-
-const (
-	OnErrorAbort  = "abort"
-	OnErrorIgnore = "ignore"
-	// MaxQueryErrors is how many consecutive query errors abort a run when
-	// on_error is abort.
-	MaxQueryErrors = 3
-
-	OnNoDataBreach = "breach"
-	OnNoDataIgnore = "ignore"
-)
-
 type SteadyState struct {
 	Timeout duration.Duration `json:"timeout" yaml:"timeout"` // verify deadline; default 2m
 	// Guards to check in verify; empty means spec.guards.
-	Guards []Guard `json:"guards,omitempty" yaml:"guards"`
+	Guards []sli.Guard `json:"guards,omitempty" yaml:"guards"`
 }
 
 type Signoff struct {
@@ -181,7 +144,7 @@ func (s Scenario) HoldDuration() time.Duration {
 }
 
 // VerifyGuards are the guards checked after recovery.
-func (s Scenario) VerifyGuards() []Guard {
+func (s Scenario) VerifyGuards() []sli.Guard {
 	if len(s.Spec.SteadyState.Guards) > 0 {
 		return s.Spec.SteadyState.Guards
 	}

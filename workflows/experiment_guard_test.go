@@ -15,7 +15,6 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
-	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -215,7 +214,7 @@ func (s *experimentSuite) Test_UnguardedRunSaysSo() {
 	s.okVerify()
 	sc := testScenario()
 	sc.Spec.Guards, sc.Spec.Unguarded = nil, true
-	sc.Spec.SteadyState.Guards = []scenarios.Guard{{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8}}
+	sc.Spec.SteadyState.Guards = []sli.Guard{{Name: "p95", Query: "q", Op: sli.OpLE, Threshold: 0.8}}
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result() // no Guard mock: calling it would fail the run
 	s.Equal(experiment.Passed, r.Outcome)

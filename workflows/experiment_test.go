@@ -109,7 +109,7 @@ func testScenario(roles ...string) scenarios.Scenario {
 				{Name: "lat", Backend: "toxiproxy", Action: "latency", Duration: duration.Duration(testHold), Params: map[string]any{"latency": "1s"}},
 				{Name: "lat2", Backend: "toxiproxy", Action: "latency", Duration: duration.Duration(testHold / 2), Params: map[string]any{"latency": "10ms"}},
 			},
-			Guards:      []scenarios.Guard{{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: 1, Interval: duration.Duration(time.Second), OnError: "abort"}},
+			Guards:      []sli.Guard{{Name: "p95", Query: "q", Op: sli.OpLE, Threshold: 0.8, For: 1, Interval: duration.Duration(time.Second), OnError: "abort"}},
 			SteadyState: scenarios.SteadyState{Timeout: duration.Duration(time.Minute)},
 			Signoff:     scenarios.Signoff{Roles: roles, Timeout: duration.Duration(time.Hour), Reminder: duration.Duration(10 * time.Minute)},
 		},
