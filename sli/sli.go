@@ -273,3 +273,13 @@ func MinInterval(guards []Guard) time.Duration {
 // ErrNoData means the query returned an empty vector: usually a wrong
 // metric name or a service that is not scraped.
 var ErrNoData = errors.New("query returned no data")
+
+// BadQueryError marks a query Prometheus rejected (bad PromQL), or whose
+// answer cannot be a guard's (many series, too large): retrying cannot
+// help, so activities make it non-retryable.
+type BadQueryError struct {
+	Query string
+	Msg   string
+}
+
+func (e *BadQueryError) Error() string { return fmt.Sprintf("invalid query %q: %s", e.Query, e.Msg) }
