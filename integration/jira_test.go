@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
@@ -62,7 +63,7 @@ func TestJiraTicketsAndReleaseGate(t *testing.T) {
 	require.NotEmpty(t, jira.Links(), "release ticket links the postmortem")
 
 	// 2 and 3. Harmless runs with the checklist: the gate decides.
-	cl, err := checklist.Find("release-default")
+	cl, err := checklists.Find("release-default")
 	require.NoError(t, err)
 	sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
 		sc.Spec.Faults[0].Duration = duration.Duration(5 * time.Second)

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
@@ -64,7 +65,7 @@ func (l Launcher) Prepare(ctx context.Context, ref string, o Options) (workflows
 	if err := ApplyOverrides(&sc, o.Set); err != nil {
 		return workflows.ExperimentInput{}, err
 	}
-	cl, err := l.resolveChecklist(ctx, &sc, checklist.Find)
+	cl, err := l.resolveChecklist(ctx, &sc, checklists.Find)
 	if err != nil {
 		return workflows.ExperimentInput{}, err
 	}
@@ -163,7 +164,7 @@ func cloneScenario(sc scenarios.Scenario) scenarios.Scenario {
 // catalogChecklist finds a checklist in the embedded catalog by name, and
 // nowhere else.
 func catalogChecklist(name string) (checklist.Checklist, error) {
-	all, err := checklist.Catalog() // err: some other entry is broken
+	all, err := checklists.Catalog() // err: some other entry is broken
 	names := make([]string, 0, len(all))
 	for _, cl := range all {
 		if cl.Metadata.Name == name {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/sli"
@@ -119,7 +119,7 @@ func (v *validator) links(sp *Spec) {
 	if sp.Checklist == "" || strings.HasSuffix(sp.Checklist, ".yaml") || strings.HasSuffix(sp.Checklist, ".yml") {
 		return // a file is resolved when the run starts, relative to where it starts
 	}
-	if _, err := checklist.Find(sp.Checklist); err != nil {
+	if _, err := checklists.Find(sp.Checklist); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }
