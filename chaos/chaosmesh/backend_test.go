@@ -20,7 +20,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/internal/errkind"
 )
 
@@ -47,10 +47,10 @@ func TestInjectCreatesObjectIdempotently(t *testing.T) {
 	require.Len(t, objs, 1)
 	o := objs[0]
 	assert.Equal(t, "NetworkChaos", o.GetKind())
-	assert.Equal(t, map[string]string{kube.LabelManagedBy: "gameday", kube.LabelFaultID: faultID}, o.GetLabels())
+	assert.Equal(t, map[string]string{kubetarget.LabelManagedBy: "gameday", kubetarget.LabelFaultID: faultID}, o.GetLabels())
 	assert.Equal(t, map[string]string{
-		kube.AnnotationWorkflowID: f.WorkflowID, kube.AnnotationFault: "slow-db",
-		kube.AnnotationAction: "network-delay", kube.AnnotationExpires: "2026-03-01T12:03:00Z",
+		kubetarget.AnnotationWorkflowID: f.WorkflowID, kubetarget.AnnotationFault: "slow-db",
+		kubetarget.AnnotationAction: "network-delay", kubetarget.AnnotationExpires: "2026-03-01T12:03:00Z",
 	}, o.GetAnnotations())
 	spec := o.Object["spec"].(map[string]any)
 	assert.Equal(t, "delay", spec["action"])
@@ -323,7 +323,7 @@ func TestListAndRecoverFromSweep(t *testing.T) {
 	for _, a := range c.dyn.Actions() {
 		if a.GetVerb() == "list" {
 			lists[a.GetResource().Resource+"/"+a.GetNamespace()] = true
-			assert.Equal(t, kube.ManagedSelector, a.(k8stesting.ListAction).GetListRestrictions().Labels.String())
+			assert.Equal(t, kubetarget.ManagedSelector, a.(k8stesting.ListAction).GetListRestrictions().Labels.String())
 		}
 	}
 	for _, r := range chaosmesh.Resources() {

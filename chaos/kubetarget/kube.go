@@ -1,8 +1,8 @@
-// Package kube is what the Kubernetes-based back-ends (kubernetes,
+// Package kubetarget is what the Kubernetes-based back-ends (kubernetes,
 // chaosmesh) share: loading a kubeconfig the way kubectl does, the labels and
 // annotations that tie everything gameday touches to its workflow and fault,
 // pod selection under the safety policy, and API error classification.
-package kube
+package kubetarget
 
 import (
 	"context"
