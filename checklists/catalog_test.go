@@ -8,6 +8,7 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
+	"github.com/gameday/gameday/signoff"
 )
 
 // The default checklist gates real releases, so its shape is pinned: the
@@ -43,7 +44,7 @@ func TestCatalog(t *testing.T) {
 	if blocking >= cl.Spec.Threshold {
 		t.Errorf("strong-blocking weight %v >= threshold %v", blocking, cl.Spec.Threshold)
 	}
-	for _, role := range checklists.Owners {
+	for _, role := range signoff.Roles {
 		if owners[role] == 0 {
 			t.Errorf("no item for %s: the seed has all three roles sign", role)
 		}

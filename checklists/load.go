@@ -13,11 +13,8 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/signoff"
 )
-
-// Owners are the roles that sign a checklist: the seed's three-party
-// electronic sign-off by the development lead, the test lead and SRE.
-var Owners = []string{"dev", "test", "sre"}
 
 // FieldError and Errors are the loader's error types: every problem as
 // FILE:LINE: FIELD: MSG, shared with the scenario loader.
@@ -108,9 +105,9 @@ func item(v *yamlx.Collector, p string, it *checklist.Item, i int, seen map[stri
 	}
 	switch {
 	case it.Owner == "":
-		v.Add(p+".owner", "required (one of %s)", strings.Join(Owners, ", "))
-	case !slices.Contains(Owners, it.Owner):
-		v.Add(p+".owner", "unknown owner %q (one of %s)", it.Owner, strings.Join(Owners, ", "))
+		v.Add(p+".owner", "required (one of %s)", strings.Join(signoff.Roles, ", "))
+	case !slices.Contains(signoff.Roles, it.Owner):
+		v.Add(p+".owner", "unknown owner %q (one of %s)", it.Owner, strings.Join(signoff.Roles, ", "))
 	}
 	// Weights are percentage points; the total need not be 100 because the
 	// score is normalised by it. NaN would poison every score.

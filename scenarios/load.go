@@ -13,6 +13,7 @@ import (
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
 	"gopkg.in/yaml.v3"
 )
@@ -338,7 +339,7 @@ func (v *validator) signoff(so *Signoff) {
 		p := fmt.Sprintf("spec.signoff.roles[%d]", i)
 		switch {
 		case !validRole(r):
-			v.Add(p, "unknown role %q (valid: %s)", r, strings.Join(Roles, ", "))
+			v.Add(p, "unknown role %q (valid: %s)", r, strings.Join(signoff.Roles, ", "))
 		case seen[r]:
 			v.Add(p, "duplicate role %q", r)
 		}
@@ -360,7 +361,7 @@ func (v *validator) signoff(so *Signoff) {
 }
 
 func validRole(r string) bool {
-	for _, x := range Roles {
+	for _, x := range signoff.Roles {
 		if x == r {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -88,8 +89,9 @@ type Signoff struct {
 // depend on it.
 const EnvironmentLabel = "environment"
 
-// Roles that may sign off.
-var Roles = []string{"dev", "test", "sre"}
+// Roles is signoff.Roles (the same slice), kept for launch until the
+// client package reads signoff.Roles itself.
+var Roles = signoff.Roles
 
 // ChaosFaults resolves the scenario's fault steps for one workflow run: each
 // gets its deterministic id and the scenario's target. Pure, so workflow
