@@ -336,7 +336,7 @@ func TestNodeNotReadyEvictionsCountAgainstEveryOwner(t *testing.T) {
 		})
 		_, err := c.backend(policy(t, "*=50%")).Inject(context.Background(), f)
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "deployment/stock")
 		assert.Empty(t, c.evicted(), "nothing evicted")
 		assert.False(t, c.node(chosen).Spec.Unschedulable, "the cordon was undone")
