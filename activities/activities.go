@@ -15,6 +15,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/safety"
@@ -95,7 +96,7 @@ func classify(err error) error {
 	if errors.As(err, &bq) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadQuery, nil)
 	}
-	if chaos.IsPermanent(err) {
+	if errkind.IsPermanent(err) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermanent, nil)
 	}
 	return err

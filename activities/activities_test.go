@@ -19,6 +19,8 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/scenarios"
@@ -36,7 +38,7 @@ type fakeBackend struct {
 func (b *fakeBackend) Name() string { return "fake" }
 func (b *fakeBackend) Resolve(_ context.Context, f chaos.Fault) ([]string, error) {
 	if f.Target.Selector["proxy"] == "missing" {
-		return nil, chaos.Permanent(errors.New(`proxy "missing" not found`))
+		return nil, errkind.Permanent(errors.New(`proxy "missing" not found`))
 	}
 	return []string{"proxy " + f.Target.Selector["proxy"]}, nil
 }
@@ -80,16 +82,16 @@ func (q *seqQuerier) Query(_ context.Context, query string, _ time.Time) (float6
 	return v, nil
 }
 
-func guard(name string, forN int) scenarios.Guard {
-	return scenarios.Guard{Name: name, Query: name, Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: scenarios.Duration(100 * time.Millisecond), OnError: "abort"}
+func guard(name string, forN int) sli.Guard {
+	return sli.Guard{Name: name, Query: name, Op: sli.OpLE, Threshold: 0.8, For: forN, Interval: duration.Duration(100 * time.Millisecond), OnError: "abort"}
 }
 
-func scenario(proxy string, guards ...scenarios.Guard) scenarios.Scenario {
+func scenario(proxy string, guards ...sli.Guard) scenarios.Scenario {
 	return scenarios.Scenario{
 		Metadata: scenarios.Metadata{Name: "s", Service: "svc"},
 		Spec: scenarios.Spec{
 			Target: chaos.Target{Backend: "fake", Selector: map[string]string{"proxy": proxy}},
-			Faults: []scenarios.Fault{{Name: "f", Action: "latency", Duration: scenarios.Duration(time.Second)}},
+			Faults: []scenarios.Fault{{Name: "f", Action: "latency", Duration: duration.Duration(time.Second)}},
 			Guards: guards,
 		},
 	}
@@ -209,7 +211,7 @@ func TestInjectIsIdempotentAndRecoverFindsIt(t *testing.T) {
 
 func TestInjectPermanentErrorIsNonRetryable(t *testing.T) {
 	h := newHarness(t)
-	h.backend.injectErr = chaos.Permanent(errors.New("bad params"))
+	h.backend.injectErr = errkind.Permanent(errors.New("bad params"))
 	_, err := h.env.ExecuteActivity(h.acts.Inject, InjectInput{Fault: scenario("inventory").ChaosFaults("wf")[0]})
 	typ, nonRetryable := appErrType(t, err)
 	assert.True(t, nonRetryable)
@@ -225,7 +227,7 @@ func TestObserveBreachesAfterForConsecutiveBadValues(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1, 0.9, 0.1, 0.9, 0.9, 0.9}
 	h.prom.values["err"] = []float64{0}
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 2), guard("err", 1)}, Hold: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 2), guard("err", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -238,7 +240,7 @@ func TestObserveBreachesAfterForConsecutiveBadValues(t *testing.T) {
 func TestObserveHoldsWithoutBreach(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1}
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: 500 * time.Millisecond})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 1)}, Hold: 500 * time.Millisecond})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -255,7 +257,7 @@ func TestObserveResumesFromHeartbeat(t *testing.T) {
 	// recorded it: started_at.
 	h.env.SetHeartbeatDetails(map[string]any{"started_at": time.Now().Add(-59 * time.Second), "evaluations": 500})
 	start := time.Now()
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -266,7 +268,7 @@ func TestObserveResumesFromHeartbeat(t *testing.T) {
 func TestObserveQueryErrorsAbort(t *testing.T) {
 	h := newHarness(t)
 	h.prom.errs["p95"] = errors.New("connection refused")
-	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []scenarios.Guard{guard("p95", 1)}, Hold: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Observe, ObserveInput{Guards: []sli.Guard{guard("p95", 1)}, Hold: time.Minute})
 	require.NoError(t, err)
 	var res ObserveResult
 	require.NoError(t, v.Get(&res))
@@ -277,7 +279,7 @@ func TestObserveQueryErrorsAbort(t *testing.T) {
 func TestVerify(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{1.2, 1.0, 0.5}
-	v, err := h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []scenarios.Guard{guard("p95", 1)}, Timeout: time.Minute})
+	v, err := h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []sli.Guard{guard("p95", 1)}, Timeout: time.Minute})
 	require.NoError(t, err)
 	var res VerifyResult
 	require.NoError(t, v.Get(&res))
@@ -285,7 +287,7 @@ func TestVerify(t *testing.T) {
 	assert.Equal(t, sli.Float(0.5), res.Values[0].Value)
 
 	h.prom.values["p95"] = []float64{2}
-	v, err = h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []scenarios.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})
+	v, err = h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []sli.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, v.Get(&res))
 	assert.False(t, res.OK, "never healthy within the deadline")

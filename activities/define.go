@@ -99,7 +99,7 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 	}
 	now := time.Now()
 	seen := map[string]bool{}
-	guards := append(append([]scenarios.Guard{}, in.Scenario.Spec.Guards...), in.Scenario.Spec.SteadyState.Guards...)
+	guards := append(append([]sli.Guard{}, in.Scenario.Spec.Guards...), in.Scenario.Spec.SteadyState.Guards...)
 	for _, g := range guards {
 		if seen[g.Name+"\x00"+g.Query] {
 			continue

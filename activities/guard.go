@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -18,7 +17,7 @@ import (
 const GuardHeartbeatEvery = time.Second
 
 type GuardInput struct {
-	Guards []scenarios.Guard `json:"guards"`
+	Guards []sli.Guard `json:"guards"`
 	// Until ends the watch without a breach (the faults' own expiry); zero
 	// means "until the workflow cancels it".
 	Until time.Time `json:"until,omitzero"`
@@ -64,7 +63,7 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 
 // watch builds a sli.Watch that resumes from the heartbeat details of a
 // previous attempt and heartbeats from a ticker.
-func (a *Activities) watch(ctx context.Context, guards []scenarios.Guard) sli.Watch {
+func (a *Activities) watch(ctx context.Context, guards []sli.Guard) sli.Watch {
 	w := sli.Watch{Guards: guards, Querier: a.Prom, HeartbeatEvery: GuardHeartbeatEvery}
 	if !activity.IsActivity(ctx) {
 		return w

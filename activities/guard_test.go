@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -36,7 +36,7 @@ func (q *hungQuerier) Query(ctx context.Context, _ string, _ time.Time) (float64
 	return 0, ctx.Err()
 }
 
-func guardWith(name string, mod func(*scenarios.Guard)) scenarios.Guard {
+func guardWith(name string, mod func(*sli.Guard)) sli.Guard {
 	g := guard(name, 1)
 	mod(&g)
 	return g
@@ -65,7 +65,7 @@ func TestGuardNonFiniteValuesAreEncodedAndBreach(t *testing.T) {
 			if c.err != nil {
 				h.prom.errs["p95"] = c.err
 			}
-			v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []scenarios.Guard{guard("p95", 2)}})
+			v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []sli.Guard{guard("p95", 2)}})
 			require.NoError(t, err)
 			var res GuardResult
 			require.NoError(t, v.Get(&res))
@@ -85,8 +85,8 @@ func TestGuardOnNoDataIgnore(t *testing.T) {
 	h := newHarness(t)
 	h.prom.errs["queue"] = sli.ErrNoData
 	h.prom.values["p95"] = []float64{0.1}
-	g := guardWith("queue", func(g *scenarios.Guard) { g.OnNoData = scenarios.OnNoDataIgnore })
-	v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []scenarios.Guard{g, guard("p95", 1)}, Until: time.Now().Add(600 * time.Millisecond)})
+	g := guardWith("queue", func(g *sli.Guard) { g.OnNoData = sli.OnNoDataIgnore })
+	v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []sli.Guard{g, guard("p95", 1)}, Until: time.Now().Add(600 * time.Millisecond)})
 	require.NoError(t, err)
 	var res GuardResult
 	require.NoError(t, v.Get(&res))
@@ -104,9 +104,9 @@ func TestGuardHungPrometheusAborts(t *testing.T) {
 		h := newHarness(t)
 		q := &hungQuerier{ignoreCtx: ignoreCtx}
 		h.acts.Prom = q
-		var guards []scenarios.Guard
+		var guards []sli.Guard
 		for _, n := range []string{"a", "b", "c", "d"} {
-			guards = append(guards, guardWith(n, func(g *scenarios.Guard) { g.Interval = scenarios.Duration(time.Second) }))
+			guards = append(guards, guardWith(n, func(g *sli.Guard) { g.Interval = duration.Duration(time.Second) }))
 		}
 		v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: guards})
 		require.NoError(t, err)
@@ -128,7 +128,7 @@ func TestGuardResumesStreaksFromHeartbeat(t *testing.T) {
 	h.prom.values["p95"] = []float64{0.95}
 	started := time.Now().Add(-time.Minute)
 	h.env.SetHeartbeatDetails(sli.WatchState{Started: started, Guards: []sli.GuardState{{Guard: "p95", Bad: 2, Evaluations: 40}}})
-	v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []scenarios.Guard{guard("p95", 3)}})
+	v, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []sli.Guard{guard("p95", 3)}})
 	require.NoError(t, err)
 	var res GuardResult
 	require.NoError(t, v.Get(&res))
@@ -141,7 +141,7 @@ func TestGuardResumesStreaksFromHeartbeat(t *testing.T) {
 	h = newHarness(t)
 	h.prom.values["p95"] = []float64{0.1}
 	h.env.SetHeartbeatDetails(sli.WatchState{Started: started, Guards: []sli.GuardState{{Guard: "p95", Errors: 2}}})
-	var w = h.acts.watch(context.Background(), []scenarios.Guard{guard("p95", 1)})
+	var w = h.acts.watch(context.Background(), []sli.Guard{guard("p95", 1)})
 	w.Resume = &sli.WatchState{Started: started, Guards: []sli.GuardState{{Guard: "p95", Errors: 2}}}
 	w.Lost = "guard attempt 1 was lost"
 	r, err := w.Run(context.Background())
@@ -153,7 +153,7 @@ func TestGuardResumesStreaksFromHeartbeat(t *testing.T) {
 func TestGuardWithoutPrometheusIsRefused(t *testing.T) {
 	h := newHarness(t)
 	h.acts.Prom = nil
-	_, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []scenarios.Guard{guard("p95", 1)}})
+	_, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []sli.Guard{guard("p95", 1)}})
 	var app *temporal.ApplicationError
 	require.True(t, errors.As(err, &app))
 	assert.True(t, app.NonRetryable())
@@ -162,7 +162,7 @@ func TestGuardWithoutPrometheusIsRefused(t *testing.T) {
 func TestVerifyAndDefineEncodeNonFinite(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{math.Inf(1)}
-	v, err := h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []scenarios.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})
+	v, err := h.env.ExecuteActivity(h.acts.Verify, VerifyInput{Guards: []sli.Guard{guard("p95", 1)}, Timeout: 300 * time.Millisecond})
 	require.NoError(t, err)
 	var res VerifyResult
 	require.NoError(t, v.Get(&res))
@@ -185,7 +185,7 @@ func TestVerifyAndDefineEncodeNonFinite(t *testing.T) {
 	// on_no_data: ignore lets an empty baseline through.
 	h = newHarness(t)
 	h.prom.errs["q"] = sli.ErrNoData
-	g := guardWith("q", func(g *scenarios.Guard) { g.OnNoData = scenarios.OnNoDataIgnore })
+	g := guardWith("q", func(g *sli.Guard) { g.OnNoData = sli.OnNoDataIgnore })
 	v, err = h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: scenario("inventory", g), WorkflowID: "wf"})
 	require.NoError(t, err)
 	var ok DefineResult
@@ -202,7 +202,7 @@ func TestDefineRefusesAFaultLongerThanAllowed(t *testing.T) {
 	h := newHarness(t)
 	h.prom.values["p95"] = []float64{0.1}
 	sc := scenario("inventory", guard("p95", 1))
-	sc.Spec.Faults[0].Duration = scenarios.Duration(1000 * time.Hour)
+	sc.Spec.Faults[0].Duration = duration.Duration(1000 * time.Hour)
 	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: sc, WorkflowID: "wf"})
 	require.Error(t, err)
 	var app *temporal.ApplicationError
@@ -217,7 +217,7 @@ func TestDefineRefusesAFaultLongerThanAllowed(t *testing.T) {
 func TestGuardQueryTurnedInvalidIsNotABreach(t *testing.T) {
 	h := newHarness(t)
 	h.prom.errs["p95"] = &sli.BadQueryError{Query: "p95", Msg: "returned 2 series; a guard must aggregate to one"}
-	_, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []scenarios.Guard{guard("p95", 1)}})
+	_, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []sli.Guard{guard("p95", 1)}})
 	var app *temporal.ApplicationError
 	require.True(t, errors.As(err, &app), "%v", err)
 	assert.Equal(t, ErrTypeBadQuery, app.Type())

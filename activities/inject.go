@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/failpoint"
 )
 
@@ -102,40 +101,6 @@ func settledError(err error, attempt int) error {
 	return temporal.NewApplicationErrorWithOptions(err.Error(), "InjectFailed", temporal.ApplicationErrorOptions{
 		Cause: err, Details: []any{InjectSettled{Attempt: attempt}},
 	})
-}
-
-type RecoverInput struct {
-	Fault chaos.Fault `json:"fault"`
-}
-
-type RecoverResult struct {
-	Fault experiment.RecoveredFault `json:"fault"`
-}
-
-// Recover removes one fault by its deterministic id, whether or not its
-// inject ever reported back. Removing an absent fault succeeds.
-func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResult, error) {
-	b, ok := a.Backends[in.Fault.Backend]
-	if !ok || b == nil {
-		// Retryable, unlike in define and inject: this worker cannot remove
-		// the fault, but another worker on the task queue may, and giving
-		// up would leave the fault behind.
-		return RecoverResult{}, fmt.Errorf("recover %s (%s): back-end %q is not configured on this worker (configured: %v); retrying so a worker that has it can remove the fault",
-			in.Fault.Name, in.Fault.ID, in.Fault.Backend, keys(a.Backends))
-	}
-	ctx, stop := withHeartbeat(ctx)
-	defer stop()
-	_ = failpoint.Sleep(ctx, "recover-delay")
-	r, err := b.Recover(ctx, in.Fault)
-	if err != nil {
-		// Never non-retryable: recovery is retried until the fault is gone.
-		return RecoverResult{}, fmt.Errorf("recover %s (%s): %w", in.Fault.Name, in.Fault.ID, err)
-	}
-	a.log().Info("fault recovered", "fault_id", in.Fault.ID, "removed", r.Removed, "already_gone", r.AlreadyGone, "detail", r.Detail)
-	return RecoverResult{Fault: experiment.RecoveredFault{
-		FaultID: in.Fault.ID, Removed: r.Removed, AlreadyGone: r.AlreadyGone, At: time.Now(),
-		Detail: r.Detail, RecoveryTime: r.RecoveryTime,
-	}}, nil
 }
 
 // withHeartbeat heartbeats every ProgressHeartbeatEvery until stop is called,

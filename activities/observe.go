@@ -10,12 +10,11 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/gameday/gameday/experiment"
-	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
 
 type ObserveInput struct {
-	Guards []scenarios.Guard `json:"guards"`
+	Guards []sli.Guard `json:"guards"`
 	// Hold is how long the faults are held; the observation ends then unless
 	// a guard breaches first.
 	Hold time.Duration `json:"hold"`
@@ -49,64 +48,10 @@ func (a *Activities) Observe(ctx context.Context, in ObserveInput) (ObserveResul
 	return res, err
 }
 
-type VerifyInput struct {
-	Guards  []scenarios.Guard `json:"guards"`
-	Timeout time.Duration     `json:"timeout"`
-}
-
-type VerifyResult struct {
-	OK     bool                    `json:"ok"`
-	Values []experiment.GuardValue `json:"values"`
-	Took   time.Duration           `json:"took"`
-}
-
-// Verify waits until every steady-state guard is healthy in the same round,
-// or the deadline passes (then OK is false: the system did not come back).
-// Guards are queried concurrently, each bounded by sli.QueryTimeout, and the
-// activity heartbeats from a ticker whatever Prometheus does.
-func (a *Activities) Verify(ctx context.Context, in VerifyInput) (VerifyResult, error) {
-	start := time.Now()
-	deadline := start.Add(in.Timeout)
-	tick := sli.MinInterval(in.Guards)
-	var res VerifyResult
-	var mu sync.Mutex
-	if activity.IsActivity(ctx) {
-		stop := heartbeatEvery(ctx, GuardHeartbeatEvery, func() any {
-			mu.Lock()
-			defer mu.Unlock()
-			return res
-		})
-		defer stop()
-	}
-	for {
-		vals := a.readGuards(ctx, in.Guards, time.Now())
-		all := true
-		for _, v := range vals {
-			all = all && v.Healthy
-		}
-		mu.Lock()
-		res.Values, res.Took = vals, time.Since(start)
-		out := res
-		mu.Unlock()
-		if all {
-			out.OK = true
-			return out, nil
-		}
-		if time.Now().After(deadline) {
-			return out, nil
-		}
-		select {
-		case <-ctx.Done():
-			return out, ctx.Err()
-		case <-time.After(tick):
-		}
-	}
-}
-
 // readGuards queries every guard once, concurrently, each bounded by
 // sli.QueryTimeout. NaN and empty answers are unhealthy unless the guard
 // says on_no_data: ignore.
-func (a *Activities) readGuards(ctx context.Context, guards []scenarios.Guard, at time.Time) []experiment.GuardValue {
+func (a *Activities) readGuards(ctx context.Context, guards []sli.Guard, at time.Time) []experiment.GuardValue {
 	out := make([]experiment.GuardValue, len(guards))
 	var wg sync.WaitGroup
 	for i, g := range guards {
@@ -125,7 +70,7 @@ func (a *Activities) readGuards(ctx context.Context, guards []scenarios.Guard, a
 
 // guardValue turns one answer into a GuardValue whose Value is always
 // encodable.
-func guardValue(g scenarios.Guard, v float64, err error) experiment.GuardValue {
+func guardValue(g sli.Guard, v float64, err error) experiment.GuardValue {
 	gv := experiment.GuardValue{Guard: g.Name, Query: g.Query, Value: sli.Float(v)}
 	noData := errors.Is(err, sli.ErrNoData)
 	switch {
@@ -136,7 +81,7 @@ func guardValue(g scenarios.Guard, v float64, err error) experiment.GuardValue {
 		gv.NoData, gv.Value = true, sli.Float(math.NaN())
 	}
 	if noData || math.IsNaN(v) {
-		gv.Healthy = g.OnNoData == scenarios.OnNoDataIgnore
+		gv.Healthy = g.OnNoData == sli.OnNoDataIgnore
 		return gv
 	}
 	gv.Healthy = sli.Healthy(g.Op, v, g.Threshold)

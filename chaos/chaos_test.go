@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -52,13 +51,4 @@ func TestDecodeParams(t *testing.T) {
 	require.True(t, errors.As(err, &fe))
 	assert.Equal(t, "stream", fe.Field)
 	assert.Contains(t, fe.Msg, "want string")
-}
-
-func TestPermanent(t *testing.T) {
-	assert.Nil(t, Permanent(nil))
-	base := errors.New("proxy not found")
-	err := fmt.Errorf("inject: %w", Permanent(base))
-	assert.True(t, IsPermanent(err))
-	assert.ErrorIs(t, err, base)
-	assert.False(t, IsPermanent(base))
 }

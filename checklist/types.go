@@ -1,11 +1,20 @@
 // Package checklist holds release checklists (apiVersion gameday/v1, kind
 // Checklist): the format and its strict loader, the release gate score, and
-// the weight rule from the seed's chapter 5. Pure: no Temporal import.
+// the weight rule from the seed's chapter 5. Pure: no Temporal import, no YAML
+// loader (that is package checklists).
 package checklist
 
 import "time"
 
-const Kind = "Checklist"
+const (
+	APIVersion = "gameday/v1"
+	Kind       = "Checklist"
+)
+
+// DefaultThreshold is the gate score used when spec.threshold is left out:
+// the seed gives no number, and 80% lets a release through with a couple of
+// minor items open while any strong-blocking item still stops it.
+const DefaultThreshold = 80
 
 // Checklist is a release checklist signed by dev, test and SRE leads.
 type Checklist struct {

@@ -1,10 +1,13 @@
 package checklist
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func day(s string) time.Time {
@@ -193,8 +196,14 @@ func TestRecord(t *testing.T) {
 // 15% alerts in three releases and comes out at 50% and strong-blocking;
 // several alerting runs of one release count once.
 func TestSeedLockStory(t *testing.T) {
-	cl, err := Find("release-default")
+	// The shipped default checklist, read plainly: its loader (package
+	// checklists) depends on this package.
+	data, err := os.ReadFile("../checklists/release-default.yaml")
 	if err != nil {
+		t.Fatal(err)
+	}
+	var cl Checklist
+	if err := yaml.Unmarshal(data, &cl); err != nil {
 		t.Fatal(err)
 	}
 	start := day("2024-01-02")

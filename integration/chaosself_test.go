@@ -18,6 +18,7 @@ import (
 
 	"github.com/gameday/gameday/chaos/toxiproxy"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/stack"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/worker"
@@ -143,10 +144,10 @@ func drawRun(rng *rand.Rand, n int) *chaosRun {
 
 func chaosScenario(e *env, r *chaosRun) scenarios.Scenario {
 	sc, _ := e.scenario(r.scenarioName(), func(sc *scenarios.Scenario) {
-		sc.Spec.Faults[0].Duration = scenarios.Duration(r.Hold)
+		sc.Spec.Faults[0].Duration = duration.Duration(r.Hold)
 		if r.Faults == 2 {
 			sc.Spec.Faults = append(sc.Spec.Faults, scenarios.Fault{
-				Name: "inventory-latency-upstream", Action: "latency", Duration: scenarios.Duration(r.Hold),
+				Name: "inventory-latency-upstream", Action: "latency", Duration: duration.Duration(r.Hold),
 				Params: map[string]any{"latency": "5ms", "jitter": "0ms", "toxicity": 1.0, "stream": "upstream"},
 			})
 		}

@@ -14,7 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -29,7 +31,7 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	// A per-test checklist name keeps the entity workflow private to this test.
-	cl, err := checklist.Find("release-default")
+	cl, err := checklists.Find("release-default")
 	require.NoError(t, err)
 	cl.Metadata.Name = fmt.Sprintf("release-it-%d", time.Now().UnixNano()%1_000_000)
 	clPath := filepath.Join(t.TempDir(), "checklist.yaml")
@@ -38,7 +40,7 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 		sc.Spec.Checklist = clPath
 		sc.Spec.FaultClass = "network-delay"
 		sc.Spec.Signoff.Roles = []string{"dev", "test", "sre"}
-		sc.Spec.Signoff.Timeout = scenarios.Duration(5 * time.Minute)
+		sc.Spec.Signoff.Timeout = duration.Duration(5 * time.Minute)
 	})
 	users := map[string]string{"dev": "dana", "test": "tess", "sre": "sam"}
 
@@ -135,7 +137,7 @@ func TestChecklistScheduleReviewsWeights(t *testing.T) {
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cl, err := checklist.Find("release-default")
+	cl, err := checklists.Find("release-default")
 	require.NoError(t, err)
 	cl.Metadata.Name = fmt.Sprintf("sched-it-%d", time.Now().UnixNano()%1_000_000)
 	clPath := filepath.Join(t.TempDir(), "checklist.yaml")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/workflows"
 )
@@ -20,7 +21,7 @@ import (
 func shorten(hold time.Duration) func(*scenarios.Scenario) {
 	return func(sc *scenarios.Scenario) {
 		for i := range sc.Spec.Faults {
-			sc.Spec.Faults[i].Duration = scenarios.Duration(hold)
+			sc.Spec.Faults[i].Duration = duration.Duration(hold)
 		}
 	}
 }
@@ -158,7 +159,7 @@ func TestSignoffWrongRoleAndTimeout(t *testing.T) {
 	defer cancel()
 	sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
 		sc.Spec.Signoff.Roles = []string{"dev", "sre"}
-		sc.Spec.Signoff.Timeout = scenarios.Duration(8 * time.Second)
+		sc.Spec.Signoff.Timeout = duration.Duration(8 * time.Second)
 	})
 	run := e.start(ctx, sc)
 	e.waitPhase(ctx, run.GetID(), experiment.PhaseSignoff)

@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
 )
 
 // BenchmarkGuardAbort measures what the guard lifecycle promises, over real
@@ -60,12 +62,12 @@ func BenchmarkGuardAbort(b *testing.B) {
 		e.cfg.PrometheusURL = hp.URL()
 		e.startWorker()
 		sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
-			sc.Spec.Faults[0].Duration = scenarios.Duration(2 * time.Minute)
+			sc.Spec.Faults[0].Duration = duration.Duration(2 * time.Minute)
 			for i := range sc.Spec.Guards {
-				sc.Spec.Guards[i].OnError = scenarios.OnErrorAbort
-				sc.Spec.Guards[i].Interval = scenarios.Duration(time.Second)
+				sc.Spec.Guards[i].OnError = sli.OnErrorAbort
+				sc.Spec.Guards[i].Interval = duration.Duration(time.Second)
 			}
-			sc.Spec.SteadyState.Timeout = scenarios.Duration(time.Second)
+			sc.Spec.SteadyState.Timeout = duration.Duration(time.Second)
 		})
 		var detect, removed []float64
 		for i := 0; i < runs; i++ {

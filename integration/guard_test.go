@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
@@ -24,13 +25,13 @@ import (
 // starves: with no requests its latency quantile is NaN (0/0), and its
 // request rate has no series at all once the counter stops moving.
 func starvedGuards(sc *scenarios.Scenario) {
-	sc.Spec.Guards = []scenarios.Guard{{
+	sc.Spec.Guards = []sli.Guard{{
 		Name:      "inventory-p95",
 		Query:     `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="inventory"}[3s])))`,
-		Op:        scenarios.OpLE,
+		Op:        sli.OpLE,
 		Threshold: 0.8,
 		For:       2,
-		Interval:  scenarios.Duration(time.Second),
+		Interval:  duration.Duration(time.Second),
 	}}
 	sc.Spec.SteadyState.Guards = sc.Spec.Guards
 }
@@ -47,7 +48,7 @@ func TestBlackholeOutageAborts(t *testing.T) {
 		sc.Metadata.Name = "blackhole-inventory"
 		sc.Spec.Signoff = scenarios.Signoff{}
 		sc.Spec.Checklist, sc.Spec.FaultClass = "", ""
-		sc.Spec.Faults[0].Duration = scenarios.Duration(90 * time.Second)
+		sc.Spec.Faults[0].Duration = duration.Duration(90 * time.Second)
 		sc.Spec.Faults[0].Params = map[string]any{"timeout": "0s", "stream": "upstream"} // requests never reach the inventory
 		starvedGuards(sc)
 	})
@@ -160,12 +161,12 @@ func TestPrometheusHangAborts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
-		sc.Spec.Faults[0].Duration = scenarios.Duration(2 * time.Minute)
+		sc.Spec.Faults[0].Duration = duration.Duration(2 * time.Minute)
 		for i := range sc.Spec.Guards {
-			sc.Spec.Guards[i].OnError = scenarios.OnErrorAbort
-			sc.Spec.Guards[i].Interval = scenarios.Duration(time.Second)
+			sc.Spec.Guards[i].OnError = sli.OnErrorAbort
+			sc.Spec.Guards[i].Interval = duration.Duration(time.Second)
 		}
-		sc.Spec.SteadyState.Timeout = scenarios.Duration(5 * time.Second)
+		sc.Spec.SteadyState.Timeout = duration.Duration(5 * time.Second)
 	})
 	run := e.start(ctx, sc)
 	e.waitPhase(ctx, run.GetID(), experiment.PhaseObserve)
@@ -184,7 +185,7 @@ func TestPrometheusHangAborts(t *testing.T) {
 // twoFaults is the harmless demo with a second toxic on the same link.
 func twoFaults(hold time.Duration) func(*scenarios.Scenario) {
 	return func(sc *scenarios.Scenario) {
-		sc.Spec.Faults[0].Duration = scenarios.Duration(hold)
+		sc.Spec.Faults[0].Duration = duration.Duration(hold)
 		second := sc.Spec.Faults[0]
 		second.Name = "inventory-latency-2"
 		sc.Spec.Faults = append(sc.Spec.Faults, second)

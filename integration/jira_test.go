@@ -15,7 +15,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/ticket/jiratest"
 )
@@ -61,10 +63,10 @@ func TestJiraTicketsAndReleaseGate(t *testing.T) {
 	require.NotEmpty(t, jira.Links(), "release ticket links the postmortem")
 
 	// 2 and 3. Harmless runs with the checklist: the gate decides.
-	cl, err := checklist.Find("release-default")
+	cl, err := checklists.Find("release-default")
 	require.NoError(t, err)
 	sc, _ := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
-		sc.Spec.Faults[0].Duration = scenarios.Duration(5 * time.Second)
+		sc.Spec.Faults[0].Duration = duration.Duration(5 * time.Second)
 		sc.Spec.Checklist = "release-default"
 		sc.Spec.Signoff.Roles = []string{"dev", "test", "sre"}
 	})

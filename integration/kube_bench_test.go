@@ -15,8 +15,8 @@ import (
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -45,7 +45,7 @@ func BenchmarkKubeFaults(b *testing.B) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 	require.NoError(b, err)
 	// The worker's clients (rate limits included), as an admin.
-	cs, dyn, err := kube.Clients(cfg)
+	cs, dyn, err := kubetarget.Clients(cfg)
 	require.NoError(b, err)
 	policy := safety.Policy{Namespaces: []string{"bench"}, OptInKey: "gameday.io/chaos", OptInValue: "enabled", MaxRadius: map[string]safety.Limit{"*": {Percent: 100}}}
 	kb := k8sbackend.New(cs, policy, k8sbackend.WithPollInterval(50*time.Millisecond))

@@ -22,8 +22,10 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/scenarios"
 )
@@ -51,10 +53,10 @@ func kubeScenario(t *testing.T, name, ns string, selector map[string]string, hol
 	sc.Spec.Target.Namespace = ns
 	sc.Spec.Target.Selector = selector
 	for i := range sc.Spec.Faults {
-		sc.Spec.Faults[i].Duration = scenarios.Duration(hold)
+		sc.Spec.Faults[i].Duration = duration.Duration(hold)
 	}
 	sc.Spec.Guards = demo.Spec.Guards
-	sc.Spec.SteadyState = scenarios.SteadyState{Timeout: scenarios.Duration(time.Minute)}
+	sc.Spec.SteadyState = scenarios.SteadyState{Timeout: duration.Duration(time.Minute)}
 	sc.Spec.Signoff = scenarios.Signoff{}
 	sc.Spec.Checklist = ""
 	if adjust != nil {
@@ -134,7 +136,7 @@ func TestKubePodKillModes(t *testing.T) {
 		})
 	}
 	// Nothing left behind: the marker ConfigMaps are gone.
-	cms, err := c.admin.CoreV1().ConfigMaps("shop").List(context.Background(), metav1.ListOptions{LabelSelector: kube.ManagedSelector})
+	cms, err := c.admin.CoreV1().ConfigMaps("shop").List(context.Background(), metav1.ListOptions{LabelSelector: kubetarget.ManagedSelector})
 	require.NoError(t, err)
 	assert.Empty(t, cms.Items)
 }
@@ -188,8 +190,8 @@ func TestKubeRefusalsAndForbidden(t *testing.T) {
 	cs := clientFor(t, kcfg)
 	_, err := cs.CoreV1().Secrets("shop").List(context.Background(), metav1.ListOptions{})
 	assert.ErrorContains(t, err, "forbidden")
-	err = kube.APIError("list secrets", err)
-	assert.True(t, chaos.IsPermanent(err), "forbidden is permanent")
+	err = kubetarget.APIError("list secrets", err)
+	assert.True(t, errkind.IsPermanent(err), "forbidden is permanent")
 }
 
 func clientFor(t *testing.T, kubeconfig string) *kubernetes.Clientset {
@@ -419,13 +421,13 @@ func TestKubeNodeNotReady(t *testing.T) {
 	run := e.start(ctx, sc)
 	var cordoned string
 	require.NoError(t, waitFor(ctx, 2*time.Minute, "a cordoned node", func() (bool, error) {
-		nodes, err := c.admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: kube.ManagedSelector})
+		nodes, err := c.admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: kubetarget.ManagedSelector})
 		if err != nil || len(nodes.Items) == 0 {
 			return false, err
 		}
 		n := nodes.Items[0]
 		cordoned = n.Name
-		return n.Spec.Unschedulable && n.Annotations[kube.AnnotationWorkflowID] == run.GetID(), nil
+		return n.Spec.Unschedulable && n.Annotations[kubetarget.AnnotationWorkflowID] == run.GetID(), nil
 	}))
 	// Evicted: no live picker pod stays on the cordoned node.
 	require.NoError(t, waitFor(ctx, time.Minute, "pods evicted from "+cordoned, func() (bool, error) {
@@ -445,7 +447,7 @@ func TestKubeNodeNotReady(t *testing.T) {
 	n, err := c.admin.CoreV1().Nodes().Get(ctx, cordoned, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.False(t, n.Spec.Unschedulable, "uncordoned on recover")
-	assert.NotContains(t, n.Labels, kube.LabelFaultID)
-	assert.NotContains(t, n.Annotations, kube.AnnotationWorkflowID)
+	assert.NotContains(t, n.Labels, kubetarget.LabelFaultID)
+	assert.NotContains(t, n.Annotations, kubetarget.AnnotationWorkflowID)
 	c.waitDeploymentReady(t, "shop", "picker")
 }

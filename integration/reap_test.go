@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 // A cordoned node expires with no gameday worker and no Temporal: the
@@ -36,12 +36,12 @@ func TestKubeReapExpiredCordonWithoutTemporal(t *testing.T) {
 	run := e.start(ctx, sc)
 	var cordoned string
 	require.NoError(t, waitFor(ctx, 2*time.Minute, "a cordoned node", func() (bool, error) {
-		nodes, err := c.admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: kube.ManagedSelector})
+		nodes, err := c.admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: kubetarget.ManagedSelector})
 		if err != nil || len(nodes.Items) == 0 {
 			return false, err
 		}
 		cordoned = nodes.Items[0].Name
-		return nodes.Items[0].Spec.Unschedulable && nodes.Items[0].Annotations[kube.AnnotationWorkflowID] == run.GetID(), nil
+		return nodes.Items[0].Spec.Unschedulable && nodes.Items[0].Annotations[kubetarget.AnnotationWorkflowID] == run.GetID(), nil
 	}))
 	// Everything gameday runs on is gone: the worker dies, the run is
 	// terminated. Only the cluster is left.
@@ -90,7 +90,7 @@ func TestKubeReapExpiredCordonWithoutTemporal(t *testing.T) {
 
 	// Its expiry passed (backdated rather than waiting 10 minutes).
 	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-		kube.AnnotationExpires: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
+		kubetarget.AnnotationExpires: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
 	}}})
 	_, err = c.admin.CoreV1().Nodes().Patch(ctx, cordoned, types.MergePatchType, patch, metav1.PatchOptions{})
 	require.NoError(t, err)
@@ -100,7 +100,7 @@ func TestKubeReapExpiredCordonWithoutTemporal(t *testing.T) {
 	n, err = c.admin.CoreV1().Nodes().Get(ctx, cordoned, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.False(t, n.Spec.Unschedulable, "uncordoned with no worker and no Temporal")
-	assert.NotContains(t, n.Labels, kube.LabelFaultID)
+	assert.NotContains(t, n.Labels, kubetarget.LabelFaultID)
 	for k := range n.Annotations {
 		assert.False(t, strings.HasPrefix(k, "gameday.io/"), "annotation %s left on the node", k)
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/launch"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
@@ -145,7 +146,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"TOXIPROXY_URL="+toxi.String(),
 	)
 	_, path := e.scenario("demo-inventory-latency-harmless", func(sc *scenarios.Scenario) {
-		sc.Spec.Faults[0].Duration = scenarios.Duration(3 * time.Second)
+		sc.Spec.Faults[0].Duration = duration.Duration(3 * time.Second)
 	})
 	out, stderr, code = e.gameday(ctx, "run", path, "--wait", "--json")
 	cliOut = append(cliOut, out, stderr)

@@ -268,7 +268,7 @@ func trapDir(t *testing.T) scenarios.Scenario {
 	t.Helper()
 	sc, err := os.ReadFile("../scenarios/demo-inventory-timeout.yaml")
 	require.NoError(t, err)
-	cl, err := os.ReadFile("../checklist/release-default.yaml")
+	cl, err := os.ReadFile("../checklists/release-default.yaml")
 	require.NoError(t, err)
 	catalog := catalogScenario(t, "demo-inventory-timeout")
 	t.Chdir(t.TempDir())

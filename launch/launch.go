@@ -18,8 +18,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/workflows"
 )
@@ -63,7 +65,7 @@ func (l Launcher) Prepare(ctx context.Context, ref string, o Options) (workflows
 	if err := ApplyOverrides(&sc, o.Set); err != nil {
 		return workflows.ExperimentInput{}, err
 	}
-	cl, err := l.resolveChecklist(ctx, &sc, checklist.Find)
+	cl, err := l.resolveChecklist(ctx, &sc, checklists.Find)
 	if err != nil {
 		return workflows.ExperimentInput{}, err
 	}
@@ -162,7 +164,7 @@ func cloneScenario(sc scenarios.Scenario) scenarios.Scenario {
 // catalogChecklist finds a checklist in the embedded catalog by name, and
 // nowhere else.
 func catalogChecklist(name string) (checklist.Checklist, error) {
-	all, err := checklist.Catalog() // err: some other entry is broken
+	all, err := checklists.Catalog() // err: some other entry is broken
 	names := make([]string, 0, len(all))
 	for _, cl := range all {
 		if cl.Metadata.Name == name {
@@ -265,7 +267,7 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 			}
 		}
 		if sc.Spec.Signoff.Timeout == 0 {
-			sc.Spec.Signoff.Timeout = scenarios.Duration(24 * time.Hour)
+			sc.Spec.Signoff.Timeout = duration.Duration(24 * time.Hour)
 		}
 	}
 	return &cl, nil
@@ -289,14 +291,14 @@ func ApplyOverrides(sc *scenarios.Scenario, set map[string]string) error {
 				return fmt.Errorf("override duration=%s: want a positive duration like 30s", v)
 			}
 			for i := range sc.Spec.Faults {
-				sc.Spec.Faults[i].Duration = scenarios.Duration(d)
+				sc.Spec.Faults[i].Duration = duration.Duration(d)
 			}
 		case k == "signoff.timeout":
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
 				return fmt.Errorf("override signoff.timeout=%s: want a positive duration like 1h", v)
 			}
-			sc.Spec.Signoff.Timeout = scenarios.Duration(d)
+			sc.Spec.Signoff.Timeout = duration.Duration(d)
 		default:
 			fault, param, scoped := strings.Cut(k, ".")
 			matched := false

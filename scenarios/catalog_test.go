@@ -9,6 +9,7 @@ import (
 
 	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/sli"
 )
 
 // The catalog drives the demo and ships the seed's experiments, so every
@@ -52,7 +53,7 @@ func TestSeedScenarios(t *testing.T) {
 		name, backend, action string
 		duration              string
 		guard                 string
-		op                    scenarios.Op
+		op                    sli.Op
 		threshold             float64
 	}{
 		{"order-pod-kill", "kubernetes", "pod-kill", "30s", "p95-latency", "<=", 0.8},

@@ -10,8 +10,11 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/signoff"
+	"github.com/gameday/gameday/sli"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,7 +22,6 @@ import (
 // workflow, so the resolved scenario recorded in history says what ran.
 const (
 	DefaultGuardFor           = 1
-	DefaultGuardInterval      = 5 * time.Second
 	MinGuardInterval          = 100 * time.Millisecond
 	DefaultSteadyStateTimeout = 2 * time.Minute
 	DefaultSignoffTimeout     = 24 * time.Hour
@@ -118,7 +120,7 @@ func (v *validator) links(sp *Spec) {
 	if sp.Checklist == "" || strings.HasSuffix(sp.Checklist, ".yaml") || strings.HasSuffix(sp.Checklist, ".yml") {
 		return // a file is resolved when the run starts, relative to where it starts
 	}
-	if _, err := checklist.Find(sp.Checklist); err != nil {
+	if _, err := checklists.Find(sp.Checklist); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }
@@ -208,9 +210,9 @@ func (v *validator) faults(defaultBackend string, fs []Fault) {
 	}
 }
 
-var ops = []Op{OpLT, OpLE, OpGT, OpGE, OpEQ, OpNE}
+var ops = []sli.Op{sli.OpLT, sli.OpLE, sli.OpGT, sli.OpGE, sli.OpEQ, sli.OpNE}
 
-func (v *validator) guards(base string, gs []Guard) {
+func (v *validator) guards(base string, gs []sli.Guard) {
 	seen := map[string]int{}
 	for i := range gs {
 		g := &gs[i]
@@ -244,23 +246,23 @@ func (v *validator) guards(base string, gs []Guard) {
 		}
 		switch {
 		case g.Interval == 0:
-			g.Interval = Duration(DefaultGuardInterval)
+			g.Interval = duration.Duration(sli.DefaultGuardInterval)
 		case g.Interval.D() < MinGuardInterval:
 			v.Add(p+".interval", "must be >= %s, got %s", MinGuardInterval, g.Interval)
 		}
 		switch g.OnError {
 		case "":
-			g.OnError = OnErrorAbort
-		case OnErrorAbort, OnErrorIgnore:
+			g.OnError = sli.OnErrorAbort
+		case sli.OnErrorAbort, sli.OnErrorIgnore:
 		default:
-			v.Add(p+".on_error", "must be %s or %s, got %q", OnErrorAbort, OnErrorIgnore, g.OnError)
+			v.Add(p+".on_error", "must be %s or %s, got %q", sli.OnErrorAbort, sli.OnErrorIgnore, g.OnError)
 		}
 		switch g.OnNoData {
 		case "":
-			g.OnNoData = OnNoDataBreach
-		case OnNoDataBreach, OnNoDataIgnore:
+			g.OnNoData = sli.OnNoDataBreach
+		case sli.OnNoDataBreach, sli.OnNoDataIgnore:
 		default:
-			v.Add(p+".on_no_data", "must be %s or %s, got %q", OnNoDataBreach, OnNoDataIgnore, g.OnNoData)
+			v.Add(p+".on_no_data", "must be %s or %s, got %q", sli.OnNoDataBreach, sli.OnNoDataIgnore, g.OnNoData)
 		}
 	}
 }
@@ -283,7 +285,7 @@ func (v *validator) guarded(sp *Spec) {
 // apart, must fit in the hold or the guard could never abort the run. It
 // runs after the defaults are applied. A hold of 0 (no fault, or none with a
 // positive duration) and an invalid for or interval are reported elsewhere.
-func (v *validator) guardsFitHold(hold time.Duration, gs []Guard) {
+func (v *validator) guardsFitHold(hold time.Duration, gs []sli.Guard) {
 	if hold <= 0 {
 		return
 	}
@@ -304,7 +306,7 @@ func (v *validator) guardsFitHold(hold time.Duration, gs []Guard) {
 	}
 }
 
-func validOp(op Op) bool {
+func validOp(op sli.Op) bool {
 	for _, o := range ops {
 		if o == op {
 			return true
@@ -324,7 +326,7 @@ func opList() string {
 func (v *validator) steadyState(ss *SteadyState) {
 	switch {
 	case ss.Timeout == 0:
-		ss.Timeout = Duration(DefaultSteadyStateTimeout)
+		ss.Timeout = duration.Duration(DefaultSteadyStateTimeout)
 	case ss.Timeout < 0:
 		v.Add("spec.steady_state.timeout", "must be > 0, got %s", ss.Timeout)
 	}
@@ -337,7 +339,7 @@ func (v *validator) signoff(so *Signoff) {
 		p := fmt.Sprintf("spec.signoff.roles[%d]", i)
 		switch {
 		case !validRole(r):
-			v.Add(p, "unknown role %q (valid: %s)", r, strings.Join(Roles, ", "))
+			v.Add(p, "unknown role %q (valid: %s)", r, strings.Join(signoff.Roles, ", "))
 		case seen[r]:
 			v.Add(p, "duplicate role %q", r)
 		}
@@ -347,7 +349,7 @@ func (v *validator) signoff(so *Signoff) {
 	case so.Timeout < 0:
 		v.Add("spec.signoff.timeout", "must be > 0, got %s", so.Timeout)
 	case so.Timeout == 0 && len(so.Roles) > 0:
-		so.Timeout = Duration(DefaultSignoffTimeout)
+		so.Timeout = duration.Duration(DefaultSignoffTimeout)
 	}
 	// A reminder at or after the deadline would never be sent.
 	switch {
@@ -359,7 +361,7 @@ func (v *validator) signoff(so *Signoff) {
 }
 
 func validRole(r string) bool {
-	for _, x := range Roles {
+	for _, x := range signoff.Roles {
 		if x == r {
 			return true
 		}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gameday/gameday/internal/yamlx"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/sli"
 
 	"github.com/gameday/gameday/chaos"
 )
@@ -294,12 +296,12 @@ func TestDefaults(t *testing.T) {
 		{"fault backend from target", s.Spec.Faults[0].Backend, "fake"},
 		{"guard for", g0.For, 1},
 		{"guard interval", g0.Interval.D(), 5 * time.Second},
-		{"guard on_error", g0.OnError, OnErrorAbort},
-		{"guard on_no_data", g0.OnNoData, OnNoDataBreach},
+		{"guard on_error", g0.OnError, sli.OnErrorAbort},
+		{"guard on_no_data", g0.OnNoData, sli.OnNoDataBreach},
 		{"unguarded", s.Spec.Unguarded, false},
 		{"explicit for kept", g1.For, 3},
 		{"explicit interval kept", g1.Interval.D(), 2 * time.Second},
-		{"explicit on_error kept", g1.OnError, OnErrorIgnore},
+		{"explicit on_error kept", g1.OnError, sli.OnErrorIgnore},
 		{"steady-state timeout", s.Spec.SteadyState.Timeout.D(), 2 * time.Minute},
 		{"signoff timeout", s.Spec.Signoff.Timeout.D(), 24 * time.Hour},
 		{"params", s.Spec.Faults[0].Params, map[string]any{"latency": "100ms", "toxicity": 0.5}},
@@ -343,12 +345,12 @@ func TestGuardRulesAccept(t *testing.T) {
 			}
 		}},
 		{"unguarded with steady-state guards", edit(with(noGuards, 18, "  unguarded: true\n  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"")), func(t *testing.T, s Scenario) {
-			if g := s.VerifyGuards(); len(g) != 1 || g[0].OnNoData != OnNoDataBreach {
+			if g := s.VerifyGuards(); len(g) != 1 || g[0].OnNoData != sli.OnNoDataBreach {
 				t.Errorf("verify guards %+v", g)
 			}
 		}},
 		{"explicit on_no_data kept", edit(map[int]string{22: "      threshold: 0.8\n      on_no_data: ignore", 29: "      on_error: ignore\n      on_no_data: breach"}), func(t *testing.T, s Scenario) {
-			if s.Spec.Guards[0].OnNoData != OnNoDataIgnore || s.Spec.Guards[1].OnNoData != OnNoDataBreach {
+			if s.Spec.Guards[0].OnNoData != sli.OnNoDataIgnore || s.Spec.Guards[1].OnNoData != sli.OnNoDataBreach {
 				t.Errorf("on_no_data %q %q", s.Spec.Guards[0].OnNoData, s.Spec.Guards[1].OnNoData)
 			}
 		}},
@@ -484,8 +486,8 @@ func FuzzParse(f *testing.F) {
 		if (len(s.Spec.Guards) > 0) == s.Spec.Unguarded {
 			t.Fatalf("%d guards with unguarded %v", len(s.Spec.Guards), s.Spec.Unguarded)
 		}
-		for _, g := range append(append([]Guard(nil), s.Spec.Guards...), s.Spec.SteadyState.Guards...) {
-			if g.OnNoData != OnNoDataBreach && g.OnNoData != OnNoDataIgnore {
+		for _, g := range append(append([]sli.Guard(nil), s.Spec.Guards...), s.Spec.SteadyState.Guards...) {
+			if g.OnNoData != sli.OnNoDataBreach && g.OnNoData != sli.OnNoDataIgnore {
 				t.Fatalf("guard %s: on_no_data %q", g.Name, g.OnNoData)
 			}
 		}
@@ -502,8 +504,8 @@ func FuzzParse(f *testing.F) {
 		// and changes nothing.
 		again := s
 		again.Spec.Faults = append([]Fault(nil), s.Spec.Faults...)
-		again.Spec.Guards = append([]Guard(nil), s.Spec.Guards...)
-		again.Spec.SteadyState.Guards = append([]Guard(nil), s.Spec.SteadyState.Guards...)
+		again.Spec.Guards = append([]sli.Guard(nil), s.Spec.Guards...)
+		again.Spec.SteadyState.Guards = append([]sli.Guard(nil), s.Spec.SteadyState.Guards...)
 		if err := Validate(&again); err != nil {
 			t.Fatalf("resolved scenario does not validate: %v", err)
 		}

@@ -3,12 +3,12 @@
 package scenarios
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
-	"gopkg.in/yaml.v3"
+	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/signoff"
+	"github.com/gameday/gameday/sli"
 )
 
 const (
@@ -35,7 +35,7 @@ type Spec struct {
 	Description string       `json:"description" yaml:"description"`
 	Target      chaos.Target `json:"target" yaml:"target"`
 	Faults      []Fault      `json:"faults" yaml:"faults"`
-	Guards      []Guard      `json:"guards" yaml:"guards"`
+	Guards      []sli.Guard  `json:"guards" yaml:"guards"`
 	SteadyState SteadyState  `json:"steady_state" yaml:"steady_state"`
 	Signoff     Signoff      `json:"signoff" yaml:"signoff"`
 	// Checklist names the release checklist signed at the gate (catalog
@@ -65,61 +65,23 @@ func (s Scenario) AllowsOverlap() bool { return s.Spec.Overlap == OverlapAllow }
 // Fault is one fault step. Params are back-end specific and validated by
 // the back-end's registered driver.
 type Fault struct {
-	Name     string         `json:"name" yaml:"name"`
-	Backend  string         `json:"backend" yaml:"backend"`
-	Action   string         `json:"action" yaml:"action"`
-	Duration Duration       `json:"duration" yaml:"duration"`
-	Params   map[string]any `json:"params,omitempty" yaml:"params"`
+	Name     string            `json:"name" yaml:"name"`
+	Backend  string            `json:"backend" yaml:"backend"`
+	Action   string            `json:"action" yaml:"action"`
+	Duration duration.Duration `json:"duration" yaml:"duration"`
+	Params   map[string]any    `json:"params,omitempty" yaml:"params"`
 }
-
-// Op is the healthy condition of a guard: value OP threshold must hold.
-type Op string
-
-const (
-	OpLT Op = "<"
-	OpLE Op = "<="
-	OpGT Op = ">"
-	OpGE Op = ">="
-	OpEQ Op = "=="
-	OpNE Op = "!="
-)
-
-// Guard is an SLI check polled from Prometheus while the fault is held.
-type Guard struct {
-	Name      string   `json:"name" yaml:"name"`
-	Query     string   `json:"query" yaml:"query"`
-	Op        Op       `json:"op" yaml:"op"`
-	Threshold float64  `json:"threshold" yaml:"threshold"`
-	For       int      `json:"for" yaml:"for"`           // consecutive bad evaluations before a breach; default 1
-	Interval  Duration `json:"interval" yaml:"interval"` // default 5s
-	OnError   string   `json:"on_error" yaml:"on_error"` // abort (default) | ignore
-	// OnNoData says what an empty answer or NaN means: breach (default: it
-	// counts as a bad sample, an outage often looks like no data) or ignore
-	// (for a query that is legitimately empty; the sample counts neither way).
-	OnNoData string `json:"on_no_data,omitempty" yaml:"on_no_data"`
-}
-
-const (
-	OnErrorAbort  = "abort"
-	OnErrorIgnore = "ignore"
-	// MaxQueryErrors is how many consecutive query errors abort a run when
-	// on_error is abort.
-	MaxQueryErrors = 3
-
-	OnNoDataBreach = "breach"
-	OnNoDataIgnore = "ignore"
-)
 
 type SteadyState struct {
-	Timeout Duration `json:"timeout" yaml:"timeout"` // verify deadline; default 2m
+	Timeout duration.Duration `json:"timeout" yaml:"timeout"` // verify deadline; default 2m
 	// Guards to check in verify; empty means spec.guards.
-	Guards []Guard `json:"guards,omitempty" yaml:"guards"`
+	Guards []sli.Guard `json:"guards,omitempty" yaml:"guards"`
 }
 
 type Signoff struct {
-	Roles    []string `json:"roles" yaml:"roles"`     // subset of dev, test, sre; empty means no gate
-	Timeout  Duration `json:"timeout" yaml:"timeout"` // default 24h
-	Reminder Duration `json:"reminder,omitempty" yaml:"reminder"`
+	Roles    []string          `json:"roles" yaml:"roles"`     // subset of dev, test, sre; empty means no gate
+	Timeout  duration.Duration `json:"timeout" yaml:"timeout"` // default 24h
+	Reminder duration.Duration `json:"reminder,omitempty" yaml:"reminder"`
 }
 
 // EnvironmentLabel is the metadata label naming the environment a scenario
@@ -127,46 +89,9 @@ type Signoff struct {
 // depend on it.
 const EnvironmentLabel = "environment"
 
-// Roles that may sign off.
-var Roles = []string{"dev", "test", "sre"}
-
-// Duration reads "30s" style strings in YAML and JSON.
-type Duration time.Duration
-
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	// A *yaml.TypeError (not a plain error) lets the decoder carry on, so a
-	// bad duration is reported together with the file's other problems.
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration like \"30s\"", n.Line)}}
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q (want e.g. 500ms, 30s, 2m)", n.Line, n.Value)}}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
-
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
+// Roles is signoff.Roles (the same slice), kept for launch until the
+// client package reads signoff.Roles itself.
+var Roles = signoff.Roles
 
 // ChaosFaults resolves the scenario's fault steps for one workflow run: each
 // gets its deterministic id and the scenario's target. Pure, so workflow
@@ -221,7 +146,7 @@ func (s Scenario) HoldDuration() time.Duration {
 }
 
 // VerifyGuards are the guards checked after recovery.
-func (s Scenario) VerifyGuards() []Guard {
+func (s Scenario) VerifyGuards() []sli.Guard {
 	if len(s.Spec.SteadyState.Guards) > 0 {
 		return s.Spec.SteadyState.Guards
 	}

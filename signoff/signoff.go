@@ -12,6 +12,12 @@ import (
 	"strings"
 )
 
+// Roles are the roles that may sign off, and that own checklist items:
+// the seed's three-party electronic sign-off by the development lead, the
+// test lead and SRE. The one list every loader and the Slack access file
+// check against.
+var Roles = []string{"dev", "test", "sre"}
+
 // Holders is one role and the users who may sign for it.
 type Holders struct {
 	Role  string   `json:"role"`

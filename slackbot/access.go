@@ -11,14 +11,11 @@ import (
 
 	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/signoff"
 )
 
 // AccessKind is the kind of the access file (apiVersion gameday/v1).
 const AccessKind = "SlackAccess"
-
-// EnvironmentLabel is the scenario label (metadata.labels) that names the
-// environment a scenario acts on; a user's environments restrict it.
-const EnvironmentLabel = "environment"
 
 // Action is something a Slack user asks the bot to do.
 type Action string
@@ -111,8 +108,8 @@ func checkUser(v *yamlx.Collector, id string, u User) {
 		v.Add(p+".name", "required: the name runs and sign-offs are recorded under (as in GAMEDAY_ROLES)")
 	}
 	for i, r := range u.Roles {
-		if !slices.Contains(scenarios.Roles, r) {
-			v.Add(fmt.Sprintf("%s.roles[%d]", p, i), "unknown role %q (one of %s)", r, strings.Join(scenarios.Roles, ", "))
+		if !slices.Contains(signoff.Roles, r) {
+			v.Add(fmt.Sprintf("%s.roles[%d]", p, i), "unknown role %q (one of %s)", r, strings.Join(signoff.Roles, ", "))
 		}
 	}
 	for i, g := range u.Run {
@@ -186,7 +183,7 @@ func (a Access) CanRunScenario(userID string, action Action, sc scenarios.Scenar
 		return err
 	}
 	u, _ := a.user(userID)
-	env := sc.Metadata.Labels[EnvironmentLabel]
+	env := sc.Metadata.Labels[scenarios.EnvironmentLabel]
 	if env == "" || len(u.Environments) == 0 || slices.Contains(u.Environments, env) {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/scenarios"
 )
 
 func writeAccess(t *testing.T, content string) string {
@@ -173,7 +174,7 @@ func TestAccessCan(t *testing.T) {
 	}
 	for _, s := range testScenarios() {
 		err := a.CanRunScenario(dana, ActionRun, s)
-		want := strings.HasPrefix(s.Metadata.Name, "demo-") && s.Metadata.Labels[EnvironmentLabel] != "production"
+		want := strings.HasPrefix(s.Metadata.Name, "demo-") && s.Metadata.Labels[scenarios.EnvironmentLabel] != "production"
 		if (err == nil) != want {
 			t.Errorf("dana runs %s: %v, want ok=%v", s.Metadata.Name, err, want)
 		}

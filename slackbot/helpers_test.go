@@ -64,7 +64,7 @@ func testScenarios() []scenarios.Scenario {
 		s := scenarios.Scenario{APIVersion: scenarios.APIVersion, Kind: scenarios.Kind}
 		s.Metadata.Name, s.Metadata.Service = name, "order-service"
 		if env != "" {
-			s.Metadata.Labels = map[string]string{EnvironmentLabel: env}
+			s.Metadata.Labels = map[string]string{scenarios.EnvironmentLabel: env}
 		}
 		s.Spec.Description = name + " description\nsecond line"
 		s.Spec.Signoff.Roles = roles

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/gameday/gameday/scenarios"
 )
 
 // Querier runs an instant PromQL query that must yield one number.
@@ -22,22 +20,22 @@ type Querier interface {
 // Healthy reports whether value OP threshold holds. NaN is never healthy:
 // a quantile over no traffic is not evidence of health. ±Inf compare as the
 // extremes they are (an error ratio of +Inf is not below any limit).
-func Healthy(op scenarios.Op, value, threshold float64) bool {
+func Healthy(op Op, value, threshold float64) bool {
 	if math.IsNaN(value) {
 		return false
 	}
 	switch op {
-	case scenarios.OpLT:
+	case OpLT:
 		return value < threshold
-	case scenarios.OpLE:
+	case OpLE:
 		return value <= threshold
-	case scenarios.OpGT:
+	case OpGT:
 		return value > threshold
-	case scenarios.OpGE:
+	case OpGE:
 		return value >= threshold
-	case scenarios.OpEQ:
+	case OpEQ:
 		return value == threshold
-	case scenarios.OpNE:
+	case OpNE:
 		return value != threshold
 	}
 	return false
@@ -63,7 +61,7 @@ type Breach struct {
 func (b Breach) String() string {
 	switch {
 	case b.QueryError != "":
-		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, scenarios.MaxQueryErrors, b.QueryError)
+		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, MaxQueryErrors, b.QueryError)
 	case b.NoData:
 		return fmt.Sprintf("guard %s breached: no data (the query returned nothing: is the service down or no longer scraped?), healthy when %s %g", b.Guard, b.Op, b.Threshold)
 	case b.Value.Kind() == KindNaN:
@@ -112,11 +110,11 @@ type GuardState struct {
 
 // Tracker counts consecutive bad values and errors per guard.
 type Tracker struct {
-	guards []scenarios.Guard
+	guards []Guard
 	st     []GuardState
 }
 
-func NewTracker(guards []scenarios.Guard) *Tracker {
+func NewTracker(guards []Guard) *Tracker {
 	t := &Tracker{guards: guards, st: make([]GuardState, len(guards))}
 	for i, g := range guards {
 		t.st[i].Guard = g.Name
@@ -184,7 +182,7 @@ func (t *Tracker) Due(now time.Time) []int {
 		out = append(out, i)
 		iv := g.Interval.D()
 		if iv <= 0 {
-			iv = scenarios.DefaultGuardInterval
+			iv = DefaultGuardInterval
 		}
 		// Keep a fixed cadence from the first evaluation: scheduling from
 		// "now" would let polling jitter stretch every interval, and with
@@ -219,7 +217,7 @@ func (t *Tracker) Observe(i int, value float64, err error, at time.Time) (Sample
 	if noData {
 		s.NoData, s.Value = true, Float(math.NaN())
 	}
-	if (noData || math.IsNaN(value)) && g.OnNoData == scenarios.OnNoDataIgnore {
+	if (noData || math.IsNaN(value)) && g.OnNoData == OnNoDataIgnore {
 		s.Ignored = true
 		return s, nil
 	}
@@ -239,7 +237,7 @@ func (t *Tracker) countError(i int, msg string, at time.Time) *Breach {
 	g := t.guards[i]
 	st := &t.st[i]
 	st.Errors++
-	if g.OnError != scenarios.OnErrorIgnore && st.Errors >= scenarios.MaxQueryErrors {
+	if g.OnError != OnErrorIgnore && st.Errors >= MaxQueryErrors {
 		return &Breach{Guard: g.Name, Query: g.Query, Op: string(g.Op), Value: Float(math.NaN()), Threshold: g.Threshold, At: at, QueryError: msg}
 	}
 	return nil
@@ -259,7 +257,7 @@ func (t *Tracker) Lost(why string, at time.Time) *Breach {
 }
 
 // MinInterval is the polling tick that serves every guard on time.
-func MinInterval(guards []scenarios.Guard) time.Duration {
+func MinInterval(guards []Guard) time.Duration {
 	min := time.Duration(0)
 	for _, g := range guards {
 		if iv := g.Interval.D(); iv > 0 && (min == 0 || iv < min) {
@@ -267,7 +265,7 @@ func MinInterval(guards []scenarios.Guard) time.Duration {
 		}
 	}
 	if min == 0 {
-		min = scenarios.DefaultGuardInterval
+		min = DefaultGuardInterval
 	}
 	return min
 }
@@ -275,3 +273,13 @@ func MinInterval(guards []scenarios.Guard) time.Duration {
 // ErrNoData means the query returned an empty vector: usually a wrong
 // metric name or a service that is not scraped.
 var ErrNoData = errors.New("query returned no data")
+
+// BadQueryError marks a query Prometheus rejected (bad PromQL), or whose
+// answer cannot be a guard's (many series, too large): retrying cannot
+// help, so activities make it non-retryable.
+type BadQueryError struct {
+	Query string
+	Msg   string
+}
+
+func (e *BadQueryError) Error() string { return fmt.Sprintf("invalid query %q: %s", e.Query, e.Msg) }

@@ -10,27 +10,27 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/internal/duration"
 )
 
 func TestHealthy(t *testing.T) {
 	cases := []struct {
-		op   scenarios.Op
+		op   Op
 		v, t float64
 		want bool
 	}{
-		{scenarios.OpLE, 0.8, 0.8, true},
-		{scenarios.OpLE, 0.81, 0.8, false},
-		{scenarios.OpLT, 0.001, 0.001, false},
-		{scenarios.OpLT, 0.0009, 0.001, true},
-		{scenarios.OpGT, 0.81, 0.8, true},
-		{scenarios.OpGT, 0.8, 0.8, false},
-		{scenarios.OpGE, 0.8, 0.8, true},
-		{scenarios.OpEQ, 0, 0, true},
-		{scenarios.OpEQ, 1, 0, false},
-		{scenarios.OpNE, 1, 0, true},
-		{scenarios.OpLE, math.NaN(), 0.8, false},
-		{scenarios.OpNE, math.NaN(), 0, false},
+		{OpLE, 0.8, 0.8, true},
+		{OpLE, 0.81, 0.8, false},
+		{OpLT, 0.001, 0.001, false},
+		{OpLT, 0.0009, 0.001, true},
+		{OpGT, 0.81, 0.8, true},
+		{OpGT, 0.8, 0.8, false},
+		{OpGE, 0.8, 0.8, true},
+		{OpEQ, 0, 0, true},
+		{OpEQ, 1, 0, false},
+		{OpNE, 1, 0, true},
+		{OpLE, math.NaN(), 0.8, false},
+		{OpNE, math.NaN(), 0, false},
 		{"~", 1, 1, false},
 	}
 	for _, c := range cases {
@@ -38,12 +38,12 @@ func TestHealthy(t *testing.T) {
 	}
 }
 
-func guard(forN int, onError string) scenarios.Guard {
-	return scenarios.Guard{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: forN, Interval: scenarios.Duration(time.Second), OnError: onError}
+func guard(forN int, onError string) Guard {
+	return Guard{Name: "p95", Query: "q", Op: OpLE, Threshold: 0.8, For: forN, Interval: duration.Duration(time.Second), OnError: onError}
 }
 
 func TestTrackerNeedsConsecutiveBadSamples(t *testing.T) {
-	tr := NewTracker([]scenarios.Guard{guard(3, "abort")})
+	tr := NewTracker([]Guard{guard(3, "abort")})
 	now := time.Unix(1000, 0)
 	seq := []float64{0.9, 0.9, 0.5, 0.9, 0.9} // a healthy sample resets the count
 	for i, v := range seq {
@@ -59,21 +59,21 @@ func TestTrackerNeedsConsecutiveBadSamples(t *testing.T) {
 
 func TestTrackerQueryErrors(t *testing.T) {
 	boom := errors.New("connection refused")
-	tr := NewTracker([]scenarios.Guard{guard(1, "abort"), guard(1, "ignore")})
+	tr := NewTracker([]Guard{guard(1, "abort"), guard(1, "ignore")})
 	now := time.Unix(1000, 0)
-	for i := 0; i < scenarios.MaxQueryErrors-1; i++ {
+	for i := 0; i < MaxQueryErrors-1; i++ {
 		_, b := tr.Observe(0, 0, boom, now)
 		require.Nil(t, b)
 	}
 	// A success in between resets the error count.
 	_, b := tr.Observe(0, 0.1, nil, now)
 	require.Nil(t, b)
-	for i := 0; i < scenarios.MaxQueryErrors-1; i++ {
+	for i := 0; i < MaxQueryErrors-1; i++ {
 		_, b = tr.Observe(0, 0, boom, now)
 		require.Nil(t, b)
 	}
 	s, b := tr.Observe(0, 0, boom, now)
-	require.NotNil(t, b, "abort after %d consecutive errors", scenarios.MaxQueryErrors)
+	require.NotNil(t, b, "abort after %d consecutive errors", MaxQueryErrors)
 	assert.Equal(t, "connection refused", b.QueryError)
 	assert.Equal(t, "connection refused", s.Err)
 	assert.Contains(t, b.String(), "query failed 3 times")
@@ -88,7 +88,7 @@ func TestTrackerQueryErrors(t *testing.T) {
 // data) unless on_no_data: ignore; they never reset a streak either way.
 func TestTrackerNoDataAndNaN(t *testing.T) {
 	now := time.Unix(1000, 0)
-	tr := NewTracker([]scenarios.Guard{guard(2, "abort")})
+	tr := NewTracker([]Guard{guard(2, "abort")})
 	_, b := tr.Observe(0, 0, ErrNoData, now)
 	require.Nil(t, b)
 	s, b := tr.Observe(0, math.NaN(), nil, now)
@@ -96,15 +96,15 @@ func TestTrackerNoDataAndNaN(t *testing.T) {
 	assert.Equal(t, KindNaN, b.Value.Kind())
 	assert.False(t, s.Healthy)
 
-	tr = NewTracker([]scenarios.Guard{guard(1, "abort")})
+	tr = NewTracker([]Guard{guard(1, "abort")})
 	_, b = tr.Observe(0, 0, ErrNoData, now)
 	require.NotNil(t, b)
 	assert.True(t, b.NoData)
 	assert.Contains(t, b.String(), "no data")
 
 	ig := guard(2, "abort")
-	ig.OnNoData = scenarios.OnNoDataIgnore
-	tr = NewTracker([]scenarios.Guard{ig})
+	ig.OnNoData = OnNoDataIgnore
+	tr = NewTracker([]Guard{ig})
 	_, b = tr.Observe(0, 0.9, nil, now)
 	require.Nil(t, b)
 	for i := 0; i < 5; i++ {
@@ -117,7 +117,7 @@ func TestTrackerNoDataAndNaN(t *testing.T) {
 	assert.Equal(t, 2, tr.State()[0].Bad, "1 before the ignored samples + 1 after")
 
 	// +Inf compares as the extreme it is.
-	tr = NewTracker([]scenarios.Guard{guard(1, "abort")})
+	tr = NewTracker([]Guard{guard(1, "abort")})
 	_, b = tr.Observe(0, math.Inf(1), nil, now)
 	require.NotNil(t, b)
 	assert.Contains(t, b.String(), "+Inf")
@@ -125,7 +125,7 @@ func TestTrackerNoDataAndNaN(t *testing.T) {
 
 func TestTrackerStateRoundTrip(t *testing.T) {
 	now := time.Unix(1000, 0)
-	tr := NewTracker([]scenarios.Guard{guard(3, "abort")})
+	tr := NewTracker([]Guard{guard(3, "abort")})
 	tr.Observe(0, 0.9, nil, now)
 	tr.Observe(0, 0.9, nil, now)
 	st := tr.State()
@@ -133,7 +133,7 @@ func TestTrackerStateRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	var back []GuardState
 	require.NoError(t, json.Unmarshal(b, &back))
-	tr2 := NewTracker([]scenarios.Guard{guard(3, "abort")})
+	tr2 := NewTracker([]Guard{guard(3, "abort")})
 	tr2.Restore(back)
 	_, br := tr2.Observe(0, 0.9, nil, now)
 	require.NotNil(t, br, "the third bad sample after a restore breaches")
@@ -145,8 +145,8 @@ func TestTrackerStateRoundTrip(t *testing.T) {
 func TestDueKeepsCadence(t *testing.T) {
 	g1 := guard(1, "abort")
 	g2 := guard(1, "abort")
-	g2.Interval = scenarios.Duration(3 * time.Second)
-	tr := NewTracker([]scenarios.Guard{g1, g2})
+	g2.Interval = duration.Duration(3 * time.Second)
+	tr := NewTracker([]Guard{g1, g2})
 	t0 := time.Unix(1000, 0)
 	assert.Equal(t, []int{0, 1}, tr.Due(t0), "every guard is due at once")
 	assert.Empty(t, tr.Due(t0.Add(999*time.Millisecond)))
@@ -161,7 +161,7 @@ func TestDueKeepsCadence(t *testing.T) {
 
 func TestMinInterval(t *testing.T) {
 	g := guard(1, "abort")
-	g.Interval = scenarios.Duration(200 * time.Millisecond)
-	assert.Equal(t, 200*time.Millisecond, MinInterval([]scenarios.Guard{guard(1, ""), g}))
+	g.Interval = duration.Duration(200 * time.Millisecond)
+	assert.Equal(t, 200*time.Millisecond, MinInterval([]Guard{guard(1, ""), g}))
 	assert.Equal(t, 5*time.Second, MinInterval(nil))
 }

@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/gameday/gameday/scenarios"
 )
 
 // QueryTimeout bounds one evaluation of g: its interval, but at least 1 s
 // (a loaded Prometheus needs that) and at most MaxQueryTimeout, so a hung
 // Prometheus costs each guard at most MaxQueryTimeout per error and
 // on_error: abort fires within about MaxQueryErrors timeouts of the hang.
-func QueryTimeout(g scenarios.Guard) time.Duration {
+func QueryTimeout(g Guard) time.Duration {
 	return min(max(g.Interval.D(), time.Second), MaxQueryTimeout)
 }
 
@@ -44,7 +42,7 @@ type WatchResult struct {
 // the querier ignores its context), and at most one query per guard is in
 // flight, so a hung Prometheus never stops the others nor the heartbeat.
 type Watch struct {
-	Guards  []scenarios.Guard
+	Guards  []Guard
 	Querier Querier
 	// Until ends a watch without a breach; zero means "until ctx ends".
 	Until time.Time

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/internal/duration"
 )
 
 type hung struct{}
@@ -25,12 +25,12 @@ func (hung) Query(ctx context.Context, _ string, _ time.Time) (float64, error) {
 // answers does not starve it (a starved heartbeat once killed the attempt
 // and reset every streak).
 func TestWatchHeartbeatsWhileQueriesHang(t *testing.T) {
-	g := guard(1, scenarios.OnErrorIgnore)
-	g.Interval = scenarios.Duration(2 * time.Second)
+	g := guard(1, OnErrorIgnore)
+	g.Interval = duration.Duration(2 * time.Second)
 	var mu sync.Mutex
 	var beats []WatchState
 	w := Watch{
-		Guards: []scenarios.Guard{g}, Querier: hung{}, Until: time.Now().Add(1500 * time.Millisecond),
+		Guards: []Guard{g}, Querier: hung{}, Until: time.Now().Add(1500 * time.Millisecond),
 		HeartbeatEvery: 100 * time.Millisecond,
 		Heartbeat: func(s WatchState) {
 			mu.Lock()
@@ -81,9 +81,9 @@ func (q *badAfter) Query(context.Context, string, time.Time) (float64, error) {
 // A query that becomes invalid mid-run (a second series appeared) stops the
 // watch with the error: the guard is blind, and that is not a breach.
 func TestWatchStopsWhenTheQueryBecomesInvalid(t *testing.T) {
-	g := guard(1, scenarios.OnErrorIgnore)
-	g.Interval = scenarios.Duration(100 * time.Millisecond)
-	res, err := Watch{Guards: []scenarios.Guard{g}, Querier: &badAfter{}}.Run(context.Background())
+	g := guard(1, OnErrorIgnore)
+	g.Interval = duration.Duration(100 * time.Millisecond)
+	res, err := Watch{Guards: []Guard{g}, Querier: &badAfter{}}.Run(context.Background())
 	var bq *BadQueryError
 	require.ErrorAs(t, err, &bq)
 	assert.Nil(t, res.Breach)
@@ -95,9 +95,9 @@ func (panicky) Query(context.Context, string, time.Time) (float64, error) { pani
 
 // A panicking querier is a query error, not a dead worker.
 func TestWatchSurvivesAPanickingQuerier(t *testing.T) {
-	g := guard(1, scenarios.OnErrorAbort)
-	g.Interval = scenarios.Duration(100 * time.Millisecond)
-	res, err := Watch{Guards: []scenarios.Guard{g}, Querier: panicky{}}.Run(context.Background())
+	g := guard(1, OnErrorAbort)
+	g.Interval = duration.Duration(100 * time.Millisecond)
+	res, err := Watch{Guards: []Guard{g}, Querier: panicky{}}.Run(context.Background())
 	require.NoError(t, err)
 	require.NotNil(t, res.Breach)
 	assert.Contains(t, res.Breach.QueryError, "query panicked: boom")
@@ -106,9 +106,9 @@ func TestWatchSurvivesAPanickingQuerier(t *testing.T) {
 // A state restored from a worker whose clock ran ahead does not leave the
 // guard waiting for that clock.
 func TestWatchResumeIgnoresAnotherWorkersSchedule(t *testing.T) {
-	g := guard(1, scenarios.OnErrorAbort)
-	g.Interval = scenarios.Duration(100 * time.Millisecond)
-	w := Watch{Guards: []scenarios.Guard{g}, Querier: hungValue(0.95), Resume: &WatchState{Guards: []GuardState{{Guard: g.Name, Next: time.Now().Add(time.Hour)}}}}
+	g := guard(1, OnErrorAbort)
+	g.Interval = duration.Duration(100 * time.Millisecond)
+	w := Watch{Guards: []Guard{g}, Querier: hungValue(0.95), Resume: &WatchState{Guards: []GuardState{{Guard: g.Name, Next: time.Now().Add(time.Hour)}}}}
 	res, err := w.Run(context.Background())
 	require.NoError(t, err)
 	require.NotNil(t, res.Breach, "evaluated now, not in an hour")

@@ -8,16 +8,17 @@
 // write is idempotent (a label per run for issues, a marker per run for
 // comments, a status and link check before moving or linking), and every
 // error says whether a retry can help: network trouble, 5xx, 408 and 429 are
-// plain errors; any other 4xx is wrapped with chaos.Permanent. The API token
+// plain errors; any other 4xx is wrapped with errkind.Permanent. The API token
 // never appears in an error or a log line.
 package ticket
 
 import (
 	"fmt"
-	"github.com/gameday/gameday/config"
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/gameday/gameday/config"
 )
 
 // Environment variables of the Jira settings (read and documented by

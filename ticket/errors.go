@@ -12,13 +12,12 @@ import (
 	"strings"
 
 	jira "github.com/andygrunwald/go-jira"
-
-	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // Error is a failed Jira request. Its text holds Jira's own messages (they
 // say what to fix: a missing field, an unknown issue type) and never the
-// token. Permanent failures come wrapped in chaos.PermanentError; errors.As
+// token. Permanent failures come wrapped in errkind.PermanentError; errors.As
 // finds the *Error either way.
 type Error struct {
 	Op         string   // what was being done: "search", "create issue", …
@@ -115,7 +114,7 @@ func (j *Jira) fail(ctx context.Context, op string, resp *jira.Response, err err
 	if e.Retryable() {
 		return e
 	}
-	return chaos.Permanent(e)
+	return errkind.Permanent(e)
 }
 
 // bodyText is what go-jira kept of a non-JSON error body, as one short line.

@@ -16,8 +16,8 @@ import (
 
 	jira "github.com/andygrunwald/go-jira"
 
-	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/postmortem"
 )
 
@@ -181,10 +181,10 @@ func (j *Jira) File(ctx context.Context, r experiment.Result) (string, error) {
 	case experiment.Passed, experiment.DryRun:
 		return "", nil
 	case experiment.Running, "":
-		return "", chaos.Permanent(fmt.Errorf("jira: run %s has not finished (outcome %q): nothing to file yet", r.WorkflowID, r.Outcome))
+		return "", errkind.Permanent(fmt.Errorf("jira: run %s has not finished (outcome %q): nothing to file yet", r.WorkflowID, r.Outcome))
 	}
 	if r.WorkflowID == "" {
-		return "", chaos.Permanent(errors.New("jira: run has no workflow id, so filing it could not be made idempotent"))
+		return "", errkind.Permanent(errors.New("jira: run has no workflow id, so filing it could not be made idempotent"))
 	}
 	label := RunLabel(r.RunKey())
 	key, err := j.findByLabel(ctx, label)
@@ -281,10 +281,10 @@ var issueKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*-[0-9]+$`)
 func (j *Jira) ReleaseEvidence(ctx context.Context, key string, r experiment.Result, postmortemKey string) error {
 	key = strings.TrimSpace(key)
 	if !issueKey.MatchString(key) {
-		return chaos.Permanent(fmt.Errorf("jira: release ticket %q is not an issue key like REL-123", key))
+		return errkind.Permanent(fmt.Errorf("jira: release ticket %q is not an issue key like REL-123", key))
 	}
 	if r.WorkflowID == "" {
-		return chaos.Permanent(errors.New("jira: run has no workflow id, so its release comment could not be made idempotent"))
+		return errkind.Permanent(errors.New("jira: run has no workflow id, so its release comment could not be made idempotent"))
 	}
 	issue, resp, err := j.client.Issue.GetWithContext(ctx, key, &jira.GetQueryOptions{Fields: "status,issuelinks"})
 	if err != nil {
@@ -352,7 +352,7 @@ func (j *Jira) moveToReady(ctx context.Context, key string, issue *jira.Issue) e
 	if len(avail) == 0 {
 		avail = []string{"none"}
 	}
-	return chaos.Permanent(fmt.Errorf("jira: release ticket %s has no transition to %q (%s); available: %s",
+	return errkind.Permanent(fmt.Errorf("jira: release ticket %s has no transition to %q (%s); available: %s",
 		key, want, EnvReadyStatus, strings.Join(avail, ", ")))
 }
 
@@ -475,7 +475,7 @@ func shortSummary(r experiment.Result) string {
 func (j *Jira) do(ctx context.Context, op, method, path string, body, v any) error {
 	req, err := j.client.NewRequestWithContext(ctx, method, path, body)
 	if err != nil {
-		return chaos.Permanent(fmt.Errorf("jira %s: build request: %s", op, j.redact(err.Error())))
+		return errkind.Permanent(fmt.Errorf("jira %s: build request: %s", op, j.redact(err.Error())))
 	}
 	resp, err := j.client.Do(req, v)
 	if err != nil {

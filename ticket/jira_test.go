@@ -19,9 +19,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/sli"
 	"github.com/gameday/gameday/ticket/jiratest"
 )
@@ -184,7 +184,7 @@ func TestFileNothingToFile(t *testing.T) {
 	r := failedRun()
 	r.Outcome = experiment.Running
 	_, err := j.File(context.Background(), r)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Zero(t, f.Count("POST /rest/api/2/issue"))
 }
 
@@ -250,7 +250,7 @@ func TestFileErrorClassification(t *testing.T) {
 				})
 				_, err := j.File(context.Background(), failedRun())
 				require.Error(t, err)
-				assert.Equal(t, tc.permanent, chaos.IsPermanent(err), "%v", err)
+				assert.Equal(t, tc.permanent, errkind.IsPermanent(err), "%v", err)
 				var je *Error
 				require.True(t, errors.As(err, &je))
 				assert.Equal(t, tc.status, je.StatusCode)
@@ -270,7 +270,7 @@ func TestFileNetworkErrorIsRetryable(t *testing.T) {
 	f.Close()
 	_, err := j.File(context.Background(), failedRun())
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	var je *Error
 	require.True(t, errors.As(err, &je))
 	assert.Zero(t, je.StatusCode)
@@ -336,7 +336,7 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 					err = j.ReleaseEvidence(context.Background(), "REL-1", passedRun(), "")
 				}
 				require.Error(t, err)
-				t.Logf("%s (permanent=%t)", err, chaos.IsPermanent(err))
+				t.Logf("%s (permanent=%t)", err, errkind.IsPermanent(err))
 				for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), logs.String()} {
 					assert.NotContains(t, s, testToken)
 					assert.NotContains(t, s, auth)
@@ -344,7 +344,7 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 					assert.NotContains(t, s, url.PathEscape(testToken))
 				}
 				if strings.HasPrefix(name, "redirect") {
-					assert.True(t, chaos.IsPermanent(err), "%v", err)
+					assert.True(t, errkind.IsPermanent(err), "%v", err)
 					assert.Contains(t, err.Error(), EnvURL)
 				}
 			})
@@ -423,7 +423,7 @@ func TestReleaseEvidenceMissingTransition(t *testing.T) {
 	f.SetTransitions("REL-7", jiratest.Transition{ID: "11", Name: "Back to work", To: "In Progress"}, jiratest.Transition{ID: "41", Name: "Close", To: "Done"})
 	err := j.ReleaseEvidence(context.Background(), "REL-7", passedRun(), "")
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	for _, s := range []string{`"Ready for Prod"`, EnvReadyStatus, `"In Progress"`, `"Done"`, `"Close"`} {
 		assert.Contains(t, err.Error(), s)
 	}
@@ -450,11 +450,11 @@ func TestReleaseEvidenceFindsMarkerOnLaterPage(t *testing.T) {
 func TestReleaseEvidenceBadInput(t *testing.T) {
 	f, j := releaseFake(t)
 	err := j.ReleaseEvidence(context.Background(), "not a key", passedRun(), "")
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 
 	err = j.ReleaseEvidence(context.Background(), "REL-404", passedRun(), "")
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "Issue does not exist")
 
 	// A local postmortem path is named in the comment, not linked.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/safety"
 )
@@ -29,24 +29,24 @@ func addKubeBackends(backends map[string]chaos.Backend, cfg config.Config, logge
 	if mode == "off" {
 		return nil
 	}
-	kc, err := kube.LoadConfig(cfg.Kube)
-	if errors.Is(err, kube.ErrNoConfig) && mode != "on" {
+	kc, err := kubetarget.LoadConfig(cfg.Kube)
+	if errors.Is(err, kubetarget.ErrNoConfig) && mode != "on" {
 		logger.Info("no Kubernetes configuration found; kubernetes and chaos-mesh back-ends disabled")
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kube.EnvKube)
+		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kubetarget.EnvKube)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := kube.Probe(ctx, kc); err != nil {
-		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kube.EnvKube)
+	if err := kubetarget.Probe(ctx, kc); err != nil {
+		return fmt.Errorf("%w (set %s=off to run without Kubernetes)", err, kubetarget.EnvKube)
 	}
 	policy, err := safety.FromConfig(cfg.Safety)
 	if err != nil {
 		return err
 	}
-	cs, dyn, err := kube.Clients(kc.Rest)
+	cs, dyn, err := kubetarget.Clients(kc.Rest)
 	if err != nil {
 		return err
 	}

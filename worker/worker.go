@@ -25,14 +25,14 @@ import (
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/safety"
-	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/sli/promclient"
 	"github.com/gameday/gameday/ticket"
 	"github.com/gameday/gameday/workflows"
 )
 
 // NewActivities wires the activity dependencies from configuration.
 func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
-	prom, err := sli.NewPrometheus(cfg.PrometheusURL, sli.WithCredentials(cfg.PrometheusAuth), sli.WithMaxAnswer(cfg.PrometheusMaxAnswer))
+	prom, err := promclient.NewPrometheus(cfg.PrometheusURL, promclient.WithCredentials(cfg.PrometheusAuth), promclient.WithMaxAnswer(cfg.PrometheusMaxAnswer))
 	if err != nil {
 		return nil, err
 	}

@@ -38,50 +38,6 @@ func ChecklistWorkflowID(name string) string { return "gameday-checklist-" + nam
 // ChecklistScheduleID is the id of a checklist's quarterly schedule.
 func ChecklistScheduleID(name string) string { return "gameday-checklist-" + name + "-quarterly" }
 
-// ChecklistInput starts (or continues) the entity.
-type ChecklistInput struct {
-	Checklist checklist.Checklist   `json:"checklist"`
-	Items     []checklist.ItemState `json:"items,omitempty"`
-	Audit     []checklist.Change    `json:"audit,omitempty"`
-	Recorded  []RecordedRun         `json:"recorded,omitempty"`
-	Runs      int                   `json:"runs"`
-}
-
-// RecordedRun remembers what a run changed, so a retried record returns the
-// same answer instead of counting the run twice.
-type RecordedRun struct {
-	WorkflowID string             `json:"workflow_id"`
-	Changes    []checklist.Change `json:"changes,omitempty"`
-}
-
-// RecordRequest is one experiment's results for the checklist.
-type RecordRequest struct {
-	WorkflowID string `json:"workflow_id"`
-	// Checklist as the run used it: items added to the file since the
-	// entity started are adopted with their file weights.
-	Checklist    checklist.Checklist     `json:"checklist"`
-	Observations []checklist.Observation `json:"observations"`
-}
-
-type RecordResponse struct {
-	Changes []checklist.Change `json:"changes"`
-}
-
-type EvaluateRequest struct {
-	Reason string `json:"reason,omitempty"`
-}
-
-// ChecklistState is the query answer: current weights, the audit trail and
-// what the rule would change if evaluated now.
-type ChecklistState struct {
-	Checklist string                `json:"checklist"`
-	Items     []checklist.ItemState `json:"items"`
-	Audit     []checklist.Change    `json:"audit"`
-	Pending   []checklist.Change    `json:"pending"`
-	Runs      int                   `json:"runs"`
-	AsOf      time.Time             `json:"as_of"`
-}
-
 // ChecklistWorkflow is the long-running entity.
 func ChecklistWorkflow(ctx workflow.Context, in ChecklistInput) error {
 	c := &checklistEntity{in: in}

@@ -14,7 +14,7 @@ import (
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
-	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -169,7 +169,7 @@ func (s *experimentSuite) Test_HoldEndsAtTheFaultsOwnExpiry() {
 	s.okVerify()
 	sc := testScenario()
 	for i := range sc.Spec.Faults {
-		sc.Spec.Faults[i].Duration = scenarios.Duration(time.Hour)
+		sc.Spec.Faults[i].Duration = duration.Duration(time.Hour)
 	}
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result() // an hour's hold would exceed the test's timeout
@@ -214,7 +214,7 @@ func (s *experimentSuite) Test_UnguardedRunSaysSo() {
 	s.okVerify()
 	sc := testScenario()
 	sc.Spec.Guards, sc.Spec.Unguarded = nil, true
-	sc.Spec.SteadyState.Guards = []scenarios.Guard{{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8}}
+	sc.Spec.SteadyState.Guards = []sli.Guard{{Name: "p95", Query: "q", Op: sli.OpLE, Threshold: 0.8}}
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result() // no Guard mock: calling it would fail the run
 	s.Equal(experiment.Passed, r.Outcome)
@@ -338,7 +338,7 @@ func (s *experimentSuite) Test_SlowLaterInjectDoesNotStretchAnEarlierHold() {
 		return activities.RecoverResult{}, nil
 	}
 	sc := testScenario()
-	sc.Spec.Faults[0].Duration = scenarios.Duration(testHold / 4)
+	sc.Spec.Faults[0].Duration = duration.Duration(testHold / 4)
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: sc})
 	r := s.result()
 	s.Equal(experiment.Passed, r.Outcome)

@@ -19,6 +19,7 @@ import (
 	"github.com/gameday/gameday/activities"
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
@@ -105,12 +106,12 @@ func testScenario(roles ...string) scenarios.Scenario {
 			Faults: []scenarios.Fault{
 				// Short holds: a running guard activity keeps the test
 				// environment from skipping time, so holds pass in real time.
-				{Name: "lat", Backend: "toxiproxy", Action: "latency", Duration: scenarios.Duration(testHold), Params: map[string]any{"latency": "1s"}},
-				{Name: "lat2", Backend: "toxiproxy", Action: "latency", Duration: scenarios.Duration(testHold / 2), Params: map[string]any{"latency": "10ms"}},
+				{Name: "lat", Backend: "toxiproxy", Action: "latency", Duration: duration.Duration(testHold), Params: map[string]any{"latency": "1s"}},
+				{Name: "lat2", Backend: "toxiproxy", Action: "latency", Duration: duration.Duration(testHold / 2), Params: map[string]any{"latency": "10ms"}},
 			},
-			Guards:      []scenarios.Guard{{Name: "p95", Query: "q", Op: scenarios.OpLE, Threshold: 0.8, For: 1, Interval: scenarios.Duration(time.Second), OnError: "abort"}},
-			SteadyState: scenarios.SteadyState{Timeout: scenarios.Duration(time.Minute)},
-			Signoff:     scenarios.Signoff{Roles: roles, Timeout: scenarios.Duration(time.Hour), Reminder: scenarios.Duration(10 * time.Minute)},
+			Guards:      []sli.Guard{{Name: "p95", Query: "q", Op: sli.OpLE, Threshold: 0.8, For: 1, Interval: duration.Duration(time.Second), OnError: "abort"}},
+			SteadyState: scenarios.SteadyState{Timeout: duration.Duration(time.Minute)},
+			Signoff:     scenarios.Signoff{Roles: roles, Timeout: duration.Duration(time.Hour), Reminder: duration.Duration(10 * time.Minute)},
 		},
 	}
 }

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/scenarios"
@@ -60,4 +62,51 @@ type ItemSign struct {
 type SignoffResponse struct {
 	// Pending roles still to sign after this one.
 	Pending []string `json:"pending"`
+}
+
+// The checklist entity's messages (ChecklistWorkflow: its input, the
+// record and evaluate updates, the state query).
+
+// ChecklistInput starts (or continues) the entity.
+type ChecklistInput struct {
+	Checklist checklist.Checklist   `json:"checklist"`
+	Items     []checklist.ItemState `json:"items,omitempty"`
+	Audit     []checklist.Change    `json:"audit,omitempty"`
+	Recorded  []RecordedRun         `json:"recorded,omitempty"`
+	Runs      int                   `json:"runs"`
+}
+
+// RecordedRun remembers what a run changed, so a retried record returns the
+// same answer instead of counting the run twice.
+type RecordedRun struct {
+	WorkflowID string             `json:"workflow_id"`
+	Changes    []checklist.Change `json:"changes,omitempty"`
+}
+
+// RecordRequest is one experiment's results for the checklist.
+type RecordRequest struct {
+	WorkflowID string `json:"workflow_id"`
+	// Checklist as the run used it: items added to the file since the
+	// entity started are adopted with their file weights.
+	Checklist    checklist.Checklist     `json:"checklist"`
+	Observations []checklist.Observation `json:"observations"`
+}
+
+type RecordResponse struct {
+	Changes []checklist.Change `json:"changes"`
+}
+
+type EvaluateRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// ChecklistState is the query answer: current weights, the audit trail and
+// what the rule would change if evaluated now.
+type ChecklistState struct {
+	Checklist string                `json:"checklist"`
+	Items     []checklist.ItemState `json:"items"`
+	Audit     []checklist.Change    `json:"audit"`
+	Pending   []checklist.Change    `json:"pending"`
+	Runs      int                   `json:"runs"`
+	AsOf      time.Time             `json:"as_of"`
 }

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 // BackendName is the name scenarios use in target.backend / fault.backend.
@@ -75,21 +75,21 @@ var ChaosVerbs = []string{"create", "get", "list", "delete"}
 
 // Permissions is every (apiGroup, resource, verbs) the back-end uses, as
 // listed in the package documentation.
-func Permissions() []kube.Permission {
-	var out []kube.Permission
+func Permissions() []kubetarget.Permission {
+	var out []kubetarget.Permission
 	for _, r := range Resources() {
-		out = append(out, kube.Permission{Group: Group, Resource: r, Verbs: append([]string(nil), ChaosVerbs...)})
+		out = append(out, kubetarget.Permission{Group: Group, Resource: r, Verbs: append([]string(nil), ChaosVerbs...)})
 	}
 	return append(out,
-		kube.Permission{Group: "", Resource: "pods", Verbs: []string{"list"}},      // kube.SelectPods, the census
-		kube.Permission{Group: "", Resource: "namespaces", Verbs: []string{"get"}}, // opt-in label on the namespace
-		// The census of the cumulative blast radius (kube.TakeCensus):
+		kubetarget.Permission{Group: "", Resource: "pods", Verbs: []string{"list"}},      // kubetarget.SelectPods, the census
+		kubetarget.Permission{Group: "", Resource: "namespaces", Verbs: []string{"get"}}, // opt-in label on the namespace
+		// The census of the cumulative blast radius (kubetarget.TakeCensus):
 		// pod-kill markers, cordoned nodes, the owners and their size.
-		kube.Permission{Group: "", Resource: "configmaps", Verbs: []string{"list"}},
-		kube.Permission{Group: "", Resource: "nodes", Verbs: []string{"list"}},
-		kube.Permission{Group: "apps", Resource: "deployments", Verbs: []string{"get"}},
-		kube.Permission{Group: "apps", Resource: "replicasets", Verbs: []string{"get"}},
-		kube.Permission{Group: "apps", Resource: "statefulsets", Verbs: []string{"get"}},
+		kubetarget.Permission{Group: "", Resource: "configmaps", Verbs: []string{"list"}},
+		kubetarget.Permission{Group: "", Resource: "nodes", Verbs: []string{"list"}},
+		kubetarget.Permission{Group: "apps", Resource: "deployments", Verbs: []string{"get"}},
+		kubetarget.Permission{Group: "apps", Resource: "replicasets", Verbs: []string{"get"}},
+		kubetarget.Permission{Group: "apps", Resource: "statefulsets", Verbs: []string{"get"}},
 	)
 }
 

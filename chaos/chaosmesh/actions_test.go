@@ -14,7 +14,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -107,8 +107,8 @@ func TestActions(t *testing.T) {
 			assert.Equal(t, tc.kind, u.GetKind())
 			assert.Equal(t, faultID, u.GetName())
 			assert.Equal(t, ns, u.GetNamespace())
-			assert.Equal(t, kube.Labels(f), u.GetLabels())
-			assert.Equal(t, kube.Annotations(f, now.Add(time.Hour)), u.GetAnnotations())
+			assert.Equal(t, kubetarget.Labels(f), u.GetLabels())
+			assert.Equal(t, kubetarget.Annotations(f, now.Add(time.Hour)), u.GetAnnotations())
 
 			// The spec is exactly the params plus what gameday fills.
 			want := map[string]any{}

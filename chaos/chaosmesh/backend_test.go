@@ -20,7 +20,8 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 var netKind = chaosmesh.Kinds()[0]
@@ -46,10 +47,10 @@ func TestInjectCreatesObjectIdempotently(t *testing.T) {
 	require.Len(t, objs, 1)
 	o := objs[0]
 	assert.Equal(t, "NetworkChaos", o.GetKind())
-	assert.Equal(t, map[string]string{kube.LabelManagedBy: "gameday", kube.LabelFaultID: faultID}, o.GetLabels())
+	assert.Equal(t, map[string]string{kubetarget.LabelManagedBy: "gameday", kubetarget.LabelFaultID: faultID}, o.GetLabels())
 	assert.Equal(t, map[string]string{
-		kube.AnnotationWorkflowID: f.WorkflowID, kube.AnnotationFault: "slow-db",
-		kube.AnnotationAction: "network-delay", kube.AnnotationExpires: "2026-03-01T12:03:00Z",
+		kubetarget.AnnotationWorkflowID: f.WorkflowID, kubetarget.AnnotationFault: "slow-db",
+		kubetarget.AnnotationAction: "network-delay", kubetarget.AnnotationExpires: "2026-03-01T12:03:00Z",
 	}, o.GetAnnotations())
 	spec := o.Object["spec"].(map[string]any)
 	assert.Equal(t, "delay", spec["action"])
@@ -212,7 +213,7 @@ func TestRecoverReportsStuckFinalizer(t *testing.T) {
 	_, err = b.Recover(ctx, f)
 	took := time.Since(start)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err), "a stuck deletion is worth retrying: %v", err)
+	assert.False(t, errkind.IsPermanent(err), "a stuck deletion is worth retrying: %v", err)
 	assert.GreaterOrEqual(t, took, 400*time.Millisecond, "recover should use most of its time budget")
 	assert.NoError(t, ctx.Err(), "returned with margin before the deadline")
 	msg := err.Error()
@@ -230,7 +231,7 @@ func TestRecoverReportsStuckFinalizer(t *testing.T) {
 	// An inject retried meanwhile does not report the dying object as injected.
 	_, err = b.Inject(context.Background(), f)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "is being deleted")
 	assert.Contains(t, err.Error(), "chaos-mesh/records")
 
@@ -267,7 +268,7 @@ func TestRecoverWaitEndsWhenTheContextIsCancelled(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "finalizers [chaos-mesh/records]")
 	require.Len(t, progress, 1)
 	assert.Contains(t, progress[0], "waiting for NetworkChaos shop/"+faultID+" to be deleted")
@@ -322,7 +323,7 @@ func TestListAndRecoverFromSweep(t *testing.T) {
 	for _, a := range c.dyn.Actions() {
 		if a.GetVerb() == "list" {
 			lists[a.GetResource().Resource+"/"+a.GetNamespace()] = true
-			assert.Equal(t, kube.ManagedSelector, a.(k8stesting.ListAction).GetListRestrictions().Labels.String())
+			assert.Equal(t, kubetarget.ManagedSelector, a.(k8stesting.ListAction).GetListRestrictions().Labels.String())
 		}
 	}
 	for _, r := range chaosmesh.Resources() {
@@ -443,7 +444,7 @@ func TestTransientAPIErrorsAreRetryable(t *testing.T) {
 	})
 	_, err := c.backend().Inject(context.Background(), delayFault())
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err), "%v", err)
+	assert.False(t, errkind.IsPermanent(err), "%v", err)
 }
 
 func TestSafetyRefusalsPropagate(t *testing.T) {

@@ -17,7 +17,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -109,7 +110,7 @@ func objectName(k Kind, ns, name string) string { return fmt.Sprintf("%s %s/%s",
 type plan struct {
 	obj *unstructured.Unstructured
 	a   *actionDef
-	sel kube.Selection
+	sel kubetarget.Selection
 }
 
 func (p plan) name() string { return objectName(p.a.kind, p.obj.GetNamespace(), p.obj.GetName()) }
@@ -123,12 +124,12 @@ func (p plan) describe(f chaos.Fault) string {
 func (b *Backend) prepare(ctx context.Context, f chaos.Fault) (plan, error) {
 	obj, a, err := build(f, b.now().Add(f.Duration+b.margin))
 	if err != nil {
-		return plan{}, chaos.Permanent(fmt.Errorf("%s fault %s: %w", BackendName, f.ID, err))
+		return plan{}, errkind.Permanent(fmt.Errorf("%s fault %s: %w", BackendName, f.ID, err))
 	}
 	if err := b.checkPeer(ctx, f, obj); err != nil {
 		return plan{}, err
 	}
-	sel, err := kube.SelectPods(ctx, b.cs, b.policy, f)
+	sel, err := kubetarget.SelectPods(ctx, b.cs, b.policy, f)
 	if err != nil {
 		return plan{}, err
 	}
@@ -139,8 +140,8 @@ func (b *Backend) prepare(ctx context.Context, f chaos.Fault) (plan, error) {
 	// owner's available pods). Inject runs this again right before
 	// creating the object: define of a later step runs before the earlier
 	// steps are injected.
-	src := kube.Sources{CS: b.cs, Dyn: b.dyn, Namespaces: b.policy.Namespaces}
-	if err := kube.CheckCumulative(ctx, src, b.policy, f, []string{sel.Namespace}, "putting a "+a.kind.Kind+" on", func(c *kube.Census) safety.Census {
+	src := kubetarget.Sources{CS: b.cs, Dyn: b.dyn, Namespaces: b.policy.Namespaces}
+	if err := kubetarget.CheckCumulative(ctx, src, b.policy, f, []string{sel.Namespace}, "putting a "+a.kind.Kind+" on", func(c *kubetarget.Census) safety.Census {
 		return c.WorstCase(sel.Matched, sel.Hit)
 	}); err != nil {
 		return plan{}, err
@@ -164,7 +165,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 	sel, _ := peer["selector"].(map[string]any)
 	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		if k != "namespaces" && k != "labelSelectors" {
-			return chaos.Permanent(&chaos.FieldError{Field: "params.target.selector." + k,
+			return errkind.Permanent(&chaos.FieldError{Field: "params.target.selector." + k,
 				Msg: "a network peer is selected with namespaces and labelSelectors only, so gameday's safety rules can check it"})
 		}
 	}
@@ -175,7 +176,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 		labels[k] = s
 	}
 	if len(labels) == 0 {
-		return chaos.Permanent(&chaos.FieldError{Field: "params.target.selector.labelSelectors",
+		return errkind.Permanent(&chaos.FieldError{Field: "params.target.selector.labelSelectors",
 			Msg: "required: refusing a network peer that matches every pod of its namespaces"})
 	}
 	namespaces := strList(spec, "target.selector.namespaces")
@@ -184,7 +185,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 	}
 	for _, ns := range namespaces {
 		if err := b.policy.CheckNamespace(ns); err != nil {
-			return chaos.Permanent(fmt.Errorf("params.target.selector.namespaces: %w", err))
+			return errkind.Permanent(fmt.Errorf("params.target.selector.namespaces: %w", err))
 		}
 	}
 	if dir, _ := spec["direction"].(string); dir != "from" && dir != "both" {
@@ -195,7 +196,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 	for _, ns := range namespaces {
 		pf := f
 		pf.Target = chaos.Target{Backend: f.Target.Backend, Namespace: ns, Selector: labels, Mode: mode, Value: value}
-		if _, err := kube.SelectPods(ctx, b.cs, b.policy, pf); err != nil {
+		if _, err := kubetarget.SelectPods(ctx, b.cs, b.policy, pf); err != nil {
 			return fmt.Errorf("network peer (params.target, direction %s): %w", spec["direction"], err)
 		}
 	}
@@ -285,7 +286,7 @@ func (b *Backend) Inject(ctx context.Context, f chaos.Fault) (chaos.Injected, er
 	default:
 		return chaos.Injected{}, b.apiErr(p.a.kind, "create "+p.name(), err)
 	}
-	inj := kube.InjectedFrom(BackendName, p.name(), created)
+	inj := kubetarget.InjectedFrom(BackendName, p.name(), created)
 	inj.Existing = existing
 	inj.Since = since
 	inj.Targets = []string{p.sel.Describe(f.Target.Mode, f.Target.Value)}
@@ -304,7 +305,7 @@ func (b *Backend) existing(ctx context.Context, f chaos.Fault) (chaos.Injected, 
 	if err != nil || !ours(got, f.ID) || got.GetDeletionTimestamp() != nil {
 		return chaos.Injected{}, false
 	}
-	inj := kube.InjectedFrom(BackendName, objectName(a.kind, got.GetNamespace(), got.GetName()), got)
+	inj := kubetarget.InjectedFrom(BackendName, objectName(a.kind, got.GetNamespace(), got.GetName()), got)
 	inj.Existing = true
 	// The fault took effect when the object was created (by the first
 	// attempt), not now: the hold ends at the fault's own end.
@@ -315,12 +316,12 @@ func (b *Backend) existing(ctx context.Context, f chaos.Fault) (chaos.Injected, 
 // ours reports whether obj carries fault id's label (and gameday's).
 func ours(obj *unstructured.Unstructured, id string) bool {
 	l := obj.GetLabels()
-	return l[kube.LabelFaultID] == id && l[kube.LabelManagedBy] == kube.ManagedBy
+	return l[kubetarget.LabelFaultID] == id && l[kubetarget.LabelManagedBy] == kubetarget.ManagedBy
 }
 
 func foreign(name string, obj *unstructured.Unstructured) error {
-	return chaos.Permanent(fmt.Errorf("%s already exists and is not this fault's (no %s=%s label; labels: %v): gameday will not adopt or replace it; delete or rename it if it is stale",
-		name, kube.LabelFaultID, obj.GetName(), obj.GetLabels()))
+	return errkind.Permanent(fmt.Errorf("%s already exists and is not this fault's (no %s=%s label; labels: %v): gameday will not adopt or replace it; delete or rename it if it is stale",
+		name, kubetarget.LabelFaultID, obj.GetName(), obj.GetLabels()))
 }
 
 // Recover implements chaos.Backend: it deletes the fault's object and waits
@@ -335,14 +336,14 @@ func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, 
 	out := chaos.Recovered{FaultID: f.ID}
 	a, err := lookupAction(f.Action)
 	if err != nil {
-		return out, chaos.Permanent(fmt.Errorf("recover %s: %w", f.ID, err))
+		return out, errkind.Permanent(fmt.Errorf("recover %s: %w", f.ID, err))
 	}
 	if err := checkName(f.ID); err != nil {
-		return out, chaos.Permanent(err)
+		return out, errkind.Permanent(err)
 	}
 	ns := f.Target.Namespace
 	if ns == "" {
-		return out, chaos.Permanent(fmt.Errorf("recover %s: the fault names no namespace (target.namespace)", f.ID))
+		return out, errkind.Permanent(fmt.Errorf("recover %s: the fault names no namespace (target.namespace)", f.ID))
 	}
 	k := a.kind
 	name := objectName(k, ns, f.ID)
@@ -359,7 +360,7 @@ func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, 
 	}
 	if !ours(got, f.ID) {
 		out.AlreadyGone = true
-		out.Detail = fmt.Sprintf("%s exists but is not this fault's (no %s=%s label): left alone", name, kube.LabelFaultID, f.ID)
+		out.Detail = fmt.Sprintf("%s exists but is not this fault's (no %s=%s label): left alone", name, kubetarget.LabelFaultID, f.ID)
 		return out, nil
 	}
 	start := time.Now()
@@ -469,13 +470,13 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 	var out []chaos.Injected
 	for _, k := range Kinds() {
 		for _, ns := range b.policy.Namespaces {
-			l, err := b.client(k, ns).List(ctx, metav1.ListOptions{LabelSelector: kube.ManagedSelector})
+			l, err := b.client(k, ns).List(ctx, metav1.ListOptions{LabelSelector: kubetarget.ManagedSelector})
 			if err != nil {
 				return nil, b.apiErr(k, fmt.Sprintf("list %s in namespace %s", k.Resource, ns), err)
 			}
 			for i := range l.Items {
 				it := &l.Items[i]
-				out = append(out, kube.InjectedFrom(BackendName, objectName(k, it.GetNamespace(), it.GetName()), it))
+				out = append(out, kubetarget.InjectedFrom(BackendName, objectName(k, it.GetNamespace(), it.GetName()), it))
 			}
 		}
 	}
@@ -520,14 +521,14 @@ func admissionDenied(err error) bool {
 
 // apiErr classifies an API error for kind k: a missing CRD and a webhook
 // denial are permanent with a message of their own, the rest as
-// kube.APIError does.
+// kubetarget.APIError does.
 func (b *Backend) apiErr(k Kind, what string, err error) error {
 	switch {
 	case missingResource(err):
-		return chaos.Permanent(fmt.Errorf("%w (no %s CRD): %s: %v; install Chaos Mesh (https://chaos-mesh.org/docs/) or point the worker at the cluster that has it",
+		return errkind.Permanent(fmt.Errorf("%w (no %s CRD): %s: %v; install Chaos Mesh (https://chaos-mesh.org/docs/) or point the worker at the cluster that has it",
 			ErrNotInstalled, k.CRD(), what, err))
 	case admissionDenied(err):
-		return chaos.Permanent(fmt.Errorf("%s: rejected by Chaos Mesh's admission webhook: %w", what, err))
+		return errkind.Permanent(fmt.Errorf("%s: rejected by Chaos Mesh's admission webhook: %w", what, err))
 	}
-	return kube.APIError(what, err)
+	return kubetarget.APIError(what, err)
 }

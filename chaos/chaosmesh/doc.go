@@ -53,7 +53,7 @@
 // before anything is injected. See WithServerDryRun for why tests turn the
 // dry run off.
 //
-// Before creating anything the target is resolved with kube.SelectPods: the
+// Before creating anything the target is resolved with kubetarget.SelectPods: the
 // namespace must be in the worker's allow-list, the matched pods or their
 // namespace must carry the opt-in label, and what the mode can hit must fit
 // the environment's blast radius. A NetworkChaos peer in another namespace
@@ -93,6 +93,6 @@
 // create also covers Resolve's dry run; get is used to adopt an object on
 // a retried inject and to wait for deletion (polling: no watch); list is
 // for List (sweeps); delete for Recover. configmaps, nodes and the apps
-// resources are read for the cumulative blast radius (kube.TakeCensus):
+// resources are read for the cumulative blast radius (kubetarget.TakeCensus):
 // pod-kill markers, nodes gameday cordoned, the owners' desired replicas.
 package chaosmesh

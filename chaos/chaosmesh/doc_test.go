@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 // docTable returns the rows of the indented table in doc.go that starts
@@ -40,14 +40,14 @@ func docTable(t *testing.T, header string) [][]string {
 // The RBAC list in the package documentation is what Permissions returns
 // (a later test compares it with deploy/rbac.yaml).
 func TestDocRBACMatchesPermissions(t *testing.T) {
-	var doc []kube.Permission
+	var doc []kubetarget.Permission
 	for _, r := range docTable(t, "apiGroup") {
 		require.Len(t, r, 3, "row %q", r)
 		group := r[0]
 		if group == `""` {
 			group = ""
 		}
-		doc = append(doc, kube.Permission{Group: group, Resource: r[1], Verbs: strings.Split(r[2], ", ")})
+		doc = append(doc, kubetarget.Permission{Group: group, Resource: r[1], Verbs: strings.Split(r[2], ", ")})
 	}
 	assert.Equal(t, chaosmesh.Permissions(), doc)
 }

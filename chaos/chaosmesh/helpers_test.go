@@ -18,6 +18,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -142,5 +143,5 @@ func delayFault() chaos.Fault {
 func permanent(t *testing.T, err error) {
 	t.Helper()
 	require.Error(t, err)
-	require.True(t, chaos.IsPermanent(err), "want a permanent error, got %v", err)
+	require.True(t, errkind.IsPermanent(err), "want a permanent error, got %v", err)
 }

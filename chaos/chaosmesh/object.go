@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 // ErrUnsupportedKind is wrapped by FaultFromObject for objects that are not
@@ -27,7 +27,7 @@ var ErrUnsupportedKind = errors.New("not a chaos kind the chaos-mesh back-end su
 // (one when empty) and value from the target, duration from the fault's
 // duration, so Chaos Mesh ends the fault by itself even if gameday dies.
 // The object is named after the fault id in the target namespace and
-// carries kube.Labels and kube.Annotations (expires: when a sweep may
+// carries kubetarget.Labels and kubetarget.Annotations (expires: when a sweep may
 // remove it). Pure; errors wrap a *chaos.FieldError where one applies.
 func Object(f chaos.Fault, expires time.Time) (*unstructured.Unstructured, error) {
 	u, _, err := build(f, expires)
@@ -75,8 +75,8 @@ func build(f chaos.Fault, expires time.Time) (*unstructured.Unstructured, *actio
 	}}
 	u.SetName(f.ID)
 	u.SetNamespace(f.Target.Namespace)
-	u.SetLabels(kube.Labels(f))
-	u.SetAnnotations(kube.Annotations(f, expires))
+	u.SetLabels(kubetarget.Labels(f))
+	u.SetAnnotations(kubetarget.Annotations(f, expires))
 	return u, a, nil
 }
 

@@ -11,12 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gameday/gameday/chaos/chaosmesh"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 // The census reads every Chaos Mesh kind this back-end creates.
 func TestCensusKnowsEveryKind(t *testing.T) {
-	assert.Equal(t, chaosmesh.Resources(), kube.ChaosMeshResources)
+	assert.Equal(t, chaosmesh.Resources(), kubetarget.ChaosMeshResources)
 }
 
 // otherChaos is a live NetworkChaos of another run's fault on checkout.
@@ -24,8 +24,8 @@ func otherChaos(mode string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "NetworkChaos",
 		"metadata": map[string]any{"name": "gd-00000000aaaa-f0", "namespace": ns,
-			"labels":      map[string]any{kube.LabelManagedBy: kube.ManagedBy, kube.LabelFaultID: "gd-00000000aaaa-f0"},
-			"annotations": map[string]any{kube.AnnotationWorkflowID: "run/other"}},
+			"labels":      map[string]any{kubetarget.LabelManagedBy: kubetarget.ManagedBy, kubetarget.LabelFaultID: "gd-00000000aaaa-f0"},
+			"annotations": map[string]any{kubetarget.AnnotationWorkflowID: "run/other"}},
 		"spec": map[string]any{"action": "loss", "mode": mode,
 			"selector": map[string]any{"namespaces": []any{ns}, "labelSelectors": map[string]any{"app": "checkout"}}},
 	}}
@@ -50,9 +50,9 @@ func TestCumulativeRadiusCountsOtherFaults(t *testing.T) {
 		c := newCluster(t, true)
 		_, err := c.cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "gd-00000000bbbb-f1", Namespace: ns,
-				Labels:      map[string]string{kube.LabelManagedBy: kube.ManagedBy, kube.LabelFaultID: "gd-00000000bbbb-f1", "gameday.io/backend": "kubernetes"},
-				Annotations: map[string]string{kube.AnnotationWorkflowID: "run/kill"}},
-			Data: map[string]string{kube.MarkerKeyVictims: `[{"name":"checkout-a","uid":"uid-checkout-a","owner":"deployment/checkout"}]`},
+				Labels:      map[string]string{kubetarget.LabelManagedBy: kubetarget.ManagedBy, kubetarget.LabelFaultID: "gd-00000000bbbb-f1", "gameday.io/backend": "kubernetes"},
+				Annotations: map[string]string{kubetarget.AnnotationWorkflowID: "run/kill"}},
+			Data: map[string]string{kubetarget.MarkerKeyVictims: `[{"name":"checkout-a","uid":"uid-checkout-a","owner":"deployment/checkout"}]`},
 		}, metav1.CreateOptions{})
 		require.NoError(t, err)
 		_, err = c.backend().Inject(ctx, delayFault())

@@ -11,7 +11,7 @@
 //     kubectl drain, but only pods in allowed namespaces that opted in);
 //     its recover uncordons them.
 //
-// Every target goes through the safety policy (kube.SelectPods: namespace
+// Every target goes through the safety policy (kubetarget.SelectPods: namespace
 // allow-list, opt-in label, blast radius) before anything is touched.
 //
 // State lives in the cluster, next to the fault, never in the worker: a
@@ -60,7 +60,7 @@
 //	chaos-mesh.org stresschaos    list
 //	chaos-mesh.org timechaos      list
 //
-// The cumulative blast radius (kube.TakeCensus) lists the pods of the
+// The cumulative blast radius (kubetarget.TakeCensus) lists the pods of the
 // namespaces a fault touches, the gameday markers, the nodes gameday
 // cordoned and, with WithDynamic, gameday's Chaos Mesh objects (the worker
 // always gives it one; a cluster without Chaos Mesh answers 404, which

@@ -16,7 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -35,21 +36,21 @@ const (
 	DefaultTTLMargin = time.Minute
 )
 
-// LabelBackend is set, next to kube.Labels, on everything this back-end
+// LabelBackend is set, next to kubetarget.Labels, on everything this back-end
 // creates or changes. The managed-by label alone is shared with the other
 // Kubernetes back-end; without this one, List could claim (and a sweep
 // recover through the wrong back-end) another back-end's objects.
 const LabelBackend = "gameday.io/backend"
 
 // ownSelector selects every object this back-end created or changed.
-var ownSelector = kube.ManagedSelector + "," + LabelBackend + "=" + BackendName
+var ownSelector = kubetarget.ManagedSelector + "," + LabelBackend + "=" + BackendName
 
 // faultSelector selects the objects of one fault.
-func faultSelector(id string) string { return ownSelector + "," + kube.LabelFaultID + "=" + id }
+func faultSelector(id string) string { return ownSelector + "," + kubetarget.LabelFaultID + "=" + id }
 
 // ourLabels are the labels for objects of fault f.
 func ourLabels(f chaos.Fault) map[string]string {
-	l := kube.Labels(f)
+	l := kubetarget.Labels(f)
 	l[LabelBackend] = BackendName
 	return l
 }
@@ -58,7 +59,7 @@ func ourLabels(f chaos.Fault) map[string]string {
 // only objects it may change back or delete.
 func ours(o metav1.Object, id string) bool {
 	l := o.GetLabels()
-	return l[kube.LabelManagedBy] == kube.ManagedBy && l[LabelBackend] == BackendName && l[kube.LabelFaultID] == id
+	return l[kubetarget.LabelManagedBy] == kubetarget.ManagedBy && l[LabelBackend] == BackendName && l[kubetarget.LabelFaultID] == id
 }
 
 // Backend implements chaos.Backend against one cluster.
@@ -94,8 +95,8 @@ func WithDeadlineMargin(d time.Duration) Option { return func(b *Backend) { b.ma
 func WithDynamic(dyn dynamic.Interface) Option { return func(b *Backend) { b.dyn = dyn } }
 
 // sources is what the cumulative blast radius looks at.
-func (b *Backend) sources() kube.Sources {
-	return kube.Sources{CS: b.cs, Dyn: b.dyn, Namespaces: b.policy.Namespaces}
+func (b *Backend) sources() kubetarget.Sources {
+	return kubetarget.Sources{CS: b.cs, Dyn: b.dyn, Namespaces: b.policy.Namespaces}
 }
 
 // New returns a Backend acting through cs under the safety policy p. It
@@ -173,11 +174,11 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 	for _, ns := range b.policy.Namespaces {
 		cms, err := b.cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{LabelSelector: ownSelector})
 		if err != nil {
-			return nil, kube.APIError("list gameday markers (configmaps) in namespace "+ns, err)
+			return nil, kubetarget.APIError("list gameday markers (configmaps) in namespace "+ns, err)
 		}
 		for i := range cms.Items {
 			cm := &cms.Items[i]
-			inj := kube.InjectedFrom(BackendName, "configmap/"+cm.Name, cm)
+			inj := kubetarget.InjectedFrom(BackendName, "configmap/"+cm.Name, cm)
 			if inj.FaultID == "" {
 				continue
 			}
@@ -196,11 +197,11 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 	}
 	nodes, err := b.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ownSelector})
 	if err != nil {
-		return nil, kube.APIError("list nodes cordoned by gameday", err)
+		return nil, kubetarget.APIError("list nodes cordoned by gameday", err)
 	}
 	for i := range nodes.Items {
 		n := &nodes.Items[i]
-		inj := kube.InjectedFrom(BackendName, "node/"+n.Name, n)
+		inj := kubetarget.InjectedFrom(BackendName, "node/"+n.Name, n)
 		if inj.FaultID == "" {
 			continue
 		}
@@ -217,17 +218,17 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 }
 
 func unknownAction(a string) error {
-	return chaos.Permanent(&chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown kubernetes action %q (known: %s, %s)", a, ActionNodeNotReady, ActionPodKill)})
+	return errkind.Permanent(&chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown kubernetes action %q (known: %s, %s)", a, ActionNodeNotReady, ActionPodKill)})
 }
 
 // checkID refuses a fault id that cannot name a ConfigMap and be a label
 // value (a DNS-1123 label satisfies both). chaos.FaultID always does.
 func checkID(id string) error {
 	if id == "" {
-		return chaos.Permanent(errors.New("fault has no id"))
+		return errkind.Permanent(errors.New("fault has no id"))
 	}
 	if errs := validation.IsDNS1123Label(id); len(errs) > 0 {
-		return chaos.Permanent(fmt.Errorf("fault id %q cannot name a Kubernetes object: %s", id, strings.Join(errs, "; ")))
+		return errkind.Permanent(fmt.Errorf("fault id %q cannot name a Kubernetes object: %s", id, strings.Join(errs, "; ")))
 	}
 	return nil
 }
@@ -235,7 +236,7 @@ func checkID(id string) error {
 // checkTarget validates the target a scenario supplies, as a permanent error.
 func checkTarget(f chaos.Fault) error {
 	if err := validateTarget(f.Target); err != nil {
-		return chaos.Permanent(err)
+		return errkind.Permanent(err)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	gdk8s "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 func TestDriverIsRegistered(t *testing.T) {
@@ -82,14 +83,14 @@ func TestParamsValidationNamesTheField(t *testing.T) {
 	c := newCluster(t, withObjs(objs(namespace(shop, true)), orderApp(3, true))...)
 	_, err := c.backend(policy(t, "*=100%")).Inject(context.Background(), podKillFault("", "", map[string]any{"ready_timeout": "5"}))
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	var fe *chaos.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "ready_timeout", fe.Field)
 	assert.Empty(t, c.cs.Actions())
 
 	_, err = c.backend(policy(t, "*=100%")).Inject(context.Background(), podKillFault("", "", map[string]any{"ready_timeout": "1000h"}))
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "ready_timeout", fe.Field)
 	assert.Contains(t, fe.Msg, gdk8s.MaxReadyTimeout.String())
@@ -128,16 +129,16 @@ func TestUnknownActionAndBadFaultID(t *testing.T) {
 	f := podKillFault("", "", nil)
 	f.Action = "pod-failure"
 	_, err := b.Inject(context.Background(), f)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.ErrorContains(t, err, `unknown kubernetes action "pod-failure" (known: node-notready, pod-kill)`)
 
 	f = podKillFault("", "", nil)
 	f.ID = "Not_A_DNS_Label"
 	_, err = b.Inject(context.Background(), f)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.ErrorContains(t, err, "cannot name a Kubernetes object")
 	_, err = b.Recover(context.Background(), chaos.Fault{Action: gdk8s.ActionPodKill})
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Empty(t, c.cs.Actions())
 }
 
@@ -249,7 +250,7 @@ func TestForbiddenIsPermanentAndPointsAtRBAC(t *testing.T) {
 			forbid(c, tc.verb, tc.resource)
 			err := tc.call(c.backend(policy(t, "*=1")))
 			require.Error(t, err)
-			assert.True(t, chaos.IsPermanent(err), "retrying cannot grant a permission: %v", err)
+			assert.True(t, errkind.IsPermanent(err), "retrying cannot grant a permission: %v", err)
 			assert.Contains(t, err.Error(), "forbidden by the cluster's RBAC")
 			assert.Contains(t, err.Error(), "deploy/rbac.yaml")
 			assert.Contains(t, err.Error(), `cannot `+tc.verb+` resource "`+tc.resource+`"`, "the API's own words say which permission")
@@ -262,7 +263,7 @@ func TestServerErrorsAreRetryable(t *testing.T) {
 	c.failNext("get", "configmaps", faultID, apierrors.NewServiceUnavailable("apiserver is restarting"))
 	_, err := c.backend(policy(t, "*=1")).Recover(context.Background(), podKillFault("", "", nil))
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "get pod-kill marker configmap shop/"+faultID)
 }
 

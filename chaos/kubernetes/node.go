@@ -19,7 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -54,7 +55,7 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault, evict bool) ([]n
 	podsOnly.Target.Mode, podsOnly.Target.Value, podsOnly.Environment = chaos.ModeAll, "", ""
 	p := b.policy
 	p.MaxRadius = map[string]safety.Limit{safety.AnyEnvironment: {Percent: 100}}
-	sel, err := kube.SelectPods(ctx, b.cs, p, podsOnly)
+	sel, err := kubetarget.SelectPods(ctx, b.cs, p, podsOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -65,27 +66,27 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault, evict bool) ([]n
 		}
 	}
 	if len(hosts) == 0 {
-		return nil, chaos.Permanent(fmt.Errorf("none of the %d pods the target matches in %s is scheduled on a node yet: no node to cordon", len(sel.Matched), sel.Namespace))
+		return nil, errkind.Permanent(fmt.Errorf("none of the %d pods the target matches in %s is scheduled on a node yet: no node to cordon", len(sel.Matched), sel.Namespace))
 	}
 	names := slices.Sorted(maps.Keys(hosts))
 	t := f.Target
 	most, err := chaos.ModeCount(t.Mode, t.Value, len(names))
 	if err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	if err := b.policy.CheckRadius(f.Environment, most, len(names)); err != nil {
-		return nil, chaos.Permanent(fmt.Errorf("nodes hosting the matched pods (%s): %w", strings.Join(names, ", "), err))
+		return nil, errkind.Permanent(fmt.Errorf("nodes hosting the matched pods (%s): %w", strings.Join(names, ", "), err))
 	}
 	n, err := hitCount(t.Mode, t.Value, len(names), f.ID)
 	if err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	chosen := chooseNames(names, n, f.ID)
 	var out []nodeTarget
 	for _, name := range chosen {
 		node, err := b.cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return nil, kube.APIError("get node "+name, err)
+			return nil, kubetarget.APIError("get node "+name, err)
 		}
 		if err := cordonable(node, f.ID); err != nil {
 			return nil, err
@@ -102,14 +103,14 @@ func (b *Backend) planNodes(ctx context.Context, f chaos.Fault, evict bool) ([]n
 	return out, nil
 }
 
-// chooseNames is kube.Choose for names: the same seeded pick, so define and
+// chooseNames is kubetarget.Choose for names: the same seeded pick, so define and
 // the inject of one fault name the same nodes.
 func chooseNames(names []string, n int, seed string) []string {
 	pods := make([]corev1.Pod, len(names))
 	for i, name := range names {
 		pods[i].Name = name
 	}
-	chosen := kube.Choose(pods, n, seed)
+	chosen := kubetarget.Choose(pods, n, seed)
 	out := make([]string, len(chosen))
 	for i, p := range chosen {
 		out[i] = p.Name
@@ -124,14 +125,14 @@ func cordonable(n *corev1.Node, id string) error {
 	if ours(n, id) {
 		return nil
 	}
-	if other := n.Labels[kube.LabelFaultID]; other != "" {
-		return chaos.Permanent(fmt.Errorf("node %s is already cordoned by gameday fault %s (workflow %s)", n.Name, other, n.Annotations[kube.AnnotationWorkflowID]))
+	if other := n.Labels[kubetarget.LabelFaultID]; other != "" {
+		return errkind.Permanent(fmt.Errorf("node %s is already cordoned by gameday fault %s (workflow %s)", n.Name, other, n.Annotations[kubetarget.AnnotationWorkflowID]))
 	}
 	if n.Spec.Unschedulable {
-		return chaos.Permanent(fmt.Errorf("node %s is already cordoned, not by gameday: recover would uncordon it and undo someone else's work; uncordon it first or target pods on other nodes", n.Name))
+		return errkind.Permanent(fmt.Errorf("node %s is already cordoned, not by gameday: recover would uncordon it and undo someone else's work; uncordon it first or target pods on other nodes", n.Name))
 	}
-	if v, ok := n.Labels[kube.LabelManagedBy]; ok && v != kube.ManagedBy {
-		return chaos.Permanent(fmt.Errorf("node %s carries the label %s=%s, which gameday would have to overwrite (and then delete) to track the fault", n.Name, kube.LabelManagedBy, v))
+	if v, ok := n.Labels[kubetarget.LabelManagedBy]; ok && v != kubetarget.ManagedBy {
+		return errkind.Permanent(fmt.Errorf("node %s carries the label %s=%s, which gameday would have to overwrite (and then delete) to track the fault", n.Name, kubetarget.LabelManagedBy, v))
 	}
 	return nil
 }
@@ -139,7 +140,7 @@ func cordonable(n *corev1.Node, id string) error {
 func (b *Backend) resolveNodeNotReady(ctx context.Context, f chaos.Fault) ([]string, error) {
 	params, err := parseNodeNotReady(f.Params)
 	if err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return nil, err
@@ -180,7 +181,7 @@ func (b *Backend) resolveNodeNotReady(ctx context.Context, f chaos.Fault) ([]str
 func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
 	params, err := parseNodeNotReady(f.Params)
 	if err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return chaos.Injected{}, err
@@ -212,7 +213,7 @@ func (b *Backend) injectNodeNotReady(ctx context.Context, f chaos.Fault) (chaos.
 				continue // removed from the cluster since: nothing to cordon
 			}
 			if err != nil {
-				return chaos.Injected{}, kube.APIError("get node "+name, err)
+				return chaos.Injected{}, kubetarget.APIError("get node "+name, err)
 			}
 			if err := cordonable(node, f.ID); err != nil {
 				return chaos.Injected{}, err
@@ -297,7 +298,7 @@ func planned(nodes []corev1.Node) ([]string, time.Time, time.Time) {
 				set[n] = true
 			}
 		}
-		if e := kube.InjectedFrom(BackendName, "", &nodes[i]).Expires; expires.IsZero() || (!e.IsZero() && e.Before(expires)) {
+		if e := kubetarget.InjectedFrom(BackendName, "", &nodes[i]).Expires; expires.IsZero() || (!e.IsZero() && e.Before(expires)) {
 			expires = e
 		}
 	}
@@ -308,7 +309,7 @@ func planned(nodes []corev1.Node) ([]string, time.Time, time.Time) {
 func (b *Backend) faultNodes(ctx context.Context, id string) ([]corev1.Node, error) {
 	list, err := b.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: faultSelector(id)})
 	if err != nil {
-		return nil, kube.APIError("list nodes cordoned by gameday fault "+id, err)
+		return nil, kubetarget.APIError("list nodes cordoned by gameday fault "+id, err)
 	}
 	var out []corev1.Node
 	for _, n := range list.Items {
@@ -329,7 +330,7 @@ func (b *Backend) cordon(ctx context.Context, f chaos.Fault, node *corev1.Node, 
 	if ours(node, f.ID) && node.Spec.Unschedulable {
 		return nil
 	}
-	ann := kube.Annotations(f, expires)
+	ann := kubetarget.Annotations(f, expires)
 	ann[AnnotationNodes] = strings.Join(planned, ",")
 	if !since.IsZero() {
 		ann[AnnotationCordonedAt] = since.UTC().Format(time.RFC3339Nano)
@@ -340,7 +341,7 @@ func (b *Backend) cordon(ctx context.Context, f chaos.Fault, node *corev1.Node, 
 	}
 	patch, _ := json.Marshal(map[string]any{"metadata": meta, "spec": map[string]any{"unschedulable": true}})
 	if _, err := b.cs.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		return kube.APIError("cordon node "+node.Name, err)
+		return kubetarget.APIError("cordon node "+node.Name, err)
 	}
 	return nil
 }
@@ -350,11 +351,11 @@ func (b *Backend) cordon(ctx context.Context, f chaos.Fault, node *corev1.Node, 
 // patch). With a resourceVersion the API server refuses it (409 Conflict)
 // if the node changed since it was read. Recover and Reap both send it.
 func uncordonPatch(resourceVersion string) []byte {
-	labels := map[string]any{kube.LabelManagedBy: nil, kube.LabelFaultID: nil, LabelBackend: nil}
+	labels := map[string]any{kubetarget.LabelManagedBy: nil, kubetarget.LabelFaultID: nil, LabelBackend: nil}
 	ann := map[string]any{
-		kube.AnnotationWorkflowID: nil, kube.AnnotationFault: nil, kube.AnnotationAction: nil,
-		kube.AnnotationExpires: nil, AnnotationNodes: nil, AnnotationCordonedAt: nil,
-		kube.AnnotationTemporalNamespace: nil,
+		kubetarget.AnnotationWorkflowID: nil, kubetarget.AnnotationFault: nil, kubetarget.AnnotationAction: nil,
+		kubetarget.AnnotationExpires: nil, AnnotationNodes: nil, AnnotationCordonedAt: nil,
+		kubetarget.AnnotationTemporalNamespace: nil,
 	}
 	meta := map[string]any{"labels": labels, "annotations": ann}
 	if resourceVersion != "" {
@@ -374,7 +375,7 @@ func (b *Backend) uncordon(ctx context.Context, name string) error {
 	case apierrors.IsNotFound(err):
 		return nil // the node left the cluster: nothing to uncordon
 	case err != nil:
-		return kube.APIError("uncordon node "+name, err)
+		return kubetarget.APIError("uncordon node "+name, err)
 	}
 	return nil
 }
@@ -425,7 +426,7 @@ func (b *Backend) checkEvict(ctx context.Context, f chaos.Fault, nodes []string)
 	if len(hit) == 0 {
 		return nil
 	}
-	return kube.CheckCumulative(ctx, b.sources(), b.policy, f, b.policy.Namespaces, "evicting", func(c *kube.Census) safety.Census {
+	return kubetarget.CheckCumulative(ctx, b.sources(), b.policy, f, b.policy.Namespaces, "evicting", func(c *kubetarget.Census) safety.Census {
 		return c.State(func(p *corev1.Pod) bool { return hit[p.Namespace+"/"+p.Name] })
 	})
 }
@@ -446,7 +447,7 @@ func (b *Backend) nodePods(ctx context.Context, node string) ([]corev1.Pod, int,
 	for _, ns := range b.policy.Namespaces {
 		list, err := b.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{FieldSelector: onNode})
 		if err != nil {
-			return nil, 0, kube.APIError(fmt.Sprintf("list pods on node %s in namespace %s", node, ns), err)
+			return nil, 0, kubetarget.APIError(fmt.Sprintf("list pods on node %s in namespace %s", node, ns), err)
 		}
 		var nsOptedIn *bool // read once, only if a pod lacks the label itself
 		for _, p := range list.Items {
@@ -466,7 +467,7 @@ func (b *Backend) nodePods(ctx context.Context, node string) ([]corev1.Pod, int,
 				if nsOptedIn == nil {
 					n, err := b.cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 					if err != nil {
-						return nil, 0, kube.APIError("get namespace "+ns, err)
+						return nil, 0, kubetarget.APIError("get namespace "+ns, err)
 					}
 					in := b.policy.OptedIn(n.Labels)
 					nsOptedIn = &in
@@ -512,7 +513,7 @@ func (b *Backend) evict(ctx context.Context, node string, grace *int64) error {
 		case apierrors.IsTooManyRequests(err):
 			blocked = append(blocked, p.Namespace+"/"+p.Name)
 		default:
-			return kube.APIError(fmt.Sprintf("evict pod %s/%s from node %s", p.Namespace, p.Name, node), err)
+			return kubetarget.APIError(fmt.Sprintf("evict pod %s/%s from node %s", p.Namespace, p.Name, node), err)
 		}
 	}
 	if len(blocked) > 0 {

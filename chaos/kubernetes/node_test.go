@@ -14,6 +14,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	gdk8s "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // nodeCluster: order has pods a, b on kwok-node-1 (and c on kwok-node-2
@@ -168,10 +169,10 @@ func TestNodeNotReadyRefusesANodeCordonedBySomeoneElse(t *testing.T) {
 
 			_, err := b.Resolve(context.Background(), f)
 			require.Error(t, err)
-			assert.True(t, chaos.IsPermanent(err), "dry-run shows the refusal")
+			assert.True(t, errkind.IsPermanent(err), "dry-run shows the refusal")
 			_, err = b.Inject(context.Background(), f)
 			require.Error(t, err)
-			assert.True(t, chaos.IsPermanent(err))
+			assert.True(t, errkind.IsPermanent(err))
 			assert.Contains(t, err.Error(), "node kwok-node-1 is already cordoned")
 			assert.Zero(t, c.requests("patch", "nodes"))
 			assert.Empty(t, c.evicted())
@@ -208,7 +209,7 @@ func TestNodeNotReadyModeAndRadiusCountNodes(t *testing.T) {
 		c := nodeCluster(t, true)
 		_, err := c.backend(policy(t, "*=1")).Inject(ctx, nodeFault(chaos.ModeAll, "", nil))
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "nodes hosting the matched pods (kwok-node-1, kwok-node-2)")
 		assert.Contains(t, err.Error(), "the fault can hit 2 of 2 targets")
 		assert.Zero(t, c.requests("patch", "nodes"))
@@ -245,7 +246,7 @@ func TestNodeNotReadyRetryFinishesTheRecordedSet(t *testing.T) {
 	c.failNext("patch", "nodes", "kwok-node-2", apierrors.NewInternalError(errors.New("etcd timeout")))
 	_, err := b.Inject(context.Background(), f)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	require.True(t, c.node("kwok-node-1").Spec.Unschedulable)
 	require.False(t, c.node("kwok-node-2").Spec.Unschedulable)
 	assert.Equal(t, "kwok-node-1,kwok-node-2", c.node("kwok-node-1").Annotations["gameday.io/nodes"])
@@ -287,7 +288,7 @@ func TestNodeNotReadyEvictionBlockedByABudgetIsRetried(t *testing.T) {
 
 	_, err := b.Inject(context.Background(), f)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err), "the budget may allow it later")
+	assert.False(t, errkind.IsPermanent(err), "the budget may allow it later")
 	assert.Contains(t, err.Error(), "PodDisruptionBudget refused to evict shop/order-7d9-a")
 	assert.True(t, c.node("kwok-node-1").Spec.Unschedulable)
 	assert.Equal(t, []string{"other/batch-ok", "shop/order-7d9-b"}, c.evicted(), "the others are evicted anyway")
@@ -307,7 +308,7 @@ func TestNodeNotReadyNeedsScheduledPods(t *testing.T) {
 	c := newCluster(t, []runtime.Object{namespace(shop, true), pending}...)
 	_, err := c.backend(policy(t, "*=100%")).Inject(context.Background(), nodeFault("", "", nil))
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "is scheduled on a node yet")
 }
 
@@ -360,7 +361,7 @@ func TestNodeNotReadyRecoverHonoursACancelledContext(t *testing.T) {
 	_, err = b.Recover(ctx, f)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Equal(t, []string{"uncordoning node kwok-node-1"}, progress)
 	assert.False(t, c.node("kwok-node-1").Spec.Unschedulable)
 	assert.True(t, c.node("kwok-node-2").Spec.Unschedulable, "not reached: the context ended first")

@@ -15,17 +15,18 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
 // Keys of the pod-kill marker ConfigMap's data: JSON or plain text, so that
 // `kubectl get configmap -o yaml` tells a human what gameday killed.
 const (
-	keyVictims      = kube.MarkerKeyVictims // JSON [{"name","uid","owner"}]
-	keyOwners       = "owners"              // JSON ["deployment/order"]: what recover waits for
-	keyKilledAt     = "killed-at"           // RFC 3339 with nanoseconds
-	keyReadyTimeout = "ready-timeout"       // Go duration
+	keyVictims      = kubetarget.MarkerKeyVictims // JSON [{"name","uid","owner"}]
+	keyOwners       = "owners"                    // JSON ["deployment/order"]: what recover waits for
+	keyKilledAt     = "killed-at"                 // RFC 3339 with nanoseconds
+	keyReadyTimeout = "ready-timeout"             // Go duration
 )
 
 // Owner kinds recover knows how to wait for, as recorded ("deployment/x").
@@ -39,9 +40,9 @@ func waitable(owner string) bool {
 	return waitableKinds[kind]
 }
 
-// victim is one pod a pod-kill deletes (kube.Victim: the census of the
+// victim is one pod a pod-kill deletes (kubetarget.Victim: the census of the
 // cumulative blast radius reads markers of both back-ends' faults).
-type victim = kube.Victim
+type victim = kubetarget.Victim
 
 // marker is what a pod-kill records in the cluster before deleting
 // anything: a retried inject kills the same pods and no others, and recover
@@ -86,7 +87,7 @@ func (m marker) configMap(f chaos.Fault, ns string) *corev1.ConfigMap {
 			Name:        f.ID,
 			Namespace:   ns,
 			Labels:      ourLabels(f),
-			Annotations: kube.Annotations(f, m.sweepAfter(f.Duration)),
+			Annotations: kubetarget.Annotations(f, m.sweepAfter(f.Duration)),
 		},
 		Data: map[string]string{
 			keyVictims:      string(victims),
@@ -123,21 +124,21 @@ func decodeMarker(cm *corev1.ConfigMap) (marker, error) {
 
 // planPodKill resolves the target under the safety policy and picks the
 // victims, seeded by the fault id.
-func (b *Backend) planPodKill(ctx context.Context, f chaos.Fault) (kube.Selection, []corev1.Pod, error) {
-	sel, err := kube.SelectPods(ctx, b.cs, b.policy, f)
+func (b *Backend) planPodKill(ctx context.Context, f chaos.Fault) (kubetarget.Selection, []corev1.Pod, error) {
+	sel, err := kubetarget.SelectPods(ctx, b.cs, b.policy, f)
 	if err != nil {
 		return sel, nil, err
 	}
 	n, err := hitCount(f.Target.Mode, f.Target.Value, len(sel.Matched), f.ID)
 	if err != nil {
-		return sel, nil, chaos.Permanent(err)
+		return sel, nil, errkind.Permanent(err)
 	}
-	return sel, kube.Choose(sel.Matched, n, f.ID), nil
+	return sel, kubetarget.Choose(sel.Matched, n, f.ID), nil
 }
 
 func (b *Backend) resolvePodKill(ctx context.Context, f chaos.Fault) ([]string, error) {
 	if _, err := parsePodKill(f.Params); err != nil {
-		return nil, chaos.Permanent(err)
+		return nil, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return nil, err
@@ -169,7 +170,7 @@ func (b *Backend) resolvePodKill(ctx context.Context, f chaos.Fault) ([]string, 
 func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injected, error) {
 	params, err := parsePodKill(f.Params)
 	if err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	if err := checkTarget(f); err != nil {
 		return chaos.Injected{}, err
@@ -178,7 +179,7 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 	// Checked before reading the marker: nothing is read in, let alone
 	// written to, a namespace the policy does not allow.
 	if err := b.policy.CheckNamespace(ns); err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	cms := b.cs.CoreV1().ConfigMaps(ns)
 	cm, err := cms.Get(ctx, f.ID, metav1.GetOptions{})
@@ -186,7 +187,7 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 	case err == nil:
 		return b.resumePodKill(ctx, f, params, cm)
 	case !apierrors.IsNotFound(err):
-		return chaos.Injected{}, kube.APIError(fmt.Sprintf("get pod-kill marker configmap %s/%s", ns, f.ID), err)
+		return chaos.Injected{}, kubetarget.APIError(fmt.Sprintf("get pod-kill marker configmap %s/%s", ns, f.ID), err)
 	}
 
 	_, pods, err := b.planPodKill(ctx, f)
@@ -217,11 +218,11 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 		// A concurrent attempt of the same fault won: converge on its record.
 		cm, err := cms.Get(ctx, f.ID, metav1.GetOptions{})
 		if err != nil {
-			return chaos.Injected{}, kube.APIError(fmt.Sprintf("get pod-kill marker configmap %s/%s", ns, f.ID), err)
+			return chaos.Injected{}, kubetarget.APIError(fmt.Sprintf("get pod-kill marker configmap %s/%s", ns, f.ID), err)
 		}
 		return b.resumePodKill(ctx, f, params, cm)
 	case err != nil:
-		return chaos.Injected{}, kube.APIError(fmt.Sprintf("create pod-kill marker configmap %s/%s", ns, f.ID), err)
+		return chaos.Injected{}, kubetarget.APIError(fmt.Sprintf("create pod-kill marker configmap %s/%s", ns, f.ID), err)
 	}
 	// The cumulative check comes after the marker exists, so that of two
 	// faults injected at the same moment (two runs, or a PodChaos) at least
@@ -246,11 +247,11 @@ func (b *Backend) injectPodKill(ctx context.Context, f chaos.Fault) (chaos.Injec
 // (same UID) and nothing else.
 func (b *Backend) resumePodKill(ctx context.Context, f chaos.Fault, params podKill, cm *corev1.ConfigMap) (chaos.Injected, error) {
 	if !ours(cm, f.ID) {
-		return chaos.Injected{}, chaos.Permanent(fmt.Errorf("configmap %s/%s exists but was not created by gameday for fault %s: refusing to use or overwrite it", cm.Namespace, cm.Name, f.ID))
+		return chaos.Injected{}, errkind.Permanent(fmt.Errorf("configmap %s/%s exists but was not created by gameday for fault %s: refusing to use or overwrite it", cm.Namespace, cm.Name, f.ID))
 	}
 	m, err := decodeMarker(cm)
 	if err != nil {
-		return chaos.Injected{}, chaos.Permanent(err)
+		return chaos.Injected{}, errkind.Permanent(err)
 	}
 	// Checked again: the attempt that wrote the marker may have died
 	// before its check, and others may have struck since. The census leaves
@@ -274,7 +275,7 @@ func (b *Backend) checkKill(ctx context.Context, f chaos.Fault, vs []victim) err
 	for _, v := range vs {
 		uids[v.Name] = v.UID
 	}
-	return kube.CheckCumulative(ctx, b.sources(), b.policy, f, []string{ns}, "killing", func(c *kube.Census) safety.Census {
+	return kubetarget.CheckCumulative(ctx, b.sources(), b.policy, f, []string{ns}, "killing", func(c *kubetarget.Census) safety.Census {
 		return c.State(func(p *corev1.Pod) bool {
 			uid, ok := uids[p.Name]
 			return ok && p.Namespace == ns && (uid == "" || uid == p.UID)
@@ -299,7 +300,7 @@ func (b *Backend) kill(ctx context.Context, ns string, vs []victim, grace *int64
 			// UID precondition failed: the pod under that name is a
 			// replacement, not the victim.
 		default:
-			return kube.APIError(fmt.Sprintf("delete pod %s/%s", ns, v.Name), err)
+			return kubetarget.APIError(fmt.Sprintf("delete pod %s/%s", ns, v.Name), err)
 		}
 	}
 	return nil
@@ -318,9 +319,9 @@ func podKillInjected(f chaos.Fault, ns string, m marker, existing bool) chaos.In
 	}
 }
 
-// ownerOf names what recreates the pod (kube.OwnerOf).
+// ownerOf names what recreates the pod (kubetarget.OwnerOf).
 func (b *Backend) ownerOf(ctx context.Context, p corev1.Pod) (string, error) {
-	return kube.OwnerOf(ctx, b.cs, p, nil)
+	return kubetarget.OwnerOf(ctx, b.cs, p, nil)
 }
 
 // recoverPodKill waits until every recorded owner is Ready again (or the
@@ -330,7 +331,7 @@ func (b *Backend) ownerOf(ctx context.Context, p corev1.Pod) (string, error) {
 func (b *Backend) recoverPodKill(ctx context.Context, f chaos.Fault) (chaos.Recovered, error) {
 	ns := f.Target.Namespace
 	if ns == "" {
-		return chaos.Recovered{}, chaos.Permanent(fmt.Errorf("pod-kill %s: the fault names no target namespace: cannot find its marker", f.ID))
+		return chaos.Recovered{}, errkind.Permanent(fmt.Errorf("pod-kill %s: the fault names no target namespace: cannot find its marker", f.ID))
 	}
 	cms := b.cs.CoreV1().ConfigMaps(ns)
 	cm, err := cms.Get(ctx, f.ID, metav1.GetOptions{})
@@ -338,7 +339,7 @@ func (b *Backend) recoverPodKill(ctx context.Context, f chaos.Fault) (chaos.Reco
 	case apierrors.IsNotFound(err):
 		return chaos.Recovered{FaultID: f.ID, AlreadyGone: true}, nil
 	case err != nil:
-		return chaos.Recovered{}, kube.APIError(fmt.Sprintf("get pod-kill marker configmap %s/%s", ns, f.ID), err)
+		return chaos.Recovered{}, kubetarget.APIError(fmt.Sprintf("get pod-kill marker configmap %s/%s", ns, f.ID), err)
 	case !ours(cm, f.ID):
 		return chaos.Recovered{FaultID: f.ID, AlreadyGone: true,
 			Detail: fmt.Sprintf("configmap %s/%s is not a gameday marker: left alone", ns, f.ID)}, nil
@@ -347,14 +348,14 @@ func (b *Backend) recoverPodKill(ctx context.Context, f chaos.Fault) (chaos.Reco
 	if err != nil {
 		// Left in place for a human: deleting it would lose the only record
 		// of what was killed.
-		return chaos.Recovered{}, chaos.Permanent(err)
+		return chaos.Recovered{}, errkind.Permanent(err)
 	}
 	out, err := b.waitReady(ctx, f.ID, ns, m)
 	if err != nil {
 		return chaos.Recovered{}, err
 	}
 	if err := cms.Delete(ctx, f.ID, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		return chaos.Recovered{}, kube.APIError(fmt.Sprintf("delete pod-kill marker configmap %s/%s", ns, f.ID), err)
+		return chaos.Recovered{}, kubetarget.APIError(fmt.Sprintf("delete pod-kill marker configmap %s/%s", ns, f.ID), err)
 	}
 	return out, nil
 }
@@ -518,14 +519,14 @@ func (b *Backend) ownerStatus(ctx context.Context, ns, owner string) (ownerStatu
 			statusOK = statusReady == s.want
 		}
 	default:
-		return s, chaos.Permanent(fmt.Errorf("cannot wait for %s: not a deployment, statefulset or replicaset", owner))
+		return s, errkind.Permanent(fmt.Errorf("cannot wait for %s: not a deployment, statefulset or replicaset", owner))
 	}
 	switch {
 	case apierrors.IsNotFound(err):
 		s.gone = true
 		return s, nil
 	case err != nil:
-		return s, kube.APIError(fmt.Sprintf("get %s in namespace %s", owner, ns), err)
+		return s, kubetarget.APIError(fmt.Sprintf("get %s in namespace %s", owner, ns), err)
 	}
 	podsReady, lastReady, err := b.readyPods(ctx, ns, owner, selector)
 	if err != nil {
@@ -542,11 +543,11 @@ func (b *Backend) ownerStatus(ctx context.Context, ns, owner string) (ownerStatu
 func (b *Backend) readyPods(ctx context.Context, ns, owner string, ls *metav1.LabelSelector) (int32, time.Time, error) {
 	sel, err := metav1.LabelSelectorAsSelector(ls)
 	if err != nil {
-		return 0, time.Time{}, chaos.Permanent(fmt.Errorf("%s in namespace %s: invalid selector: %w", owner, ns, err))
+		return 0, time.Time{}, errkind.Permanent(fmt.Errorf("%s in namespace %s: invalid selector: %w", owner, ns, err))
 	}
 	list, err := b.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
-		return 0, time.Time{}, kube.APIError(fmt.Sprintf("list pods of %s in namespace %s", owner, ns), err)
+		return 0, time.Time{}, kubetarget.APIError(fmt.Sprintf("list pods of %s in namespace %s", owner, ns), err)
 	}
 	var n int32
 	var last time.Time

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	gdk8s "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -113,7 +114,7 @@ func TestPodKillRefusals(t *testing.T) {
 		p.Namespaces = []string{"payments"}
 		_, err := c.backend(p).Inject(ctx, podKillFault("", "", nil))
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		var r *safety.Refusal
 		require.ErrorAs(t, err, &r)
 		assert.Equal(t, "namespace", r.Rule)
@@ -125,7 +126,7 @@ func TestPodKillRefusals(t *testing.T) {
 		c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(2, false))...)
 		_, err := c.backend(policy(t, "*=50%")).Inject(ctx, podKillFault("", "", nil))
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "refused by safety rule opt-in: pod/order-7d9-a, pod/order-7d9-b lack the label gameday.io/chaos=enabled")
 		assert.Len(t, c.podNames(shop), 2)
 		assert.Empty(t, c.configMaps(shop))
@@ -143,7 +144,7 @@ func TestPodKillRefusals(t *testing.T) {
 		f.Environment = "prod"
 		_, err := c.backend(policy(t, "prod=1,*=100%")).Inject(ctx, f)
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), `the fault can hit 2 of 3 targets; the limit for environment "prod" is 1`)
 		assert.Len(t, c.podNames(shop), 3)
 		assert.Empty(t, c.configMaps(shop))
@@ -158,7 +159,7 @@ func TestPodKillRefusals(t *testing.T) {
 		} {
 			err := call()
 			require.Error(t, err)
-			assert.True(t, chaos.IsPermanent(err))
+			assert.True(t, errkind.IsPermanent(err))
 			var fe *chaos.FieldError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, "selector", fe.Field)
@@ -170,7 +171,7 @@ func TestPodKillRefusals(t *testing.T) {
 		c := newCluster(t, namespace(shop, true))
 		_, err := c.backend(policy(t, "*=100%")).Inject(ctx, podKillFault("", "", nil))
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "no live pods match app=order in namespace shop")
 		assert.Empty(t, c.configMaps(shop))
 	})
@@ -256,7 +257,7 @@ func TestPodKillRetryAfterCrashDeletesOnlyTheRemainingRecordedVictims(t *testing
 	c.failNext("delete", "pods", victims[1], apierrors.NewInternalError(errors.New("etcd leader changed")))
 	_, err = b.Inject(context.Background(), f)
 	require.Error(t, err)
-	assert.False(t, chaos.IsPermanent(err), "a 500 is retried: %v", err)
+	assert.False(t, errkind.IsPermanent(err), "a 500 is retried: %v", err)
 	_, alive0 := c.pod(shop, victims[0])
 	_, alive1 := c.pod(shop, victims[1])
 	require.False(t, alive0)
@@ -323,7 +324,7 @@ func TestPodKillRefusesAForeignConfigMapWithTheMarkerName(t *testing.T) {
 			b := c.backend(policy(t, "*=50%"))
 			_, err := b.Inject(context.Background(), podKillFault("", "", nil))
 			require.Error(t, err)
-			assert.True(t, chaos.IsPermanent(err))
+			assert.True(t, errkind.IsPermanent(err))
 			assert.Contains(t, err.Error(), "not created by gameday")
 			assert.Len(t, c.podNames(shop), 3)
 
@@ -537,7 +538,7 @@ func TestPodKillRecoverStopsBeforeTheActivityDeadline(t *testing.T) {
 	_, err = b.Recover(ctx, f)
 	require.Error(t, err)
 	assert.NoError(t, ctx.Err(), "returned before the deadline, not cut off by it")
-	assert.False(t, chaos.IsPermanent(err), "retried: the next attempt keeps waiting")
+	assert.False(t, errkind.IsPermanent(err), "retried: the next attempt keeps waiting")
 	assert.Contains(t, err.Error(), "still waiting for deployment/order 2/3 ready, 12s after the kill")
 	_, ok := c.configMap(shop, faultID)
 	assert.True(t, ok, "the marker (and its kill time) stays for the retry")
@@ -574,7 +575,7 @@ func TestPodKillRecoverNeedsTheNamespace(t *testing.T) {
 	f.Target.Namespace = ""
 	_, err := c.backend(policy(t, "*=50%")).Recover(context.Background(), f)
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "no target namespace")
 }
 
@@ -590,7 +591,7 @@ func TestPodKillCorruptMarkerIsPermanentAndKept(t *testing.T) {
 	c.add(cm)
 	_, err := b.Recover(context.Background(), f)
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), `data "killed-at"`)
 	_, ok := c.configMap(shop, faultID)
 	assert.True(t, ok)
@@ -662,7 +663,7 @@ func TestPodKillRecoverEndsWhenTheContextIsCancelled(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.False(t, chaos.IsPermanent(err))
+	assert.False(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "waiting for deployment/order 2/3 ready")
 	assert.Equal(t, []string{"deployment/order 2/3 ready"}, progress)
 	_, ok := c.configMap(shop, faultID)

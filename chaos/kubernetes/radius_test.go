@@ -21,8 +21,9 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
 	gdk8s "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -140,7 +141,7 @@ func TestTwoStepPodKillKeepsHalfTheReplicasReady(t *testing.T) {
 			if err != nil {
 				var r *safety.Refusal
 				require.ErrorAs(t, err, &r, "seed %d step %d", seed, i)
-				require.True(t, chaos.IsPermanent(err))
+				require.True(t, errkind.IsPermanent(err))
 				// The fault's own radius can refuse too: with only three
 				// pods left, fixed-percent 50 is 2 of 3.
 				require.Contains(t, []string{"cumulative-blast-radius", "blast-radius"}, r.Rule, "seed %d step %d", seed, i)
@@ -187,13 +188,13 @@ func TestConcurrentRunsOnOneDeployment(t *testing.T) {
 	c.failNext("delete", "pods", first, fmt.Errorf("connection reset"))
 	_, err := b.Inject(ctx, fA)
 	require.Error(t, err)
-	require.False(t, chaos.IsPermanent(err))
+	require.False(t, errkind.IsPermanent(err))
 	_, ok := c.configMap(shop, fA.ID)
 	require.True(t, ok, "A's marker is written before its kill")
 
 	_, err = b.Inject(ctx, fB)
 	require.Error(t, err)
-	assert.True(t, chaos.IsPermanent(err))
+	assert.True(t, errkind.IsPermanent(err))
 	assert.Contains(t, err.Error(), "refused by safety rule cumulative-blast-radius: 2 of 4 pods of deployment/order (namespace shop) already unavailable (2 being killed by "+fA.ID+" of workflow "+wfA+")")
 	_, ok = c.configMap(shop, fB.ID)
 	assert.False(t, ok, "B's refused marker is deleted")
@@ -295,7 +296,7 @@ func TestNodeNotReadyEvictionsCountAgainstEveryOwner(t *testing.T) {
 		assert.ErrorContains(t, err, "cumulative-blast-radius", "define shows the refusal")
 		_, err = b.Inject(context.Background(), f)
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "0 of 2 pods of deployment/stock (namespace shop) already unavailable; evicting 2 more would make 2 of 2 unavailable (100%), over the limit of 50%")
 		assert.Zero(t, c.requests("patch", "nodes"), "nothing cordoned")
 		assert.Empty(t, c.evicted())
@@ -335,7 +336,7 @@ func TestNodeNotReadyEvictionsCountAgainstEveryOwner(t *testing.T) {
 		})
 		_, err := c.backend(policy(t, "*=50%")).Inject(context.Background(), f)
 		require.Error(t, err)
-		assert.True(t, chaos.IsPermanent(err))
+		assert.True(t, errkind.IsPermanent(err))
 		assert.Contains(t, err.Error(), "deployment/stock")
 		assert.Empty(t, c.evicted(), "nothing evicted")
 		assert.False(t, c.node(chosen).Spec.Unschedulable, "the cordon was undone")
@@ -347,21 +348,21 @@ func TestNodeNotReadyEvictionsCountAgainstEveryOwner(t *testing.T) {
 // object in mode one counts as one pod, not all it selects.
 func TestPodKillCountsCordonsAndChaosMeshObjects(t *testing.T) {
 	listKinds := map[schema.GroupVersionResource]string{}
-	for _, r := range kube.ChaosMeshResources {
-		listKinds[schema.GroupVersionResource{Group: kube.ChaosMeshGroup, Version: kube.ChaosMeshVersion, Resource: r}] = r + "List"
+	for _, r := range kubetarget.ChaosMeshResources {
+		listKinds[schema.GroupVersionResource{Group: kubetarget.ChaosMeshGroup, Version: kubetarget.ChaosMeshVersion, Resource: r}] = r + "List"
 	}
 	network := func(mode string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "NetworkChaos",
 			"metadata": map[string]any{"name": "gd-0000000000aa-f0", "namespace": shop,
-				"labels":      map[string]any{kube.LabelManagedBy: kube.ManagedBy, kube.LabelFaultID: "gd-0000000000aa-f0"},
-				"annotations": map[string]any{kube.AnnotationWorkflowID: "gameday-latency-7"}},
+				"labels":      map[string]any{kubetarget.LabelManagedBy: kubetarget.ManagedBy, kubetarget.LabelFaultID: "gd-0000000000aa-f0"},
+				"annotations": map[string]any{kubetarget.AnnotationWorkflowID: "gameday-latency-7"}},
 			"spec": map[string]any{"action": "delay", "mode": mode,
 				"selector": map[string]any{"namespaces": []any{shop}, "labelSelectors": map[string]any{"app": "order"}}},
 		}}
 	}
 	kill := podKillFault(chaos.ModeFixed, "1", nil)
-	netGVR := schema.GroupVersionResource{Group: kube.ChaosMeshGroup, Version: kube.ChaosMeshVersion, Resource: "networkchaos"}
+	netGVR := schema.GroupVersionResource{Group: kubetarget.ChaosMeshGroup, Version: kubetarget.ChaosMeshVersion, Resource: "networkchaos"}
 	withNetwork := func(mode string) *dynfake.FakeDynamicClient {
 		dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
 		require.NoError(t, dyn.Tracker().Create(netGVR, network(mode), shop))
@@ -394,8 +395,8 @@ func TestPodKillCountsCordonsAndChaosMeshObjects(t *testing.T) {
 		c := newCluster(t, withObjs(objs(namespace(shop, true), node("kwok-node-1"), node("kwok-node-2")), orderApp(4, true, "kwok-node-1", "kwok-node-2"))...)
 		n := c.node("kwok-node-1").DeepCopy()
 		n.Spec.Unschedulable = true
-		n.Labels[kube.LabelManagedBy], n.Labels[kube.LabelFaultID], n.Labels[gdk8s.LabelBackend] = kube.ManagedBy, "gd-0000000000bb-f1", gdk8s.BackendName
-		n.Annotations = map[string]string{kube.AnnotationWorkflowID: "gameday-node-3"}
+		n.Labels[kubetarget.LabelManagedBy], n.Labels[kubetarget.LabelFaultID], n.Labels[gdk8s.LabelBackend] = kubetarget.ManagedBy, "gd-0000000000bb-f1", gdk8s.BackendName
+		n.Annotations = map[string]string{kubetarget.AnnotationWorkflowID: "gameday-node-3"}
 		require.NoError(t, c.cs.Tracker().Update(nodesGVR, n, ""))
 		_, err := c.backend(policy(t, "*=50%")).Inject(context.Background(), kill)
 		assert.ErrorContains(t, err, "2 of 4 pods of deployment/order (namespace shop) already unavailable (2 on node kwok-node-1 cordoned by gd-0000000000bb-f1 of workflow gameday-node-3)")

@@ -1,11 +1,11 @@
 package kubernetes
 
-import "github.com/gameday/gameday/chaos/kube"
+import "github.com/gameday/gameday/chaos/kubetarget"
 
 // Permissions is every API verb the back-end uses, the same list as the
 // package documentation. Kept as data so tests can check it against the
 // requests the back-end really makes and against deploy/rbac.yaml.
-var Permissions = append([]kube.Permission{
+var Permissions = append([]kubetarget.Permission{
 	{Group: "", Resource: "configmaps", Verbs: []string{"create", "delete", "get", "list"}},
 	{Group: "", Resource: "namespaces", Verbs: []string{"get"}},
 	{Group: "", Resource: "nodes", Verbs: []string{"get", "list", "patch"}},
@@ -19,10 +19,10 @@ var Permissions = append([]kube.Permission{
 // chaosMeshList is list on every Chaos Mesh resource: the census of the
 // cumulative blast radius counts the pods gameday's Chaos Mesh objects
 // disrupt (only with WithDynamic).
-func chaosMeshList() []kube.Permission {
-	var out []kube.Permission
-	for _, r := range kube.ChaosMeshResources {
-		out = append(out, kube.Permission{Group: kube.ChaosMeshGroup, Resource: r, Verbs: []string{"list"}})
+func chaosMeshList() []kubetarget.Permission {
+	var out []kubetarget.Permission
+	for _, r := range kubetarget.ChaosMeshResources {
+		out = append(out, kubetarget.Permission{Group: kubetarget.ChaosMeshGroup, Resource: r, Verbs: []string{"list"}})
 	}
 	return out
 }

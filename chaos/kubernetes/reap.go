@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 // DefaultReapGrace is how long past its gameday.io/expires a fault is left
@@ -23,7 +23,7 @@ const DefaultReapGrace = 5 * time.Minute
 // ReapPermissions is every API verb Reap uses, a subset of Permissions:
 // all that a job that only reaps (deploy/reap-cronjob.yaml) needs. Nodes
 // are cluster-scoped; configmaps are only used in the allowed namespaces.
-var ReapPermissions = []kube.Permission{
+var ReapPermissions = []kubetarget.Permission{
 	{Group: "", Resource: "configmaps", Verbs: []string{"delete", "list"}},
 	{Group: "", Resource: "nodes", Verbs: []string{"get", "list", "patch"}},
 }
@@ -56,7 +56,7 @@ type ReapResult struct {
 // decides).
 func (r *ReapResult) due(object string, expires, now time.Time, grace time.Duration) bool {
 	if expires.IsZero() {
-		r.Skipped = append(r.Skipped, fmt.Sprintf("%s: no readable %s annotation: left alone", object, kube.AnnotationExpires))
+		r.Skipped = append(r.Skipped, fmt.Sprintf("%s: no readable %s annotation: left alone", object, kubetarget.AnnotationExpires))
 		return false
 	}
 	at := expires.Add(grace)
@@ -103,14 +103,14 @@ func (b *Backend) Reap(ctx context.Context, now time.Time, grace time.Duration) 
 func (b *Backend) reapNodes(ctx context.Context, now time.Time, grace time.Duration, out *ReapResult) error {
 	list, err := b.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: ownSelector})
 	if err != nil {
-		return kube.APIError("list nodes cordoned by gameday", err)
+		return kubetarget.APIError("list nodes cordoned by gameday", err)
 	}
 	nodes := list.Items
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	var errs []error
 	for i := range nodes {
 		n := &nodes[i]
-		id := n.Labels[kube.LabelFaultID]
+		id := n.Labels[kubetarget.LabelFaultID]
 		if id == "" || !ours(n, id) {
 			continue
 		}
@@ -130,7 +130,7 @@ const reapConflictRetries = 3
 
 func (b *Backend) reapNode(ctx context.Context, n *corev1.Node, id string, now time.Time, grace time.Duration, out *ReapResult) error {
 	for attempt := 0; ; attempt++ {
-		inj := kube.InjectedFrom(BackendName, "node/"+n.Name, n)
+		inj := kubetarget.InjectedFrom(BackendName, "node/"+n.Name, n)
 		if !out.due("node/"+n.Name, inj.Expires, now, grace) {
 			return nil
 		}
@@ -148,7 +148,7 @@ func (b *Backend) reapNode(ctx context.Context, n *corev1.Node, id string, now t
 				return nil
 			}
 			if err != nil {
-				return kube.APIError("get node "+n.Name, err)
+				return kubetarget.APIError("get node "+n.Name, err)
 			}
 			if !ours(fresh, id) {
 				out.Skipped = append(out.Skipped, fmt.Sprintf("node/%s: changed since it was listed and is no longer cordoned by gameday fault %s: left alone", n.Name, id))
@@ -156,7 +156,7 @@ func (b *Backend) reapNode(ctx context.Context, n *corev1.Node, id string, now t
 			}
 			n = fresh
 		default:
-			return kube.APIError(fmt.Sprintf("uncordon expired node %s (gameday fault %s)", n.Name, id), err)
+			return kubetarget.APIError(fmt.Sprintf("uncordon expired node %s (gameday fault %s)", n.Name, id), err)
 		}
 	}
 }
@@ -170,14 +170,14 @@ func (b *Backend) reapMarkers(ctx context.Context, now time.Time, grace time.Dur
 		cms := b.cs.CoreV1().ConfigMaps(ns)
 		list, err := cms.List(ctx, metav1.ListOptions{LabelSelector: ownSelector})
 		if err != nil {
-			errs = append(errs, kube.APIError("list gameday markers (configmaps) in namespace "+ns, err))
+			errs = append(errs, kubetarget.APIError("list gameday markers (configmaps) in namespace "+ns, err))
 			continue
 		}
 		items := list.Items
 		sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 		for i := range items {
 			cm := &items[i]
-			id := cm.Labels[kube.LabelFaultID]
+			id := cm.Labels[kubetarget.LabelFaultID]
 			if id == "" || !ours(cm, id) {
 				continue
 			}
@@ -187,7 +187,7 @@ func (b *Backend) reapMarkers(ctx context.Context, now time.Time, grace time.Dur
 				out.Skipped = append(out.Skipped, fmt.Sprintf("%s: %v: kept for a human (the only record of what was killed)", object, err))
 				continue
 			}
-			inj := kube.InjectedFrom(BackendName, object, cm)
+			inj := kubetarget.InjectedFrom(BackendName, object, cm)
 			if inj.Expires.IsZero() {
 				inj.Expires = m.expires() // as List: the marker's own deadline if the annotation is missing
 			}
@@ -211,7 +211,7 @@ func (b *Backend) reapMarkers(ctx context.Context, now time.Time, grace time.Dur
 			case apierrors.IsConflict(err):
 				out.Skipped = append(out.Skipped, object+": replaced since it was listed: left alone")
 			default:
-				errs = append(errs, kube.APIError("delete expired pod-kill marker "+object, err))
+				errs = append(errs, kubetarget.APIError("delete expired pod-kill marker "+object, err))
 			}
 		}
 	}

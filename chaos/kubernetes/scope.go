@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/chaos/kube"
+	"github.com/gameday/gameday/chaos/kubetarget"
 )
 
 var _ chaos.Scoper = (*Backend)(nil)
@@ -13,7 +13,7 @@ var _ chaos.Scoper = (*Backend)(nil)
 // Scope implements chaos.Scoper: every pod the target matches; for
 // node-notready also every node hosting one of them (any may be cordoned).
 func (b *Backend) Scope(ctx context.Context, f chaos.Fault) ([]string, error) {
-	names, pods, err := kube.ScopePods(ctx, b.cs, b.policy, f)
+	names, pods, err := kubetarget.ScopePods(ctx, b.cs, b.policy, f)
 	if err != nil || f.Action != ActionNodeNotReady {
 		return names, err
 	}

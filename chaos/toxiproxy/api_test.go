@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/toxiproxy"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // hungAPI accepts connections and never answers, like a toxiproxy server
@@ -87,7 +87,7 @@ func TestHungAPIEndsInjectAndRecoverWithTheContext(t *testing.T) {
 		err := returns(t, 10*time.Second, func() error { _, err := b.Inject(ctx, f); return err })
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.False(t, chaos.IsPermanent(err), "a hung API is worth retrying: %v", err)
+		assert.False(t, errkind.IsPermanent(err), "a hung API is worth retrying: %v", err)
 		assert.Contains(t, err.Error(), url)
 	})
 
@@ -104,7 +104,7 @@ func TestHungAPIEndsInjectAndRecoverWithTheContext(t *testing.T) {
 		err := returns(t, 10*time.Second, func() error { _, err := b.Recover(ctx, f); return err })
 		require.Error(t, err)
 		assert.ErrorIs(t, err, context.Canceled)
-		assert.False(t, chaos.IsPermanent(err))
+		assert.False(t, errkind.IsPermanent(err))
 	})
 
 	t.Run("reap, deadline", func(t *testing.T) {
@@ -217,7 +217,7 @@ func TestCredentialsInTheURLNeverShowInErrors(t *testing.T) {
 		b := toxiproxy.New("http://alice:s3cret@host:port/")
 		_, err := b.Inject(context.Background(), f)
 		noSecrets(t, err, "http://host:port")
-		assert.True(t, chaos.IsPermanent(err), "an endpoint that is not a URL does not get better: %v", err)
+		assert.True(t, errkind.IsPermanent(err), "an endpoint that is not a URL does not get better: %v", err)
 	})
 }
 
@@ -247,7 +247,7 @@ func TestAPIAnswersAreClassified(t *testing.T) {
 		} {
 			err := call()
 			require.Error(t, err, "%d %s", c.status, name)
-			assert.Equal(t, c.permanent, chaos.IsPermanent(err), "%d %s: %v", c.status, name, err)
+			assert.Equal(t, c.permanent, errkind.IsPermanent(err), "%d %s: %v", c.status, name, err)
 			assert.Contains(t, err.Error(), c.want)
 			assert.Contains(t, err.Error(), "toxiproxy API "+srv.URL+": list proxies")
 			var ae *toxiproxy.APIError

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // DefaultTTLMargin is added to a fault's duration to get its deadline. It
@@ -41,12 +42,12 @@ var ErrNotFound = errors.New("toxiproxy proxy not found")
 // PermanentError marks a failure that retrying cannot fix: an unknown proxy
 // (also matches ErrNotFound), invalid params (wraps a *chaos.FieldError), a
 // fault id that cannot be used as a toxic name, or a request the API rejects
-// as bad (4xx). It is chaos.PermanentError, so activities fail it
+// as bad (4xx). It is errkind.PermanentError, so activities fail it
 // non-retryably; every other error (API unreachable, 5xx, timeouts) is
 // transient and retried.
-type PermanentError = chaos.PermanentError
+type PermanentError = errkind.PermanentError
 
-func permanent(err error) error { return chaos.Permanent(err) }
+func permanent(err error) error { return errkind.Permanent(err) }
 
 // Backend implements chaos.Backend against one toxiproxy API.
 //

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/workflows"
 )
@@ -32,7 +33,7 @@ func newChecklistCmd(a *app) *cobra.Command {
 		Short: "List the checklists built into this binary",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, err := checklist.Catalog()
+			all, err := checklists.Catalog()
 			if err != nil {
 				return err
 			}
@@ -50,7 +51,7 @@ func newChecklistCmd(a *app) *cobra.Command {
 		Args:  args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			return validateFiles(cmd, files, func(f string) (string, error) {
-				c, err := checklist.Load(f)
+				c, err := checklists.Load(f)
 				return fmt.Sprintf("%s, %d item(s)", c.Metadata.Name, len(c.Spec.Items)), err
 			})
 		},
@@ -66,7 +67,7 @@ rule would make if evaluated now. Before any run recorded results, shows the
 weights from the checklist file.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			cl, err := checklist.Find(pos[0])
+			cl, err := checklists.Find(pos[0])
 			if err != nil {
 				return err
 			}
@@ -107,7 +108,7 @@ weights from the checklist file.`,
 		Short: "Create (or update) the Temporal Schedule that reviews a checklist's weights every quarter",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			cl, err := checklist.Find(pos[0])
+			cl, err := checklists.Find(pos[0])
 			if err != nil {
 				return err
 			}

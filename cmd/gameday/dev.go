@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/internal/stack"
@@ -179,7 +179,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	defer w.Stop()
 	worker.LogStart(logger, cfg)
 
-	if all, err := checklist.Catalog(); err == nil {
+	if all, err := checklists.Catalog(); err == nil {
 		for _, cl := range all {
 			if id, _, err := ensureChecklistSchedule(ctx, c, cfg, cl, quarter); err != nil {
 				say("checklist schedule for %s: %v", cl.Metadata.Name, err)

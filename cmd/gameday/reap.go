@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/chaos/toxiproxy"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/safety"
@@ -44,20 +44,20 @@ type kubeReaper struct {
 // loading rules, GAMEDAY_KUBE_CONTEXT or --kube-context, already in k) and
 // checks it answers. Tests replace it with a fake clientset.
 var newKubeReaper = func(ctx context.Context, k config.Kube, s config.Safety) (kubeReaper, error) {
-	kc, err := kube.LoadConfig(k)
+	kc, err := kubetarget.LoadConfig(k)
 	if err != nil {
 		return kubeReaper{}, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := kube.Probe(pctx, kc); err != nil {
+	if err := kubetarget.Probe(pctx, kc); err != nil {
 		return kubeReaper{}, err
 	}
 	policy, err := safety.FromConfig(s)
 	if err != nil {
 		return kubeReaper{}, err
 	}
-	cs, _, err := kube.Clients(kc.Rest)
+	cs, _, err := kubetarget.Clients(kc.Rest)
 	if err != nil {
 		return kubeReaper{}, err
 	}

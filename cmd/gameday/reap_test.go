@@ -26,8 +26,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/gameday/gameday/chaos/kube"
 	k8sbackend "github.com/gameday/gameday/chaos/kubernetes"
+	"github.com/gameday/gameday/chaos/kubetarget"
 	"github.com/gameday/gameday/chaos/toxiproxy"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/safety"
@@ -254,13 +254,13 @@ func cordoned(name, id string, expires time.Time) *corev1.Node {
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: name,
-			Labels: map[string]string{"kubernetes.io/hostname": name, kube.LabelManagedBy: kube.ManagedBy,
-				kube.LabelFaultID: id, k8sbackend.LabelBackend: k8sbackend.BackendName},
+			Labels: map[string]string{"kubernetes.io/hostname": name, kubetarget.LabelManagedBy: kubetarget.ManagedBy,
+				kubetarget.LabelFaultID: id, k8sbackend.LabelBackend: k8sbackend.BackendName},
 			Annotations: map[string]string{
-				kube.AnnotationWorkflowID: "gameday-demo-1", kube.AnnotationFault: "node down", kube.AnnotationAction: k8sbackend.ActionNodeNotReady,
-				kube.AnnotationExpires: expires.UTC().Format(time.RFC3339), k8sbackend.AnnotationNodes: name,
-				k8sbackend.AnnotationCordonedAt:  expires.Add(-3 * time.Minute).UTC().Format(time.RFC3339Nano),
-				kube.AnnotationTemporalNamespace: "default",
+				kubetarget.AnnotationWorkflowID: "gameday-demo-1", kubetarget.AnnotationFault: "node down", kubetarget.AnnotationAction: k8sbackend.ActionNodeNotReady,
+				kubetarget.AnnotationExpires: expires.UTC().Format(time.RFC3339), k8sbackend.AnnotationNodes: name,
+				k8sbackend.AnnotationCordonedAt:        expires.Add(-3 * time.Minute).UTC().Format(time.RFC3339Nano),
+				kubetarget.AnnotationTemporalNamespace: "default",
 			},
 		},
 		Spec: corev1.NodeSpec{Unschedulable: true},
@@ -271,9 +271,9 @@ func marker(id string, expires time.Time) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: id, Namespace: "shop",
-			Labels: map[string]string{kube.LabelManagedBy: kube.ManagedBy, kube.LabelFaultID: id, k8sbackend.LabelBackend: k8sbackend.BackendName},
-			Annotations: map[string]string{kube.AnnotationWorkflowID: "gameday-demo-2", kube.AnnotationAction: k8sbackend.ActionPodKill,
-				kube.AnnotationExpires: expires.UTC().Format(time.RFC3339)},
+			Labels: map[string]string{kubetarget.LabelManagedBy: kubetarget.ManagedBy, kubetarget.LabelFaultID: id, k8sbackend.LabelBackend: k8sbackend.BackendName},
+			Annotations: map[string]string{kubetarget.AnnotationWorkflowID: "gameday-demo-2", kubetarget.AnnotationAction: k8sbackend.ActionPodKill,
+				kubetarget.AnnotationExpires: expires.UTC().Format(time.RFC3339)},
 		},
 		Data: map[string]string{"victims": `[{"name":"order-1","uid":"u1","owner":"deployment/order"}]`, "owners": `["deployment/order"]`,
 			"killed-at": expires.Add(-2 * time.Minute).UTC().Format(time.RFC3339Nano), "ready-timeout": "1m"},
@@ -329,7 +329,7 @@ func TestReapKubeOnce(t *testing.T) {
 	for _, name := range []string{"in-grace", "live"} {
 		n := k.get(t, name)
 		assert.True(t, n.Spec.Unschedulable, "%s: not past expiry + grace: untouched", name)
-		assert.Contains(t, n.Annotations, kube.AnnotationExpires, name)
+		assert.Contains(t, n.Annotations, kubetarget.AnnotationExpires, name)
 	}
 	assert.Equal(t, maintenance, k.get(t, "maintenance"), "cordoned by someone else: untouched")
 	assert.False(t, k.get(t, "plain").Spec.Unschedulable)

@@ -161,7 +161,7 @@ func orName(path, name string) string {
 }
 
 // knownFields lists the fields the struct named typeName (as yaml.v3 prints
-// it, e.g. scenarios.Guard) accepts, so an unknown-field message tells the
+// it, e.g. sli.Guard) accepts, so an unknown-field message tells the
 // user what is allowed instead of sending them to the docs. The struct is
 // looked up among the types reachable from target, which is what the
 // decoder could have been filling.

@@ -1,4 +1,4 @@
-package kube
+package kubetarget
 
 import (
 	"errors"
@@ -13,8 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 func pods(names ...string) []corev1.Pod {
@@ -53,12 +53,12 @@ func TestChooseIsDeterministicPerFault(t *testing.T) {
 func TestAPIErrorClassification(t *testing.T) {
 	gr := schema.GroupResource{Resource: "pods"}
 	forbidden := APIError("delete pod x", apierrors.NewForbidden(gr, "x", errors.New("no")))
-	assert.True(t, chaos.IsPermanent(forbidden))
+	assert.True(t, errkind.IsPermanent(forbidden))
 	assert.Contains(t, forbidden.Error(), "deploy/rbac.yaml")
-	assert.True(t, chaos.IsPermanent(APIError("x", apierrors.NewUnauthorized("bad token"))))
-	assert.True(t, chaos.IsPermanent(APIError("x", apierrors.NewBadRequest("bad"))))
+	assert.True(t, errkind.IsPermanent(APIError("x", apierrors.NewUnauthorized("bad token"))))
+	assert.True(t, errkind.IsPermanent(APIError("x", apierrors.NewBadRequest("bad"))))
 	transient := APIError("list pods", apierrors.NewServiceUnavailable("later"))
-	assert.False(t, chaos.IsPermanent(transient))
+	assert.False(t, errkind.IsPermanent(transient))
 	assert.Contains(t, transient.Error(), "list pods")
 	assert.NoError(t, APIError("x", nil))
 }

@@ -1,4 +1,8 @@
-package checklist
+// Package checklists reads release checklist files (apiVersion gameday/v1,
+// kind Checklist): the strict loader, its rules and defaults, and the
+// embedded catalog. The checklist itself (types, gate, weight rule) is
+// package checklist, which needs no YAML.
+package checklists
 
 import (
 	"fmt"
@@ -7,19 +11,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/internal/yamlx"
+	"github.com/gameday/gameday/signoff"
 )
-
-const APIVersion = "gameday/v1"
-
-// DefaultThreshold is the gate score used when spec.threshold is left out:
-// the seed gives no number, and 80% lets a release through with a couple of
-// minor items open while any strong-blocking item still stops it.
-const DefaultThreshold = 80
-
-// Owners are the roles that sign a checklist: the seed's three-party
-// electronic sign-off by the development lead, the test lead and SRE.
-var Owners = []string{"dev", "test", "sre"}
 
 // FieldError and Errors are the loader's error types: every problem as
 // FILE:LINE: FIELD: MSG, shared with the scenario loader.
@@ -28,13 +23,13 @@ type (
 	Errors     = yamlx.Errors
 )
 
-var schema = yamlx.Schema{APIVersion: APIVersion, Kind: Kind}
+var schema = yamlx.Schema{APIVersion: checklist.APIVersion, Kind: checklist.Kind}
 
 // Load reads and parses a checklist file; see Parse.
-func Load(path string) (Checklist, error) {
+func Load(path string) (checklist.Checklist, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Checklist{}, err
+		return checklist.Checklist{}, err
 	}
 	return Parse(path, data)
 }
@@ -44,16 +39,16 @@ func Load(path string) (Checklist, error) {
 // checklist gates releases: a misspelt "strong_bloking" would quietly turn
 // a release blocker into a nice-to-have. Any error is an Errors value whose
 // entries name file, line and field, sorted by line.
-func Parse(file string, data []byte) (Checklist, error) {
-	var cl Checklist
+func Parse(file string, data []byte) (checklist.Checklist, error) {
+	var cl checklist.Checklist
 	root, err := schema.Decode(file, data, &cl)
 	if err != nil {
-		return Checklist{}, err
+		return checklist.Checklist{}, err
 	}
 	v := yamlx.Collector{File: file, Root: root}
 	check(&v, &cl)
 	if err := v.Err(); err != nil {
-		return Checklist{}, err
+		return checklist.Checklist{}, err
 	}
 	return cl, nil
 }
@@ -61,19 +56,19 @@ func Parse(file string, data []byte) (Checklist, error) {
 // Validate applies defaults to a checklist that did not come from a file
 // (e.g. one carried in workflow input) and checks it by the same rules as
 // Parse; the errors then have no line.
-func Validate(cl *Checklist) error {
+func Validate(cl *checklist.Checklist) error {
 	var v yamlx.Collector
 	check(&v, cl)
 	return v.Err()
 }
 
-func check(v *yamlx.Collector, cl *Checklist) {
+func check(v *yamlx.Collector, cl *checklist.Checklist) {
 	v.Header(schema, cl.APIVersion, cl.Kind, cl.Metadata.Name)
 	// Zero means "not set": a gate that needs 0% would pass anything, so
 	// nobody means it.
 	switch t := cl.Spec.Threshold; {
 	case t == 0:
-		cl.Spec.Threshold = DefaultThreshold
+		cl.Spec.Threshold = checklist.DefaultThreshold
 	case math.IsNaN(t) || t < 0 || t > 100:
 		v.Add("spec.threshold", "must be a percentage in (0, 100], got %v", t)
 	}
@@ -87,7 +82,7 @@ func check(v *yamlx.Collector, cl *Checklist) {
 	}
 }
 
-func item(v *yamlx.Collector, p string, it *Item, i int, seen map[string]int) {
+func item(v *yamlx.Collector, p string, it *checklist.Item, i int, seen map[string]int) {
 	// Ids key the learned weights and the signatures, so they must be
 	// unique and survive URLs and workflow ids unchanged.
 	switch j, dup := seen[it.ID]; {
@@ -110,9 +105,9 @@ func item(v *yamlx.Collector, p string, it *Item, i int, seen map[string]int) {
 	}
 	switch {
 	case it.Owner == "":
-		v.Add(p+".owner", "required (one of %s)", strings.Join(Owners, ", "))
-	case !slices.Contains(Owners, it.Owner):
-		v.Add(p+".owner", "unknown owner %q (one of %s)", it.Owner, strings.Join(Owners, ", "))
+		v.Add(p+".owner", "required (one of %s)", strings.Join(signoff.Roles, ", "))
+	case !slices.Contains(signoff.Roles, it.Owner):
+		v.Add(p+".owner", "unknown owner %q (one of %s)", it.Owner, strings.Join(signoff.Roles, ", "))
 	}
 	// Weights are percentage points; the total need not be 100 because the
 	// score is normalised by it. NaN would poison every score.

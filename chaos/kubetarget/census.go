@@ -1,4 +1,4 @@
-package kube
+package kubetarget
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -148,7 +149,7 @@ func TakeCensus(ctx context.Context, src Sources, namespaces []string, self stri
 			if err := json.Unmarshal([]byte(raw), &vs); err != nil {
 				// Unreadable: what it killed is unknown, so nothing in it can
 				// be trusted as safe. Refusing says which object to look at.
-				return nil, chaos.Permanent(fmt.Errorf("pod-kill marker configmap %s/%s: data %q does not decode (%v): cannot tell which pods it disrupts", ns, cm.Name, MarkerKeyVictims, err))
+				return nil, errkind.Permanent(fmt.Errorf("pod-kill marker configmap %s/%s: data %q does not decode (%v): cannot tell which pods it disrupts", ns, cm.Name, MarkerKeyVictims, err))
 			}
 			d := safety.Disruption{Fault: id, Workflow: cm.Annotations[AnnotationWorkflowID]}
 			for _, v := range vs {
@@ -492,7 +493,7 @@ func CheckCumulative(ctx context.Context, src Sources, p safety.Policy, f chaos.
 		return err
 	}
 	if err := p.CheckCumulative(f.Environment, verb, hit(c)); err != nil {
-		return chaos.Permanent(err)
+		return errkind.Permanent(err)
 	}
 	return nil
 }

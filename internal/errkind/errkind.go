@@ -1,9 +1,13 @@
-package chaos
+// Package errkind holds the error kinds shared by back-ends, loaders and
+// sinks that must not depend on one another: the permanent-error marker
+// (retrying cannot fix it, so activities make it non-retryable). Pure: the
+// standard library only.
+package errkind
 
 import "errors"
 
-// PermanentError marks a back-end error that retrying cannot fix (unknown
-// target, invalid parameters, forbidden). Activities turn it into a
+// PermanentError marks an error that retrying cannot fix (unknown target,
+// invalid parameters, forbidden, a 4xx from Jira). Activities turn it into a
 // non-retryable Temporal error; everything else is retried.
 type PermanentError struct{ Err error }
 

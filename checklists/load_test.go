@@ -1,12 +1,14 @@
-package checklist
+package checklists
 
 import (
 	"encoding/json"
 	"errors"
-	"github.com/gameday/gameday/internal/yamlx"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/internal/yamlx"
 )
 
 // base is a valid checklist; cases edit it by line number (1-based), so the
@@ -55,9 +57,9 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Checklist{
-		APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "test-list"},
-		Spec: Spec{Threshold: 75, Items: []Item{
+	want := checklist.Checklist{
+		APIVersion: checklist.APIVersion, Kind: checklist.Kind, Metadata: checklist.Metadata{Name: "test-list"},
+		Spec: checklist.Spec{Threshold: 75, Items: []checklist.Item{
 			{ID: "cb-fallback", Title: "Breakers configured", Verification: "dashboard", Criterion: "fallback within 30s",
 				Owner: "dev", Weight: 15, StrongBlocking: true, FaultClass: "network-delay"},
 			{ID: "trace-coloring", Title: "Coloring covers the chain", Verification: "jaeger", Criterion: "99% of spans tagged",
@@ -69,7 +71,7 @@ func TestParse(t *testing.T) {
 	}
 
 	cl, err = Parse("x.yaml", edit(map[int]string{6: "-"}))
-	if err != nil || cl.Spec.Threshold != DefaultThreshold {
+	if err != nil || cl.Spec.Threshold != checklist.DefaultThreshold {
 		t.Fatalf("default threshold: %v, %v", cl.Spec.Threshold, err)
 	}
 }
@@ -191,8 +193,8 @@ func TestErrorFormat(t *testing.T) {
 }
 
 func TestValidateWithoutFile(t *testing.T) {
-	cl := Checklist{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "x"},
-		Spec: Spec{Items: []Item{{ID: "a", Owner: "dev", Weight: 10}}}}
+	cl := checklist.Checklist{APIVersion: checklist.APIVersion, Kind: checklist.Kind, Metadata: checklist.Metadata{Name: "x"},
+		Spec: checklist.Spec{Items: []checklist.Item{{ID: "a", Owner: "dev", Weight: 10}}}}
 	err := Validate(&cl)
 	var errs Errors
 	if !errors.As(err, &errs) {
@@ -207,7 +209,7 @@ func TestValidateWithoutFile(t *testing.T) {
 	if errs[0].Line != 0 || errs[0].File != "" {
 		t.Errorf("want no position, got %s", errs[0])
 	}
-	if cl.Spec.Threshold != DefaultThreshold {
+	if cl.Spec.Threshold != checklist.DefaultThreshold {
 		t.Errorf("threshold = %v, want the default", cl.Spec.Threshold)
 	}
 }
@@ -223,7 +225,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Checklist
+	var back checklist.Checklist
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +269,7 @@ func FuzzParse(f *testing.F) {
 		// A parsed checklist is resolved: validating again finds nothing
 		// and changes nothing.
 		again := cl
-		again.Spec.Items = append([]Item(nil), cl.Spec.Items...)
+		again.Spec.Items = append([]checklist.Item(nil), cl.Spec.Items...)
 		if err := Validate(&again); err != nil {
 			t.Fatalf("parsed checklist does not validate: %v", err)
 		}
@@ -275,11 +277,11 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Validate changed a parsed checklist")
 		}
 		// And it always yields a gate: an all-pass sign-off passes.
-		var signs []Sign
+		var signs []checklist.Sign
 		for _, it := range cl.Spec.Items {
-			signs = append(signs, Sign{ItemID: it.ID, Pass: true, Role: it.Owner})
+			signs = append(signs, checklist.Sign{ItemID: it.ID, Pass: true, Role: it.Owner})
 		}
-		if g := EvaluateGate(cl, signs); !g.Passed || g.Score != 100 {
+		if g := checklist.EvaluateGate(cl, signs); !g.Passed || g.Score != 100 {
 			t.Fatalf("all-pass gate = %+v", g)
 		}
 	})

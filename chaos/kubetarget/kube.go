@@ -1,8 +1,8 @@
-// Package kube is what the Kubernetes-based back-ends (kubernetes,
+// Package kubetarget is what the Kubernetes-based back-ends (kubernetes,
 // chaosmesh) share: loading a kubeconfig the way kubectl does, the labels and
 // annotations that tie everything gameday touches to its workflow and fault,
 // pod selection under the safety policy, and API error classification.
-package kube
+package kubetarget
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/safety"
 )
 
@@ -110,10 +111,10 @@ func SelectPods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f
 	t := f.Target
 	sel := Selection{Namespace: t.Namespace}
 	if err := p.CheckNamespace(t.Namespace); err != nil {
-		return sel, chaos.Permanent(err)
+		return sel, errkind.Permanent(err)
 	}
 	if len(t.Selector) == 0 {
-		return sel, chaos.Permanent(errors.New("spec.target.selector is empty: refusing to match every pod in the namespace"))
+		return sel, errkind.Permanent(errors.New("spec.target.selector is empty: refusing to match every pod in the namespace"))
 	}
 	selector := labels.SelectorFromSet(t.Selector).String()
 	list, err := cs.CoreV1().Pods(t.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
@@ -127,7 +128,7 @@ func SelectPods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f
 	}
 	sort.Slice(sel.Matched, func(i, j int) bool { return sel.Matched[i].Name < sel.Matched[j].Name })
 	if len(sel.Matched) == 0 {
-		return sel, chaos.Permanent(fmt.Errorf("no live pods match %s in namespace %s", selector, t.Namespace))
+		return sel, errkind.Permanent(fmt.Errorf("no live pods match %s in namespace %s", selector, t.Namespace))
 	}
 	ns, err := cs.CoreV1().Namespaces().Get(ctx, t.Namespace, metav1.GetOptions{})
 	if err != nil {
@@ -141,14 +142,14 @@ func SelectPods(ctx context.Context, cs kubernetes.Interface, p safety.Policy, f
 			}
 		}
 		if err := p.CheckOptIn(t.Namespace, missing); err != nil {
-			return sel, chaos.Permanent(err)
+			return sel, errkind.Permanent(err)
 		}
 	}
 	if sel.Hit, err = chaos.ModeCount(t.Mode, t.Value, len(sel.Matched)); err != nil {
-		return sel, chaos.Permanent(err)
+		return sel, errkind.Permanent(err)
 	}
 	if err := p.CheckRadius(f.Environment, sel.Hit, len(sel.Matched)); err != nil {
-		return sel, chaos.Permanent(err)
+		return sel, errkind.Permanent(err)
 	}
 	return sel, nil
 }
@@ -182,11 +183,11 @@ func APIError(what string, err error) error {
 	}
 	switch {
 	case apierrors.IsForbidden(err):
-		return chaos.Permanent(fmt.Errorf("%s: forbidden by the cluster's RBAC (check the worker's ServiceAccount against deploy/rbac.yaml): %w", what, err))
+		return errkind.Permanent(fmt.Errorf("%s: forbidden by the cluster's RBAC (check the worker's ServiceAccount against deploy/rbac.yaml): %w", what, err))
 	case apierrors.IsUnauthorized(err):
-		return chaos.Permanent(fmt.Errorf("%s: unauthorized: the worker's Kubernetes credentials were rejected: %w", what, err))
+		return errkind.Permanent(fmt.Errorf("%s: unauthorized: the worker's Kubernetes credentials were rejected: %w", what, err))
 	case apierrors.IsInvalid(err), apierrors.IsBadRequest(err), apierrors.IsNotAcceptable(err), apierrors.IsUnsupportedMediaType(err):
-		return chaos.Permanent(fmt.Errorf("%s: rejected by the API server: %w", what, err))
+		return errkind.Permanent(fmt.Errorf("%s: rejected by the API server: %w", what, err))
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

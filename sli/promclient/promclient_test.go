@@ -1,4 +1,4 @@
-package sli
+package promclient
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/sli"
 )
 
 // A Prometheus API stand-in that answers /api/v1/query by the query text,
@@ -61,9 +62,9 @@ func TestPrometheusQuery(t *testing.T) {
 	assert.Equal(t, 7.0, v)
 
 	_, err = p.Query(ctx, "empty", now)
-	assert.ErrorIs(t, err, ErrNoData)
+	assert.ErrorIs(t, err, sli.ErrNoData)
 
-	var bq *BadQueryError
+	var bq *sli.BadQueryError
 	_, err = p.Query(ctx, "two", now)
 	require.True(t, errors.As(err, &bq), "%v", err)
 	assert.Contains(t, err.Error(), "returned 2 series")
@@ -78,7 +79,7 @@ func TestPrometheusUnreachableIsRetryable(t *testing.T) {
 	require.NoError(t, err)
 	_, err = p.Query(context.Background(), "up", time.Now())
 	require.Error(t, err)
-	var bq *BadQueryError
+	var bq *sli.BadQueryError
 	assert.False(t, errors.As(err, &bq))
 	assert.Contains(t, err.Error(), "127.0.0.1:1")
 }
@@ -138,7 +139,7 @@ func TestPrometheusErrorsHideCredentials(t *testing.T) {
 			assert.NotContains(t, msg, "WnE5LXMzY3IzdC1Ydzc", "%s: the base64 of the credential", tc.name)
 			assert.Contains(t, msg, host, tc.name)
 			assert.Contains(t, msg, strconv.Itoa(status), tc.name)
-			var bq *BadQueryError
+			var bq *sli.BadQueryError
 			assert.False(t, errors.As(err, &bq), "%s: HTTP %d stays retryable", tc.name, status)
 			require.Greater(t, len(auths()), before)
 			assert.Equal(t, tc.auth, auths()[len(auths())-1], "%s: the credential still reaches Prometheus", tc.name)
@@ -215,7 +216,7 @@ func TestPrometheusAnswerSizeBounded(t *testing.T) {
 		_, err = p.Query(ctx, q, time.Now())
 		require.Error(t, err, q)
 		assert.Contains(t, err.Error(), "Prometheus answer larger than 1 MiB: a guard must aggregate to one series", q)
-		var bq *BadQueryError
+		var bq *sli.BadQueryError
 		assert.True(t, errors.As(err, &bq), "%s: not retryable: %v", q, err)
 	}
 	_, err = p.Query(ctx, "error", time.Now())

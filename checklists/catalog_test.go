@@ -1,4 +1,4 @@
-package checklist_test
+package checklists_test
 
 import (
 	"os"
@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/checklists"
+	"github.com/gameday/gameday/signoff"
 )
 
 // The default checklist gates real releases, so its shape is pinned: the
 // seed's items, owners from the three signing roles, sane weights.
 func TestCatalog(t *testing.T) {
-	all, err := checklist.Catalog()
+	all, err := checklists.Catalog()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func TestCatalog(t *testing.T) {
 	if blocking >= cl.Spec.Threshold {
 		t.Errorf("strong-blocking weight %v >= threshold %v", blocking, cl.Spec.Threshold)
 	}
-	for _, role := range checklist.Owners {
+	for _, role := range signoff.Roles {
 		if owners[role] == 0 {
 			t.Errorf("no item for %s: the seed has all three roles sign", role)
 		}
@@ -78,7 +80,7 @@ func TestCatalog(t *testing.T) {
 }
 
 func TestFind(t *testing.T) {
-	cl, err := checklist.Find("release-default")
+	cl, err := checklists.Find("release-default")
 	if err != nil || len(cl.Spec.Items) == 0 {
 		t.Fatalf("Find(release-default) = %+v, %v", cl, err)
 	}
@@ -91,7 +93,7 @@ func TestFind(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if cl, err = checklist.Find(path); err != nil || cl.Metadata.Name != "release-default" {
+	if cl, err = checklists.Find(path); err != nil || cl.Metadata.Name != "release-default" {
 		t.Fatalf("Find(file) = %s, %v", cl.Metadata.Name, err)
 	}
 
@@ -99,14 +101,14 @@ func TestFind(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(strings.Replace(string(data), "owner: dev", "owner: ops", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := checklist.Find(bad); err == nil || !strings.Contains(err.Error(), bad+":") || !strings.Contains(err.Error(), `unknown owner "ops"`) {
+	if _, err := checklists.Find(bad); err == nil || !strings.Contains(err.Error(), bad+":") || !strings.Contains(err.Error(), `unknown owner "ops"`) {
 		t.Errorf("Find(bad file) = %v, want FILE:LINE error", err)
 	}
 
-	if _, err := checklist.Find("missing.yaml"); err == nil || !os.IsNotExist(err) {
+	if _, err := checklists.Find("missing.yaml"); err == nil || !os.IsNotExist(err) {
 		t.Errorf("Find(missing.yaml) = %v, want not-exist", err)
 	}
-	if _, err := checklist.Find("nope"); err == nil || !strings.Contains(err.Error(), "release-default") {
+	if _, err := checklists.Find("nope"); err == nil || !strings.Contains(err.Error(), "release-default") {
 		t.Errorf("Find(nope) = %v, want the catalog names listed", err)
 	}
 }

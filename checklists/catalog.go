@@ -1,4 +1,4 @@
-package checklist
+package checklists
 
 import (
 	"embed"
@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gameday/gameday/checklist"
 	"gopkg.in/yaml.v3"
 )
 
@@ -22,7 +23,7 @@ var catalogFS embed.FS
 // entry is one embedded file with the name read leniently from it, so a
 // broken entry can still be found by name and report its real errors.
 type entry struct {
-	file string // as shown in errors: checklist/<file>
+	file string // as shown in errors: checklists/<file>
 	name string
 	data []byte
 }
@@ -42,19 +43,19 @@ func entries() ([]entry, error) {
 			Metadata struct{ Name string } `yaml:"metadata"`
 		}
 		_ = yaml.Unmarshal(data, &head)
-		out = append(out, entry{file: path.Join("checklist", f), name: head.Metadata.Name, data: data})
+		out = append(out, entry{file: path.Join("checklists", f), name: head.Metadata.Name, data: data})
 	}
 	return out, nil
 }
 
 // Catalog parses every embedded checklist, sorted by name. Every file is
 // parsed, so one broken entry cannot hide another.
-func Catalog() ([]Checklist, error) {
+func Catalog() ([]checklist.Checklist, error) {
 	es, err := entries()
 	if err != nil {
 		return nil, err
 	}
-	var all []Checklist
+	var all []checklist.Checklist
 	var errs []error
 	for _, e := range es {
 		cl, err := Parse(e.file, e.data)
@@ -64,20 +65,20 @@ func Catalog() ([]Checklist, error) {
 		}
 		all = append(all, cl)
 	}
-	slices.SortFunc(all, func(a, b Checklist) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
+	slices.SortFunc(all, func(a, b checklist.Checklist) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
 	return all, errors.Join(errs...)
 }
 
 // Find resolves what a user typed: a checklist file (anything that exists,
 // or ends in .yaml/.yml), or the name of a catalog entry.
-func Find(nameOrPath string) (Checklist, error) {
+func Find(nameOrPath string) (checklist.Checklist, error) {
 	if fi, err := os.Stat(nameOrPath); (err == nil && fi.Mode().IsRegular()) ||
 		strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml") {
 		return Load(nameOrPath)
 	}
 	es, err := entries()
 	if err != nil {
-		return Checklist{}, err
+		return checklist.Checklist{}, err
 	}
 	var names []string
 	for _, e := range es {
@@ -89,5 +90,5 @@ func Find(nameOrPath string) (Checklist, error) {
 		}
 	}
 	slices.Sort(names)
-	return Checklist{}, fmt.Errorf("unknown checklist %q: not a file and not in the catalog (%s)", nameOrPath, strings.Join(names, ", "))
+	return checklist.Checklist{}, fmt.Errorf("unknown checklist %q: not a file and not in the catalog (%s)", nameOrPath, strings.Join(names, ", "))
 }

@@ -1,4 +1,8 @@
-package sli
+// Package promclient is the Prometheus HTTP client behind sli.Querier:
+// instant queries answering one number, credentials in the transport,
+// answers bounded in size, secrets masked in every error. It lives apart from
+// sli so the guard rules and the run result need no HTTP client.
+package promclient
 
 import (
 	"context"
@@ -16,6 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/sli"
 )
 
 // Prometheus queries a Prometheus server's HTTP API. Credentials travel in
@@ -104,16 +109,6 @@ func NewPrometheus(rawURL string, opts ...PrometheusOption) (*Prometheus, error)
 	return &Prometheus{api: v1.NewAPI(c), shown: shown, secrets: secrets}, nil
 }
 
-// BadQueryError marks a query Prometheus rejected (bad PromQL), or whose
-// answer cannot be a guard's (many series, too large): retrying cannot
-// help, so activities make it non-retryable.
-type BadQueryError struct {
-	Query string
-	Msg   string
-}
-
-func (e *BadQueryError) Error() string { return fmt.Sprintf("invalid query %q: %s", e.Query, e.Msg) }
-
 // AnswerTooLargeError is a successful Prometheus answer whose body is
 // larger than the client's limit. It is refused before decoding: a guard
 // aggregates to one series, so such an answer is a query that does not.
@@ -130,11 +125,11 @@ func (p *Prometheus) Query(ctx context.Context, query string, at time.Time) (flo
 	if err != nil {
 		var perr *v1.Error
 		if errors.As(err, &perr) && perr.Type == v1.ErrBadData {
-			return 0, &BadQueryError{Query: query, Msg: p.mask(perr.Msg)}
+			return 0, &sli.BadQueryError{Query: query, Msg: p.mask(perr.Msg)}
 		}
 		var big *AnswerTooLargeError
 		if errors.As(err, &big) {
-			return 0, &BadQueryError{Query: query, Msg: big.Error() + " (wrap it in sum/max/histogram_quantile, or raise " + config.EnvPrometheusMaxAnswer + ")"}
+			return 0, &sli.BadQueryError{Query: query, Msg: big.Error() + " (wrap it in sum/max/histogram_quantile, or raise " + config.EnvPrometheusMaxAnswer + ")"}
 		}
 		return 0, p.wrap(err)
 	}
@@ -143,14 +138,14 @@ func (p *Prometheus) Query(ctx context.Context, query string, at time.Time) (flo
 		return float64(v.Value), nil
 	case model.Vector:
 		if len(v) == 0 {
-			return math.NaN(), ErrNoData
+			return math.NaN(), sli.ErrNoData
 		}
 		if len(v) > 1 {
-			return 0, &BadQueryError{Query: query, Msg: fmt.Sprintf("returned %d series; a guard must aggregate to one (wrap it in sum/max/histogram_quantile)", len(v))}
+			return 0, &sli.BadQueryError{Query: query, Msg: fmt.Sprintf("returned %d series; a guard must aggregate to one (wrap it in sum/max/histogram_quantile)", len(v))}
 		}
 		return float64(v[0].Value), nil
 	default:
-		return 0, &BadQueryError{Query: query, Msg: fmt.Sprintf("returned a %s; want a scalar or a one-element vector", val.Type())}
+		return 0, &sli.BadQueryError{Query: query, Msg: fmt.Sprintf("returned a %s; want a scalar or a one-element vector", val.Type())}
 	}
 }
 
