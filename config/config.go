@@ -13,8 +13,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gameday/gameday/signoff"
 )
 
 // Config is the worker's and the CLI's configuration. Its URL fields never
@@ -268,8 +271,8 @@ func ParseRoles(s string) (map[string][]string, error) {
 		}
 		for _, r := range strings.Split(roles, "+") {
 			r = strings.TrimSpace(r)
-			if r != "dev" && r != "test" && r != "sre" {
-				return nil, fmt.Errorf("%q: role %q is not one of dev, test, sre", entry, r)
+			if !slices.Contains(signoff.Roles, r) {
+				return nil, fmt.Errorf("%q: role %q is not one of %s", entry, r, strings.Join(signoff.Roles, ", "))
 			}
 			out[user] = append(out[user], r)
 		}

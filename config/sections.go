@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/signoff"
 )
 
 // DefaultToolsDir is where `make tools` puts the server binaries when
@@ -106,9 +108,6 @@ func signoffFrom(e env) (Signoff, error) {
 	return out, nil
 }
 
-// signoffRoles are the roles ParseRoles accepts too.
-var signoffRoles = []string{"dev", "test", "sre"}
-
 // parseRequiredSignoff reads "env=role[+role],..." (roles dev, test, sre).
 func parseRequiredSignoff(v string) (map[string][]string, error) {
 	if v == "" {
@@ -126,8 +125,8 @@ func parseRequiredSignoff(v string) (map[string][]string, error) {
 		}
 		for _, r := range strings.Split(roles, "+") {
 			r = strings.TrimSpace(r)
-			if !slices.Contains(signoffRoles, r) {
-				return nil, fmt.Errorf("%s: unknown role %q (valid: %s)", env, r, strings.Join(signoffRoles, ", "))
+			if !slices.Contains(signoff.Roles, r) {
+				return nil, fmt.Errorf("%s: unknown role %q (valid: %s)", env, r, strings.Join(signoff.Roles, ", "))
 			}
 			if !slices.Contains(out[env], r) {
 				out[env] = append(out[env], r)
