@@ -31,7 +31,7 @@ import (
 	"github.com/gameday/gameday/chaos/toxiproxy"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
-	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/sli"
 )
@@ -41,7 +41,7 @@ import (
 // most runs take). Each run waits for steady state before it starts.
 type chaosWorld struct {
 	shop    *demo.Shop
-	prom    *stack.Prometheus
+	prom    *devstack.Prometheus
 	toxi    *toxiclient.Client // the shop's toxiproxy API, never through a test proxy
 	papi    v1.API
 	logDir  string
@@ -67,7 +67,7 @@ func newChaosWorld(t *testing.T) *chaosWorld {
 		w.logDir = filepath.Join(dir, "logs")
 	}
 	require.NoError(t, os.MkdirAll(w.logDir, 0o755))
-	w.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{w.shop.MetricsTarget()}, Log: logFile(w.logDir, "prometheus.log")})
+	w.prom, err = devstack.StartPrometheus(ctx, devstack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{w.shop.MetricsTarget()}, Log: logFile(w.logDir, "prometheus.log")})
 	require.NoError(t, err)
 	t.Cleanup(func() { w.prom.Stop(10 * time.Second) })
 	w.toxi = toxiclient.NewClient(w.shop.ToxiproxyURL())
@@ -80,7 +80,7 @@ func newChaosWorld(t *testing.T) *chaosWorld {
 // env builds a harness env on a Temporal server (the shared one when srv is
 // nil) whose gameday processes reach toxiproxy at toxiURL (the shop's API
 // when empty). The env's own back-end always lists the shop's API directly.
-func (w *chaosWorld) env(t *testing.T, srv *stack.Temporal, toxiURL string) *env {
+func (w *chaosWorld) env(t *testing.T, srv *devstack.Temporal, toxiURL string) *env {
 	t.Helper()
 	if srv == nil {
 		srv = temporalSrv
@@ -317,7 +317,7 @@ type switchProxy struct {
 
 func newSwitchProxy(t *testing.T, target string) *switchProxy {
 	t.Helper()
-	port, err := stack.FreePort()
+	port, err := devstack.FreePort()
 	require.NoError(t, err)
 	p := &switchProxy{target: target, addr: fmt.Sprintf("127.0.0.1:%d", port), conns: map[net.Conn]struct{}{}}
 	require.NoError(t, p.On())

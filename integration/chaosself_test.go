@@ -18,8 +18,8 @@ import (
 
 	"github.com/gameday/gameday/chaos/toxiproxy"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/internal/duration"
-	"github.com/gameday/gameday/internal/stack"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/worker"
 )
@@ -259,11 +259,11 @@ func (w *chaosWorld) workerKillRun(t *testing.T, e *env, r *chaosRun) {
 func (w *chaosWorld) temporalRestartRun(t *testing.T, r *chaosRun) {
 	ctx, cancel := context.WithTimeout(context.Background(), chaosRunDeadline)
 	defer cancel()
-	port, err := stack.FreePort()
+	port, err := devstack.FreePort()
 	require.NoError(t, err)
-	opts := stack.TemporalOptions{ToolsDir: toolsDir, DBFile: filepath.Join(t.TempDir(), "temporal.db"), Port: port, UIPort: -1,
+	opts := devstack.TemporalOptions{ToolsDir: toolsDir, DBFile: filepath.Join(t.TempDir(), "temporal.db"), Port: port, UIPort: -1,
 		Log: logFile(w.logDir, "temporal-restart-1.log")}
-	srv, err := stack.StartTemporal(ctx, opts)
+	srv, err := devstack.StartTemporal(ctx, opts)
 	require.NoError(t, err)
 	current := srv
 	t.Cleanup(func() { current.Stop(10 * time.Second) })
@@ -294,7 +294,7 @@ func (w *chaosWorld) temporalRestartRun(t *testing.T, r *chaosRun) {
 	pause := r.Down
 	time.Sleep(pause)
 	opts.Log = logFile(w.logDir, "temporal-restart-2.log")
-	srv2, err := stack.StartTemporal(ctx, opts)
+	srv2, err := devstack.StartTemporal(ctx, opts)
 	if err != nil {
 		tw.Stop()
 		r.problem(t, "restart the dev server on the same SQLite file: %v", err)

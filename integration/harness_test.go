@@ -31,7 +31,7 @@ import (
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/experiment"
-	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/worker"
 	"github.com/gameday/gameday/workflows"
@@ -39,7 +39,7 @@ import (
 
 // Shared across tests: one Temporal dev server and the gameday binary.
 var (
-	temporalSrv *stack.Temporal
+	temporalSrv *devstack.Temporal
 	gamedayBin  string
 	setupErr    error
 	queueSeq    atomic.Int64
@@ -66,7 +66,7 @@ func runMain(m *testing.M) int {
 			setupErr = fmt.Errorf("build gameday: %v\n%s", err, out)
 		} else {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			temporalSrv, setupErr = stack.StartTemporal(ctx, stack.TemporalOptions{ToolsDir: toolsDir, UIPort: -1, Log: logFile(dir, "temporal.log")})
+			temporalSrv, setupErr = devstack.StartTemporal(ctx, devstack.TemporalOptions{ToolsDir: toolsDir, UIPort: -1, Log: logFile(dir, "temporal.log")})
 			cancel()
 			if setupErr == nil {
 				defer temporalSrv.Stop(10 * time.Second)
@@ -106,7 +106,7 @@ func logFile(dir, name string) io.Writer {
 type env struct {
 	t       testing.TB
 	shop    *demo.Shop
-	prom    *stack.Prometheus
+	prom    *devstack.Prometheus
 	client  client.Client
 	backend *toxiproxy.Backend
 	cfg     config.Config
@@ -135,7 +135,7 @@ func newEnvWith(t testing.TB, startWorker bool, shopCfg demo.Config) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { e.shop.Close() })
 	dir := t.TempDir()
-	e.prom, err = stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
+	e.prom, err = devstack.StartPrometheus(ctx, devstack.PrometheusOptions{ToolsDir: toolsDir, DataDir: filepath.Join(dir, "prom"), Targets: []string{e.shop.MetricsTarget()}, Log: logFile(dir, "prom.log")})
 	require.NoError(t, err)
 	t.Cleanup(func() { e.prom.Stop(10 * time.Second) })
 	e.client, err = temporalSrv.Dial(ctx)

@@ -30,7 +30,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/internal/devstack"
 )
 
 // The control plane is shared by the Kubernetes tests and started on first
@@ -53,7 +53,7 @@ func stopKube() {
 }
 
 type cluster struct {
-	*stack.Kube
+	*devstack.Kube
 	admin *kubernetes.Clientset
 	dyn   dynamic.Interface
 	dir   string
@@ -98,7 +98,7 @@ func kubeCluster(t testing.TB) *cluster {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		k, err := stack.StartKube(ctx, stack.KubeOptions{ToolsDir: toolsDir, Dir: dir, Log: logFile(dir, "kube.log"), Controllers: true})
+		k, err := devstack.StartKube(ctx, devstack.KubeOptions{ToolsDir: toolsDir, Dir: dir, Log: logFile(dir, "kube.log"), Controllers: true})
 		if err != nil {
 			kubeErr = fmt.Errorf("%w (logs: %s)", err, filepath.Join(dir, "kube.log"))
 			return
@@ -331,7 +331,7 @@ func (c *cluster) serviceAccountKubeconfig(t *testing.T) string {
 		&authv1.TokenRequest{Spec: authv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "worker.kubeconfig")
-	require.NoError(t, os.WriteFile(path, []byte(stack.KubeconfigFor(c.Host, "gameday-worker", tok.Status.Token)), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(devstack.KubeconfigFor(c.Host, "gameday-worker", tok.Status.Token)), 0o600))
 	return path
 }
 

@@ -13,12 +13,12 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/config"
-	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/internal/devstack"
 )
 
 func kubeconfig(t *testing.T, server string) string {
 	path := filepath.Join(t.TempDir(), "kubeconfig")
-	require.NoError(t, os.WriteFile(path, []byte(stack.KubeconfigFor(server, "worker", "tok")), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(devstack.KubeconfigFor(server, "worker", "tok")), 0o600))
 	return path
 }
 

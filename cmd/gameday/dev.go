@@ -15,7 +15,7 @@ import (
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/demo"
-	"github.com/gameday/gameday/internal/stack"
+	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/worker"
 	"github.com/gameday/gameday/workflows"
 )
@@ -106,7 +106,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	logger := newLogger(wlog)
 
 	say("starting Temporal dev server on 127.0.0.1:%d (history in %s)", f.temporalPort, filepath.Join(dataDir, "temporal.db"))
-	tmp, err := stack.StartTemporal(ctx, stack.TemporalOptions{ToolsDir: a.cfg.ToolsDir, DBFile: filepath.Join(dataDir, "temporal.db"), Port: f.temporalPort, UIPort: f.uiPort, Log: logs})
+	tmp, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{ToolsDir: a.cfg.ToolsDir, DBFile: filepath.Join(dataDir, "temporal.db"), Port: f.temporalPort, UIPort: f.uiPort, Log: logs})
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	defer shop.Close()
 
 	say("starting Prometheus on 127.0.0.1:%d scraping %s every 1s", f.promPort, shop.MetricsTarget())
-	prom, err := stack.StartPrometheus(ctx, stack.PrometheusOptions{ToolsDir: a.cfg.ToolsDir, DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort, Targets: []string{shop.MetricsTarget()}, Log: logs})
+	prom, err := devstack.StartPrometheus(ctx, devstack.PrometheusOptions{ToolsDir: a.cfg.ToolsDir, DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort, Targets: []string{shop.MetricsTarget()}, Log: logs})
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,8 @@
-// Package stack starts the real servers of the local stack (Temporal dev
+// Package devstack starts the real servers of the local stack (Temporal dev
 // server with its Web UI, Prometheus) as child processes on 127.0.0.1. Both
 // `gameday dev` (make run) and the integration tests use it, so what the
 // tests exercise is what users run.
-package stack
+package devstack
 
 import (
 	"context"
