@@ -28,9 +28,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
-	"github.com/gameday/gameday/launch"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
 	"github.com/gameday/gameday/ticket/jiratest"
@@ -111,7 +111,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	scfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
 	require.NoError(t, err)
 	botLog := &slackLogBuffer{}
-	bot := slackbot.New(scfg, launch.Engine{Launcher: launch.Launcher{Client: e.client, Config: e.cfg}},
+	bot := slackbot.New(scfg, control.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}},
 		slack.New(slackBotToken, slack.OptionAPIURL(api.srv.GetAPIURL())), slog.New(slog.NewJSONHandler(botLog, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(bot.Close)
 	srv := httptest.NewServer(bot)

@@ -31,8 +31,8 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
-	"github.com/gameday/gameday/launch"
 	"github.com/gameday/gameday/slackbot"
 )
 
@@ -57,7 +57,7 @@ users:
 `
 
 // The Slack control room end to end: the real slackbot HTTP handler, fed
-// requests signed as Slack signs them, with launch.Engine against the real
+// requests signed as Slack signs them, with control.Engine against the real
 // Temporal dev server and an in-process worker, and slacktest as the Slack
 // Web API.
 //
@@ -95,7 +95,7 @@ func TestSlackControlRoom(t *testing.T) {
 
 	// The worker holds the sign-off role map (GAMEDAY_ROLES, testSigners)
 	// that the workflow's validator checks: mallory is not in it.
-	eng := launch.Engine{Launcher: launch.Launcher{Client: e.client, Config: e.cfg}}
+	eng := control.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}}
 	logs := &slackLogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// As `gameday slack serve` starts it: New, then Resume.
@@ -132,7 +132,7 @@ func TestSlackControlRoom(t *testing.T) {
 	var memoChannel string
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[slackbot.MemoChannel], &memoChannel))
 	assert.Equal(t, slackChannel, memoChannel, "the run records the channel it was started from")
-	in, err := launch.Input(ctx, e.client, id1)
+	in, err := control.Input(ctx, e.client, id1)
 	require.NoError(t, err)
 	assert.Equal(t, "dana", in.StartedBy, "recorded under the access file's name")
 	require.NotNil(t, in.Checklist, "the scenario's checklist travels with the run")

@@ -18,7 +18,7 @@ const (
 
 	// Abort: a signal for clients that cannot send updates (the Temporal
 	// UI), an update for the CLI and the Slack bot, commands and buttons
-	// alike (synchronous, validated; see package launch).
+	// alike (synchronous, validated; see package control).
 	SignalAbort = "abort"
 	UpdateAbort = "abort-update"
 	// Sign-off: the same pair.

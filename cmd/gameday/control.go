@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gameday/gameday/launch"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -51,7 +51,7 @@ shows who may sign each pending role.`,
 				return err
 			}
 			defer c.Close()
-			resp, err := launch.Signoff(cmd.Context(), c, pos[0], req)
+			resp, err := control.Signoff(cmd.Context(), c, pos[0], req)
 			if err != nil {
 				return fmt.Errorf("sign-off refused: %w", err)
 			}
@@ -109,7 +109,7 @@ func newAbortCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			resp, err := launch.Abort(cmd.Context(), c, pos[0], req)
+			resp, err := control.Abort(cmd.Context(), c, pos[0], req)
 			if err != nil {
 				return fmt.Errorf("abort refused: %w", err)
 			}
@@ -134,7 +134,7 @@ func newStatusCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			r, err := launch.Status(cmd.Context(), c, pos[0])
+			r, err := control.Status(cmd.Context(), c, pos[0])
 			if err != nil {
 				return fmt.Errorf("status of %s: %w", pos[0], err)
 			}

@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
-	"github.com/gameday/gameday/launch"
 )
 
 type runFlags struct {
@@ -68,7 +68,7 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 		return err
 	}
 	// A wrong scenario or override is reported before any connection.
-	if _, err := launch.LoadScenario(ref, set); err != nil {
+	if _, err := control.LoadScenario(ref, set); err != nil {
 		return err
 	}
 	cfg := a.cfg
@@ -77,8 +77,8 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 		return err
 	}
 	defer c.Close()
-	l := launch.Launcher{Client: c, Config: cfg}
-	opts := launch.Options{ID: f.id, DryRun: f.dryRun, By: f.by, ReleaseTicket: f.releaseTicket, Set: set}
+	l := control.Launcher{Client: c, Config: cfg}
+	opts := control.Options{ID: f.id, DryRun: f.dryRun, By: f.by, ReleaseTicket: f.releaseTicket, Set: set}
 	in, err := l.Prepare(ctx, ref, opts)
 	if err != nil {
 		return err
@@ -182,7 +182,7 @@ func follow(ctx context.Context, c client.Client, wr client.WorkflowRun, out io.
 		case <-ctx.Done():
 			return experiment.Result{}, fmt.Errorf("stopped following %s (the run goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
 		case <-t.C:
-			if r, err := launch.Status(ctx, c, wr.GetID()); err == nil {
+			if r, err := control.Status(ctx, c, wr.GetID()); err == nil {
 				show(r)
 			}
 		}

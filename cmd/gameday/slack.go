@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/config"
-	"github.com/gameday/gameday/launch"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/slackbot"
 )
 
@@ -117,6 +117,6 @@ func runSlack(ctx context.Context, a *app, cmd *cobra.Command, httpMode bool, ru
 		opts = append(opts, slack.OptionAppLevelToken(scfg.AppToken))
 	}
 	api := slack.New(scfg.BotToken, opts...)
-	eng := launch.Engine{Launcher: launch.Launcher{Client: c, Config: a.cfg}}
+	eng := control.Engine{Launcher: control.Launcher{Client: c, Config: a.cfg}}
 	return run(ctx, botDeps{cfg: scfg, eng: eng, api: api, logger: logger})
 }

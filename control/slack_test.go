@@ -1,4 +1,4 @@
-package launch
+package control
 
 import (
 	"bytes"
@@ -27,8 +27,8 @@ import (
 )
 
 const (
-	slackSecret  = "launch-test-signing-secret"
-	slackToken   = "xoxb-launch-test"
+	slackSecret  = "control-test-signing-secret"
+	slackToken   = "xoxb-control-test"
 	slackChannel = "C0GAMEDAY"
 	slackDana    = "U0DANA"
 )
@@ -93,7 +93,7 @@ func signed(body []byte, ts time.Time, upper bool) *http.Request {
 	return r
 }
 
-// slackRig is the Slack bot and launch.Engine together, with the fake
+// slackRig is the Slack bot and control.Engine together, with the fake
 // client playing Temporal: one server for every bot replica.
 type slackRig struct {
 	fc  *fakeClient

@@ -1,8 +1,10 @@
-// Package launch prepares and starts experiment workflows. The CLI and the
-// Slack bot both start runs through it, so a run started from Slack carries
-// exactly what the same run started from a terminal would: the resolved
-// scenario, its checklist with learned weights, the role map.
-package launch
+// Package control is gameday's Temporal client side: everything the CLI
+// and the Slack bot ask of the Temporal server. It prepares and starts
+// experiment runs, queries their status, sends sign-off and abort. The CLI
+// and the Slack bot both start runs through it, so a run started from
+// Slack carries exactly what the same run started from a terminal would:
+// the resolved scenario, its checklist with learned weights, the role map.
+package control
 
 import (
 	"context"
