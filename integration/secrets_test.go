@@ -33,6 +33,7 @@ import (
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
+	"github.com/gameday/gameday/slackbot/slacktemporal"
 	"github.com/gameday/gameday/ticket/jiratest"
 	"github.com/gameday/gameday/workflows"
 )
@@ -111,7 +112,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	scfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
 	require.NoError(t, err)
 	botLog := &slackLogBuffer{}
-	bot := slackbot.New(scfg, control.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}},
+	bot := slackbot.New(scfg, slacktemporal.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}},
 		slack.New(slackBotToken, slack.OptionAPIURL(api.srv.GetAPIURL())), slog.New(slog.NewJSONHandler(botLog, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(bot.Close)
 	srv := httptest.NewServer(bot)

@@ -34,6 +34,7 @@ import (
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/slackbot"
+	"github.com/gameday/gameday/slackbot/slacktemporal"
 )
 
 // Made-up credentials; the test checks they never reach a log.
@@ -57,7 +58,7 @@ users:
 `
 
 // The Slack control room end to end: the real slackbot HTTP handler, fed
-// requests signed as Slack signs them, with control.Engine against the real
+// requests signed as Slack signs them, with slacktemporal.Engine against the real
 // Temporal dev server and an in-process worker, and slacktest as the Slack
 // Web API.
 //
@@ -95,7 +96,7 @@ func TestSlackControlRoom(t *testing.T) {
 
 	// The worker holds the sign-off role map (GAMEDAY_ROLES, testSigners)
 	// that the workflow's validator checks: mallory is not in it.
-	eng := control.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}}
+	eng := slacktemporal.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}}
 	logs := &slackLogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// As `gameday slack serve` starts it: New, then Resume.

@@ -34,7 +34,7 @@ const ackGoal = 300 * time.Millisecond
 func BenchmarkSlashCommandAck(b *testing.B) {
 	h := newHarness(b)
 	h.eng.startDelay = 500 * time.Millisecond
-	// The catalog as control.Engine serves it: parsed from the embedded
+	// The catalog as slacktemporal.Engine serves it: parsed from the embedded
 	// YAML on every command.
 	bot := New(testConfig(b), catalogEngine{h.eng}, h.slack.api(), nil)
 	bot.poll = 5 * time.Millisecond

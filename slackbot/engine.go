@@ -81,7 +81,7 @@ type ItemVerdict struct {
 }
 
 // Engine is what the bot needs from the workflow side. Implemented over the
-// Temporal client by control.Engine; faked in tests.
+// Temporal client by slacktemporal.Engine; faked in tests.
 type Engine interface {
 	Scenarios() ([]scenarios.Scenario, error)
 	// Start starts a run and returns its workflow id at once (it does not

@@ -148,7 +148,7 @@ func requestKey(transport, team, channel, user string, ts int64, body []byte) []
 
 // runWorkflowID is the workflow id of the run a request starts, derived
 // from its requestKey, so that Temporal refuses to start the same request
-// twice (control.Engine starts Slack runs with REJECT_DUPLICATE). Empty
+// twice (slacktemporal.Engine starts Slack runs with REJECT_DUPLICATE). Empty
 // without a key: the engine picks a fresh id.
 func runWorkflowID(scenario string, key []byte) string {
 	if len(key) == 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/slackbot"
+	"github.com/gameday/gameday/slackbot/slacktemporal"
 )
 
 func newSlackCmd(a *app) *cobra.Command {
@@ -117,6 +118,6 @@ func runSlack(ctx context.Context, a *app, cmd *cobra.Command, httpMode bool, ru
 		opts = append(opts, slack.OptionAppLevelToken(scfg.AppToken))
 	}
 	api := slack.New(scfg.BotToken, opts...)
-	eng := control.Engine{Launcher: control.Launcher{Client: c, Config: a.cfg}}
+	eng := slacktemporal.Engine{Launcher: control.Launcher{Client: c, Config: a.cfg}}
 	return run(ctx, botDeps{cfg: scfg, eng: eng, api: api, logger: logger})
 }

@@ -1,4 +1,4 @@
-package control
+package slacktemporal
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/slackbot"
 )
 
@@ -93,7 +94,7 @@ func signed(body []byte, ts time.Time, upper bool) *http.Request {
 	return r
 }
 
-// slackRig is the Slack bot and control.Engine together, with the fake
+// slackRig is the Slack bot and slacktemporal.Engine together, with the fake
 // client playing Temporal: one server for every bot replica.
 type slackRig struct {
 	fc  *fakeClient
@@ -108,7 +109,7 @@ func newSlackRig(t *testing.T) *slackRig {
 	fc := &fakeClient{}
 	return &slackRig{
 		fc:  fc,
-		eng: Engine{Launcher{Client: fc, Config: config.Config{TaskQueue: "q", UIURL: "http://ui.test", Namespace: "default"}}},
+		eng: Engine{control.Launcher{Client: fc, Config: config.Config{TaskQueue: "q", UIURL: "http://ui.test", Namespace: "default"}}},
 		api: newSlackAPI(t),
 		cfg: slackbot.Config{BotToken: slackToken, SigningSecret: slackSecret, Channels: []string{slackChannel}, Access: access},
 	}

@@ -1,4 +1,9 @@
-package control
+// Package slacktemporal is the Slack bot's way into Temporal: Engine
+// implements slackbot.Engine (and RunLister) on package control, the
+// client side the CLI uses too. It lives with Slack, apart from both, so
+// that slackbot stays free of Temporal and control free of Slack; cmd
+// wires the two together here.
+package slacktemporal
 
 import (
 	"context"
@@ -10,6 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
@@ -17,7 +23,7 @@ import (
 )
 
 // Engine is the Slack bot's way into Temporal.
-type Engine struct{ Launcher }
+type Engine struct{ control.Launcher }
 
 var (
 	_ slackbot.Engine    = Engine{}
@@ -32,7 +38,7 @@ func (e Engine) Scenarios() ([]scenarios.Scenario, error) { return scenarios.Cat
 // start with it, running or ended, and that refusal comes back as a
 // *slackbot.AlreadyStartedError naming the first run.
 func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, error) {
-	o := Options{ID: req.WorkflowID, RejectDuplicate: req.WorkflowID != "", DryRun: req.DryRun, By: req.By, Set: req.Params}
+	o := control.Options{ID: req.WorkflowID, RejectDuplicate: req.WorkflowID != "", DryRun: req.DryRun, By: req.By, Set: req.Params}
 	if req.Channel != "" {
 		// Where the run's message is: a restarted bot finds the run again
 		// with SlackRuns.
@@ -56,11 +62,11 @@ func (e Engine) Start(ctx context.Context, req slackbot.StartRequest) (string, e
 }
 
 func (e Engine) Status(ctx context.Context, workflowID string) (experiment.Result, error) {
-	return Status(ctx, e.Client, workflowID)
+	return control.Status(ctx, e.Client, workflowID)
 }
 
 func (e Engine) Abort(ctx context.Context, workflowID, reason, by string) error {
-	_, err := Abort(ctx, e.Client, workflowID, workflows.AbortRequest{Reason: reason, By: by})
+	_, err := control.Abort(ctx, e.Client, workflowID, workflows.AbortRequest{Reason: reason, By: by})
 	return err
 }
 
@@ -69,12 +75,12 @@ func (e Engine) Signoff(ctx context.Context, workflowID, role, user string, item
 	for _, it := range items {
 		req.Items = append(req.Items, workflows.ItemSign{ID: it.ID, Pass: it.Pass, Evidence: it.Evidence})
 	}
-	resp, err := Signoff(ctx, e.Client, workflowID, req)
+	resp, err := control.Signoff(ctx, e.Client, workflowID, req)
 	return resp.Pending, err
 }
 
 func (e Engine) Checklist(ctx context.Context, workflowID string) (*checklist.Checklist, error) {
-	in, err := Input(ctx, e.Client, workflowID)
+	in, err := control.Input(ctx, e.Client, workflowID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package control
+package slacktemporal
 
 import (
 	"context"
@@ -20,7 +20,9 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
 	"github.com/gameday/gameday/workflows"
@@ -141,7 +143,7 @@ func catalogScenario(t *testing.T, name string) scenarios.Scenario {
 
 func TestSlackStartRecordsTheChannel(t *testing.T) {
 	fc := &fakeClient{}
-	eng := Engine{Launcher{Client: fc, Config: config.Config{TaskQueue: "q"}}}
+	eng := Engine{control.Launcher{Client: fc, Config: config.Config{TaskQueue: "q"}}}
 	demo := catalogScenario(t, "demo-inventory-latency")
 	id, err := eng.Start(t.Context(), slackbot.StartRequest{Scenario: demo, By: "dana", Channel: "C0GAMEDAY"})
 	require.NoError(t, err)
@@ -150,10 +152,10 @@ func TestSlackStartRecordsTheChannel(t *testing.T) {
 	assert.Equal(t, map[string]any{slackbot.MemoChannel: "C0GAMEDAY"}, fc.starts[0].Memo)
 
 	// The CLI path (and a start without a channel) sets no memo.
-	l := Launcher{Client: fc, Config: config.Config{TaskQueue: "q"}}
-	in, err := l.Prepare(t.Context(), "demo-inventory-latency", Options{})
+	l := control.Launcher{Client: fc, Config: config.Config{TaskQueue: "q"}}
+	in, err := l.Prepare(t.Context(), "demo-inventory-latency", control.Options{})
 	require.NoError(t, err)
-	_, err = l.Start(t.Context(), in, Options{})
+	_, err = l.Start(t.Context(), in, control.Options{})
 	require.NoError(t, err)
 	_, err = eng.Start(t.Context(), slackbot.StartRequest{Scenario: demo})
 	require.NoError(t, err)
@@ -195,7 +197,7 @@ func TestSlackRunsPagesAndReadsTheMemo(t *testing.T) {
 			},
 		},
 	}}
-	eng := Engine{Launcher{Client: fc}}
+	eng := Engine{control.Launcher{Client: fc}}
 	runs, err := eng.SlackRuns(t.Context())
 	assert.ErrorContains(t, err, "run wf-bad: memo "+slackbot.MemoChannel)
 	assert.Equal(t, []slackbot.SlackRun{{WorkflowID: "wf-1", Channel: "C1"}, {WorkflowID: "wf-2", Channel: "C2"}}, runs)
@@ -213,7 +215,7 @@ func TestSlackRunsKeepsWhatWasListedBeforeAnError(t *testing.T) {
 		}},
 		listErr: errors.New("unavailable"),
 	}
-	runs, err := Engine{Launcher{Client: fc}}.SlackRuns(t.Context())
+	runs, err := Engine{control.Launcher{Client: fc}}.SlackRuns(t.Context())
 	assert.ErrorContains(t, err, "list running experiments: unavailable")
 	assert.Equal(t, []slackbot.SlackRun{{WorkflowID: "wf-1", Channel: "C1"}}, runs)
 }
@@ -224,7 +226,7 @@ func TestSlackRunsKeepsWhatWasListedBeforeAnError(t *testing.T) {
 // and starts nothing.
 func TestSlackStartRefusesADuplicateRequest(t *testing.T) {
 	fc := &fakeClient{}
-	eng := Engine{Launcher{Client: fc, Config: config.Config{TaskQueue: "q", UIURL: "http://ui.test", Namespace: "default"}}}
+	eng := Engine{control.Launcher{Client: fc, Config: config.Config{TaskQueue: "q", UIURL: "http://ui.test", Namespace: "default"}}}
 	const id = "gameday-demo-inventory-latency-slack-00112233445566778899"
 	req := slackbot.StartRequest{Scenario: catalogScenario(t, "demo-inventory-latency"), DryRun: true, By: "dana", Channel: "C0GAMEDAY", WorkflowID: id}
 	got, err := eng.Start(t.Context(), req)
@@ -266,9 +268,9 @@ func TestSlackStartRefusesADuplicateRequest(t *testing.T) {
 // catalog scenario.
 func trapDir(t *testing.T) scenarios.Scenario {
 	t.Helper()
-	sc, err := os.ReadFile("../scenarios/demo-inventory-timeout.yaml")
+	sc, err := os.ReadFile("../../scenarios/demo-inventory-timeout.yaml")
 	require.NoError(t, err)
-	cl, err := os.ReadFile("../checklists/release-default.yaml")
+	cl, err := os.ReadFile("../../checklists/release-default.yaml")
 	require.NoError(t, err)
 	catalog := catalogScenario(t, "demo-inventory-timeout")
 	t.Chdir(t.TempDir())
@@ -287,11 +289,11 @@ func trapDir(t *testing.T) scenarios.Scenario {
 func TestSlackStartsTheCatalogScenarioNotAFile(t *testing.T) {
 	catalog := trapDir(t)
 	fc := &fakeClient{}
-	l := Launcher{Client: fc, Config: config.Config{TaskQueue: "q"}}
+	l := control.Launcher{Client: fc, Config: config.Config{TaskQueue: "q"}}
 
 	// The trap is live: the CLI, given the name, takes the files (a name
 	// typed in a terminal may be a file on purpose).
-	cli, err := l.Prepare(t.Context(), "demo-inventory-timeout", Options{})
+	cli, err := l.Prepare(t.Context(), "demo-inventory-timeout", control.Options{})
 	require.NoError(t, err)
 	require.Equal(t, "trap-service", cli.Scenario.Metadata.Service)
 	require.Equal(t, 1.0, cli.Checklist.Spec.Threshold)
