@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -63,4 +64,38 @@ func Input(ctx context.Context, c client.Client, workflowID string) (workflows.E
 	}
 	// The default converter: gameday configures no custom one.
 	return in, converter.GetDefaultDataConverter().FromPayload(attrs.GetInput().GetPayloads()[0], &in)
+}
+
+// Follow polls a run's status every half second, handing each answer to
+// progress, until the run ends; then hands progress the workflow's result
+// and returns it. Cancelling ctx stops following; the run goes on.
+func Follow(ctx context.Context, c client.Client, wr client.WorkflowRun, progress func(experiment.Result)) (experiment.Result, error) {
+	type done struct {
+		res experiment.Result
+		err error
+	}
+	ch := make(chan done, 1)
+	go func() {
+		var r experiment.Result
+		err := wr.Get(ctx, &r)
+		ch <- done{r, err}
+	}()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case d := <-ch:
+			if d.err != nil {
+				return d.res, fmt.Errorf("experiment %s: %w", wr.GetID(), d.err)
+			}
+			progress(d.res)
+			return d.res, nil
+		case <-ctx.Done():
+			return experiment.Result{}, fmt.Errorf("stopped following %s (the run goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
+		case <-t.C:
+			if r, err := Status(ctx, c, wr.GetID()); err == nil {
+				progress(r)
+			}
+		}
+	}
 }

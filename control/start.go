@@ -1,9 +1,15 @@
 // Package control is gameday's Temporal client side: everything the CLI
-// and the Slack bot ask of the Temporal server. It prepares and starts
-// experiment runs, queries their status, sends sign-off and abort. The CLI
-// and the Slack bot both start runs through it, so a run started from
-// Slack carries exactly what the same run started from a terminal would:
-// the resolved scenario, its checklist with learned weights, the role map.
+// and the Slack bot ask of the Temporal server. It dials the server,
+// prepares and starts experiment runs, follows them, queries their status,
+// sends sign-off and abort, reads a checklist's learned state, starts
+// sweeps, creates the checklist and sweep Schedules and checks that a
+// worker polls the task queue. cmd/gameday only parses flags and prints;
+// the Slack bot reaches it through slackbot/slacktemporal.
+//
+// The CLI and the Slack bot both start runs through it, so a run started
+// from Slack carries exactly what the same run started from a terminal
+// would: the resolved scenario, its checklist with learned weights, the
+// role map.
 package control
 
 import (

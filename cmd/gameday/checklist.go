@@ -1,22 +1,17 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
-	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -76,19 +71,12 @@ weights from the checklist file.`,
 				return err
 			}
 			defer c.Close()
-			var st workflows.ChecklistState
-			v, err := c.QueryWorkflow(cmd.Context(), workflows.ChecklistWorkflowID(cl.Metadata.Name), "", workflows.QueryChecklistState)
-			var nf *serviceerror.NotFound
-			switch {
-			case errors.As(err, &nf):
-				st = workflows.ChecklistState{Checklist: cl.Metadata.Name, Items: checklist.NewState(cl, time.Now()), AsOf: time.Now()}
+			st, recorded, err := control.ChecklistState(cmd.Context(), c, cl)
+			if err != nil {
+				return err
+			}
+			if !recorded {
 				fmt.Fprintln(cmd.ErrOrStderr(), "no run has recorded results yet: weights as in the checklist file")
-			case err != nil:
-				return fmt.Errorf("query checklist %s: %w", cl.Metadata.Name, err)
-			default:
-				if err := v.Get(&st); err != nil {
-					return err
-				}
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -112,13 +100,12 @@ weights from the checklist file.`,
 			if err != nil {
 				return err
 			}
-			cfg := a.cfg
 			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			id, created, err := ensureChecklistSchedule(cmd.Context(), c, cfg, cl, every)
+			id, created, err := control.EnsureChecklistSchedule(cmd.Context(), c, a.cfg.TaskQueue, cl, every)
 			if err != nil {
 				return err
 			}
@@ -133,44 +120,6 @@ weights from the checklist file.`,
 	sched.Flags().DurationVar(&every, "every", quarter, "review interval (a quarter by default)")
 	cmd.AddCommand(sched)
 	return cmd
-}
-
-// ensureChecklistSchedule creates the quarterly review, or updates its
-// interval and checklist when it exists: running it twice is safe.
-func ensureChecklistSchedule(ctx context.Context, c client.Client, cfg config.Config, cl checklist.Checklist, every time.Duration) (string, bool, error) {
-	id := workflows.ChecklistScheduleID(cl.Metadata.Name)
-	return ensureSchedule(ctx, c, id, every, &client.ScheduleWorkflowAction{
-		ID:        id + "-review",
-		Workflow:  workflows.ChecklistQuarterlyWorkflowName,
-		Args:      []any{workflows.QuarterlyInput{Checklist: cl}},
-		TaskQueue: cfg.TaskQueue,
-	})
-}
-
-// ensureSchedule creates a Schedule running action every interval, or
-// updates the interval and action of the existing one: idempotent.
-func ensureSchedule(ctx context.Context, c client.Client, id string, every time.Duration, action *client.ScheduleWorkflowAction) (string, bool, error) {
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: id, Spec: spec, Action: action})
-	if err == nil {
-		return id, true, nil
-	}
-	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		var exists *serviceerror.AlreadyExists
-		if !errors.As(err, &exists) {
-			return id, false, fmt.Errorf("create schedule %s: %w", id, err)
-		}
-	}
-	h := c.ScheduleClient().GetHandle(ctx, id)
-	err = h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-		in.Description.Schedule.Spec = &spec
-		in.Description.Schedule.Action = action
-		return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
-	}})
-	if err != nil {
-		return id, false, fmt.Errorf("update schedule %s: %w", id, err)
-	}
-	return id, false, nil
 }
 
 func printChecklistState(out io.Writer, cl checklist.Checklist, st workflows.ChecklistState) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/worker"
@@ -181,7 +182,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 
 	if all, err := checklists.Catalog(); err == nil {
 		for _, cl := range all {
-			if id, _, err := ensureChecklistSchedule(ctx, c, cfg, cl, quarter); err != nil {
+			if id, _, err := control.EnsureChecklistSchedule(ctx, c, cfg.TaskQueue, cl, quarter); err != nil {
 				say("checklist schedule for %s: %v", cl.Metadata.Name, err)
 			} else {
 				say("checklist %s is reviewed quarterly by schedule %s", cl.Metadata.Name, id)
@@ -189,7 +190,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 		}
 	}
 
-	if id, _, err := ensureSweepSchedule(ctx, c, cfg, workflows.DefaultSweepEvery); err != nil {
+	if id, _, err := control.EnsureSweepSchedule(ctx, c, cfg.TaskQueue, workflows.DefaultSweepEvery); err != nil {
 		say("sweep schedule: %v", err)
 	} else {
 		say("orphaned faults are swept every %s by schedule %s", workflows.DefaultSweepEvery, id)

@@ -14,11 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
-	sdklog "go.temporal.io/sdk/log"
 
 	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 )
 
 // Exit codes of `gameday run --wait` (and every command).
@@ -137,30 +136,7 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// dial connects to Temporal with the SDK's environment configuration
-// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles), at
-// a.temporalAddress when set.
+// dial connects to Temporal (control.Dial), at a.temporalAddress when set.
 func (a *app) dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
-	opts, err := envconfig.LoadDefaultClientOptions()
-	if err != nil {
-		return nil, fmt.Errorf("temporal client configuration: %w", err)
-	}
-	if a.temporalAddress != "" {
-		opts.HostPort = a.temporalAddress
-	}
-	if opts.HostPort == "" {
-		opts.HostPort = "127.0.0.1:7233"
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = "default"
-	}
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	opts.Logger = sdklog.NewStructuredLogger(logger)
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w; is it running? `make run` starts a local one", opts.HostPort, opts.Namespace, err)
-	}
-	return c, nil
+	return control.Dial(ctx, a.temporalAddress, logger)
 }

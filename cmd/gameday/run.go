@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/control"
@@ -141,21 +140,11 @@ func parseSet(kvs []string) (map[string]string, error) {
 	return out, nil
 }
 
-// follow polls the status query, printing phase changes, until the run
-// ends; then returns the workflow's result.
+// follow follows the run until it ends, printing each phase change; then
+// returns the workflow's result.
 func follow(ctx context.Context, c client.Client, wr client.WorkflowRun, out io.Writer) (experiment.Result, error) {
-	type done struct {
-		res experiment.Result
-		err error
-	}
-	ch := make(chan done, 1)
-	go func() {
-		var r experiment.Result
-		err := wr.Get(ctx, &r)
-		ch <- done{r, err}
-	}()
 	printed := map[string]bool{}
-	show := func(r experiment.Result) {
+	return control.Follow(ctx, c, wr, func(r experiment.Result) {
 		for i, p := range r.Phases {
 			key := fmt.Sprintf("%d/%s", i, p.Status)
 			if printed[key] {
@@ -168,25 +157,7 @@ func follow(ctx context.Context, c client.Client, wr client.WorkflowRun, out io.
 			}
 			fmt.Fprintf(out, "%s  %-8s %-9s %s\n", at.Local().Format("15:04:05"), p.Name, p.Status, p.Detail)
 		}
-	}
-	t := time.NewTicker(500 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case d := <-ch:
-			if d.err != nil {
-				return d.res, fmt.Errorf("experiment %s: %w", wr.GetID(), d.err)
-			}
-			show(d.res)
-			return d.res, nil
-		case <-ctx.Done():
-			return experiment.Result{}, fmt.Errorf("stopped following %s (the run goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
-		case <-t.C:
-			if r, err := control.Status(ctx, c, wr.GetID()); err == nil {
-				show(r)
-			}
-		}
-	}
+	})
 }
 
 func printResult(out io.Writer, r experiment.Result) {
@@ -288,9 +259,7 @@ func printResult(out io.Writer, r experiment.Result) {
 // warnIfNoWorker tells the user why a run would sit still: nothing polls
 // its task queue. The run still starts; a worker started later picks it up.
 func warnIfNoWorker(ctx context.Context, c client.Client, queue string, errw io.Writer) {
-	resp, err := c.DescribeTaskQueue(ctx, queue, enums.TASK_QUEUE_TYPE_WORKFLOW)
-	if err != nil || len(resp.GetPollers()) > 0 {
-		return
+	if control.NoWorker(ctx, c, queue) {
+		fmt.Fprintf(errw, "warning: no worker is polling task queue %q; the run waits until one starts (`gameday worker`)\n", queue)
 	}
-	fmt.Fprintf(errw, "warning: no worker is polling task queue %q; the run waits until one starts (`gameday worker`)\n", queue)
 }

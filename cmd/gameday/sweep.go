@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,10 +8,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/activities"
-	"github.com/gameday/gameday/config"
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -40,15 +38,14 @@ back-end could not be listed, 3 --dry-run found orphans (faults or leases).`,
 			}
 			defer c.Close()
 			warnIfNoWorker(cmd.Context(), c, cfg.TaskQueue, cmd.ErrOrStderr())
-			id := fmt.Sprintf("gameday-sweep-manual-%s", time.Now().UTC().Format("20060102-150405.000"))
-			run, err := c.ExecuteWorkflow(cmd.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, workflows.SweepWorkflowName, activities.SweepInput{DryRun: dryRun, Grace: grace})
+			sw, err := control.StartSweep(cmd.Context(), c, cfg.TaskQueue, activities.SweepInput{DryRun: dryRun, Grace: grace})
 			if err != nil {
-				return fmt.Errorf("start sweep: %w", err)
+				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s started; waiting for the worker...\n", id)
-			var res activities.SweepResult
-			if err := run.Get(cmd.Context(), &res); err != nil {
-				return fmt.Errorf("sweep %s: %w", id, err)
+			fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s started; waiting for the worker...\n", sw.ID)
+			res, err := sw.Wait(cmd.Context())
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -91,13 +88,12 @@ back-end could not be listed, 3 --dry-run found orphans (faults or leases).`,
 		Short: "Create (or update) the Temporal Schedule that sweeps periodically",
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := a.cfg
 			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			id, created, err := ensureSweepSchedule(cmd.Context(), c, cfg, every)
+			id, created, err := control.EnsureSweepSchedule(cmd.Context(), c, a.cfg.TaskQueue, every)
 			if err != nil {
 				return err
 			}
@@ -112,16 +108,6 @@ back-end could not be listed, 3 --dry-run found orphans (faults or leases).`,
 	sched.Flags().DurationVar(&every, "every", workflows.DefaultSweepEvery, "sweep interval")
 	cmd.AddCommand(sched)
 	return cmd
-}
-
-// ensureSweepSchedule creates or updates the periodic sweep (idempotent).
-func ensureSweepSchedule(ctx context.Context, c client.Client, cfg config.Config, every time.Duration) (string, bool, error) {
-	return ensureSchedule(ctx, c, workflows.SweepScheduleID, every, &client.ScheduleWorkflowAction{
-		ID:        workflows.SweepScheduleID + "-run",
-		Workflow:  workflows.SweepWorkflowName,
-		Args:      []any{activities.SweepInput{Grace: activities.DefaultSweepGrace}},
-		TaskQueue: cfg.TaskQueue,
-	})
 }
 
 func printSweep(cmd *cobra.Command, res activities.SweepResult) {
