@@ -172,11 +172,7 @@ func (o Override) String() string {
 func (r Result) PendingRoles() []string {
 	var out []string
 	for _, role := range r.RequiredRoles {
-		signed := false
-		for _, s := range r.Signoffs {
-			signed = signed || s.Role == role
-		}
-		if !signed {
+		if _, signed := r.SignoffFor(role); !signed {
 			out = append(out, role)
 		}
 	}
@@ -193,6 +189,53 @@ func (r Result) CheckSign(role, user string) error {
 	}
 	return signoff.Check(r.Signers, r.DistinctSigners, role, user, signed)
 }
+
+// SignoffFor is the sign-off (approval or rejection) given for role, if
+// any: a role is signed at most once.
+func (r Result) SignoffFor(role string) (Signoff, bool) {
+	for _, s := range r.Signoffs {
+		if s.Role == role {
+			return s, true
+		}
+	}
+	return Signoff{}, false
+}
+
+// Rejected is the first rejection of the run's sign-off, if any: it ends
+// the gate, and the run, without injecting.
+func (r Result) Rejected() (Signoff, bool) {
+	for _, s := range r.Signoffs {
+		if !s.Approved {
+			return s, true
+		}
+	}
+	return Signoff{}, false
+}
+
+// SignoffOpen reports whether the gate still takes a sign-off: the outcome
+// is not decided, nobody has rejected, and the run has not gone past
+// sign-off (it may still be in define). The workflow's validator applies
+// it (with its own abort and define checks); see AwaitingSignoff for what
+// the Slack message offers.
+func (r Result) SignoffOpen() bool {
+	if r.Finished() {
+		return false
+	}
+	if _, rejected := r.Rejected(); rejected {
+		return false
+	}
+	switch r.Phase {
+	case "", PhaseDefine, PhaseSignoff:
+		return true
+	}
+	return false
+}
+
+// AwaitingSignoff reports whether the run waits at its sign-off gate now:
+// in the sign-off phase with the gate open. The Slack buttons and the
+// status answers offer sign-off exactly then, a subset of what the
+// validator accepts, so a button never meets a refusal of the gate.
+func (r Result) AwaitingSignoff() bool { return r.Phase == PhaseSignoff && r.SignoffOpen() }
 
 // MaySign returns the users who may sign role in this run, when the worker
 // resolved them (nil otherwise: older runs, or before define).

@@ -288,7 +288,7 @@ func (b *Bot) cmdStatus(cmd slack.SlashCommand, args []string) *reply {
 // statusText is the status answer: the summary plus what to do next.
 func statusText(r experiment.Result) string {
 	s := fmt.Sprintf("*%s*\n`%s` · phase %s · outcome %s", esc(summary(r)), esc(r.WorkflowID), orDash(r.Phase), r.Outcome)
-	if p := r.PendingRoles(); len(p) > 0 && r.Phase == experiment.PhaseSignoff && !r.Finished() {
+	if p := r.PendingRoles(); len(p) > 0 && r.AwaitingSignoff() {
 		s += "\nwaiting for sign-off: " + strings.Join(p, ", ")
 	}
 	if r.Breach != nil {

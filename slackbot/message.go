@@ -181,16 +181,16 @@ func overridesText(r experiment.Result) string {
 func signoffText(r experiment.Result) string {
 	parts := make([]string, 0, len(r.RequiredRoles))
 	for _, role := range r.RequiredRoles {
-		i := slices.IndexFunc(r.Signoffs, func(s experiment.Signoff) bool { return s.Role == role })
+		s, signed := r.SignoffFor(role)
 		switch {
-		case i < 0 && r.Signers != nil:
+		case !signed && r.Signers != nil:
 			parts = append(parts, role+" :hourglass: pending ("+esc(orNobody(r.MaySign(role)))+" may sign)")
-		case i < 0:
+		case !signed:
 			parts = append(parts, role+" :hourglass: pending")
-		case r.Signoffs[i].Approved:
-			parts = append(parts, role+" :white_check_mark: "+esc(r.Signoffs[i].User))
+		case s.Approved:
+			parts = append(parts, role+" :white_check_mark: "+esc(s.User))
 		default:
-			parts = append(parts, role+" :no_entry: rejected by "+esc(r.Signoffs[i].User)+": "+esc(r.Signoffs[i].Reason))
+			parts = append(parts, role+" :no_entry: rejected by "+esc(s.User)+": "+esc(s.Reason))
 		}
 	}
 	return "*Sign-off* " + strings.Join(parts, " · ")
@@ -261,7 +261,7 @@ func gateText(r experiment.Result) string {
 // gate is open, and Abort while aborting still changes something.
 func actionButtons(r experiment.Result) []slack.BlockElement {
 	var out []slack.BlockElement
-	if r.Phase == experiment.PhaseSignoff && !r.Finished() {
+	if r.AwaitingSignoff() {
 		for _, role := range r.PendingRoles() {
 			out = append(out, slack.NewButtonBlockElement(actionSignoffPrefix+role, r.WorkflowID, plain("Sign off as "+role)).WithStyle(slack.StylePrimary))
 		}

@@ -2,8 +2,10 @@ package slackbot
 
 import (
 	"math"
+	"slices"
 	"testing"
 
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/gameday/gameday/experiment"
@@ -33,4 +35,25 @@ func TestGuardsTextNonFiniteUnguardedAlarms(t *testing.T) {
 		}
 	}
 	assert.Contains(t, breach, "value: NaN (healthy when &lt;= 0.8)")
+}
+
+// TestButtonsFollowTheGateRule: the message offers sign-off only while the
+// workflow's validator would accept it (Result.AwaitingSignoff), so after
+// a rejection the remaining roles get no button, while Abort stays.
+func TestButtonsFollowTheGateRule(t *testing.T) {
+	r := experiment.Result{WorkflowID: "wf-1", Phase: experiment.PhaseSignoff, Outcome: experiment.Running, RequiredRoles: []string{"dev", "sre"}}
+	ids := func(r experiment.Result) []string {
+		var out []string
+		for _, b := range actionButtons(r) {
+			out = append(out, b.(*slack.ButtonBlockElement).ActionID)
+		}
+		return out
+	}
+	if got := ids(r); !slices.Equal(got, []string{actionSignoffPrefix + "dev", actionSignoffPrefix + "sre", actionAbort}) {
+		t.Fatalf("at the gate: %v", got)
+	}
+	r.Signoffs = []experiment.Signoff{{Role: "dev", User: "dana", Reason: "not ready"}}
+	if got := ids(r); !slices.Equal(got, []string{actionAbort}) {
+		t.Fatalf("after a rejection: %v", got)
+	}
 }

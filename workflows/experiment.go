@@ -209,10 +209,8 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 	if !slices.Contains(roles, req.Role) {
 		return fmt.Errorf("role %q is not required by scenario %s (required: %s)", req.Role, e.in.Scenario.Metadata.Name, strings.Join(roles, ", "))
 	}
-	for _, s := range e.res.Signoffs {
-		if s.Role == req.Role {
-			return fmt.Errorf("role %s already signed by %s", req.Role, s.User)
-		}
+	if s, signed := e.res.SignoffFor(req.Role); signed {
+		return fmt.Errorf("role %s already signed by %s", req.Role, s.User)
 	}
 	if req.Reject && strings.TrimSpace(req.Reason) == "" {
 		return errors.New("a rejection needs a reason")
@@ -238,7 +236,9 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 			return err
 		}
 	}
-	if e.rejected != nil || e.abort != nil || e.res.Finished() || (e.res.Phase != "" && e.res.Phase != experiment.PhaseDefine && e.res.Phase != experiment.PhaseSignoff) {
+	// SignoffOpen covers a rejection (e.rejected is recorded with it in
+	// e.res.Signoffs), a decided outcome and a phase past sign-off.
+	if e.abort != nil || !e.res.SignoffOpen() {
 		return fmt.Errorf("sign-off is closed (phase %s)", e.res.Phase)
 	}
 	return nil

@@ -184,12 +184,11 @@ func printResult(out io.Writer, r experiment.Result) {
 		fmt.Fprintln(out, "sign-off:")
 		for _, role := range r.RequiredRoles {
 			state := "pending"
-			for _, s := range r.Signoffs {
-				if s.Role == role {
-					state = map[bool]string{true: "approved by ", false: "rejected by "}[s.Approved] + s.User
-				}
+			s, signed := r.SignoffFor(role)
+			if signed {
+				state = map[bool]string{true: "approved by ", false: "rejected by "}[s.Approved] + s.User
 			}
-			if state == "pending" && r.Signers != nil {
+			if !signed && r.Signers != nil {
 				may := strings.Join(r.MaySign(role), ", ")
 				if may == "" {
 					may = "nobody"
