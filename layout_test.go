@@ -20,7 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -79,6 +82,9 @@ type pkg struct {
 }
 
 var graphOnce = sync.OnceValues(func() (map[string]pkg, error) {
+	if err := readSources(); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command("go", "list", "-e", "-deps", "-json=ImportPath,Imports,Deps,Error", "./...")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -101,6 +107,28 @@ var graphOnce = sync.OnceValues(func() (map[string]pkg, error) {
 		graph[p.ImportPath] = p
 	}
 })
+
+// readSources reads go.mod and every .go file of the module. go list runs
+// in a child process, whose reads the test cache does not see: without
+// this, `go test ./...` would answer a cached PASS after an import was
+// added elsewhere. Files the test reads are part of its cache key.
+func readSources() error {
+	if _, err := os.ReadFile("go.mod"); err != nil {
+		return err
+	}
+	return filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case !d.IsDir() && strings.HasSuffix(path, ".go"):
+			_, err = os.ReadFile(path)
+			return err
+		}
+		return nil
+	})
+}
 
 // loadGraph lists every package of the module with its imports and
 // transitive dependencies (once per test binary).
