@@ -62,7 +62,10 @@ func JiraConfigFrom(c config.Jira) (cfg JiraConfig, ok bool) {
 	if c.URL == "" {
 		return JiraConfig{}, false
 	}
-	return JiraConfig(c), true
+	return JiraConfig{
+		URL: c.URL, User: c.User, Token: c.Token, Project: c.Project, IssueType: c.IssueType,
+		Labels: c.Labels, ReadyStatus: c.ReadyStatus,
+	}, true
 }
 
 // Validate reports the first setting that stops Jira from working, naming
