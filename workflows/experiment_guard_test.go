@@ -300,7 +300,7 @@ func (s *experimentSuite) Test_FaultIDsIncludeTheRunID() {
 // window in which a lost attempt could still land.
 func (s *experimentSuite) Test_UnsettledInjectGetsALastRemovalPass() {
 	s.okDefine()
-	s.guardHolds()
+	s.guardMayStart()
 	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{},
 		temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_HEARTBEAT, nil)).Once()
 	s.okVerify()

@@ -170,7 +170,7 @@ func (s *experimentSuite) Test_LeaseHeldWhileInjectingReleasedAfterRecover() {
 
 func (s *experimentSuite) Test_LeaseReleasedWhenInjectFails() {
 	s.realDefine()
-	s.guardHolds()
+	s.guardMayStart()
 	s.env.OnActivity(a.Inject, mock.Anything, mock.Anything).Return(activities.InjectResult{},
 		temporal.NewNonRetryableApplicationError("proxy gone", activities.ErrTypePermanent, nil, activities.InjectSettled{Attempt: 1})).Once()
 	s.okVerify()
