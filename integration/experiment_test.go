@@ -224,6 +224,9 @@ func TestHistoryDoesNotGrowWithHold(t *testing.T) {
 	short, _ := e.scenario("demo-inventory-latency-harmless", shorten(10*time.Second))
 	long, _ := e.scenario("demo-inventory-latency-harmless", shorten(60*time.Second))
 	long.Metadata.Name = "demo-inventory-latency-harmless-long"
+	// Both run at once on one link: without this the target lease refuses
+	// the second.
+	short.Spec.Overlap, long.Spec.Overlap = scenarios.OverlapAllow, scenarios.OverlapAllow
 	r1, r2 := e.start(ctx, short), e.start(ctx, long)
 	res1, res2 := e.result(ctx, r1), e.result(ctx, r2)
 	require.Equal(t, experiment.Passed, res1.Outcome, res1.Error)
