@@ -101,15 +101,6 @@ type Backend interface {
 	List(ctx context.Context) ([]Injected, error)
 }
 
-// FieldError names the offending parameter so the scenario loader can point
-// at the file and line.
-type FieldError struct {
-	Field string // relative to the fault's params, e.g. "latency"
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
 // Driver is the static half of a back-end: what it accepts. Registered at
 // init by the back-end package.
 type Driver struct {

@@ -15,13 +15,6 @@ import (
 	"github.com/gameday/gameday/signoff"
 )
 
-// FieldError and Errors are the loader's error types: every problem as
-// FILE:LINE: FIELD: MSG, shared with the scenario loader.
-type (
-	FieldError = yamlx.FieldError
-	Errors     = yamlx.Errors
-)
-
 var schema = yamlx.Schema{APIVersion: checklist.APIVersion, Kind: checklist.Kind}
 
 // Load reads and parses a checklist file; see Parse.

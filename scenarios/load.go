@@ -8,13 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
-	"gopkg.in/yaml.v3"
 )
 
 // Defaults applied by Parse and Validate. They live here, not in the
@@ -24,14 +26,6 @@ const (
 	MinGuardInterval          = 100 * time.Millisecond
 	DefaultSteadyStateTimeout = 2 * time.Minute
 	DefaultSignoffTimeout     = 24 * time.Hour
-)
-
-// FieldError and Errors are the strict loader's error types, shared with
-// the other gameday/v1 kinds in internal/yamlx; the aliases keep this
-// package's API (and errors.As on either name) working.
-type (
-	FieldError = yamlx.FieldError
-	Errors     = yamlx.Errors
 )
 
 var schema = yamlx.Schema{APIVersion: APIVersion, Kind: Kind}
@@ -50,7 +44,7 @@ func Parse(file string, data []byte) (Scenario, error) { return loader.Parse(fil
 func Validate(s *Scenario) error { return loader.Validate(s) }
 
 // parseNode reads the document as a node tree (see yamlx.Schema.ParseNode).
-func parseNode(file string, data []byte) (*yaml.Node, *FieldError) {
+func parseNode(file string, data []byte) (*yaml.Node, *errkind.FieldError) {
 	return schema.ParseNode(file, data)
 }
 
@@ -117,13 +111,13 @@ func (v *validator) target(t *chaos.Target) {
 	}
 }
 
-// driverErr places a driver's *chaos.FieldError under base so the line
+// driverErr places a driver's *errkind.FieldError under base so the line
 // points at the offending parameter, not just at the fault.
 func (v *validator) driverErr(base string, err error) {
 	if err == nil {
 		return
 	}
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	if errors.As(err, &fe) {
 		path := base
 		if fe.Field != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // BackendName is the name scenarios use in target.backend / fault.backend.
@@ -185,7 +186,7 @@ func actionNames() []string {
 func lookupAction(name string) (*actionDef, error) {
 	a, ok := actions[name]
 	if !ok {
-		return nil, &chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown %s action %q (known: %s)", BackendName, name, strings.Join(actionNames(), ", "))}
+		return nil, &errkind.FieldError{Field: "action", Msg: fmt.Sprintf("unknown %s action %q (known: %s)", BackendName, name, strings.Join(actionNames(), ", "))}
 	}
 	return a, nil
 }
@@ -238,7 +239,7 @@ var rateRE = regexp.MustCompile(`(?i)^\s*[0-9]+\s*(tbps|gbps|mbps|kbps|bps)\s*$`
 
 func checkRate(p map[string]any) error {
 	if r := str(p, "bandwidth.rate"); !rateRE.MatchString(r) {
-		return &chaos.FieldError{Field: "bandwidth.rate", Msg: fmt.Sprintf("want a whole number and a unit (bps, kbps, mbps, gbps, tbps), e.g. \"1mbps\", got %q", r)}
+		return &errkind.FieldError{Field: "bandwidth.rate", Msg: fmt.Sprintf("want a whole number and a unit (bps, kbps, mbps, gbps, tbps), e.g. \"1mbps\", got %q", r)}
 	}
 	return nil
 }
@@ -249,22 +250,22 @@ func checkNetworkTarget(action string) func(p map[string]any) error {
 		dir := str(p, "direction")
 		if (dir == "from" || dir == "both") && get(p, "target") == nil {
 			if action != "partition" {
-				return &chaos.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target (the peer pods) for %s", dir, action)}
+				return &errkind.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target (the peer pods) for %s", dir, action)}
 			}
 			if get(p, "externalTargets") == nil {
-				return &chaos.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target or externalTargets", dir)}
+				return &errkind.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target or externalTargets", dir)}
 			}
 		}
 		if (dir == "from" || dir == "both") && get(p, "externalTargets") != nil && action != "partition" {
-			return &chaos.FieldError{Field: "externalTargets", Msg: fmt.Sprintf("Chaos Mesh cannot use externalTargets with direction %s for %s", dir, action)}
+			return &errkind.FieldError{Field: "externalTargets", Msg: fmt.Sprintf("Chaos Mesh cannot use externalTargets with direction %s for %s", dir, action)}
 		}
 		if t, ok := get(p, "target").(map[string]any); ok {
 			mode, _ := t["mode"].(string)
 			value, _ := t["value"].(string)
 			if err := checkModeValue(mode, value); err != nil {
-				var fe *chaos.FieldError
+				var fe *errkind.FieldError
 				if errors.As(err, &fe) {
-					return &chaos.FieldError{Field: "target." + fe.Field, Msg: fe.Msg}
+					return &errkind.FieldError{Field: "target." + fe.Field, Msg: fe.Msg}
 				}
 				return err
 			}
@@ -505,7 +506,7 @@ func init() {
 		params: with(httpCommon, param{name: "abort", typ: tBool, required: true, hint: "true"}),
 		check: func(p map[string]any) error {
 			if b, _ := p["abort"].(bool); !b {
-				return &chaos.FieldError{Field: "abort", Msg: "must be true for http-abort"}
+				return &errkind.FieldError{Field: "abort", Msg: "must be true for http-abort"}
 			}
 			return nil
 		},
@@ -568,20 +569,20 @@ func init() {
 // mode and value Chaos Mesh accepts.
 func ValidateTarget(t chaos.Target) error {
 	if t.Namespace == "" {
-		return &chaos.FieldError{Field: "namespace", Msg: "required: the namespace of the pods to target (the Chaos Mesh object is created there too)"}
+		return &errkind.FieldError{Field: "namespace", Msg: "required: the namespace of the pods to target (the Chaos Mesh object is created there too)"}
 	}
 	if errs := validation.IsDNS1123Label(t.Namespace); len(errs) > 0 {
-		return &chaos.FieldError{Field: "namespace", Msg: fmt.Sprintf("%q is not a valid namespace name: %s", t.Namespace, strings.Join(errs, "; "))}
+		return &errkind.FieldError{Field: "namespace", Msg: fmt.Sprintf("%q is not a valid namespace name: %s", t.Namespace, strings.Join(errs, "; "))}
 	}
 	if len(t.Selector) == 0 {
-		return &chaos.FieldError{Field: "selector", Msg: "required: labels of the pods to target, e.g. {app: checkout} (gameday never targets a whole namespace)"}
+		return &errkind.FieldError{Field: "selector", Msg: "required: labels of the pods to target, e.g. {app: checkout} (gameday never targets a whole namespace)"}
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Selector)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return &chaos.FieldError{Field: "selector." + k, Msg: "invalid label key: " + strings.Join(errs, "; ")}
+			return &errkind.FieldError{Field: "selector." + k, Msg: "invalid label key: " + strings.Join(errs, "; ")}
 		}
 		if errs := validation.IsValidLabelValue(t.Selector[k]); len(errs) > 0 {
-			return &chaos.FieldError{Field: "selector." + k, Msg: fmt.Sprintf("invalid label value %q: %s", t.Selector[k], strings.Join(errs, "; "))}
+			return &errkind.FieldError{Field: "selector." + k, Msg: fmt.Sprintf("invalid label value %q: %s", t.Selector[k], strings.Join(errs, "; "))}
 		}
 	}
 	return checkModeValue(t.Mode, t.Value)
@@ -596,7 +597,7 @@ func checkModeValue(mode, value string) error {
 	}
 	if mode == chaos.ModeFixedPercent || mode == chaos.ModeRandomMaxPercent {
 		if _, err := strconv.Atoi(strings.TrimSuffix(value, "%")); err != nil {
-			return &chaos.FieldError{Field: "value", Msg: fmt.Sprintf("Chaos Mesh takes a whole percentage for mode %s, got %q", mode, value)}
+			return &errkind.FieldError{Field: "value", Msg: fmt.Sprintf("Chaos Mesh takes a whole percentage for mode %s, got %q", mode, value)}
 		}
 	}
 	return nil
