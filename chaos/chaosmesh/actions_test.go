@@ -346,3 +346,13 @@ spec:
 	var errs yamlx.Errors
 	assert.True(t, errors.As(err, &errs))
 }
+
+// Kinds is derived from the action table; its order (List's, the first is
+// NetworkChaos) stays the one it always had.
+func TestKindsOrder(t *testing.T) {
+	var got []string
+	for _, k := range chaosmesh.Kinds() {
+		got = append(got, k.Kind)
+	}
+	assert.Equal(t, []string{"NetworkChaos", "StressChaos", "PodChaos", "DNSChaos", "TimeChaos", "HTTPChaos", "IOChaos"}, got)
+}
