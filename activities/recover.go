@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/chaos"
-	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/failpoint"
 )
 
@@ -15,7 +14,7 @@ type RecoverInput struct {
 }
 
 type RecoverResult struct {
-	Fault experiment.RecoveredFault `json:"fault"`
+	Fault chaos.Recovered `json:"fault"`
 }
 
 // Recover removes one fault by its deterministic id, whether or not its
@@ -38,7 +37,7 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 		return RecoverResult{}, fmt.Errorf("recover %s (%s): %w", in.Fault.Name, in.Fault.ID, err)
 	}
 	a.log().Info("fault recovered", "fault_id", in.Fault.ID, "removed", r.Removed, "already_gone", r.AlreadyGone, "detail", r.Detail)
-	return RecoverResult{Fault: experiment.RecoveredFault{
+	return RecoverResult{Fault: chaos.Recovered{
 		FaultID: in.Fault.ID, Removed: r.Removed, AlreadyGone: r.AlreadyGone, At: time.Now(),
 		Detail: r.Detail, RecoveryTime: r.RecoveryTime,
 	}}, nil

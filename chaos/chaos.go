@@ -70,11 +70,16 @@ type Injected struct {
 	Targets []string `json:"targets,omitempty"`
 }
 
-// Recovered reports what recover did for one fault.
+// Recovered reports what recover did for one fault. It is also the entry of
+// a run's recover log (experiment.Result.RecoverLog): one record, one JSON
+// shape.
 type Recovered struct {
 	FaultID     string `json:"fault_id"`
 	Removed     bool   `json:"removed"`      // something was removed now
 	AlreadyGone bool   `json:"already_gone"` // nothing was there (never landed, TTL expired, or removed before)
+	// At is when the recovery was recorded; the recover activity sets it
+	// (back-ends leave it zero), and the run's recover log keeps it.
+	At time.Time `json:"at"`
 	// Detail is what a user should know about the recovery, e.g. "2/2
 	// replicas of deployment/order Ready 4.1s after the kill".
 	Detail string `json:"detail,omitempty"`
@@ -95,15 +100,6 @@ type Backend interface {
 	// (for sweeps and for tests that assert nothing is left behind).
 	List(ctx context.Context) ([]Injected, error)
 }
-
-// FieldError names the offending parameter so the scenario loader can point
-// at the file and line.
-type FieldError struct {
-	Field string // relative to the fault's params, e.g. "latency"
-	Msg   string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // Driver is the static half of a back-end: what it accepts. Registered at
 // init by the back-end package.

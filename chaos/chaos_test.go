@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 func TestFaultIDIsDeterministicAndDNSSafe(t *testing.T) {
@@ -37,7 +39,7 @@ func TestDecodeParams(t *testing.T) {
 	// Ints survive as float64 after a trip through JSON history: both decode.
 	require.NoError(t, DecodeParams(map[string]any{"toxicity": 1}, &p))
 
-	var fe *FieldError
+	var fe *errkind.FieldError
 	err := DecodeParams(map[string]any{"latncy": "1s"}, &p)
 	require.True(t, errors.As(err, &fe))
 	assert.Equal(t, "latncy", fe.Field)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // Blast-radius modes for targets that match several instances (pods). The
@@ -25,23 +27,23 @@ func ValidateMode(mode, value string) error {
 	switch mode {
 	case "", ModeOne, ModeAll:
 		if value != "" {
-			return &FieldError{Field: "value", Msg: fmt.Sprintf("mode %s takes no value", DefaultMode(mode))}
+			return &errkind.FieldError{Field: "value", Msg: fmt.Sprintf("mode %s takes no value", DefaultMode(mode))}
 		}
 		return nil
 	case ModeFixed:
 		n, err := strconv.Atoi(value)
 		if err != nil || n < 1 {
-			return &FieldError{Field: "value", Msg: fmt.Sprintf("mode fixed needs a count >= 1, got %q", value)}
+			return &errkind.FieldError{Field: "value", Msg: fmt.Sprintf("mode fixed needs a count >= 1, got %q", value)}
 		}
 		return nil
 	case ModeFixedPercent, ModeRandomMaxPercent:
 		p, err := strconv.ParseFloat(strings.TrimSuffix(value, "%"), 64)
 		if err != nil || p <= 0 || p > 100 {
-			return &FieldError{Field: "value", Msg: fmt.Sprintf("mode %s needs a percentage in (0, 100], got %q", mode, value)}
+			return &errkind.FieldError{Field: "value", Msg: fmt.Sprintf("mode %s needs a percentage in (0, 100], got %q", mode, value)}
 		}
 		return nil
 	}
-	return &FieldError{Field: "mode", Msg: fmt.Sprintf("unknown mode %q (known: %s)", mode, strings.Join(Modes, ", "))}
+	return &errkind.FieldError{Field: "mode", Msg: fmt.Sprintf("unknown mode %q (known: %s)", mode, strings.Join(Modes, ", "))}
 }
 
 // ModeString renders a mode and its value for messages: "one" (the

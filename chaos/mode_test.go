@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 func TestModeCount(t *testing.T) {
@@ -43,7 +45,7 @@ func TestValidateModeErrors(t *testing.T) {
 		{"all", "3", "value", "takes no value"},
 	} {
 		err := ValidateMode(c.mode, c.value)
-		var fe *FieldError
+		var fe *errkind.FieldError
 		require.ErrorAs(t, err, &fe, "%+v", c)
 		assert.Equal(t, c.field, fe.Field)
 		assert.Contains(t, fe.Msg, c.msg)

@@ -8,27 +8,29 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // DecodeParams strictly decodes a fault's params into a typed struct via
 // JSON (params survive a trip through Temporal history as JSON, so ints may
-// arrive as float64). Unknown keys and wrong types come back as *FieldError.
+// arrive as float64). Unknown keys and wrong types come back as *errkind.FieldError.
 func DecodeParams(params map[string]any, out any) error {
 	known := jsonFields(reflect.TypeOf(out).Elem())
 	keys := slices.Sorted(maps.Keys(params))
 	for _, k := range keys {
 		if _, ok := known[k]; !ok {
-			return &FieldError{Field: k, Msg: fmt.Sprintf("unknown field (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", "))}
+			return &errkind.FieldError{Field: k, Msg: fmt.Sprintf("unknown field (known: %s)", strings.Join(slices.Sorted(maps.Keys(known)), ", "))}
 		}
 	}
 	for _, k := range keys {
 		b, err := json.Marshal(params[k])
 		if err != nil {
-			return &FieldError{Field: k, Msg: err.Error()}
+			return &errkind.FieldError{Field: k, Msg: err.Error()}
 		}
 		one, _ := json.Marshal(map[string]json.RawMessage{k: b})
 		if err := json.Unmarshal(one, out); err != nil {
-			return &FieldError{Field: k, Msg: fmt.Sprintf("wrong type: want %s", known[k])}
+			return &errkind.FieldError{Field: k, Msg: fmt.Sprintf("wrong type: want %s", known[k])}
 		}
 	}
 	return nil

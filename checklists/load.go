@@ -7,7 +7,6 @@ package checklists
 import (
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strings"
 
@@ -16,51 +15,22 @@ import (
 	"github.com/gameday/gameday/signoff"
 )
 
-// FieldError and Errors are the loader's error types: every problem as
-// FILE:LINE: FIELD: MSG, shared with the scenario loader.
-type (
-	FieldError = yamlx.FieldError
-	Errors     = yamlx.Errors
-)
-
 var schema = yamlx.Schema{APIVersion: checklist.APIVersion, Kind: checklist.Kind}
 
 // Load reads and parses a checklist file; see Parse.
-func Load(path string) (checklist.Checklist, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return checklist.Checklist{}, err
-	}
-	return Parse(path, data)
-}
+func Load(path string) (checklist.Checklist, error) { return loader.Load(path) }
 
 // Parse strictly decodes and validates one checklist and returns it with
 // defaults applied. It is as strict as the scenario loader because the
 // checklist gates releases: a misspelt "strong_bloking" would quietly turn
 // a release blocker into a nice-to-have. Any error is an Errors value whose
 // entries name file, line and field, sorted by line.
-func Parse(file string, data []byte) (checklist.Checklist, error) {
-	var cl checklist.Checklist
-	root, err := schema.Decode(file, data, &cl)
-	if err != nil {
-		return checklist.Checklist{}, err
-	}
-	v := yamlx.Collector{File: file, Root: root}
-	check(&v, &cl)
-	if err := v.Err(); err != nil {
-		return checklist.Checklist{}, err
-	}
-	return cl, nil
-}
+func Parse(file string, data []byte) (checklist.Checklist, error) { return loader.Parse(file, data) }
 
 // Validate applies defaults to a checklist that did not come from a file
 // (e.g. one carried in workflow input) and checks it by the same rules as
 // Parse; the errors then have no line.
-func Validate(cl *checklist.Checklist) error {
-	var v yamlx.Collector
-	check(&v, cl)
-	return v.Err()
-}
+func Validate(cl *checklist.Checklist) error { return loader.Validate(cl) }
 
 func check(v *yamlx.Collector, cl *checklist.Checklist) {
 	v.Header(schema, cl.APIVersion, cl.Kind, cl.Metadata.Name)

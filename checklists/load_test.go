@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gameday/gameday/checklist"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/internal/yamlx"
 )
 
@@ -163,7 +164,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("x.yaml", tt.data)
-			var errs Errors
+			var errs yamlx.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("want Errors, got %T %v", err, err)
 			}
@@ -186,9 +187,9 @@ func TestErrorFormat(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
-	var fe *FieldError
+	var fe *errkind.FieldError
 	if !errors.As(err, &fe) || fe.Line != 20 {
-		t.Fatalf("errors.As(*FieldError) = %v", fe)
+		t.Fatalf("errors.As(*errkind.FieldError) = %v", fe)
 	}
 }
 
@@ -196,7 +197,7 @@ func TestValidateWithoutFile(t *testing.T) {
 	cl := checklist.Checklist{APIVersion: checklist.APIVersion, Kind: checklist.Kind, Metadata: checklist.Metadata{Name: "x"},
 		Spec: checklist.Spec{Items: []checklist.Item{{ID: "a", Owner: "dev", Weight: 10}}}}
 	err := Validate(&cl)
-	var errs Errors
+	var errs yamlx.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %v", err)
 	}

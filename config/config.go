@@ -182,7 +182,7 @@ func Read(lookup Lookup) Config {
 		}
 	}
 	c := Config{
-		TaskQueue: e.get(EnvTaskQueue, "gameday"),
+		TaskQueue: e.get(EnvTaskQueue, DefaultTaskQueue),
 		DataDir:   e.get(EnvDataDir, ".data"),
 		UIURL:     strings.TrimRight(e.get(EnvUIURL, "http://127.0.0.1:8233"), "/"),
 		Namespace: e.get(EnvNamespace, "default"),

@@ -6,6 +6,9 @@ import (
 )
 
 // The variables Read reads besides the Prometheus ones (prometheus.go).
+// DefaultTaskQueue is the task queue when GAMEDAY_TASK_QUEUE is unset.
+const DefaultTaskQueue = "gameday"
+
 const (
 	EnvUIURL        = "TEMPORAL_UI_URL"
 	EnvNamespace    = "TEMPORAL_NAMESPACE" // also read by envconfig
@@ -79,7 +82,7 @@ var Vars = []Var{
 	{"TEMPORAL_PROFILE", "default", "profile of the Temporal client TOML file"},
 	{"TEMPORAL_CONFIG_FILE", "(the user config dir's temporalio/temporal.toml)", "Temporal client TOML file, as for the temporal CLI"},
 	{EnvUIURL, "http://127.0.0.1:8233", "Temporal Web UI base URL, used in links"},
-	{EnvTaskQueue, "gameday", "task queue the worker polls"},
+	{EnvTaskQueue, DefaultTaskQueue, "task queue the worker polls"},
 	{EnvPrometheusURL, "http://127.0.0.1:9090", "Prometheus HTTP API used by guards (user:password@ in it is sent as basic auth and never printed)"},
 	{EnvPrometheusBearerToken, "unset", "bearer token sent to Prometheus (exclusive with basic auth)"},
 	{EnvPrometheusBearerTokenFile, "unset", "file holding that token (a mounted secret; read again on every request)"},

@@ -275,7 +275,7 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 			}
 		}
 		if sc.Spec.Signoff.Timeout == 0 {
-			sc.Spec.Signoff.Timeout = duration.Duration(24 * time.Hour)
+			sc.Spec.Signoff.Timeout = duration.Duration(scenarios.DefaultSignoffTimeout)
 		}
 	}
 	return &cl, nil

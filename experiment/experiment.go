@@ -7,6 +7,7 @@ package experiment
 import (
 	"time"
 
+	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
@@ -83,18 +84,6 @@ type Signoff struct {
 	At       time.Time `json:"at"`
 }
 
-// RecoveredFault is what recover did for one fault.
-type RecoveredFault struct {
-	FaultID     string    `json:"fault_id"`
-	Removed     bool      `json:"removed"`
-	AlreadyGone bool      `json:"already_gone"`
-	At          time.Time `json:"at"`
-	// Detail and RecoveryTime come from the back-end, e.g. how long the
-	// owner of killed pods took to be Ready again.
-	Detail       string        `json:"detail,omitempty"`
-	RecoveryTime time.Duration `json:"recovery_time,omitempty"`
-}
-
 // Result is the live state of a run (the status query) and its final report.
 type Result struct {
 	WorkflowID    string       `json:"workflow_id"`
@@ -127,10 +116,10 @@ type Result struct {
 	RecoverAlarms []string `json:"recover_alarms,omitempty"`
 	// Unguarded: the scenario has no guard (spec.unguarded); nothing
 	// aborted this run on an outage.
-	Unguarded  bool             `json:"unguarded,omitempty"`
-	RecoverLog []RecoveredFault `json:"recover_log,omitempty"`
-	Verify     []GuardValue     `json:"verify,omitempty"`
-	Postmortem string           `json:"postmortem,omitempty"`
+	Unguarded  bool              `json:"unguarded,omitempty"`
+	RecoverLog []chaos.Recovered `json:"recover_log,omitempty"`
+	Verify     []GuardValue      `json:"verify,omitempty"`
+	Postmortem string            `json:"postmortem,omitempty"`
 	// Checklist gate (scenarios that name a checklist) and the weight
 	// changes this run caused, as filed in the postmortem.
 	Gate          *checklist.Gate    `json:"gate,omitempty"`

@@ -1,9 +1,12 @@
 package experiment
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gameday/gameday/chaos"
 )
 
 // TestRunStateRules pins the rules the workflow's validators, the Slack
@@ -65,5 +68,19 @@ func TestRunStateRules(t *testing.T) {
 	}
 	if _, ok := gate(PhaseSignoff, Running, approved).Rejected(); ok {
 		t.Error("Rejected without a rejection")
+	}
+}
+
+// The recover log's JSON is in recorded histories and status answers: its
+// keys and their order must not change.
+func TestRecoverLogJSON(t *testing.T) {
+	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	got, err := json.Marshal(chaos.Recovered{FaultID: "gd-1-f0", Removed: true, At: at, Detail: "ok", RecoveryTime: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"fault_id":"gd-1-f0","removed":true,"already_gone":false,"at":"2024-01-02T03:04:05Z","detail":"ok","recovery_time":1000000000}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

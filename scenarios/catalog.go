@@ -2,14 +2,8 @@ package scenarios
 
 import (
 	"embed"
-	"errors"
-	"fmt"
-	"os"
-	"path"
-	"sort"
-	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/gameday/gameday/internal/yamlx"
 )
 
 // The catalog ships inside the binary so the demo and the CLI work from any
@@ -18,67 +12,21 @@ import (
 //go:embed *.yaml
 var catalogFS embed.FS
 
+// loader is the strict scenario loader and its embedded catalog.
+var loader = yamlx.Loader[Scenario]{
+	Schema:  schema,
+	Check:   func(c *yamlx.Collector, s *Scenario) { (&validator{c}).scenario(s) },
+	Catalog: catalogFS,
+	Dir:     "scenarios",
+	Noun:    "scenario",
+	Name:    func(s Scenario) string { return s.Metadata.Name },
+}
+
 // Catalog parses every embedded scenario, sorted by name. All files are
 // parsed so one broken entry cannot hide another.
-func Catalog() ([]Scenario, error) {
-	files, err := catalogFS.ReadDir(".")
-	if err != nil {
-		return nil, err
-	}
-	var out []Scenario
-	var errs []error
-	for _, f := range files {
-		data, err := catalogFS.ReadFile(f.Name())
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		s, err := Parse(path.Join("scenarios", f.Name()), data)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Metadata.Name < out[j].Metadata.Name })
-	return out, errors.Join(errs...)
-}
+func Catalog() ([]Scenario, error) { return loader.All() }
 
 // Find resolves what a user typed: a scenario file, or the name of a
-// catalog entry.
-func Find(nameOrPath string) (Scenario, error) {
-	if isFile(nameOrPath) || strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml") {
-		return Load(nameOrPath)
-	}
-	files, err := catalogFS.ReadDir(".")
-	if err != nil {
-		return Scenario{}, err
-	}
-	var names []string
-	for _, f := range files {
-		data, err := catalogFS.ReadFile(f.Name())
-		if err != nil {
-			return Scenario{}, err
-		}
-		// Match on a lenient read of the name first, so a catalog entry that
-		// fails validation (say its back-end is not linked into this binary)
-		// reports its real errors instead of "not found".
-		var head struct {
-			Metadata struct{ Name string } `yaml:"metadata"`
-		}
-		_ = yaml.Unmarshal(data, &head)
-		if head.Metadata.Name == nameOrPath {
-			return Parse(path.Join("scenarios", f.Name()), data)
-		}
-		if head.Metadata.Name != "" {
-			names = append(names, head.Metadata.Name)
-		}
-	}
-	sort.Strings(names)
-	return Scenario{}, fmt.Errorf("unknown scenario %q: not a file and not in the catalog (%s)", nameOrPath, strings.Join(names, ", "))
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
+// catalog entry. A catalog entry that fails validation (say its back-end is
+// not linked into this binary) reports its real errors, not "not found".
+func Find(nameOrPath string) (Scenario, error) { return loader.Find(nameOrPath) }

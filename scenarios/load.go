@@ -5,17 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/signoff"
 	"github.com/gameday/gameday/sli"
-	"gopkg.in/yaml.v3"
 )
 
 // Defaults applied by Parse and Validate. They live here, not in the
@@ -27,53 +28,23 @@ const (
 	DefaultSignoffTimeout     = 24 * time.Hour
 )
 
-// FieldError and Errors are the strict loader's error types, shared with
-// the other gameday/v1 kinds in internal/yamlx; the aliases keep this
-// package's API (and errors.As on either name) working.
-type (
-	FieldError = yamlx.FieldError
-	Errors     = yamlx.Errors
-)
-
 var schema = yamlx.Schema{APIVersion: APIVersion, Kind: Kind}
 
 // Load reads and parses a scenario file; see Parse.
-func Load(path string) (Scenario, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Scenario{}, err
-	}
-	return Parse(path, data)
-}
+func Load(path string) (Scenario, error) { return loader.Load(path) }
 
 // Parse strictly decodes and validates one scenario and returns it with
 // defaults applied. Strictness matters because a typo such as "treshold"
 // would otherwise silently disable a guard during a live experiment. Any
 // error is an Errors value whose entries name file, line and field.
-func Parse(file string, data []byte) (Scenario, error) {
-	var s Scenario
-	root, err := schema.Decode(file, data, &s)
-	if err != nil {
-		return Scenario{}, err
-	}
-	v := validator{yamlx.Collector{File: file, Root: root}}
-	v.scenario(&s)
-	if err := v.Err(); err != nil {
-		return Scenario{}, err
-	}
-	return s, nil
-}
+func Parse(file string, data []byte) (Scenario, error) { return loader.Parse(file, data) }
 
 // Validate applies defaults to a scenario that did not come from a file
 // (e.g. one submitted as JSON) and checks it by the same rules as Parse.
-func Validate(s *Scenario) error {
-	var v validator
-	v.scenario(s)
-	return v.Err()
-}
+func Validate(s *Scenario) error { return loader.Validate(s) }
 
 // parseNode reads the document as a node tree (see yamlx.Schema.ParseNode).
-func parseNode(file string, data []byte) (*yaml.Node, *FieldError) {
+func parseNode(file string, data []byte) (*yaml.Node, *errkind.FieldError) {
 	return schema.ParseNode(file, data)
 }
 
@@ -82,7 +53,7 @@ func lineOf(root *yaml.Node, path string) int { return yamlx.LineOf(root, path) 
 
 // validator collects every problem rather than stopping at the first; its
 // Root is nil when the scenario was not parsed from a file.
-type validator struct{ yamlx.Collector }
+type validator struct{ *yamlx.Collector }
 
 func (v *validator) scenario(s *Scenario) {
 	v.Header(schema, s.APIVersion, s.Kind, s.Metadata.Name)
@@ -140,13 +111,13 @@ func (v *validator) target(t *chaos.Target) {
 	}
 }
 
-// driverErr places a driver's *chaos.FieldError under base so the line
+// driverErr places a driver's *errkind.FieldError under base so the line
 // points at the offending parameter, not just at the fault.
 func (v *validator) driverErr(base string, err error) {
 	if err == nil {
 		return
 	}
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	if errors.As(err, &fe) {
 		path := base
 		if fe.Field != "" {

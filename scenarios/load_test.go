@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/sli"
 
@@ -29,10 +30,10 @@ func init() {
 					return err
 				}
 				if p.Latency <= 0 {
-					return &chaos.FieldError{Field: "latency", Msg: "required"}
+					return &errkind.FieldError{Field: "latency", Msg: "required"}
 				}
 				if p.Toxicity != nil && (*p.Toxicity < 0 || *p.Toxicity > 1) {
-					return &chaos.FieldError{Field: "toxicity", Msg: "must be between 0 and 1"}
+					return &errkind.FieldError{Field: "toxicity", Msg: "must be between 0 and 1"}
 				}
 				return nil
 			},
@@ -46,7 +47,7 @@ func init() {
 		},
 		ValidateTarget: func(t chaos.Target) error {
 			if t.Selector["proxy"] == "" {
-				return &chaos.FieldError{Field: "selector.proxy", Msg: "required"}
+				return &errkind.FieldError{Field: "selector.proxy", Msg: "required"}
 			}
 			return nil
 		},
@@ -247,7 +248,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("x.yaml", tt.data)
-			var errs Errors
+			var errs yamlx.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("want Errors, got %T %v", err, err)
 			}
@@ -270,9 +271,9 @@ func TestErrorFormat(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
-	var fe *FieldError
+	var fe *errkind.FieldError
 	if !errors.As(err, &fe) || fe.Line != 22 {
-		t.Fatalf("errors.As(*FieldError) = %v", fe)
+		t.Fatalf("errors.As(*errkind.FieldError) = %v", fe)
 	}
 
 	_, err = Parse("x.yaml", edit(map[int]string{31: "    roles: [ops, dev, dev]"}))
@@ -384,7 +385,7 @@ func TestGuardRulesAccept(t *testing.T) {
 func TestValidateWithoutFile(t *testing.T) {
 	s := Scenario{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "x"}}
 	err := Validate(&s)
-	var errs Errors
+	var errs yamlx.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %v", err)
 	}

@@ -3,7 +3,6 @@ package slackbot
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -66,37 +65,26 @@ var accessSchema = yamlx.Schema{APIVersion: scenarios.APIVersion, Kind: AccessKi
 // Enterprise Grid); a display name in its place would never match.
 var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
+// accessLoader is the strict access-file loader (no catalog).
+var accessLoader = yamlx.Loader[Access]{Schema: accessSchema, Check: checkAccess}
+
 // LoadAccess reads and validates an access file; see ParseAccess.
-func LoadAccess(file string) (Access, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return Access{}, err
-	}
-	return ParseAccess(file, data)
-}
+func LoadAccess(file string) (Access, error) { return accessLoader.Load(file) }
 
 // ParseAccess strictly decodes one access file. Strict, like scenarios and
 // checklists, because a misspelt "abrot: true" or "role:" would silently
 // take a permission away (or, worse, leave one in place). Errors name
 // FILE:LINE: FIELD.
-func ParseAccess(file string, data []byte) (Access, error) {
-	var a Access
-	root, err := accessSchema.Decode(file, data, &a)
-	if err != nil {
-		return Access{}, err
-	}
-	v := yamlx.Collector{File: file, Root: root}
+func ParseAccess(file string, data []byte) (Access, error) { return accessLoader.Parse(file, data) }
+
+func checkAccess(v *yamlx.Collector, a *Access) {
 	v.Type(accessSchema, a.APIVersion, a.Kind)
 	if len(a.Users) == 0 {
 		v.Add("users", "at least one user is required (keys are Slack user ids such as U012AB3CD)")
 	}
 	for _, id := range slices.Sorted(maps.Keys(a.Users)) {
-		checkUser(&v, id, a.Users[id])
+		checkUser(v, id, a.Users[id])
 	}
-	if err := v.Err(); err != nil {
-		return Access{}, err
-	}
-	return a, nil
 }
 
 func checkUser(v *yamlx.Collector, id string, u User) {

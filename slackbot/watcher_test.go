@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/sli"
@@ -318,7 +319,7 @@ func TestWatchAfterRestartWithoutHistoryPostsAgain(t *testing.T) {
 // What the back-end saw while recovering (for a pod-kill, how long the
 // Deployment took to be Ready again) goes into the thread, once.
 func TestThreadCarriesRecoveryDetail(t *testing.T) {
-	r := experiment.Result{WorkflowID: "w", RecoverLog: []experiment.RecoveredFault{
+	r := experiment.Result{WorkflowID: "w", RecoverLog: []chaos.Recovered{
 		{FaultID: "gd-1-f0", Removed: true, Detail: "deployment/order 4/4 Ready within 1.2s of the kill"},
 		{FaultID: "gd-1-f1", Removed: true},
 	}}

@@ -84,7 +84,7 @@ func (s *experimentSuite) SetupTest() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.recovered = append(s.recovered, in.Fault.ID)
-			return activities.RecoverResult{Fault: experiment.RecoveredFault{FaultID: in.Fault.ID, Removed: true}}, nil
+			return activities.RecoverResult{Fault: chaos.Recovered{FaultID: in.Fault.ID, Removed: true}}, nil
 		}).Maybe()
 	s.env.OnActivity(a.Report, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ReportInput) (activities.ReportResult, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // BackendName is the name scenarios use in target.backend / fault.backend.
@@ -50,10 +51,16 @@ var (
 	ioChaos      = Kind{"IOChaos", "iochaos"}
 )
 
-// Kinds lists every kind this back-end creates (and List looks through),
-// in a fixed order.
+// Kinds lists every kind this back-end creates (and List looks through):
+// the kinds of the action table, in the order they first appear in it.
 func Kinds() []Kind {
-	return []Kind{networkChaos, stressChaos, podChaos, dnsChaos, timeChaos, httpChaos, ioChaos}
+	var out []Kind
+	for _, a := range actionTable {
+		if !slices.Contains(out, a.kind) {
+			out = append(out, a.kind)
+		}
+	}
+	return out
 }
 
 // Resources lists the chaos-mesh.org resources the back-end uses, sorted
@@ -185,7 +192,7 @@ func actionNames() []string {
 func lookupAction(name string) (*actionDef, error) {
 	a, ok := actions[name]
 	if !ok {
-		return nil, &chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown %s action %q (known: %s)", BackendName, name, strings.Join(actionNames(), ", "))}
+		return nil, &errkind.FieldError{Field: "action", Msg: fmt.Sprintf("unknown %s action %q (known: %s)", BackendName, name, strings.Join(actionNames(), ", "))}
 	}
 	return a, nil
 }
@@ -238,7 +245,7 @@ var rateRE = regexp.MustCompile(`(?i)^\s*[0-9]+\s*(tbps|gbps|mbps|kbps|bps)\s*$`
 
 func checkRate(p map[string]any) error {
 	if r := str(p, "bandwidth.rate"); !rateRE.MatchString(r) {
-		return &chaos.FieldError{Field: "bandwidth.rate", Msg: fmt.Sprintf("want a whole number and a unit (bps, kbps, mbps, gbps, tbps), e.g. \"1mbps\", got %q", r)}
+		return &errkind.FieldError{Field: "bandwidth.rate", Msg: fmt.Sprintf("want a whole number and a unit (bps, kbps, mbps, gbps, tbps), e.g. \"1mbps\", got %q", r)}
 	}
 	return nil
 }
@@ -249,22 +256,22 @@ func checkNetworkTarget(action string) func(p map[string]any) error {
 		dir := str(p, "direction")
 		if (dir == "from" || dir == "both") && get(p, "target") == nil {
 			if action != "partition" {
-				return &chaos.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target (the peer pods) for %s", dir, action)}
+				return &errkind.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target (the peer pods) for %s", dir, action)}
 			}
 			if get(p, "externalTargets") == nil {
-				return &chaos.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target or externalTargets", dir)}
+				return &errkind.FieldError{Field: "direction", Msg: fmt.Sprintf("direction %s needs a target or externalTargets", dir)}
 			}
 		}
 		if (dir == "from" || dir == "both") && get(p, "externalTargets") != nil && action != "partition" {
-			return &chaos.FieldError{Field: "externalTargets", Msg: fmt.Sprintf("Chaos Mesh cannot use externalTargets with direction %s for %s", dir, action)}
+			return &errkind.FieldError{Field: "externalTargets", Msg: fmt.Sprintf("Chaos Mesh cannot use externalTargets with direction %s for %s", dir, action)}
 		}
 		if t, ok := get(p, "target").(map[string]any); ok {
 			mode, _ := t["mode"].(string)
 			value, _ := t["value"].(string)
 			if err := checkModeValue(mode, value); err != nil {
-				var fe *chaos.FieldError
+				var fe *errkind.FieldError
 				if errors.As(err, &fe) {
-					return &chaos.FieldError{Field: "target." + fe.Field, Msg: fe.Msg}
+					return &errkind.FieldError{Field: "target." + fe.Field, Msg: fe.Msg}
 				}
 				return err
 			}
@@ -350,12 +357,14 @@ func ioRule(s string, p map[string]any) string {
 	return containers(s, p)
 }
 
-var actions = map[string]*actionDef{}
-
-func define(a *actionDef) { actions[a.name] = a }
-
-func init() {
-	define(&actionDef{
+// actionTable is the Chaos Mesh action table: every gameday action, its
+// Chaos Mesh kind and spec.action, its parameters and rules. Everything
+// else reads it: validation (validateParams, the registered Driver), the
+// objects (actionOf), the documentation and its test (Actions), the kinds
+// List looks through and the RBAC the back-end needs (Kinds, Resources,
+// Permissions). Adding an action is adding an entry.
+var actionTable = []actionDef{
+	{
 		name: ActionNetworkDelay, kind: networkChaos, specAction: "delay",
 		params: with(networkCommon, param{name: "delay", typ: tObject, required: true, hint: `e.g. {latency: "100ms", jitter: "10ms"}`, fields: []param{
 			{name: "latency", typ: tNetDuration, required: true, hint: `e.g. "100ms"`},
@@ -374,30 +383,17 @@ func init() {
 			s = withDetail(s, p, "delay.correlation", "correlation")
 			return networkPeer(s, p)
 		},
-	})
-	// loss, duplicate and corrupt take the same shape: a percentage of
-	// packets under a field named like the action.
-	for _, pa := range []struct{ action, field, example string }{
-		{ActionNetworkLoss, "loss", "25"},
-		{ActionNetworkDuplicate, "duplicate", "10"},
-		{ActionNetworkCorrupt, "corrupt", "10"},
-	} {
-		define(&actionDef{
-			name: pa.action, kind: networkChaos, specAction: pa.field,
-			params: with(networkCommon, param{name: pa.field, typ: tObject, required: true, hint: fmt.Sprintf(`e.g. {%s: "%s"}`, pa.field, pa.example), fields: []param{
-				{name: pa.field, typ: tPercent, required: true, hint: fmt.Sprintf(`percent of packets, e.g. "%s"`, pa.example)}, correlation,
-			}}),
-			check:   checkNetworkTarget(pa.field),
-			summary: percentSummary(pa.field),
-		})
-	}
-	define(&actionDef{
+	},
+	percentAction(ActionNetworkLoss, "loss", "25"),
+	percentAction(ActionNetworkDuplicate, "duplicate", "10"),
+	percentAction(ActionNetworkCorrupt, "corrupt", "10"),
+	{
 		name: ActionNetworkPartition, kind: networkChaos, specAction: "partition",
 		params:  with(networkCommon),
 		check:   checkNetworkTarget("partition"),
 		summary: func(p map[string]any) string { return networkPeer("partition", p) },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionNetworkBandwidth, kind: networkChaos, specAction: "bandwidth",
 		params: with(networkCommon, param{name: "bandwidth", typ: tObject, required: true, hint: `e.g. {rate: "1mbps", limit: 20971520, buffer: 10000}`, fields: []param{
 			{name: "rate", typ: tString, required: true, hint: `e.g. "1mbps"`},
@@ -413,17 +409,9 @@ func init() {
 			return checkNetworkTarget("bandwidth")(p)
 		},
 		summary: func(p map[string]any) string { return networkPeer("bandwidth rate "+str(p, "bandwidth.rate"), p) },
-	})
+	},
 
-	stressor := func(name string, extra ...param) param {
-		return param{name: "stressors", typ: tObject, required: true, hint: fmt.Sprintf("e.g. {%s: {workers: 1}}", name), fields: []param{
-			{name: name, typ: tObject, required: true, fields: append([]param{
-				{name: "workers", typ: tInt, required: true, min: i64(1), max: i64(8192), hint: "number of stress workers, e.g. 2"},
-				{name: "options", typ: tStrings},
-			}, extra...)},
-		}}
-	}
-	define(&actionDef{
+	{
 		name: ActionStressCPU, kind: stressChaos,
 		params: []param{stressor("cpu", param{name: "load", typ: tInt, min: i64(0), max: i64(100)}), pContainerNames},
 		summary: func(p map[string]any) string {
@@ -434,8 +422,8 @@ func init() {
 			}
 			return containers(s, p)
 		},
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionStressMemory, kind: stressChaos,
 		params: []param{stressor("memory",
 			param{name: "size", typ: tString},
@@ -447,13 +435,13 @@ func init() {
 			s = withDetail(s, p, "stressors.memory.size", "size")
 			return containers(s, p)
 		},
-	})
+	},
 
-	define(&actionDef{
+	{
 		name: ActionPodFailure, kind: podChaos, specAction: "pod-failure",
 		summary: func(map[string]any) string { return "pod-failure (pods unavailable for the duration)" },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionPodKill, kind: podChaos, specAction: "pod-kill",
 		params: []param{{name: "gracePeriod", typ: tInt, min: i64(0)}},
 		summary: func(p map[string]any) string {
@@ -462,29 +450,17 @@ func init() {
 			}
 			return "pod-kill"
 		},
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionContainerKill, kind: podChaos, specAction: "container-kill",
 		params:  []param{{name: "containerNames", typ: tStrings, required: true, nonEmpty: true, hint: "the containers to kill, e.g. [app]"}},
 		summary: func(p map[string]any) string { return containers("container-kill", p) },
-	})
+	},
 
-	dnsParams := []param{{name: "patterns", typ: tStrings}, pContainerNames}
-	dnsSummary := func(what string) func(p map[string]any) string {
-		return func(p map[string]any) string {
-			s := "dns " + what
-			if pat := strList(p, "patterns"); len(pat) > 0 {
-				s += " for " + strings.Join(pat, ", ")
-			} else {
-				s += " for every domain"
-			}
-			return containers(s, p)
-		}
-	}
-	define(&actionDef{name: ActionDNSError, kind: dnsChaos, specAction: "error", params: dnsParams, summary: dnsSummary("error")})
-	define(&actionDef{name: ActionDNSRandom, kind: dnsChaos, specAction: "random", params: dnsParams, summary: dnsSummary("random answers")})
+	{name: ActionDNSError, kind: dnsChaos, specAction: "error", params: dnsParams, summary: dnsSummary("error")},
+	{name: ActionDNSRandom, kind: dnsChaos, specAction: "random", params: dnsParams, summary: dnsSummary("random answers")},
 
-	define(&actionDef{
+	{
 		name: ActionTimeSkew, kind: timeChaos,
 		params: []param{
 			{name: "timeOffset", typ: tOffset, required: true, hint: `e.g. "-10m", or "2160h" for 90 days ahead`},
@@ -498,54 +474,54 @@ func init() {
 			}
 			return containers(s, p)
 		},
-	})
+	},
 
-	define(&actionDef{
+	{
 		name: ActionHTTPAbort, kind: httpChaos,
 		params: with(httpCommon, param{name: "abort", typ: tBool, required: true, hint: "true"}),
 		check: func(p map[string]any) error {
 			if b, _ := p["abort"].(bool); !b {
-				return &chaos.FieldError{Field: "abort", Msg: "must be true for http-abort"}
+				return &errkind.FieldError{Field: "abort", Msg: "must be true for http-abort"}
 			}
 			return nil
 		},
 		summary: func(p map[string]any) string { return httpRule("http abort", p) },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionHTTPDelay, kind: httpChaos,
 		params:  with(httpCommon, param{name: "delay", typ: tDuration, required: true, hint: `e.g. "2s"`}),
 		summary: func(p map[string]any) string { return httpRule("http delay "+str(p, "delay"), p) },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionHTTPReplace, kind: httpChaos,
 		params:  with(httpCommon, param{name: "replace", typ: tAnyObject, required: true, hint: "e.g. {code: 503}"}),
 		summary: func(p map[string]any) string { return httpRule("http replace", p) },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionHTTPPatch, kind: httpChaos,
 		params:  with(httpCommon, param{name: "patch", typ: tAnyObject, required: true, hint: "e.g. {headers: [[X-Chaos, on]]}"}),
 		summary: func(p map[string]any) string { return httpRule("http patch", p) },
-	})
+	},
 
-	define(&actionDef{
+	{
 		name: ActionIOLatency, kind: ioChaos, specAction: "latency",
 		params:  with(ioCommon, param{name: "delay", typ: tDuration, required: true, hint: `e.g. "100ms"`}),
 		summary: func(p map[string]any) string { return ioRule("io latency "+str(p, "delay"), p) },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionIOFault, kind: ioChaos, specAction: "fault",
 		params: with(ioCommon, param{name: "errno", typ: tInt, required: true, min: i64(1), hint: "e.g. 5 (EIO)"}),
 		summary: func(p map[string]any) string {
 			e, _ := num(p, "errno")
 			return ioRule(fmt.Sprintf("io fault errno %d", e), p)
 		},
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionIOAttrOverride, kind: ioChaos, specAction: "attrOverride",
 		params:  with(ioCommon, param{name: "attr", typ: tAnyObject, required: true, hint: "e.g. {perm: 72}"}),
 		summary: func(p map[string]any) string { return ioRule("io attribute override", p) },
-	})
-	define(&actionDef{
+	},
+	{
 		name: ActionIOMistake, kind: ioChaos, specAction: "mistake",
 		params: with(ioCommon, param{name: "mistake", typ: tObject, required: true, hint: "e.g. {filling: zero, maxOccurrences: 1, maxLength: 10}", fields: []param{
 			{name: "filling", typ: tString, enum: []string{"zero", "random"}},
@@ -553,8 +529,56 @@ func init() {
 			{name: "maxOccurrences", typ: tInt, min: i64(1)},
 		}}),
 		summary: func(p map[string]any) string { return ioRule("io mistake", p) },
-	})
+	},
+}
 
+// actions indexes actionTable by name.
+var actions = func() map[string]*actionDef {
+	m := make(map[string]*actionDef, len(actionTable))
+	for i := range actionTable {
+		m[actionTable[i].name] = &actionTable[i]
+	}
+	return m
+}()
+
+// percentAction is network-loss, -duplicate and -corrupt: they take the
+// same shape, a percentage of packets under a field named like the action.
+func percentAction(action, field, example string) actionDef {
+	return actionDef{
+		name: action, kind: networkChaos, specAction: field,
+		params: with(networkCommon, param{name: field, typ: tObject, required: true, hint: fmt.Sprintf(`e.g. {%s: "%s"}`, field, example), fields: []param{
+			{name: field, typ: tPercent, required: true, hint: fmt.Sprintf(`percent of packets, e.g. "%s"`, example)}, correlation,
+		}}),
+		check:   checkNetworkTarget(field),
+		summary: percentSummary(field),
+	}
+}
+
+// stressor is StressChaos's stressors.<name> parameter.
+func stressor(name string, extra ...param) param {
+	return param{name: "stressors", typ: tObject, required: true, hint: fmt.Sprintf("e.g. {%s: {workers: 1}}", name), fields: []param{
+		{name: name, typ: tObject, required: true, fields: append([]param{
+			{name: "workers", typ: tInt, required: true, min: i64(1), max: i64(8192), hint: "number of stress workers, e.g. 2"},
+			{name: "options", typ: tStrings},
+		}, extra...)},
+	}}
+}
+
+var dnsParams = []param{{name: "patterns", typ: tStrings}, pContainerNames}
+
+func dnsSummary(what string) func(p map[string]any) string {
+	return func(p map[string]any) string {
+		s := "dns " + what
+		if pat := strList(p, "patterns"); len(pat) > 0 {
+			s += " for " + strings.Join(pat, ", ")
+		} else {
+			s += " for every domain"
+		}
+		return containers(s, p)
+	}
+}
+
+func init() {
 	driverActions := make(map[string]func(map[string]any) error, len(actions))
 	for name, a := range actions {
 		a := a
@@ -568,20 +592,20 @@ func init() {
 // mode and value Chaos Mesh accepts.
 func ValidateTarget(t chaos.Target) error {
 	if t.Namespace == "" {
-		return &chaos.FieldError{Field: "namespace", Msg: "required: the namespace of the pods to target (the Chaos Mesh object is created there too)"}
+		return &errkind.FieldError{Field: "namespace", Msg: "required: the namespace of the pods to target (the Chaos Mesh object is created there too)"}
 	}
 	if errs := validation.IsDNS1123Label(t.Namespace); len(errs) > 0 {
-		return &chaos.FieldError{Field: "namespace", Msg: fmt.Sprintf("%q is not a valid namespace name: %s", t.Namespace, strings.Join(errs, "; "))}
+		return &errkind.FieldError{Field: "namespace", Msg: fmt.Sprintf("%q is not a valid namespace name: %s", t.Namespace, strings.Join(errs, "; "))}
 	}
 	if len(t.Selector) == 0 {
-		return &chaos.FieldError{Field: "selector", Msg: "required: labels of the pods to target, e.g. {app: checkout} (gameday never targets a whole namespace)"}
+		return &errkind.FieldError{Field: "selector", Msg: "required: labels of the pods to target, e.g. {app: checkout} (gameday never targets a whole namespace)"}
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Selector)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return &chaos.FieldError{Field: "selector." + k, Msg: "invalid label key: " + strings.Join(errs, "; ")}
+			return &errkind.FieldError{Field: "selector." + k, Msg: "invalid label key: " + strings.Join(errs, "; ")}
 		}
 		if errs := validation.IsValidLabelValue(t.Selector[k]); len(errs) > 0 {
-			return &chaos.FieldError{Field: "selector." + k, Msg: fmt.Sprintf("invalid label value %q: %s", t.Selector[k], strings.Join(errs, "; "))}
+			return &errkind.FieldError{Field: "selector." + k, Msg: fmt.Sprintf("invalid label value %q: %s", t.Selector[k], strings.Join(errs, "; "))}
 		}
 	}
 	return checkModeValue(t.Mode, t.Value)
@@ -596,7 +620,7 @@ func checkModeValue(mode, value string) error {
 	}
 	if mode == chaos.ModeFixedPercent || mode == chaos.ModeRandomMaxPercent {
 		if _, err := strconv.Atoi(strings.TrimSuffix(value, "%")); err != nil {
-			return &chaos.FieldError{Field: "value", Msg: fmt.Sprintf("Chaos Mesh takes a whole percentage for mode %s, got %q", mode, value)}
+			return &errkind.FieldError{Field: "value", Msg: fmt.Sprintf("Chaos Mesh takes a whole percentage for mode %s, got %q", mode, value)}
 		}
 	}
 	return nil

@@ -15,6 +15,8 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
 	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
+	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -208,7 +210,7 @@ func TestParamErrorsNameTheField(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.action+"/"+tc.field, func(t *testing.T) {
 			err := d.Actions[tc.action](tc.params)
-			var fe *chaos.FieldError
+			var fe *errkind.FieldError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tc.field, fe.Field, "error: %v", err)
 			for _, m := range tc.msg {
@@ -229,7 +231,7 @@ func TestPlatformOwnedFieldsRefused(t *testing.T) {
 	} {
 		params := map[string]any{"delay": map[string]any{"latency": "100ms"}, key: "x"}
 		err := d.Actions[chaosmesh.ActionNetworkDelay](params)
-		var fe *chaos.FieldError
+		var fe *errkind.FieldError
 		require.ErrorAs(t, err, &fe, key)
 		assert.Equal(t, key, fe.Field)
 		assert.Contains(t, fe.Msg, msg)
@@ -263,7 +265,7 @@ func TestValidateTarget(t *testing.T) {
 		tg := ok
 		tc.edit(&tg)
 		err := d.ValidateTarget(tg)
-		var fe *chaos.FieldError
+		var fe *errkind.FieldError
 		require.ErrorAs(t, err, &fe, tc.name)
 		assert.Equal(t, tc.field, fe.Field, tc.name)
 		assert.Contains(t, fe.Msg, tc.msg, tc.name)
@@ -287,7 +289,7 @@ func TestObjectRefusesUnusableFaults(t *testing.T) {
 	f = delayFault()
 	f.Action = "network-jam"
 	_, err = chaosmesh.Object(f, time.Time{})
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "action", fe.Field)
 	assert.Contains(t, fe.Msg, "network-delay")
@@ -341,6 +343,16 @@ spec:
 	_, err = scenarios.Parse("slow.yaml", []byte(doc))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "spec.target.namespace")
-	var errs scenarios.Errors
+	var errs yamlx.Errors
 	assert.True(t, errors.As(err, &errs))
+}
+
+// Kinds is derived from the action table; its order (List's, the first is
+// NetworkChaos) stays the one it always had.
+func TestKindsOrder(t *testing.T) {
+	var got []string
+	for _, k := range chaosmesh.Kinds() {
+		got = append(got, k.Kind)
+	}
+	assert.Equal(t, []string{"NetworkChaos", "StressChaos", "PodChaos", "DNSChaos", "TimeChaos", "HTTPChaos", "IOChaos"}, got)
 }

@@ -507,7 +507,7 @@ func TestInjectRefusesInvalidFaultPermanently(t *testing.T) {
 	f.Params = map[string]any{"delay": map[string]any{"latency": "fast"}}
 	_, err := c.backend().Inject(context.Background(), f)
 	permanent(t, err)
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "delay.latency", fe.Field)
 	for _, a := range c.dyn.Actions() {

@@ -165,7 +165,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 	sel, _ := peer["selector"].(map[string]any)
 	for _, k := range slices.Sorted(maps.Keys(sel)) {
 		if k != "namespaces" && k != "labelSelectors" {
-			return errkind.Permanent(&chaos.FieldError{Field: "params.target.selector." + k,
+			return errkind.Permanent(&errkind.FieldError{Field: "params.target.selector." + k,
 				Msg: "a network peer is selected with namespaces and labelSelectors only, so gameday's safety rules can check it"})
 		}
 	}
@@ -176,7 +176,7 @@ func (b *Backend) checkPeer(ctx context.Context, f chaos.Fault, obj *unstructure
 		labels[k] = s
 	}
 	if len(labels) == 0 {
-		return errkind.Permanent(&chaos.FieldError{Field: "params.target.selector.labelSelectors",
+		return errkind.Permanent(&errkind.FieldError{Field: "params.target.selector.labelSelectors",
 			Msg: "required: refusing a network peer that matches every pod of its namespaces"})
 	}
 	namespaces := strList(spec, "target.selector.namespaces")

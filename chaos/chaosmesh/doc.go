@@ -45,7 +45,7 @@
 // set those, or remoteCluster, are refused.
 //
 // The driver validates statically (required keys, types, enums, unknown
-// keys, all as *chaos.FieldError naming the field, e.g. "delay.latency").
+// keys, all as *errkind.FieldError naming the field, e.g. "delay.latency").
 // Deeper checks are the API server's: objects are created with strict field
 // validation (without it the server silently drops unknown fields), and
 // Resolve does a server-side dry-run create, so a field the CRD does not

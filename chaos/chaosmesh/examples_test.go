@@ -21,6 +21,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/chaosmesh"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -101,7 +102,7 @@ func TestExamplesRoundTrip(t *testing.T) {
 			}
 			if len(target.Selector) == 0 {
 				// Chaos Mesh may target a whole namespace; gameday refuses.
-				var fe *chaos.FieldError
+				var fe *errkind.FieldError
 				require.ErrorAs(t, d.ValidateTarget(target), &fe)
 				assert.Equal(t, "selector", fe.Field)
 				target.Selector = map[string]string{"app": "example"}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kubetarget"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // ErrUnsupportedKind is wrapped by FaultFromObject for objects that are not
@@ -28,7 +29,7 @@ var ErrUnsupportedKind = errors.New("not a chaos kind the chaos-mesh back-end su
 // duration, so Chaos Mesh ends the fault by itself even if gameday dies.
 // The object is named after the fault id in the target namespace and
 // carries kubetarget.Labels and kubetarget.Annotations (expires: when a sweep may
-// remove it). Pure; errors wrap a *chaos.FieldError where one applies.
+// remove it). Pure; errors wrap a *errkind.FieldError where one applies.
 func Object(f chaos.Fault, expires time.Time) (*unstructured.Unstructured, error) {
 	u, _, err := build(f, expires)
 	return u, err
@@ -128,7 +129,7 @@ func FaultFromObject(u *unstructured.Unstructured) (action string, duration time
 	if sel, present := spec["selector"]; present {
 		sm, ok := sel.(map[string]any)
 		if !ok {
-			return "", 0, nil, chaos.Target{}, &chaos.FieldError{Field: "selector", Msg: "want a map"}
+			return "", 0, nil, chaos.Target{}, &errkind.FieldError{Field: "selector", Msg: "want a map"}
 		}
 		if err := readSelector(sm, &target); err != nil {
 			return "", 0, nil, chaos.Target{}, err
@@ -146,7 +147,7 @@ func FaultFromObject(u *unstructured.Unstructured) (action string, duration time
 	}
 	if d != "" {
 		if duration, err = time.ParseDuration(d); err != nil || duration < 0 {
-			return "", 0, nil, chaos.Target{}, &chaos.FieldError{Field: "duration", Msg: fmt.Sprintf("invalid duration %q", d)}
+			return "", 0, nil, chaos.Target{}, &errkind.FieldError{Field: "duration", Msg: fmt.Sprintf("invalid duration %q", d)}
 		}
 	}
 	specAction, err := specString(spec, "action")
@@ -173,7 +174,7 @@ func specString(spec map[string]any, key string) (string, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", &chaos.FieldError{Field: key, Msg: fmt.Sprintf("want a string, got %s", describe(v))}
+		return "", &errkind.FieldError{Field: key, Msg: fmt.Sprintf("want a string, got %s", describe(v))}
 	}
 	return s, nil
 }
@@ -184,23 +185,23 @@ func readSelector(sel map[string]any, t *chaos.Target) error {
 		case "namespaces":
 			ns, ok := sel[k].([]any)
 			if !ok {
-				return &chaos.FieldError{Field: "selector.namespaces", Msg: "want a list of namespaces"}
+				return &errkind.FieldError{Field: "selector.namespaces", Msg: "want a list of namespaces"}
 			}
 			switch len(ns) {
 			case 0:
 			case 1:
 				s, ok := ns[0].(string)
 				if !ok {
-					return &chaos.FieldError{Field: "selector.namespaces[0]", Msg: "want a string"}
+					return &errkind.FieldError{Field: "selector.namespaces[0]", Msg: "want a string"}
 				}
 				t.Namespace = s
 			default:
-				return &chaos.FieldError{Field: "selector.namespaces", Msg: fmt.Sprintf("%d namespaces: a gameday target has exactly one (spec.target.namespace); split the fault", len(ns))}
+				return &errkind.FieldError{Field: "selector.namespaces", Msg: fmt.Sprintf("%d namespaces: a gameday target has exactly one (spec.target.namespace); split the fault", len(ns))}
 			}
 		case "labelSelectors":
 			ls, ok := sel[k].(map[string]any)
 			if !ok {
-				return &chaos.FieldError{Field: "selector.labelSelectors", Msg: "want a map of labels"}
+				return &errkind.FieldError{Field: "selector.labelSelectors", Msg: "want a map of labels"}
 			}
 			if len(ls) > 0 {
 				t.Selector = make(map[string]string, len(ls))
@@ -208,12 +209,12 @@ func readSelector(sel map[string]any, t *chaos.Target) error {
 			for lk, lv := range ls {
 				s, ok := lv.(string)
 				if !ok {
-					return &chaos.FieldError{Field: "selector.labelSelectors." + lk, Msg: fmt.Sprintf("want a string, got %s", describe(lv))}
+					return &errkind.FieldError{Field: "selector.labelSelectors." + lk, Msg: fmt.Sprintf("want a string, got %s", describe(lv))}
 				}
 				t.Selector[lk] = s
 			}
 		default:
-			return &chaos.FieldError{Field: "selector." + k, Msg: "not supported: gameday selects pods by namespace and labels only (spec.target.namespace, spec.target.selector), which is what its safety policy checks"}
+			return &errkind.FieldError{Field: "selector." + k, Msg: "not supported: gameday selects pods by namespace and labels only (spec.target.namespace, spec.target.selector), which is what its safety policy checks"}
 		}
 	}
 	return nil
@@ -238,20 +239,20 @@ func actionOf(k Kind, specAction string, spec map[string]any) (*actionDef, error
 	switch k {
 	case stressChaos:
 		if _, ok := spec["stressngStressors"]; ok {
-			return nil, &chaos.FieldError{Field: "stressngStressors", Msg: "not supported: use stressors.cpu or stressors.memory"}
+			return nil, &errkind.FieldError{Field: "stressngStressors", Msg: "not supported: use stressors.cpu or stressors.memory"}
 		}
 		st, _ := spec["stressors"].(map[string]any)
 		_, cpu := st["cpu"]
 		_, mem := st["memory"]
 		switch {
 		case cpu && mem:
-			return nil, &chaos.FieldError{Field: "stressors", Msg: "both cpu and memory: a gameday fault has one action (stress-cpu or stress-memory); split it into two faults"}
+			return nil, &errkind.FieldError{Field: "stressors", Msg: "both cpu and memory: a gameday fault has one action (stress-cpu or stress-memory); split it into two faults"}
 		case cpu:
 			return actions[ActionStressCPU], nil
 		case mem:
 			return actions[ActionStressMemory], nil
 		}
-		return nil, &chaos.FieldError{Field: "stressors", Msg: "required: cpu or memory"}
+		return nil, &errkind.FieldError{Field: "stressors", Msg: "required: cpu or memory"}
 	case timeChaos:
 		return actions[ActionTimeSkew], nil
 	case httpChaos:
@@ -265,19 +266,19 @@ func actionOf(k Kind, specAction string, spec map[string]any) (*actionDef, error
 		case 1:
 			return actions["http-"+found[0]], nil
 		case 0:
-			return nil, &chaos.FieldError{Field: "abort", Msg: "an HTTPChaos needs one of abort, delay, replace, patch"}
+			return nil, &errkind.FieldError{Field: "abort", Msg: "an HTTPChaos needs one of abort, delay, replace, patch"}
 		}
-		return nil, &chaos.FieldError{Field: found[1], Msg: fmt.Sprintf("combines %s: a gameday fault has one action (http-abort, http-delay, http-replace, http-patch); split it", strings.Join(found, ", "))}
+		return nil, &errkind.FieldError{Field: found[1], Msg: fmt.Sprintf("combines %s: a gameday fault has one action (http-abort, http-delay, http-replace, http-patch); split it", strings.Join(found, ", "))}
 	}
 	if specAction == "" {
-		return nil, &chaos.FieldError{Field: "action", Msg: fmt.Sprintf("required for %s (supported: %s)", k.Kind, strings.Join(supported, ", "))}
+		return nil, &errkind.FieldError{Field: "action", Msg: fmt.Sprintf("required for %s (supported: %s)", k.Kind, strings.Join(supported, ", "))}
 	}
 	for _, a := range candidates {
 		if a.specAction == specAction {
 			return a, nil
 		}
 	}
-	return nil, &chaos.FieldError{Field: "action", Msg: fmt.Sprintf("%s action %q is not supported (supported: %s)", k.Kind, specAction, strings.Join(supported, ", "))}
+	return nil, &errkind.FieldError{Field: "action", Msg: fmt.Sprintf("%s action %q is not supported (supported: %s)", k.Kind, specAction, strings.Join(supported, ", "))}
 }
 
 func kindByName(kind string) (Kind, bool) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // The static half of validation: per action, the parameter keys that must
@@ -114,10 +114,10 @@ func validateParams(a *actionDef, params map[string]any) (map[string]any, error)
 	}
 	for _, k := range slices.Sorted(maps.Keys(norm)) {
 		if msg, ok := platformOwned[k]; ok {
-			return nil, &chaos.FieldError{Field: k, Msg: msg + "; remove it from the fault's params"}
+			return nil, &errkind.FieldError{Field: k, Msg: msg + "; remove it from the fault's params"}
 		}
 		if msg, ok := refused[k]; ok {
-			return nil, &chaos.FieldError{Field: k, Msg: msg}
+			return nil, &errkind.FieldError{Field: k, Msg: msg}
 		}
 	}
 	if err := checkObject("", a.params, norm); err != nil {
@@ -157,7 +157,7 @@ func checkObject(base string, ps []param, m map[string]any) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if _, ok := byName[k]; !ok {
-			return &chaos.FieldError{Field: join(base, k), Msg: fmt.Sprintf("unknown field (known: %s)", knownNames(ps))}
+			return &errkind.FieldError{Field: join(base, k), Msg: fmt.Sprintf("unknown field (known: %s)", knownNames(ps))}
 		}
 	}
 	for _, p := range ps {
@@ -169,7 +169,7 @@ func checkObject(base string, ps []param, m map[string]any) error {
 				if p.hint != "" {
 					msg += " (" + p.hint + ")"
 				}
-				return &chaos.FieldError{Field: path, Msg: msg}
+				return &errkind.FieldError{Field: path, Msg: msg}
 			}
 			continue
 		}
@@ -188,7 +188,7 @@ func wrongType(path string, p param, v any) error {
 			msg += ` (quote it in YAML: Chaos Mesh's field is a string)`
 		}
 	}
-	return &chaos.FieldError{Field: path, Msg: msg}
+	return &errkind.FieldError{Field: path, Msg: msg}
 }
 
 func describe(v any) string {
@@ -217,7 +217,7 @@ func checkValue(path string, p param, v any) error {
 			return wrongType(path, p, v)
 		}
 		if err := checkString(p, s); err != nil {
-			return &chaos.FieldError{Field: path, Msg: err.Error()}
+			return &errkind.FieldError{Field: path, Msg: err.Error()}
 		}
 	case tInt:
 		n, ok := v.(int64)
@@ -225,10 +225,10 @@ func checkValue(path string, p param, v any) error {
 			return wrongType(path, p, v)
 		}
 		if p.min != nil && n < *p.min {
-			return &chaos.FieldError{Field: path, Msg: fmt.Sprintf("must be >= %d, got %d", *p.min, n)}
+			return &errkind.FieldError{Field: path, Msg: fmt.Sprintf("must be >= %d, got %d", *p.min, n)}
 		}
 		if p.max != nil && n > *p.max {
-			return &chaos.FieldError{Field: path, Msg: fmt.Sprintf("must be <= %d, got %d", *p.max, n)}
+			return &errkind.FieldError{Field: path, Msg: fmt.Sprintf("must be <= %d, got %d", *p.max, n)}
 		}
 	case tBool:
 		if _, ok := v.(bool); !ok {
@@ -240,11 +240,11 @@ func checkValue(path string, p param, v any) error {
 			return wrongType(path, p, v)
 		}
 		if p.nonEmpty && len(l) == 0 {
-			return &chaos.FieldError{Field: path, Msg: "must list at least one entry"}
+			return &errkind.FieldError{Field: path, Msg: "must list at least one entry"}
 		}
 		for i, e := range l {
 			if _, ok := e.(string); !ok {
-				return &chaos.FieldError{Field: fmt.Sprintf("%s[%d]", path, i), Msg: fmt.Sprintf("wrong type: want a string, got %s", describe(e))}
+				return &errkind.FieldError{Field: fmt.Sprintf("%s[%d]", path, i), Msg: fmt.Sprintf("wrong type: want a string, got %s", describe(e))}
 			}
 		}
 	case tStringMap:
@@ -254,7 +254,7 @@ func checkValue(path string, p param, v any) error {
 		}
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if _, ok := m[k].(string); !ok {
-				return &chaos.FieldError{Field: join(path, k), Msg: fmt.Sprintf("wrong type: want a string, got %s", describe(m[k]))}
+				return &errkind.FieldError{Field: join(path, k), Msg: fmt.Sprintf("wrong type: want a string, got %s", describe(m[k]))}
 			}
 		}
 	case tObject:
@@ -333,13 +333,13 @@ func normalize(params map[string]any) (map[string]any, error) {
 	}
 	b, err := json.Marshal(params)
 	if err != nil {
-		return nil, &chaos.FieldError{Field: "", Msg: "params must be plain values (strings, numbers, lists, maps with string keys): " + err.Error()}
+		return nil, &errkind.FieldError{Field: "", Msg: "params must be plain values (strings, numbers, lists, maps with string keys): " + err.Error()}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var raw any
 	if err := dec.Decode(&raw); err != nil {
-		return nil, &chaos.FieldError{Field: "", Msg: err.Error()}
+		return nil, &errkind.FieldError{Field: "", Msg: err.Error()}
 	}
 	out, _ := fromJSON(raw).(map[string]any)
 	return out, nil

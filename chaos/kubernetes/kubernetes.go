@@ -218,7 +218,7 @@ func (b *Backend) List(ctx context.Context) ([]chaos.Injected, error) {
 }
 
 func unknownAction(a string) error {
-	return errkind.Permanent(&chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown kubernetes action %q (known: %s, %s)", a, ActionNodeNotReady, ActionPodKill)})
+	return errkind.Permanent(&errkind.FieldError{Field: "action", Msg: fmt.Sprintf("unknown kubernetes action %q (known: %s, %s)", a, ActionNodeNotReady, ActionPodKill)})
 }
 
 // checkID refuses a fault id that cannot name a ConfigMap and be a label

@@ -73,7 +73,7 @@ func TestParamsValidationNamesTheField(t *testing.T) {
 	}
 	for _, tc := range invalid {
 		err := d.Actions[tc.action](tc.params)
-		var fe *chaos.FieldError
+		var fe *errkind.FieldError
 		require.ErrorAs(t, err, &fe, "%s %v", tc.action, tc.params)
 		assert.Equal(t, tc.field, fe.Field, "%s %v", tc.action, tc.params)
 		assert.Contains(t, fe.Msg, tc.msg)
@@ -84,7 +84,7 @@ func TestParamsValidationNamesTheField(t *testing.T) {
 	_, err := c.backend(policy(t, "*=100%")).Inject(context.Background(), podKillFault("", "", map[string]any{"ready_timeout": "5"}))
 	require.Error(t, err)
 	assert.True(t, errkind.IsPermanent(err))
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "ready_timeout", fe.Field)
 	assert.Empty(t, c.cs.Actions())
@@ -117,7 +117,7 @@ func TestValidateTarget(t *testing.T) {
 	for _, tc := range cases {
 		tg := ok
 		tc.edit(&tg)
-		var fe *chaos.FieldError
+		var fe *errkind.FieldError
 		require.ErrorAs(t, d.ValidateTarget(tg), &fe, "%+v", tg)
 		assert.Equal(t, tc.field, fe.Field, "%+v", tg)
 	}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // BackendName is the name scenarios use in target.backend / fault.backend.
@@ -54,14 +55,14 @@ func init() {
 // one would match every pod) and a valid blast-radius mode.
 func validateTarget(t chaos.Target) error {
 	if t.Namespace == "" {
-		return &chaos.FieldError{Field: "namespace", Msg: "required: the namespace of the pods to target"}
+		return &errkind.FieldError{Field: "namespace", Msg: "required: the namespace of the pods to target"}
 	}
 	if len(t.Selector) == 0 {
-		return &chaos.FieldError{Field: "selector", Msg: "required: a label selector for the target pods (e.g. app: order); an empty one would match every pod"}
+		return &errkind.FieldError{Field: "selector", Msg: "required: a label selector for the target pods (e.g. app: order); an empty one would match every pod"}
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Selector)) {
 		if _, err := labels.ValidatedSelectorFromSet(map[string]string{k: t.Selector[k]}); err != nil {
-			return &chaos.FieldError{Field: "selector." + k, Msg: "not a valid label selector: " + err.Error()}
+			return &errkind.FieldError{Field: "selector." + k, Msg: "not a valid label selector: " + err.Error()}
 		}
 	}
 	return chaos.ValidateMode(t.Mode, t.Value)
@@ -99,10 +100,10 @@ func parsePodKill(params map[string]any) (podKill, error) {
 		// Under a second cannot be told apart from "do not wait", which is
 		// what a typo like "5" (no unit) would otherwise turn into.
 		if rt < time.Second {
-			return podKill{}, &chaos.FieldError{Field: "ready_timeout", Msg: fmt.Sprintf("must be at least 1s, got %s", rt)}
+			return podKill{}, &errkind.FieldError{Field: "ready_timeout", Msg: fmt.Sprintf("must be at least 1s, got %s", rt)}
 		}
 		if rt > MaxReadyTimeout {
-			return podKill{}, &chaos.FieldError{Field: "ready_timeout", Msg: fmt.Sprintf("must be at most %s (recover waits that long for the owners), got %s", MaxReadyTimeout, rt)}
+			return podKill{}, &errkind.FieldError{Field: "ready_timeout", Msg: fmt.Sprintf("must be at most %s (recover waits that long for the owners), got %s", MaxReadyTimeout, rt)}
 		}
 		out.readyTimeout = rt
 	}
@@ -131,7 +132,7 @@ func parseNodeNotReady(params map[string]any) (nodeNotReady, error) {
 		// A grace period without eviction would be silently ignored: say so
 		// instead, the author most likely forgot evict: true.
 		if !p.Evict {
-			return nodeNotReady{}, &chaos.FieldError{Field: "grace_period", Msg: "only applies to evicted pods: set evict: true or remove grace_period"}
+			return nodeNotReady{}, &errkind.FieldError{Field: "grace_period", Msg: "only applies to evicted pods: set evict: true or remove grace_period"}
 		}
 		g, err := graceSeconds(time.Duration(p.GracePeriod))
 		if err != nil {
@@ -147,13 +148,13 @@ func parseNodeNotReady(params map[string]any) (nodeNotReady, error) {
 // not be what the scenario says.
 func graceSeconds(d time.Duration) (int64, error) {
 	if d < 0 {
-		return 0, &chaos.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must not be negative, got %s", d)}
+		return 0, &errkind.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must not be negative, got %s", d)}
 	}
 	if d%time.Second != 0 {
-		return 0, &chaos.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must be whole seconds (the API counts in seconds), got %s", d)}
+		return 0, &errkind.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must be whole seconds (the API counts in seconds), got %s", d)}
 	}
 	if d > MaxGracePeriod {
-		return 0, &chaos.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must be at most %s (a pod stays Terminating that long), got %s", MaxGracePeriod, d)}
+		return 0, &errkind.FieldError{Field: "grace_period", Msg: fmt.Sprintf("must be at most %s (a pod stays Terminating that long), got %s", MaxGracePeriod, d)}
 	}
 	return int64(d / time.Second), nil
 }

@@ -160,7 +160,7 @@ func TestPodKillRefusals(t *testing.T) {
 			err := call()
 			require.Error(t, err)
 			assert.True(t, errkind.IsPermanent(err))
-			var fe *chaos.FieldError
+			var fe *errkind.FieldError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, "selector", fe.Field)
 			assert.Contains(t, err.Error(), "would match every pod")

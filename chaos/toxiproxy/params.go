@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // Action names this back-end accepts.
@@ -33,7 +34,7 @@ func init() {
 
 func validateTarget(t chaos.Target) error {
 	if t.Selector[SelectorProxy] == "" {
-		return &chaos.FieldError{Field: "selector." + SelectorProxy, Msg: "required: name of the toxiproxy proxy to degrade"}
+		return &errkind.FieldError{Field: "selector." + SelectorProxy, Msg: "required: name of the toxiproxy proxy to degrade"}
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ type toxicSpec struct {
 }
 
 // parseToxic validates params for an action and turns them into a toxic.
-// Every failure is a *chaos.FieldError naming the offending param, so the
+// Every failure is a *errkind.FieldError naming the offending param, so the
 // scenario loader can point at it.
 func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 	switch action {
@@ -75,15 +76,15 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		}
 		lat, jit := time.Duration(p.Latency), time.Duration(p.Jitter)
 		if _, ok := params["latency"]; !ok {
-			return toxicSpec{}, &chaos.FieldError{Field: "latency", Msg: "required (e.g. \"500ms\")"}
+			return toxicSpec{}, &errkind.FieldError{Field: "latency", Msg: "required (e.g. \"500ms\")"}
 		}
 		// toxiproxy works in whole milliseconds: anything smaller would be
 		// silently rounded to "no latency".
 		if lat < time.Millisecond {
-			return toxicSpec{}, &chaos.FieldError{Field: "latency", Msg: fmt.Sprintf("must be at least 1ms, got %s", lat)}
+			return toxicSpec{}, &errkind.FieldError{Field: "latency", Msg: fmt.Sprintf("must be at least 1ms, got %s", lat)}
 		}
 		if jit < 0 {
-			return toxicSpec{}, &chaos.FieldError{Field: "jitter", Msg: fmt.Sprintf("must not be negative, got %s", jit)}
+			return toxicSpec{}, &errkind.FieldError{Field: "jitter", Msg: fmt.Sprintf("must not be negative, got %s", jit)}
 		}
 		tox, st, err := common(p.Toxicity, p.Stream)
 		if err != nil {
@@ -104,11 +105,11 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		// Required even though 0 is valid: "hold forever" must be a
 		// deliberate choice, not a forgotten field.
 		if _, ok := params["timeout"]; !ok {
-			return toxicSpec{}, &chaos.FieldError{Field: "timeout", Msg: "required (e.g. \"5s\"; \"0s\" holds data until the fault is recovered)"}
+			return toxicSpec{}, &errkind.FieldError{Field: "timeout", Msg: "required (e.g. \"5s\"; \"0s\" holds data until the fault is recovered)"}
 		}
 		to := time.Duration(p.Timeout)
 		if to < 0 {
-			return toxicSpec{}, &chaos.FieldError{Field: "timeout", Msg: fmt.Sprintf("must not be negative, got %s", to)}
+			return toxicSpec{}, &errkind.FieldError{Field: "timeout", Msg: fmt.Sprintf("must not be negative, got %s", to)}
 		}
 		tox, st, err := common(p.Toxicity, p.Stream)
 		if err != nil {
@@ -126,7 +127,7 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 			summary:  fmt.Sprintf("%s on %s of %s", what, pct(tox), st),
 		}, nil
 	default:
-		return toxicSpec{}, &chaos.FieldError{Field: "action", Msg: fmt.Sprintf("unknown toxiproxy action %q (known: %s, %s)", action, ActionLatency, ActionTimeout)}
+		return toxicSpec{}, &errkind.FieldError{Field: "action", Msg: fmt.Sprintf("unknown toxiproxy action %q (known: %s, %s)", action, ActionLatency, ActionTimeout)}
 	}
 }
 
@@ -135,7 +136,7 @@ func toxicity(p *float64) (float32, error) {
 		return 1, nil
 	}
 	if *p < 0 || *p > 1 {
-		return 0, &chaos.FieldError{Field: "toxicity", Msg: fmt.Sprintf("must be between 0 and 1 (fraction of connections affected), got %v", *p)}
+		return 0, &errkind.FieldError{Field: "toxicity", Msg: fmt.Sprintf("must be between 0 and 1 (fraction of connections affected), got %v", *p)}
 	}
 	return float32(*p), nil
 }
@@ -147,7 +148,7 @@ func streamOf(s string) (string, error) {
 	case "upstream", "downstream":
 		return s, nil
 	}
-	return "", &chaos.FieldError{Field: "stream", Msg: fmt.Sprintf("must be \"upstream\" or \"downstream\", got %q", s)}
+	return "", &errkind.FieldError{Field: "stream", Msg: fmt.Sprintf("must be \"upstream\" or \"downstream\", got %q", s)}
 }
 
 func pct(t float32) string { return fmt.Sprintf("%.4g%%", float64(t)*100) }

@@ -40,7 +40,7 @@ const DefaultTTLMargin = 10 * time.Second
 var ErrNotFound = errors.New("toxiproxy proxy not found")
 
 // PermanentError marks a failure that retrying cannot fix: an unknown proxy
-// (also matches ErrNotFound), invalid params (wraps a *chaos.FieldError), a
+// (also matches ErrNotFound), invalid params (wraps a *errkind.FieldError), a
 // fault id that cannot be used as a toxic name, or a request the API rejects
 // as bad (4xx). It is errkind.PermanentError, so activities fail it
 // non-retryably; every other error (API unreachable, 5xx, timeouts) is

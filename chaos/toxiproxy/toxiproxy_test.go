@@ -20,6 +20,7 @@ import (
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/toxiproxy"
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // env is a real embedded toxiproxy API with one proxy "inventory" in front
@@ -233,7 +234,7 @@ func TestBadParamsArePermanentFieldErrors(t *testing.T) {
 	_, err := b.Inject(context.Background(), fault("gd-abc-f4", "latency", time.Second, map[string]any{"latency": "-1s"}))
 	var pe *toxiproxy.PermanentError
 	require.ErrorAs(t, err, &pe)
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "latency", fe.Field)
 	assert.Empty(t, toxics(t, e))
@@ -301,7 +302,7 @@ func TestValidators(t *testing.T) {
 	}
 	for _, c := range bad {
 		err := d.Actions[c.action](c.params)
-		var fe *chaos.FieldError
+		var fe *errkind.FieldError
 		if assert.ErrorAs(t, err, &fe, "%s %v", c.action, c.params) {
 			assert.Equal(t, c.field, fe.Field, "%s %v: %v", c.action, c.params, err)
 		}
@@ -309,7 +310,7 @@ func TestValidators(t *testing.T) {
 
 	require.NotNil(t, d.ValidateTarget)
 	assert.NoError(t, d.ValidateTarget(chaos.Target{Backend: "toxiproxy", Selector: map[string]string{"proxy": "inventory"}}))
-	var fe *chaos.FieldError
+	var fe *errkind.FieldError
 	require.ErrorAs(t, d.ValidateTarget(chaos.Target{Backend: "toxiproxy"}), &fe)
 	assert.Equal(t, "selector.proxy", fe.Field)
 	require.ErrorAs(t, d.ValidateTarget(chaos.Target{Selector: map[string]string{"proxy": ""}}), &fe)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
 )
 
@@ -18,7 +19,7 @@ func TestPrintResultShowsRecoveryDetail(t *testing.T) {
 		Outcome:   experiment.Passed,
 		Injected:  []string{"gd-1-f0"},
 		Recovered: []string{"gd-1-f0"},
-		RecoverLog: []experiment.RecoveredFault{{FaultID: "gd-1-f0", Removed: true, At: time.Now(),
+		RecoverLog: []chaos.Recovered{{FaultID: "gd-1-f0", Removed: true, At: time.Now(),
 			Detail: "deployment/order 4/4 Ready within 1.2s of the kill", RecoveryTime: 1200 * time.Millisecond}},
 	})
 	assert.Contains(t, out.String(), "recovered: gd-1-f0")

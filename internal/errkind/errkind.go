@@ -1,7 +1,7 @@
 // Package errkind holds the error kinds shared by back-ends, loaders and
 // sinks that must not depend on one another: the permanent-error marker
-// (retrying cannot fix it, so activities make it non-retryable). Pure: the
-// standard library only.
+// (retrying cannot fix it, so activities make it non-retryable) and the
+// bad-input error (FieldError). Pure: the standard library only.
 package errkind
 
 import "errors"

@@ -5,6 +5,8 @@ import (
 	"regexp"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // Collector gathers validation problems rather than stopping at the first,
@@ -19,7 +21,7 @@ type Collector struct {
 
 // Add records a problem with the field at path (see LineOf for the syntax).
 func (c *Collector) Add(path, format string, args ...any) {
-	c.Errs = append(c.Errs, &FieldError{File: c.File, Line: LineOf(c.Root, path), Field: path, Msg: fmt.Sprintf(format, args...)})
+	c.Errs = append(c.Errs, &errkind.FieldError{File: c.File, Line: LineOf(c.Root, path), Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Err is nil when nothing was collected, else the errors sorted by line. The

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
 
 // Schema names the document kind a file must hold; it is only used in the
@@ -41,27 +43,27 @@ func (s Schema) Decode(file string, data []byte, out any) (*yaml.Node, error) {
 // found during validation back to a line, and it catches the file-shape
 // problems (empty, several documents, not a mapping) the typed decoder would
 // report only vaguely. It returns the top-level mapping.
-func (s Schema) ParseNode(file string, data []byte) (*yaml.Node, *FieldError) {
+func (s Schema) ParseNode(file string, data []byte) (*yaml.Node, *errkind.FieldError) {
 	want := strings.TrimSpace(s.APIVersion + " " + s.Kind)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if err == io.EOF {
-			return nil, &FieldError{File: file, Line: 1, Msg: "empty file: want a " + want + " document"}
+			return nil, &errkind.FieldError{File: file, Line: 1, Msg: "empty file: want a " + want + " document"}
 		}
 		line, msg := syntaxError(err)
-		return nil, &FieldError{File: file, Line: line, Msg: msg}
+		return nil, &errkind.FieldError{File: file, Line: line, Msg: msg}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
-		return nil, &FieldError{File: file, Line: max(next.Line, 1), Msg: "multiple YAML documents: want exactly one " + strings.ToLower(s.Kind) + " per file"}
+		return nil, &errkind.FieldError{File: file, Line: max(next.Line, 1), Msg: "multiple YAML documents: want exactly one " + strings.ToLower(s.Kind) + " per file"}
 	case err != io.EOF:
 		line, msg := syntaxError(err)
-		return nil, &FieldError{File: file, Line: line, Msg: msg}
+		return nil, &errkind.FieldError{File: file, Line: line, Msg: msg}
 	}
 	if len(doc.Content) == 1 && doc.Content[0].Tag == "!!null" {
-		return nil, &FieldError{File: file, Line: max(doc.Line, 1), Msg: "empty document: want a " + want}
+		return nil, &errkind.FieldError{File: file, Line: max(doc.Line, 1), Msg: "empty document: want a " + want}
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		line := doc.Line
@@ -69,7 +71,7 @@ func (s Schema) ParseNode(file string, data []byte) (*yaml.Node, *FieldError) {
 			line = doc.Content[0].Line
 		}
 		// Every gameday/v1 kind has this shape.
-		return nil, &FieldError{File: file, Line: max(line, 1), Msg: "top level must be a mapping with apiVersion, kind, metadata and spec"}
+		return nil, &errkind.FieldError{File: file, Line: max(line, 1), Msg: "top level must be a mapping with apiVersion, kind, metadata and spec"}
 	}
 	return doc.Content[0], nil
 }
@@ -133,7 +135,7 @@ func decodeErrors(file string, root *yaml.Node, target reflect.Type, err error) 
 	var out Errors
 	for _, s := range msgs {
 		line, msg := splitLine(s)
-		fe := &FieldError{File: file, Line: line, Msg: msg}
+		fe := &errkind.FieldError{File: file, Line: line, Msg: msg}
 		if m := notFoundRE.FindStringSubmatch(msg); m != nil {
 			fe.Field = orName(pathAt(root, line, hint{key: m[1]}), m[1])
 			fe.Msg = "unknown field" + knownFields(target, m[2])

@@ -10,40 +10,13 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/gameday/gameday/internal/errkind"
 )
-
-// FieldError is one problem in a document. It carries the line so an
-// operator can jump straight to it instead of bisecting a YAML file under
-// time pressure. Line is 0 when the document did not come from a file.
-type FieldError struct {
-	File  string
-	Line  int
-	Field string // path such as spec.guards[1].threshold; empty if none applies
-	Msg   string
-}
-
-// Error renders "FILE:LINE: FIELD: MSG", the format editors and CI
-// annotators understand; empty parts are left out.
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
 
 // Errors is every problem found in one document, so a user fixes them in a
 // single pass rather than one per run.
-type Errors []*FieldError
+type Errors []*errkind.FieldError
 
 func (es Errors) Error() string {
 	lines := make([]string, len(es))
@@ -53,7 +26,7 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// Unwrap lets errors.As find a *FieldError inside.
+// Unwrap lets errors.As find a *errkind.FieldError inside.
 func (es Errors) Unwrap() []error {
 	out := make([]error, len(es))
 	for i, e := range es {
