@@ -58,6 +58,9 @@ type Config struct {
 	// DemoFallback says whether the demo shop keeps its fallbacks
 	// (GAMEDAY_DEMO_FALLBACK, default on).
 	DemoFallback bool
+	// DemoErr is a malformed GAMEDAY_DEMO_FALLBACK, reported by gameday
+	// demo and gameday dev only (Validate leaves it out).
+	DemoErr error
 
 	Kube   Kube   // the Kubernetes back-ends' cluster
 	Safety Safety // the inputs of the safety policy (safety.FromConfig)
@@ -244,8 +247,9 @@ func Read(lookup Lookup) Config {
 		c.DemoFallback = true
 	case "off", "false", "0":
 	default:
+		// Only the demo reads it: a typo here must not stop a worker.
 		c.DemoFallback = true
-		fail(fmt.Errorf("%s: %q is not on or off", EnvDemoFallback, v))
+		c.DemoErr = fmt.Errorf("%s: %q is not on or off", EnvDemoFallback, v)
 	}
 	c.Kube = kubeFrom(e)
 	c.Safety = safetyFrom(e)

@@ -164,6 +164,7 @@ func TestDemoFallback(t *testing.T) {
 		assert.Equal(t, want, c.DemoFallback, v)
 	}
 	c := Read(MapLookup(map[string]string{EnvDemoFallback: "maybe"}))
-	assert.ErrorContains(t, c.Validate(), EnvDemoFallback)
+	assert.NoError(t, c.Validate(), "only the demo reads it: a typo must not stop a worker")
+	assert.ErrorContains(t, c.DemoErr, EnvDemoFallback)
 	assert.True(t, c.DemoFallback, "a bad value keeps the safe default")
 }

@@ -114,7 +114,6 @@ type Shop struct {
 
 	redisSrv *miniredis.Miniredis
 	rdb      *redis.Client
-	clients  []*client // the seed order service's, for Breaker()
 
 	servers    []*http.Server // order and inventory
 	apiServer  *http.Server   // toxiproxy API
@@ -277,15 +276,6 @@ func Run(ctx context.Context, cfg Config) error {
 	return s.Close()
 }
 
-// ParseMode reads a Mode name (plain, seed, no-fallback).
-func ParseMode(s string) (Mode, error) {
-	switch m := Mode(s); m {
-	case ModePlain, ModeSeed, ModeNoFallback:
-		return m, nil
-	}
-	return "", fmt.Errorf("demo: unknown mode %q (want %s, %s or %s)", s, ModeSeed, ModeNoFallback, ModePlain)
-}
-
 // Proxies lists every link of the shop, in start order.
 var Proxies = []string{InventoryProxy, BackupProxy, PaymentProxy, CouponProxy, CacheProxy}
 
@@ -307,8 +297,12 @@ func (s *Shop) seedOrders(m *metrics, fallback bool) *seedOrders {
 	for _, l := range [][2]string{{"inventory", "primary_failed"}, {"inventory", "breaker_open"}, {"cache", "cache_error"}, {"coupon", "no_discount"}} {
 		m.fallback.WithLabelValues(serviceOrder, l[0], l[1])
 	}
+	// And the order errors: rate() ignores a series' first increment, so
+	// an error-rate guard would miss the first 503 and 504 otherwise.
+	for _, code := range []string{"200", "500", "503", "504"} {
+		m.requests.WithLabelValues(serviceOrder, "/orders", code)
+	}
 	for _, c := range []*client{o.inventory, o.backup, o.coupon, o.payment} {
-		s.clients = append(s.clients, c)
 		s.transports = append(s.transports, c.transport)
 		registerBreaker(s.registry, serviceOrder, c.breaker)
 	}

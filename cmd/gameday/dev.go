@@ -33,14 +33,17 @@ type devFlags struct {
 // demoMode is the shop gameday demo and gameday dev run: the seed's order
 // path, without its fallbacks when --fallback=false or
 // GAMEDAY_DEMO_FALLBACK=off (the flag wins when given).
-func demoMode(cmd *cobra.Command, fallback, fromEnv bool) demo.Mode {
+func demoMode(cmd *cobra.Command, fallback bool, cfg config.Config) (demo.Mode, error) {
 	if !cmd.Flags().Changed("fallback") {
-		fallback = fromEnv
+		if cfg.DemoErr != nil {
+			return "", usageErr("%v", cfg.DemoErr)
+		}
+		fallback = cfg.DemoFallback
 	}
 	if fallback {
-		return demo.ModeSeed
+		return demo.ModeSeed, nil
 	}
-	return demo.ModeNoFallback
+	return demo.ModeNoFallback, nil
 }
 
 const fallbackUsage = "keep the demo shop's fallbacks (backup inventory, local cache); false builds it without them (default $GAMEDAY_DEMO_FALLBACK or on)"
@@ -65,7 +68,11 @@ default ~/.cache/gameday/bin).`,
 			if !cmd.Flags().Changed("data-dir") {
 				f.dataDir = a.cfg.DataDir
 			}
-			f.fallback = demoMode(cmd, f.fallback, a.cfg.DemoFallback) == demo.ModeSeed
+			mode, err := demoMode(cmd, f.fallback, a.cfg)
+			if err != nil {
+				return err
+			}
+			f.fallback = mode == demo.ModeSeed
 			return runDev(cmd.Context(), a, cmd.OutOrStdout(), f)
 		},
 	}
@@ -257,7 +264,11 @@ func newDemoCmd(a *app) *cobra.Command {
 		Args:  args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = newLogger(cmd.ErrOrStderr())
-			cfg.Mode = demoMode(cmd, fallback, a.cfg.DemoFallback)
+			mode, err := demoMode(cmd, fallback, a.cfg)
+			if err != nil {
+				return err
+			}
+			cfg.Mode = mode
 			return demo.Run(cmd.Context(), cfg)
 		},
 	}
