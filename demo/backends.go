@@ -45,13 +45,8 @@ func itemFor(sku string) item {
 // handleItem serves GET /item?sku=X on the inventory services: the catalog
 // entry the order service caches.
 func handleItem(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use GET"})
-		return
-	}
-	sku := r.URL.Query().Get("sku")
-	if sku == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "sku is required"})
+	sku, ok := skuParam(w, r)
+	if !ok {
 		return
 	}
 	if !work(r, 2*time.Millisecond, 3*time.Millisecond) {

@@ -48,23 +48,9 @@ type seedOrders struct {
 
 // handleOrders serves POST /orders (GET too, for curl) with sku and qty.
 func (o *seedOrders) handleOrders(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+	sku, qty, ok := orderParams(w, r, o.m.orders)
+	if !ok {
 		return
-	}
-	sku := r.FormValue("sku")
-	if sku == "" {
-		sku = "widget"
-	}
-	qty := 1
-	if q := r.FormValue("qty"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > 100 {
-			o.m.orders.WithLabelValues(orderRejected).Inc()
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "qty must be an integer 1..100"})
-			return
-		}
-		qty = n
 	}
 	ctx := r.Context()
 	fail := func(what string, err error) {

@@ -82,6 +82,46 @@ func (m *metrics) instrument(service, handler string, h http.HandlerFunc) http.H
 	})
 }
 
+// orderParams reads an order's sku (default widget) and qty (1..100,
+// default 1), answering the request itself when they are unusable; both
+// order services take orders this way.
+func orderParams(w http.ResponseWriter, r *http.Request, orders *prometheus.CounterVec) (string, int, bool) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+		return "", 0, false
+	}
+	sku := r.FormValue("sku")
+	if sku == "" {
+		sku = "widget"
+	}
+	qty := 1
+	if q := r.FormValue("qty"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 1 || n > 100 {
+			orders.WithLabelValues(orderRejected).Inc()
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "qty must be an integer 1..100"})
+			return "", 0, false
+		}
+		qty = n
+	}
+	return sku, qty, true
+}
+
+// skuParam reads GET ?sku=X for the inventory endpoints, answering the
+// request itself when it is not that.
+func skuParam(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use GET"})
+		return "", false
+	}
+	sku := r.URL.Query().Get("sku")
+	if sku == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "sku is required"})
+		return "", false
+	}
+	return sku, true
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status      int
@@ -110,13 +150,8 @@ type stock struct {
 // handleStock serves GET /stock?sku=X. A few ms of simulated work makes the
 // healthy latency distribution realistic (not all in the first bucket).
 func handleStock(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use GET"})
-		return
-	}
-	sku := r.URL.Query().Get("sku")
-	if sku == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "sku is required"})
+	sku, ok := skuParam(w, r)
+	if !ok {
 		return
 	}
 	work := 2*time.Millisecond + rand.N(3*time.Millisecond)
@@ -160,23 +195,9 @@ type orderService struct {
 // handleOrders serves POST /orders (GET too, for curl). Params sku and qty
 // come from the query or a form body.
 func (o *orderService) handleOrders(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use POST"})
+	sku, qty, ok := orderParams(w, r, o.orders)
+	if !ok {
 		return
-	}
-	sku := r.FormValue("sku")
-	if sku == "" {
-		sku = "widget"
-	}
-	qty := 1
-	if q := r.FormValue("qty"); q != "" {
-		n, err := strconv.Atoi(q)
-		if err != nil || n < 1 || n > 100 {
-			o.orders.WithLabelValues(orderRejected).Inc()
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "qty must be an integer 1..100"})
-			return
-		}
-		qty = n
 	}
 
 	st, err := o.checkStock(r.Context(), sku)

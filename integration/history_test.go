@@ -22,38 +22,41 @@ func recordHistoryTo(t *testing.T, e *env, workflowID, envVar string) {
 	if path == "" {
 		return
 	}
-	it := e.client.GetWorkflowHistory(context.Background(), workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	var h historypb.History
-	for it.HasNext() {
-		ev, err := it.Next()
-		require.NoError(t, err)
-		h.Events = append(h.Events, ev)
-	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	h := e.history(context.Background(), workflowID)
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	t.Logf("history of %s (%d events) written to %s", workflowID, len(h.Events), path)
 }
 
-// historyTypes counts a history's events by type.
-func (e *env) historyTypes(ctx context.Context, workflowID string) map[string]int {
+// history is the latest run's whole history of a workflow.
+func (e *env) history(ctx context.Context, workflowID string) *historypb.History {
 	it := e.client.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	out := map[string]int{}
+	var h historypb.History
 	for it.HasNext() {
 		ev, err := it.Next()
 		require.NoError(e.t, err)
+		h.Events = append(h.Events, ev)
+	}
+	return &h
+}
+
+// historyJSON is history as the Temporal UI downloads it.
+func (e *env) historyJSON(ctx context.Context, workflowID string) string {
+	b, err := protojson.Marshal(e.history(ctx, workflowID))
+	require.NoError(e.t, err)
+	return string(b)
+}
+
+// historyTypes counts a history's events by type.
+func (e *env) historyTypes(ctx context.Context, workflowID string) map[string]int {
+	out := map[string]int{}
+	for _, ev := range e.history(ctx, workflowID).Events {
 		out[ev.GetEventType().String()]++
 	}
 	return out
 }
 
 func (e *env) historyLen(ctx context.Context, workflowID string) int {
-	it := e.client.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	n := 0
-	for it.HasNext() {
-		_, err := it.Next()
-		require.NoError(e.t, err)
-		n++
-	}
-	return n
+	return len(e.history(ctx, workflowID).Events)
 }

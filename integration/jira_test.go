@@ -10,9 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
@@ -120,15 +117,7 @@ func TestJiraTicketsAndReleaseGate(t *testing.T) {
 		assert.NotContains(t, line, jiraToken)
 	}
 	for _, id := range runIDs {
-		h := e.client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		var hist historypb.History
-		for h.HasNext() {
-			ev, err := h.Next()
-			require.NoError(t, err)
-			hist.Events = append(hist.Events, ev)
-		}
-		b, err := protojson.Marshal(&hist)
-		require.NoError(t, err)
-		assert.NotContains(t, string(b), jiraToken, "token in the history of %s", id)
+		b := e.historyJSON(ctx, id)
+		assert.NotContains(t, b, jiraToken, "token in the history of %s", id)
 	}
 }

@@ -23,11 +23,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
@@ -101,16 +97,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// The Slack bot, in process, as `gameday slack serve` runs it.
 	api := newSlackAPI(t)
-	access := filepath.Join(t.TempDir(), "slack-access.yaml")
-	require.NoError(t, os.WriteFile(access, []byte(slackAccessFile), 0o600))
-	t.Setenv(slackbot.EnvBotToken, slackBotToken)
-	t.Setenv(slackbot.EnvSigningSecret, slackSecret)
-	t.Setenv(slackbot.EnvAppToken, "")
-	t.Setenv(slackbot.EnvChannels, slackChannel)
-	t.Setenv(slackbot.EnvAccess, access)
-	t.Setenv(slackbot.EnvPollInterval, "200ms")
-	scfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
-	require.NoError(t, err)
+	scfg := slackBotConfig(t)
 	botLog := &slackLogBuffer{}
 	bot := slackbot.New(scfg, slacktemporal.Engine{Launcher: control.Launcher{Client: e.client, Config: e.cfg}},
 		slack.New(slackBotToken, slack.OptionAPIURL(api.srv.GetAPIURL())), slog.New(slog.NewJSONHandler(botLog, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -217,16 +204,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		places["jira issue "+is.Key] = string(b)
 	}
 	for _, id := range []string{slackRun, rCLI.WorkflowID, rPass.WorkflowID, rToxi.WorkflowID, workflows.LeasesWorkflowID(e.cfg.TaskQueue)} {
-		h := e.client.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		var hist historypb.History
-		for h.HasNext() {
-			ev, err := h.Next()
-			require.NoError(t, err)
-			hist.Events = append(hist.Events, ev)
-		}
-		b, err := protojson.Marshal(&hist)
-		require.NoError(t, err)
-		places["history of "+id] = string(b)
+		b := e.historyJSON(ctx, id)
+		places["history of "+id] = b
 	}
 	_ = filepath.WalkDir(e.cfg.DataDir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {

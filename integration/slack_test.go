@@ -83,16 +83,7 @@ func TestSlackControlRoom(t *testing.T) {
 	began := time.Now()
 
 	api := newSlackAPI(t)
-	access := filepath.Join(t.TempDir(), "slack-access.yaml")
-	require.NoError(t, os.WriteFile(access, []byte(slackAccessFile), 0o600))
-	t.Setenv(slackbot.EnvBotToken, slackBotToken)
-	t.Setenv(slackbot.EnvSigningSecret, slackSecret)
-	t.Setenv(slackbot.EnvAppToken, "")
-	t.Setenv(slackbot.EnvChannels, slackChannel)
-	t.Setenv(slackbot.EnvAccess, access)
-	t.Setenv(slackbot.EnvPollInterval, "200ms")
-	cfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
-	require.NoError(t, err)
+	cfg := slackBotConfig(t)
 
 	// The worker holds the sign-off role map (GAMEDAY_ROLES, testSigners)
 	// that the workflow's validator checks: mallory is not in it.
@@ -265,6 +256,22 @@ func TestSlackControlRoom(t *testing.T) {
 
 // slackResumed is the resumed count of every "resumed runs in progress"
 // log line, in order.
+// slackBotConfig is the bot's configuration as `gameday slack serve` reads
+// it from the environment: the test tokens, channel and access file.
+func slackBotConfig(t *testing.T) slackbot.Config {
+	access := filepath.Join(t.TempDir(), "slack-access.yaml")
+	require.NoError(t, os.WriteFile(access, []byte(slackAccessFile), 0o600))
+	t.Setenv(slackbot.EnvBotToken, slackBotToken)
+	t.Setenv(slackbot.EnvSigningSecret, slackSecret)
+	t.Setenv(slackbot.EnvAppToken, "")
+	t.Setenv(slackbot.EnvChannels, slackChannel)
+	t.Setenv(slackbot.EnvAccess, access)
+	t.Setenv(slackbot.EnvPollInterval, "200ms")
+	cfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
+	require.NoError(t, err)
+	return cfg
+}
+
 func slackResumed(logs *slackLogBuffer) []float64 {
 	var out []float64
 	for _, line := range strings.Split(logs.String(), "\n") {
