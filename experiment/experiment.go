@@ -126,7 +126,16 @@ type Result struct {
 	WeightChanges []checklist.Change `json:"weight_changes,omitempty"`
 	ReleaseTicket string             `json:"release_ticket,omitempty"`
 	UIURL         string             `json:"ui_url,omitempty"`
-	Started       time.Time          `json:"started"`
+	// Notes people recorded while the run was going (see Note).
+	Notes []Note `json:"notes,omitempty"`
+	// Pauses: each interval the run was paused, faults removed meanwhile.
+	Pauses []Pause `json:"pauses,omitempty"`
+	// GameDay is the workflow id of the game day that ran this experiment
+	// as one of its steps; empty for a run started on its own.
+	GameDay string `json:"game_day,omitempty"`
+	// TraceID is the OpenTelemetry trace id of the run when tracing is on.
+	TraceID string    `json:"trace_id,omitempty"`
+	Started time.Time `json:"started"`
 	Ended         time.Time          `json:"ended,omitzero"`
 }
 

@@ -41,6 +41,30 @@ type AbortResponse struct {
 	Phase string `json:"phase"`
 }
 
+// PauseRequest is the payload of the pause signal and update: the run's
+// faults are removed and it holds (guards still reporting) until resumed,
+// aborted, or Timeout passes (then it is aborted; zero: the default).
+type PauseRequest struct {
+	Reason  string        `json:"reason"`
+	By      string        `json:"by,omitempty"`
+	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// ResumeRequest is the payload of the resume signal and update; it also
+// answers a drift pause ("continue").
+type ResumeRequest struct {
+	By     string `json:"by,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// NoteRequest is the payload of the note signal and update.
+type NoteRequest struct {
+	Text string `json:"text"`
+	By   string `json:"by"`
+	// Kind is experiment.NoteObservation (default) or NoteAction.
+	Kind string `json:"kind,omitempty"`
+}
+
 // SignoffRequest is the payload of the sign-off signal and update.
 type SignoffRequest struct {
 	Role   string `json:"role"`

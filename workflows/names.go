@@ -26,6 +26,20 @@ const (
 	UpdateSignoff = "signoff-update"
 	// QueryStatus returns the live experiment.Result.
 	QueryStatus = "status"
+
+	// Pause and resume (an experiment or a game day): the same pair of a
+	// signal for the Temporal UI and a validated update for the CLI and
+	// Slack. Resume also answers a drift pause ("continue").
+	SignalPause  = "pause"
+	UpdatePause  = "pause-update"
+	SignalResume = "resume"
+	UpdateResume = "resume-update"
+	// A note (observation or action item) on a run or a game day.
+	SignalNote = "note"
+	UpdateNote = "note-update"
+
+	// GameDayWorkflowName runs a plan of experiments as child workflows.
+	GameDayWorkflowName = "GameDay"
 )
 
 // Typed search attributes: find runs in the UI by scenario, service,
@@ -35,11 +49,15 @@ var (
 	SAService  = temporal.NewSearchAttributeKeyKeyword("GamedayService")
 	SAOutcome  = temporal.NewSearchAttributeKeyKeyword("GamedayOutcome")
 	SAPhase    = temporal.NewSearchAttributeKeyKeyword("GamedayPhase")
+	// SAGameDay is the game day a run belongs to (its plan's name), on the
+	// game day itself and on every experiment it started:
+	// GamedayGameDay="seed-weekly" lists them all.
+	SAGameDay = temporal.NewSearchAttributeKeyKeyword("GamedayGameDay")
 )
 
 // SearchAttributeNames lists them for registration on a server.
 func SearchAttributeNames() []string {
-	return []string{SAScenario.GetName(), SAService.GetName(), SAOutcome.GetName(), SAPhase.GetName()}
+	return []string{SAScenario.GetName(), SAService.GetName(), SAOutcome.GetName(), SAPhase.GetName(), SAGameDay.GetName()}
 }
 
 // NewExperimentID builds a readable, unique workflow id for a run.
