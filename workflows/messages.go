@@ -29,6 +29,10 @@ type ExperimentInput struct {
 	Overrides []experiment.Override `json:"overrides,omitempty"`
 	// ReleaseTicket gets the run's evidence; a passing gate moves it on.
 	ReleaseTicket string `json:"release_ticket,omitempty"`
+	// GameDay is the workflow id of the game day running this experiment
+	// as a step (empty for a run started on its own); it is recorded on
+	// the result and the run carries the GamedayGameDay search attribute.
+	GameDay string `json:"game_day,omitempty"`
 }
 
 // AbortRequest is the payload of the abort signal and update.
