@@ -136,7 +136,7 @@ type Result struct {
 	// TraceID is the OpenTelemetry trace id of the run when tracing is on.
 	TraceID string    `json:"trace_id,omitempty"`
 	Started time.Time `json:"started"`
-	Ended         time.Time          `json:"ended,omitzero"`
+	Ended   time.Time `json:"ended,omitzero"`
 }
 
 // RunKey names one run for sinks that must file it once: the workflow id,
