@@ -24,8 +24,15 @@ import (
 
 // Activities is registered with the worker.
 type Activities struct {
-	Backends    map[string]chaos.Backend
-	Prom        sli.Querier
+	Backends map[string]chaos.Backend
+	Prom     sli.Querier
+	// Probes runs the probe guards (kind http, tcp) within the worker's
+	// allow-list; nil refuses them.
+	Probes sli.Prober
+	// Freshness derives a prometheus guard's freshness query from its
+	// query (promclient.FreshnessQuery); nil evaluates such guards on their
+	// interval only.
+	Freshness   func(query string) (string, error)
 	Notifier    notify.Notifier
 	Postmortems postmortem.Sink
 	// Releases receives release-ticket evidence (Jira, or local files).

@@ -31,6 +31,9 @@ type GuardResult struct {
 	Last        []sli.Sample `json:"last,omitempty"`
 	StartedAt   time.Time    `json:"started_at"`
 	EndedAt     time.Time    `json:"ended_at"`
+	// Load is what each guard cost: queries (freshness checks included)
+	// and queries per second, and the freshness query it used.
+	Load []sli.GuardLoad `json:"load,omitempty"`
 }
 
 // Guard watches the guards from before the first inject until the workflow
@@ -39,13 +42,16 @@ type GuardResult struct {
 // retried on another worker continues them; the attempt that died counts as
 // one query error on every guard (nobody watched meanwhile).
 func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, error) {
-	if a.Prom == nil {
-		return GuardResult{}, temporal.NewNonRetryableApplicationError("no Prometheus configured on this worker: guards cannot be evaluated", ErrTypeBadInput, nil)
+	if err := a.canWatch(in.Guards); err != nil {
+		return GuardResult{}, err
 	}
 	w := a.watch(ctx, in.Guards)
 	w.Until = in.Until
 	r, err := w.Run(ctx)
-	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended}
+	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended, Load: r.Load}
+	for _, l := range r.Load {
+		a.log().Info("guard load", "guard", l.Guard, "evaluations", l.Evaluations, "queries", l.Queries, "queries_per_second", l.PerSecond, "freshness", l.Freshness)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// The workflow ended the watch: hand it what was seen.
@@ -61,10 +67,24 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 	return res, nil
 }
 
+// canWatch refuses guards this worker cannot evaluate: prometheus guards
+// without Prometheus, probes without probes enabled.
+func (a *Activities) canWatch(guards []sli.Guard) error {
+	for _, g := range guards {
+		switch {
+		case g.IsProbe() && a.Probes == nil:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("guard %s: %v", g.Name, sli.ErrNoProber), ErrTypeBadInput, nil)
+		case !g.IsProbe() && a.Prom == nil:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("guard %s: %v", g.Name, sli.ErrNoQuerier), ErrTypeBadInput, nil)
+		}
+	}
+	return nil
+}
+
 // watch builds a sli.Watch that resumes from the heartbeat details of a
 // previous attempt and heartbeats from a ticker.
 func (a *Activities) watch(ctx context.Context, guards []sli.Guard) sli.Watch {
-	w := sli.Watch{Guards: guards, Querier: a.Prom, HeartbeatEvery: GuardHeartbeatEvery}
+	w := sli.Watch{Guards: guards, Querier: a.Prom, Prober: a.Probes, Freshness: a.Freshness, HeartbeatEvery: GuardHeartbeatEvery}
 	if !activity.IsActivity(ctx) {
 		return w
 	}

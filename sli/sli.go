@@ -160,9 +160,13 @@ func (b Breach) String() string {
 // Reading renders the breaching value for people: "no data", "NaN",
 // "+Inf" or the number; for a probe, why its answer was bad or its
 // latency.
-func (b Breach) Reading() string { return reading(b.Kind, b.Value, b.NoData, b.Reason) }
+func (b Breach) Reading() string { return DescribeReading(b.Kind, b.Value, b.NoData, b.Reason) }
 
-func reading(kind string, v Float, noData bool, reason string) string {
+// DescribeReading renders one reading of a guard of the given kind:
+// Describe for prometheus guards; for a probe, why its answer was bad
+// ("status 503, want 200-399", "no answer (connection refused)") or its
+// latency ("12ms").
+func DescribeReading(kind string, v Float, noData bool, reason string) string {
 	switch {
 	case kind != KindHTTP && kind != KindTCP:
 		return Describe(v, noData)
@@ -200,7 +204,7 @@ func (s Sample) Reading() string {
 	if s.Err != "" {
 		return "error: " + s.Err
 	}
-	return reading(s.Kind, s.Value, s.NoData, s.Reason)
+	return DescribeReading(s.Kind, s.Value, s.NoData, s.Reason)
 }
 
 // GuardState is one guard's running evaluation state: its streaks, its

@@ -25,6 +25,7 @@ import (
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/safety"
+	"github.com/gameday/gameday/sli/probe"
 	"github.com/gameday/gameday/sli/promclient"
 	"github.com/gameday/gameday/ticket"
 	"github.com/gameday/gameday/workflows"
@@ -40,6 +41,10 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	if err != nil {
 		return nil, err
 	}
+	allow, err := probe.ParseAllow(cfg.ProbeAllow)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvProbeAllow, err)
+	}
 	backends := map[string]chaos.Backend{}
 	if cfg.ToxiproxyURL != "" {
 		backends[toxiproxy.BackendName] = newToxiproxy(cfg)
@@ -51,6 +56,8 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	acts := &activities.Activities{
 		Backends:        backends,
 		Prom:            prom,
+		Freshness:       promclient.FreshnessQuery,
+		Probes:          probe.New(allow), // empty list: every probe guard refused in define
 		Notifier:        notify.Log{Logger: logger},
 		Postmortems:     local,
 		Releases:        local,
@@ -96,7 +103,7 @@ func newToxiproxy(cfg config.Config) *toxiproxy.Backend {
 // warning.
 func LogStart(logger *slog.Logger, cfg config.Config) {
 	logger.Info("worker started", "task_queue", cfg.TaskQueue,
-		"prometheus", config.RedactURL(cfg.PrometheusURL), "prometheus_auth", cfg.PrometheusAuth,
+		"prometheus", config.RedactURL(cfg.PrometheusURL), "prometheus_auth", cfg.PrometheusAuth, "probe_allow", cfg.ProbeAllow,
 		"toxiproxy", config.RedactURL(cfg.ToxiproxyURL), "toxiproxy_auth", cfg.ToxiproxyAuth)
 	for _, s := range []struct {
 		name, url string
