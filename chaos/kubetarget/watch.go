@@ -117,12 +117,10 @@ func (ch *Changes) Wait(ctx context.Context, poll time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
 	case <-ch.c:
-		return nil
 	case <-t.C:
-		return nil
 	}
+	return ctx.Err() // an ended ctx wins over a change that came with it
 }
 
 // Stop closes the watches.
