@@ -381,8 +381,13 @@ func (t *Tracker) Sent(i int) { t.st[i].Queries++ }
 // after now: it was just evaluated on a new sample.
 func (t *Tracker) Reschedule(i int, now time.Time) { t.st[i].Next = now.Add(interval(t.guards[i])) }
 
-// DueNow makes guard i due at once.
-func (t *Tracker) DueNow(i int) { t.st[i].Next = time.Time{} }
+// DueBy makes guard i's next interval evaluation due at at the latest
+// (at once if at has passed).
+func (t *Tracker) DueBy(i int, at time.Time) {
+	if st := &t.st[i]; !st.Next.IsZero() && at.Before(st.Next) {
+		st.Next = at
+	}
+}
 
 func interval(g Guard) time.Duration {
 	if iv := g.Interval.D(); iv > 0 {

@@ -34,8 +34,10 @@ const (
 	// runs: the most a new sample waits before its evaluation starts.
 	DefaultFreshEvery = 100 * time.Millisecond
 	// FreshTimeout bounds one freshness query; one that does not answer in
-	// time leaves the guard on its interval until freshness answers again.
-	FreshTimeout = time.Second
+	// time leaves the guard on its interval until freshness answers again
+	// (not an error: the interval's own evaluations say whether Prometheus
+	// answers the guard).
+	FreshTimeout = 500 * time.Millisecond
 	// StaleAfter: a guard whose newest sample is older than this (or than
 	// 10 intervals, if longer) while Prometheus still answers is blind
 	// (Prometheus no longer gets new data): each interval then counts as
@@ -158,6 +160,7 @@ type guardRun struct {
 	note        string    // why there is none
 	freshNext   time.Time // when the next freshness query is due
 	freshness   int       // what freshness said last: freshUnknown, freshOK, freshNone
+	lastEval    time.Time // when the last evaluation was sent
 	seen        time.Time // newest sample time freshness reported
 	sentStamp   time.Time // newest sample an evaluation was sent for
 }
@@ -298,6 +301,7 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 	sendEval := func(i int, at, stamp time.Time) {
 		r := &runs[i]
 		r.missed = false
+		r.lastEval = now()
 		if stamp.IsZero() && r.query != "" && at.After(r.sentStamp) {
 			// An interval evaluation sees the data up to at: a sample
 			// freshness reports later that is not newer is not news.
@@ -338,10 +342,7 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 			if !r.fresh.sent.IsZero() && t.Sub(r.fresh.sent) > FreshTimeout+poll {
 				r.fresh.sent = time.Time{}
 				r.fresh.gen++
-				if r.freshness == freshUnknown {
-					tr.DueNow(i)
-				}
-				r.freshness = freshNone
+				r.blind(tr, i, g)
 			}
 			if r.query != "" && r.fresh.idle() && !t.Before(r.freshNext) {
 				r.freshNext = t.Add(freshEvery)
@@ -470,32 +471,36 @@ func (w Watch) Run(ctx context.Context) (WatchResult, error) {
 
 // fresh takes one freshness answer.
 func (w Watch) fresh(r *guardRun, tr *Tracker, a answer) {
+	g := w.Guards[a.guard]
 	var bq *BadQueryError
 	switch {
 	case errors.As(a.err, &bq):
 		// Prometheus refuses the freshness query (an older server, an
 		// expression it cannot evaluate): the guard keeps its interval.
+		r.blind(tr, a.guard, g)
 		r.query, r.note = "", "interval only: freshness query refused: "+bq.Msg
-		tr.DueNow(a.guard)
-	case a.err != nil && !errors.Is(a.err, ErrNoData):
-		if r.freshness == freshUnknown {
-			tr.DueNow(a.guard)
-		}
-		r.freshness = freshNone
 	case a.err != nil || math.IsNaN(a.value) || math.IsInf(a.value, 0) || a.value <= 0:
 		// The guard's series are gone (a target that stopped answering
-		// gets staleness markers at its next failed scrape): that is news,
-		// evaluate now; then every interval, each a sample.
-		if r.freshness != freshNone {
-			tr.DueNow(a.guard)
-		}
-		r.freshness = freshNone
+		// gets staleness markers at its next failed scrape), or
+		// Prometheus fails: the interval rules, from now.
+		r.blind(tr, a.guard, g)
 	default:
 		r.freshness = freshOK
 		if s := time.UnixMilli(int64(math.Round(a.value * 1000))); s.After(r.seen) {
 			r.seen = s
 		}
 	}
+}
+
+// blind puts the guard on its interval: freshness cannot tell (its series
+// are gone, it fails or hangs). That is news: the guard is evaluated as
+// soon as an interval has passed since its last evaluation (at once if it
+// has), then every interval, each evaluation a sample.
+func (r *guardRun) blind(tr *Tracker, i int, g Guard) {
+	if r.freshness != freshNone {
+		tr.DueBy(i, r.lastEval.Add(interval(g)))
+	}
+	r.freshness = freshNone
 }
 
 // freshness is g's freshness query, or "" and why it has none.
