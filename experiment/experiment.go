@@ -249,14 +249,15 @@ func (r Result) Finished() bool { return r.Outcome != Running && r.Outcome != ""
 func (r Result) Final() bool { return r.Finished() && !r.Ended.IsZero() }
 
 // AbortOpen reports whether an abort still changes something: until
-// recover starts it prevents or shortens the fault; after that the
+// recover starts it prevents or shortens the fault (a paused run's abort
+// ends the pause and the run); after that the
 // workflow's validator refuses it and a button would only mislead.
 func (r Result) AbortOpen() bool {
 	if r.Finished() {
 		return false
 	}
 	switch r.Phase {
-	case "", PhaseDefine, PhaseSignoff, PhaseInject, PhaseObserve:
+	case "", PhaseDefine, PhaseSignoff, PhaseInject, PhaseObserve, PhasePaused:
 		return true
 	}
 	return false

@@ -69,6 +69,8 @@ type experimentRun struct {
 	signersVersion workflow.Version
 	signersKnown   bool
 	leases         leaseState // experiment_lease.go
+	pause          pauseState // experiment_pause.go
+	notesVersion   workflow.Version
 	fs             []faultState
 	guard          workflow.Future
 	stopGuard      workflow.CancelFunc
@@ -133,6 +135,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
 	}); err != nil {
+		return err
+	}
+	if err := e.setupControl(ctx); err != nil { // pause, resume, notes
 		return err
 	}
 	abortCh := workflow.GetSignalChannel(ctx, SignalAbort)
@@ -318,6 +323,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	// From here on, nothing may be skipped because the run was cancelled or
 	// aborted: clean up on a context that the cancel does not reach.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	e.closeControl()
 	e.recovering = true
 	injectedAny := slices.Contains(e.attempted, true)
 	if injectedAny {
@@ -420,6 +426,7 @@ func (e *experimentRun) details() string {
 	for _, m := range e.res.RecoverAlarms {
 		fmt.Fprintf(&b, "\n:warning: %s\n", m)
 	}
+	e.controlDetails(&b)
 	return b.String()
 }
 
