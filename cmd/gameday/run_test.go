@@ -45,3 +45,26 @@ func TestPrintResultShowsOverridesAndSigners(t *testing.T) {
 		assert.Contains(t, out.String(), want)
 	}
 }
+
+// `gameday status` of a paused run says what it waits for and until when;
+// every pause and note is listed (status and run --wait alike).
+func TestPrintResultShowsPausesAndNotes(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var out bytes.Buffer
+	printResult(&out, experiment.Result{
+		WorkflowID: "wf-1", Outcome: experiment.Running, Phase: experiment.PhasePaused,
+		Pauses: []experiment.Pause{
+			{Reason: "customer call", By: "pat", From: at, To: at.Add(time.Minute), Ended: experiment.PauseResumed, EndedBy: "pat", Faults: []string{"gd-1-f0"}, Reinjected: []string{"gd-1-f0-r1"}},
+			{Reason: "guard p95 drifted 40% from its baseline", By: experiment.DriftPauser, Drift: true, From: at.Add(2 * time.Minute), Deadline: at.Add(12 * time.Minute)},
+		},
+		Notes: []experiment.Note{{Text: "cache alert fired late", By: "dana", Kind: experiment.NoteAction, At: at}},
+	})
+	for _, want := range []string{
+		"PAUSED BY THE DRIFT RULE: guard p95 drifted 40% from its baseline\n  `gameday resume wf-1` (continue) or `gameday abort wf-1 --reason ...` before ",
+		"pauses:\n  - paused 2026-03-01T10:00:00Z by pat: customer call; ended resumed after 1m0s by pat; re-injected as gd-1-f0-r1\n",
+		"  - drift pause 2026-03-01T10:02:00Z by drift rule: guard p95 drifted 40% from its baseline (still paused; aborts at 2026-03-01T10:12:00Z without an answer)\n",
+		"notes:\n  - [action] dana 2026-03-01T10:00:00Z: cache alert fired late\n",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+}
