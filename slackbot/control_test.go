@@ -64,7 +64,7 @@ func pauseScript() []experiment.Result {
 		out = append(out, r)
 	}
 	add(func(r *experiment.Result) {}) // 0: observing
-	add(func(r *experiment.Result) { // 1: paused
+	add(func(r *experiment.Result) {   // 1: paused
 		r.Phase = experiment.PhasePaused
 		r.Phases[2] = phase("observe", experiment.StatusPaused, "paused by dana: customer call")
 		r.Phases = append(r.Phases, phase("paused", "running", "removing gd-1-f0"))
@@ -163,7 +163,9 @@ func TestPauseCommandAndButton(t *testing.T) {
 		t.Fatalf("pauses %+v, want %+v", got, want)
 	}
 	// The validator's refusal reaches the user who asked.
-	h.eng.set(func(f *fakeEngine) { f.ctl.err = errors.New("nothing to pause yet: no fault is injected before the inject phase (phase signoff)") })
+	h.eng.set(func(f *fakeEngine) {
+		f.ctl.err = errors.New("nothing to pause yet: no fault is injected before the inject phase (phase signoff)")
+	})
 	if rep := h.command(dana, testChannel, "pause wf-4 x"); !strings.Contains(rep.Text, "Pause of `wf-4` refused: nothing to pause yet") {
 		t.Fatalf("refusal %q", rep.Text)
 	}
