@@ -70,6 +70,7 @@ type experimentRun struct {
 	signersKnown   bool
 	leases         leaseState // experiment_lease.go
 	pause          pauseState // experiment_pause.go
+	drift          driftState // experiment_drift.go
 	notesVersion   workflow.Version
 	fs             []faultState
 	guard          workflow.Future
@@ -450,7 +451,9 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 	var def activities.DefineResult
 	in := e.defineInput()
 	in.ResolveSigners = e.signersVersion >= versionSignersV1
+	in.ResolveDrift = e.drift.version >= versionDriftV1
 	err := workflow.ExecuteActivity(actx, a.Define, in).Get(ctx, &def)
+	e.res.DriftBaselines = def.Drift
 	if in.ResolveSigners {
 		// Known even when define failed: the status shows why nobody could
 		// sign. A failed define ends the run, so nobody signs either way.
@@ -464,7 +467,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 				e.res.Signers, e.res.DistinctSigners = def.Signers, def.DistinctSigners
 			}
 		}
-		e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
+		e.res.Targets, e.res.Baseline, e.res.DriftBaselines = def.Targets, def.Baseline, def.Drift
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		e.stopped(ctx, err, "define")
 		return false

@@ -82,7 +82,7 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 			RetryPolicy:         retry(10, activities.ErrTypeBadQuery),
 			Summary:             fmt.Sprintf("watch %d guard(s)", len(guards)),
 		})
-		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: guards})
+		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: e.watchGuards(true)})
 	}
 	e.exposure(ctx, dctx) // inject and hold, again after each resume (experiment_pause.go)
 }
@@ -210,7 +210,7 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 		}
 		var out activities.InjectResult
 		if err := fut.Get(ctx, &out); err != nil {
-			if e.guardEnded() {
+			if e.guardEnded() && !e.driftInstead(ctx) {
 				e.takeGuard(ctx) // a breach in the same instant is the first cause
 			}
 			e.end(ctx, experiment.StatusFailed, rootMessage(err))
@@ -318,7 +318,7 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		e.finish(experiment.Aborted, e.abortReason())
 		return
 	}
-	if e.guard != nil && e.guardEnded() {
+	if e.guard != nil && e.guardEnded() && !e.driftAtHoldEnd(ctx) {
 		// The guard ended by itself (a breach, or it gave up) in the same
 		// instant as the last hold: that is still the first cause.
 		e.takeGuard(ctx)
@@ -334,7 +334,7 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		e.stopGuard()
 		_, _ = workflow.AwaitWithTimeout(ctx, GuardHeartbeatTimeout, e.guard.IsReady)
 		var out activities.GuardResult
-		if e.guard.IsReady() && e.guard.Get(ctx, &out) == nil && out.Breach != nil && !out.Breach.At.After(holdEnd) {
+		if e.guard.IsReady() && e.guard.Get(ctx, &out) == nil && out.Breach != nil && !isDrift(out.Breach) && !out.Breach.At.After(holdEnd) {
 			e.res.Breach = out.Breach
 			e.finish(experiment.Aborted, out.Breach.String())
 			e.end(ctx, experiment.StatusFailed, e.stopReason())

@@ -108,6 +108,7 @@ type resumeWant struct {
 func (e *experimentRun) setupControl(ctx workflow.Context) error {
 	e.pause.version = workflow.GetVersion(ctx, versionPause, workflow.DefaultVersion, versionPauseV1)
 	e.notesVersion = workflow.GetVersion(ctx, versionNotes, workflow.DefaultVersion, versionNotesV1)
+	e.drift.version = workflow.GetVersion(ctx, versionDrift, workflow.DefaultVersion, versionDriftV1)
 	for _, f := range e.in.Scenario.Spec.Faults {
 		e.pause.remaining = append(e.pause.remaining, f.Duration.D())
 	}
@@ -315,6 +316,10 @@ func (e *experimentRun) takePause(ctx, dctx workflow.Context) {
 	}
 	e.res.Pauses = append(e.res.Pauses, p)
 	e.pause.active = true
+	e.drift.pending = ""
+	if w.drift != nil {
+		e.drift.pending = w.drift.Guard
+	}
 	w.taken, w.index = true, len(e.res.Pauses)-1
 	e.logger.Info("paused", "reason", p.Reason, "by", p.By, "drift", p.Drift, "removing", p.Faults)
 	e.restartGuard(ctx, false, timeout+10*time.Minute, "watch while paused")
@@ -479,6 +484,11 @@ func (e *experimentRun) resume(ctx workflow.Context) bool {
 	e.pause.resume = nil
 	e.endPause(ctx, experiment.PauseResumed, r.req.By)
 	r.taken = true
+	if g := e.drift.pending; g != "" {
+		// A person judged this drift: its rule is off for the rest of the
+		// run (its threshold still applies).
+		e.drift.acked = append(e.drift.acked, g)
+	}
 	p := &e.res.Pauses[len(e.res.Pauses)-1]
 	if !e.removalsDone() {
 		e.setDetail(ctx, "resumed by "+orSomeone(r.req.By)+"; waiting for the removals to finish before re-injecting")
