@@ -80,7 +80,9 @@ func (s *experimentSuite) Test_DriftPausesThenContinue() {
 		s.Require().NoError(v.Get(&paused))
 	})
 	var cont *updateOutcome
-	s.at(time.Second, func() { cont = s.update(UpdateResume, ResumeRequest{By: "dana", Reason: "the drift is the fallback's cost"}) })
+	s.at(time.Second, func() {
+		cont = s.update(UpdateResume, ResumeRequest{By: "dana", Reason: "the drift is the fallback's cost"})
+	})
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: driftScenario()})
 	r := s.result()
 
