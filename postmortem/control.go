@@ -6,12 +6,23 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
 )
 
 // renderControl writes the run's pauses and notes: when each pause
 // started and ended, who took and ended it and why, what was removed and
 // re-injected; every observation and action item with its author and time.
 func renderControl(b *strings.Builder, r experiment.Result) {
+	if len(r.DriftBaselines) > 0 {
+		b.WriteString("\n## Drift rules\n\n| guard | baseline | source | limit | earlier runs | off because |\n| --- | --- | --- | --- | --- | --- |\n")
+		for _, d := range r.DriftBaselines {
+			runs := ""
+			if d.Runs > 0 {
+				runs = fmt.Sprint(d.Runs)
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %g%% | %s | %s |\n", d.Guard, sli.Describe(d.Value, d.NoData), cell(d.Source), d.Limit, runs, cell(d.Off))
+		}
+	}
 	if len(r.Pauses) > 0 {
 		b.WriteString("\n## Pauses\n\n| from | to | paused by | reason | ended | ended by | faults removed | removed after | re-injected as |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, p := range r.Pauses {

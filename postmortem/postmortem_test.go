@@ -62,6 +62,7 @@ func TestRenderPausesAndNotes(t *testing.T) {
 				Faults: []string{"gd-1-f0"}, Removed: at.Add(1500 * time.Millisecond), Reinjected: []string{"gd-1-f0-r1"}},
 			{Reason: "p95 drifted 40%", By: experiment.DriftPauser, Drift: true, From: at.Add(2 * time.Minute), To: at.Add(12 * time.Minute), Ended: experiment.PauseTimeout, Faults: []string{"gd-1-f0-r1"}},
 		},
+		DriftBaselines: []sli.DriftBaseline{{Guard: "p95", Source: "avg_over_time(p95[7d])", Value: sli.Float(math.NaN()), NoData: true, Limit: 15, Off: "the baseline query returned no data"}},
 		Notes: []experiment.Note{
 			{Text: "p95 at 300ms\non the board", By: "sam", Kind: experiment.NoteObservation, At: at.Add(30 * time.Second)},
 			{Text: "alert on drift", By: "dana", Kind: experiment.NoteAction, At: at.Add(3 * time.Minute)},
@@ -73,6 +74,8 @@ func TestRenderPausesAndNotes(t *testing.T) {
 		"| 2026-03-01T10:00:00Z | 2026-03-01T10:01:00Z | pat | customer \\| call | resumed | pat | gd-1-f0 | 1.5s | gd-1-f0-r1 |",
 		"| 2026-03-01T10:02:00Z | 2026-03-01T10:12:00Z | drift rule (drift) | p95 drifted 40% | timeout |  | gd-1-f0-r1 |  |  |",
 		"## Notes\n\n| at | by | kind | note |",
+		"## Drift rules\n\n| guard | baseline | source | limit | earlier runs | off because |",
+		"| p95 | no data | avg_over_time(p95[7d]) | 15% |  | the baseline query returned no data |",
 		"| 2026-03-01T10:00:30Z | sam | observation | p95 at 300ms on the board |",
 		"| 2026-03-01T10:03:00Z | dana | action | alert on drift |",
 	} {

@@ -299,3 +299,12 @@ func runAndRest(text string) (string, string) {
 	rest := strings.TrimSpace(strings.TrimSpace(text)[len(args[0]):])
 	return args[1], strings.TrimSpace(rest[len(args[1]):])
 }
+
+// driftLines are the guards' drift rules for the Guards section.
+func driftLines(r experiment.Result) []string {
+	var out []string
+	for _, d := range r.DriftBaselines {
+		out = append(out, ":chart_with_upwards_trend: "+esc(d.String()))
+	}
+	return out
+}

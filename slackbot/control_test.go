@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
 )
 
 // controlCalls records the fake engine's pauses, resumes and notes.
@@ -63,7 +64,9 @@ func pauseScript() []experiment.Result {
 		f(&r)
 		out = append(out, r)
 	}
-	add(func(r *experiment.Result) {}) // 0: observing
+	add(func(r *experiment.Result) { // 0: observing
+		r.DriftBaselines = []sli.DriftBaseline{{Guard: "p95", Source: "avg_over_time(p95[7d])", Value: 0.1, Limit: 15}}
+	})
 	add(func(r *experiment.Result) {   // 1: paused
 		r.Phase = experiment.PhasePaused
 		r.Phases[2] = phase("observe", experiment.StatusPaused, "paused by dana: customer call")
@@ -106,7 +109,7 @@ func TestRunMessagePauseResumeButtonsAndThread(t *testing.T) {
 	h.eng.script = pauseScript()
 	h.command(dana, testChannel, "run demo-inventory-latency")
 	waitFor(t, "the run message", func() bool { return len(h.slack.runMessages()) == 1 })
-	checkMsg(t, "observing", h.slack.runMessages()[0], []string{actionPause, actionAbort}, "*observe* running")
+	checkMsg(t, "observing", h.slack.runMessages()[0], []string{actionPause, actionAbort}, "*observe* running", ":chart_with_upwards_trend: p95: baseline 0.1, pauses beyond 15% drift")
 	steps := []struct {
 		name     string
 		buttons  []string

@@ -220,6 +220,7 @@ func guardsText(r experiment.Result) string {
 		}
 		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), esc(sli.Describe(g.Value, g.NoData)), label, state))
 	}
+	lines = append(lines, driftLines(r)...)
 	if br := r.Breach; br != nil {
 		lines = append(lines, ":rotating_light: "+esc(br.String()))
 	}

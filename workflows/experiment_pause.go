@@ -631,6 +631,12 @@ func (e *experimentRun) addNote(ctx workflow.Context, req NoteRequest) experimen
 
 // controlDetails adds the pauses and notes to the Temporal UI's details.
 func (e *experimentRun) controlDetails(b *strings.Builder) {
+	if len(e.res.DriftBaselines) > 0 {
+		b.WriteString("\nDrift rules:\n")
+		for _, d := range e.res.DriftBaselines {
+			fmt.Fprintf(b, "- %s\n", d)
+		}
+	}
 	if len(e.res.Pauses) > 0 {
 		b.WriteString("\nPauses:\n")
 		for _, p := range e.res.Pauses {

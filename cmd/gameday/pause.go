@@ -164,6 +164,12 @@ func printControl(out io.Writer, r experiment.Result) {
 		fmt.Fprintf(out, "%s: %s\n  `gameday resume %s` (continue) or `gameday abort %s --reason ...` before %s, or the run is aborted\n",
 			what, p.Reason, r.WorkflowID, r.WorkflowID, p.Deadline.Local().Format(time.DateTime))
 	}
+	if len(r.DriftBaselines) > 0 {
+		fmt.Fprintln(out, "drift rules:")
+		for _, d := range r.DriftBaselines {
+			fmt.Fprintf(out, "  - %s\n", d)
+		}
+	}
 	if len(r.Pauses) > 0 {
 		fmt.Fprintln(out, "pauses:")
 		for _, p := range r.Pauses {
