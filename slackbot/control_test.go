@@ -67,7 +67,7 @@ func pauseScript() []experiment.Result {
 	add(func(r *experiment.Result) { // 0: observing
 		r.DriftBaselines = []sli.DriftBaseline{{Guard: "p95", Source: "avg_over_time(p95[7d])", Value: 0.1, Limit: 15}}
 	})
-	add(func(r *experiment.Result) {   // 1: paused
+	add(func(r *experiment.Result) { // 1: paused
 		r.Phase = experiment.PhasePaused
 		r.Phases[2] = phase("observe", experiment.StatusPaused, "paused by dana: customer call")
 		r.Phases = append(r.Phases, phase("paused", "running", "removing gd-1-f0"))
