@@ -57,20 +57,30 @@ func (e *experimentRun) watchGuards(armed bool) []sli.Guard {
 // isDrift reports whether a watch's finding is the drift rule's.
 func isDrift(b *sli.Breach) bool { return b != nil && b.Drift != nil }
 
+// endedOnDrift is the drift finding of a watch that has ended on one (nil
+// for a watch still running or that ended any other way).
+func (e *experimentRun) endedOnDrift(ctx workflow.Context) *sli.Breach {
+	if e.drift.version < versionDriftV1 || !e.guardEnded() {
+		return nil
+	}
+	var out activities.GuardResult
+	if e.guard.Get(ctx, &out) != nil || !isDrift(out.Breach) {
+		return nil
+	}
+	return out.Breach
+}
+
 // driftInstead turns a watch that ended on a drift into a pause the drift
 // rule asks for (kept for the next pause check), and forgets the ended
 // watch: the pause starts the next one. False when the watch ended any
 // other way (a breach, an error), which stops the run as before.
 func (e *experimentRun) driftInstead(ctx workflow.Context) bool {
-	if e.drift.version < versionDriftV1 || !e.guardEnded() {
-		return false
-	}
-	var out activities.GuardResult
-	if e.guard.Get(ctx, &out) != nil || !isDrift(out.Breach) {
+	b := e.endedOnDrift(ctx)
+	if b == nil {
 		return false
 	}
 	if e.pause.want == nil {
-		e.pause.want = &pauseWant{req: PauseRequest{Reason: out.Breach.String(), By: experiment.DriftPauser}, drift: out.Breach}
+		e.pause.want = &pauseWant{req: PauseRequest{Reason: b.String(), By: experiment.DriftPauser}, drift: b}
 	}
 	e.guard = nil
 	return true
@@ -80,14 +90,11 @@ func (e *experimentRun) driftInstead(ctx workflow.Context) bool {
 // asks for a pause of faults already being removed; it is recorded, not
 // acted on.
 func (e *experimentRun) driftAtHoldEnd(ctx workflow.Context) bool {
-	if e.drift.version < versionDriftV1 || !e.guardEnded() {
+	b := e.endedOnDrift(ctx)
+	if b == nil {
 		return false
 	}
-	var out activities.GuardResult
-	if e.guard.Get(ctx, &out) != nil || !isDrift(out.Breach) {
-		return false
-	}
-	e.setDetail(ctx, out.Breach.String()+" as the hold ended: nothing left to pause")
+	e.setDetail(ctx, b.String()+" as the hold ended: nothing left to pause")
 	e.guard = nil
 	return true
 }

@@ -113,22 +113,13 @@ func (e *experimentRun) setupControl(ctx workflow.Context) error {
 		e.pause.remaining = append(e.pause.remaining, f.Duration.D())
 	}
 
-	pauseCh := workflow.GetSignalChannel(ctx, SignalPause)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var req PauseRequest
-			pauseCh.Receive(ctx, &req)
-			if err := e.validatePause(req); err != nil {
-				e.logger.Warn("pause signal ignored", "error", err)
-				continue
-			}
-			e.pause.want = &pauseWant{req: req}
-		}
-	})
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdatePause,
-		func(ctx workflow.Context, req PauseRequest) (PauseResponse, error) {
+	if err := message(e, ctx, SignalPause, UpdatePause, e.validatePause,
+		func(ctx workflow.Context, req PauseRequest, wait bool) (PauseResponse, error) {
 			w := &pauseWant{req: req}
 			e.pause.want = w
+			if !wait {
+				return PauseResponse{}, nil
+			}
 			if err := workflow.Await(ctx, func() bool { return w.taken || w.dropped != "" }); err != nil {
 				return PauseResponse{}, err
 			}
@@ -136,58 +127,55 @@ func (e *experimentRun) setupControl(ctx workflow.Context) error {
 				return PauseResponse{Phase: e.res.Phase}, temporal.NewApplicationError(w.dropped, ErrTypePauseNotTaken)
 			}
 			return PauseResponse{Phase: e.res.Phase, Pause: e.res.Pauses[w.index]}, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req PauseRequest) error { return e.validatePause(req) }},
-	); err != nil {
+		}); err != nil {
 		return err
 	}
-	resumeCh := workflow.GetSignalChannel(ctx, SignalResume)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var req ResumeRequest
-			resumeCh.Receive(ctx, &req)
-			if err := e.validateResume(req); err != nil {
-				e.logger.Warn("resume signal ignored", "error", err)
-				continue
-			}
-			e.pause.resume = &resumeWant{req: req}
-		}
-	})
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResume,
-		func(ctx workflow.Context, req ResumeRequest) (ResumeResponse, error) {
+	if err := message(e, ctx, SignalResume, UpdateResume, e.validateResume,
+		func(ctx workflow.Context, req ResumeRequest, wait bool) (ResumeResponse, error) {
 			w := &resumeWant{req: req}
 			e.pause.resume = w
+			if !wait {
+				return ResumeResponse{}, nil
+			}
 			if err := workflow.Await(ctx, func() bool { return w.taken || w.dropped != "" }); err != nil {
 				return ResumeResponse{}, err
 			}
-			n := len(e.res.Pauses) - 1
+			resp := ResumeResponse{Phase: e.res.Phase, Pause: e.res.Pauses[len(e.res.Pauses)-1]}
 			if w.dropped != "" {
-				return ResumeResponse{Phase: e.res.Phase, Pause: e.res.Pauses[n]}, temporal.NewApplicationError(w.dropped, ErrTypePauseNotTaken)
+				return resp, temporal.NewApplicationError(w.dropped, ErrTypePauseNotTaken)
 			}
-			return ResumeResponse{Phase: e.res.Phase, Pause: e.res.Pauses[n]}, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ResumeRequest) error { return e.validateResume(req) }},
-	); err != nil {
+			return resp, nil
+		}); err != nil {
 		return err
 	}
-	noteCh := workflow.GetSignalChannel(ctx, SignalNote)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var req NoteRequest
-			noteCh.Receive(ctx, &req)
-			if err := e.validateNote(req); err != nil {
-				e.logger.Warn("note signal ignored", "error", err)
-				continue
-			}
-			e.addNote(ctx, req)
-		}
-	})
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateNote,
-		func(ctx workflow.Context, req NoteRequest) (NoteResponse, error) {
+	return message(e, ctx, SignalNote, UpdateNote, e.validateNote,
+		func(ctx workflow.Context, req NoteRequest, _ bool) (NoteResponse, error) {
 			n := e.addNote(ctx, req)
 			return NoteResponse{Note: n, Notes: len(e.res.Notes)}, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req NoteRequest) error { return e.validateNote(req) }},
+		})
+}
+
+// message registers a request both as a signal (the Temporal UI, which
+// cannot send updates: validated, then applied without waiting; a refusal
+// is logged) and as an update with the same validator (the CLI and Slack:
+// applied, its answer awaited).
+func message[Req, Resp any](e *experimentRun, ctx workflow.Context, signal, update string, validate func(Req) error,
+	apply func(ctx workflow.Context, req Req, wait bool) (Resp, error)) error {
+	ch := workflow.GetSignalChannel(ctx, signal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var req Req
+			ch.Receive(ctx, &req)
+			if err := validate(req); err != nil {
+				e.logger.Warn(signal+" signal ignored", "error", err)
+				continue
+			}
+			_, _ = apply(ctx, req, false)
+		}
+	})
+	return workflow.SetUpdateHandlerWithOptions(ctx, update,
+		func(ctx workflow.Context, req Req) (Resp, error) { return apply(ctx, req, true) },
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, req Req) error { return validate(req) }},
 	)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
@@ -41,14 +43,11 @@ The command answers once the pause took effect.`,
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
 			}
-			c, err := a.dial(cmd.Context(), nil)
+			resp, err := call(cmd, a, "pause", func(ctx context.Context, c client.Client) (workflows.PauseResponse, error) {
+				return control.Pause(ctx, c, pos[0], req)
+			})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			resp, err := control.Pause(cmd.Context(), c, pos[0], req)
-			if err != nil {
-				return fmt.Errorf("pause refused: %w", err)
 			}
 			p := resp.Pause
 			fmt.Fprintf(cmd.OutOrStdout(), "paused (phase %s): removing %s; guards watching\n", resp.Phase, idsOrNothing(p.Faults))
@@ -80,14 +79,11 @@ of the run, its hard threshold still applies.`,
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
 			}
-			c, err := a.dial(cmd.Context(), nil)
+			resp, err := call(cmd, a, cmd.CalledAs(), func(ctx context.Context, c client.Client) (workflows.ResumeResponse, error) {
+				return control.Resume(ctx, c, pos[0], req)
+			})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			resp, err := control.Resume(cmd.Context(), c, pos[0], req)
-			if err != nil {
-				return fmt.Errorf("%s refused: %w", cmd.CalledAs(), err)
 			}
 			p := resp.Pause
 			fmt.Fprintf(cmd.OutOrStdout(), "resumed after %s: re-injecting for %s of hold (faults removed for the pause: %s)\n",
@@ -128,14 +124,11 @@ Notes are taken in any phase until the run's report starts.`,
 			if action {
 				req.Kind = experiment.NoteAction
 			}
-			c, err := a.dial(cmd.Context(), nil)
+			resp, err := call(cmd, a, "note", func(ctx context.Context, c client.Client) (workflows.NoteResponse, error) {
+				return control.Note(ctx, c, pos[0], req)
+			})
 			if err != nil {
 				return err
-			}
-			defer c.Close()
-			resp, err := control.Note(cmd.Context(), c, pos[0], req)
-			if err != nil {
-				return fmt.Errorf("note refused: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "noted (%d on the run): %s\n", resp.Notes, resp.Note)
 			return nil
@@ -144,6 +137,21 @@ Notes are taken in any phase until the run's report starts.`,
 	cmd.Flags().BoolVar(&action, "action", false, "an action item (something to do afterwards), not an observation")
 	cmd.Flags().StringVar(&req.By, "user", "", "author (default $USER)")
 	return cmd
+}
+
+// call dials Temporal, sends one request and says whose refusal an error is.
+func call[T any](cmd *cobra.Command, a *app, what string, send func(context.Context, client.Client) (T, error)) (T, error) {
+	var zero T
+	c, err := a.dial(cmd.Context(), nil)
+	if err != nil {
+		return zero, err
+	}
+	defer c.Close()
+	resp, err := send(cmd.Context(), c)
+	if err != nil {
+		return zero, fmt.Errorf("%s refused: %w", what, err)
+	}
+	return resp, nil
 }
 
 func idsOrNothing(ids []string) string {
