@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -80,6 +81,8 @@ func (r Result) PauseRefusal() error {
 		return fmt.Errorf("nothing to pause yet: no fault is injected before the inject phase (phase %s); abort stops the run instead", orNone(r.Phase))
 	case PhaseInject, PhaseObserve:
 		return nil
+	case PhasePaused:
+		return errors.New("the run is resuming (its paused faults are still being removed): pause it again once it re-injects")
 	}
 	return fmt.Errorf("nothing left to pause: the hold is over and the faults are being removed (phase %s)", r.Phase)
 }

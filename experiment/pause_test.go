@@ -28,6 +28,7 @@ func TestPauseResumeNoteRules(t *testing.T) {
 		{"observing after a resume", run(PhaseObserve, Running, closed), true, false, true, true, ""},
 		{"paused", run(PhasePaused, Running, open), false, true, true, true, "already paused since 10:00:00 by pat: look"},
 		{"recovering", run(PhaseRecover, Running), false, false, false, true, "nothing left to pause: the hold is over"},
+		{"resuming", run(PhasePaused, Running, closed), false, false, true, true, "the run is resuming"},
 		{"aborted while paused, cleaning up", run(PhaseRecover, Aborted, Pause{From: at, Ended: PauseAborted}), false, false, false, true, "run is already aborted"},
 		{"reporting", run(PhaseReport, Passed), false, false, false, false, "run is already passed"},
 		{"over", func() Result { r := run(PhaseReport, Passed); r.Ended = at; return r }(), false, false, false, false, "run is already passed"},

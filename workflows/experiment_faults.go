@@ -312,6 +312,7 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		e.releaseDue(dctx, workflow.Now(ctx))
 	}
 	holdEnd := workflow.Now(ctx)
+	e.pause.over = true // nothing is held any more: a pause would change nothing
 	if e.abort != nil {
 		// An abort that came with the last hold's end is still an abort.
 		e.end(ctx, experiment.StatusCancelled, e.abortReason())
