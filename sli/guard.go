@@ -35,6 +35,9 @@ type Guard struct {
 	// counts as a bad sample, an outage often looks like no data) or ignore
 	// (for a query that is legitimately empty; the sample counts neither way).
 	OnNoData string `json:"on_no_data,omitempty" yaml:"on_no_data"`
+	// Unit of the query's value, for reports (see Units); empty: inferred
+	// from the query (UnitOf).
+	Unit string `json:"unit,omitempty" yaml:"unit"`
 }
 
 // DefaultGuardInterval is the interval of a guard that names none.
