@@ -46,3 +46,15 @@ func TestDirNeverOverwritesAnotherRun(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, p1, again, "a retried report rewrites its own file")
 }
+
+// The postmortem links the run's report, whose charts it cannot show.
+func TestRenderLinksTheReport(t *testing.T) {
+	r := experiment.Result{Scenario: "x", Outcome: experiment.Aborted, Report: &experiment.ReportLinks{
+		HTML: "https://gameday.example.com/reports/wf/report.html", Markdown: "/data/reports/wf/report.md", Chart: "/data/reports/wf/chart.png",
+	}}
+	md := Render(r)
+	assert.Contains(t, md, "- Report (charts of every guard): https://gameday.example.com/reports/wf/report.html\n")
+	assert.Contains(t, md, "- Report (Markdown): /data/reports/wf/report.md\n")
+	assert.Contains(t, md, "- Charts (PNG): /data/reports/wf/chart.png\n")
+	assert.NotContains(t, Render(experiment.Result{Scenario: "x"}), "Report")
+}

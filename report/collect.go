@@ -1,0 +1,38 @@
+package report
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gameday/gameday/sli"
+)
+
+// QueryTimeout bounds each guard's range query: a report must not hold the
+// run's report step (or a person at the CLI) on a slow Prometheus.
+const QueryTimeout = 15 * time.Second
+
+// Collect runs every guard's range query over w, concurrently, each bounded
+// by QueryTimeout. A failed query is recorded in its Series (the chart
+// says so); it never fails the report.
+func Collect(ctx context.Context, q sli.RangeQuerier, guards []sli.Guard, w Window) []Series {
+	out := make([]Series, len(guards))
+	var wg sync.WaitGroup
+	for i, g := range guards {
+		out[i].Guard = g.Name
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+			defer cancel()
+			pts, err := q.QueryRange(qctx, g.Query, w.From, w.To, w.Step)
+			if err != nil {
+				out[i].Err = err.Error()
+				return
+			}
+			out[i].Points = pts
+		}()
+	}
+	wg.Wait()
+	return out
+}
