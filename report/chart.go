@@ -89,8 +89,15 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		}
 	}
 	allPositive := lo >= 0
+	// Room above the data for the legend, one line per entry.
+	entries := 2
+	for _, more := range []bool{g.Bad > 0, g.NonFinite > 0, g.Breach != nil && !g.Breach.At.IsZero()} {
+		if more {
+			entries++
+		}
+	}
 	lo -= 0.08 * span
-	hi += 0.35 * span // room for the legend above the data
+	hi += (0.1 + 0.12*float64(entries)) * span
 	if allPositive && lo < 0 {
 		lo = 0
 	}
@@ -247,7 +254,10 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		}
 		p.Add(l)
 	}
-	p.Legend.Top = true
+	// Top left: over the steady state before the run rather than over its
+	// aftermath (the headroom above keeps it off the data).
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs = vg.Points(6)
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
 	p.Legend.ThumbnailWidth = vg.Points(14)
 	p.Add(plotter.NewGrid())

@@ -13,22 +13,54 @@ import (
 // HTML renders the report as one self-contained file: styles inline, every
 // chart an inline SVG drawn by gonum/plot, no script, nothing fetched.
 func HTML(rep *Report) ([]byte, error) {
+	view, err := viewOf(rep)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := htmlTmpl.ExecuteTemplate(&b, "doc", view); err != nil {
+		return nil, fmt.Errorf("render HTML report: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// runView is one run as the templates see it: the report and its charts.
+type runView struct {
+	*Report
+	Charts []template.HTML
+}
+
+func viewOf(rep *Report) (runView, error) {
 	charts := make([]template.HTML, len(rep.Guards))
 	for i := range rep.Guards {
 		svg, err := SVG(rep, i)
 		if err != nil {
-			return nil, err
+			return runView{}, err
 		}
 		// Our own SVG: gonum escapes every text it writes.
 		charts[i] = template.HTML(svg) //nolint:gosec // generated, not user HTML
 	}
+	return runView{rep, charts}, nil
+}
+
+// HTMLGameDay renders a game day as one self-contained file: a table of its
+// experiments, then each one's report with its charts.
+func HTMLGameDay(name string, reps []*Report, generated time.Time) ([]byte, error) {
+	data := struct {
+		Name      string
+		Runs      []runView
+		Generated time.Time
+	}{Name: name, Generated: generated}
+	for _, rep := range reps {
+		v, err := viewOf(rep)
+		if err != nil {
+			return nil, err
+		}
+		data.Runs = append(data.Runs, v)
+	}
 	var b bytes.Buffer
-	err := htmlTmpl.Execute(&b, struct {
-		*Report
-		Charts []template.HTML
-	}{rep, charts})
-	if err != nil {
-		return nil, fmt.Errorf("render HTML report: %w", err)
+	if err := htmlTmpl.ExecuteTemplate(&b, "gameday", data); err != nil {
+		return nil, fmt.Errorf("render HTML game-day report: %w", err)
 	}
 	return b.Bytes(), nil
 }
@@ -81,6 +113,7 @@ var funcs = template.FuncMap{
 		return b.Sub(a).Round(time.Second).String()
 	},
 	"pct":         func(v float64) string { return fmt.Sprintf("%.0f", v) },
+	"inc":         func(i int) int { return i + 1 },
 	"recovery":    recoveryText,
 	"gv":          gv,
 	"breach":      BreachText,
@@ -100,13 +133,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-var htmlTmpl = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Result.Scenario}}: {{.Result.Outcome}} — gameday report</title>
-<style>
+var htmlTmpl = template.Must(template.New("report").Funcs(funcs).Parse(`{{define "style"}}<style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",sans-serif;margin:1.5rem auto;max-width:68rem;padding:0 1rem;color:#222;line-height:1.4}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #ddd}
 .badge{display:inline-block;padding:.1rem .6rem;border-radius:.8rem;font-weight:600;color:#fff}
@@ -117,10 +144,8 @@ figure.chart{margin:.8rem 0 1.4rem}figure.chart svg{width:100%;height:auto;displ
 code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 .key span{display:inline-block;margin-right:1rem;font-size:.85rem}.key i{display:inline-block;width:1.6rem;height:.7rem;margin-right:.3rem;vertical-align:middle;border:1px solid #ccc}
 .warn{color:#c62828;font-weight:600}.muted{color:#666}
-</style>
-</head>
-<body>
-<header>
+</style>{{end}}
+{{define "run"}}<header>
 <h1>{{.Result.Scenario}} on {{.Result.Service}} <span class="badge {{outcome .Result.Outcome}}" id="outcome">{{.Result.Outcome}}</span></h1>
 {{with breach $.Report}}<p id="reason"><strong>Breach:</strong> {{.}}</p>{{else}}{{with .Result.AbortReason}}<p id="reason"><strong>Reason:</strong> {{.}}</p>{{end}}{{end}}
 {{with .Result.Error}}<p><strong>Error:</strong> {{.}}</p>{{end}}
@@ -203,8 +228,40 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 {{if .Result.Notes}}<section id="notes"><h2>Notes</h2><ul>
 {{range .Result.Notes}}<li class="note-{{.Kind}}"><strong>{{.Kind}}</strong> by {{.By}} at {{clock .At}}: {{.Text}}</li>
 {{end}}</ul></section>{{end}}
-
+{{end}}
+{{define "doc"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Result.Scenario}}: {{.Result.Outcome}} — gameday report</title>
+{{template "style"}}
+</head>
+<body>
+{{template "run" .}}
 <footer class="muted"><p>Generated {{ts .Generated}} by gameday.</p></footer>
 </body>
 </html>
-`))
+{{end}}
+{{define "gameday"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Game day {{.Name}} — gameday report</title>
+{{template "style"}}
+</head>
+<body>
+<h1>Game day {{.Name}}</h1>
+<table id="gameday-runs"><tr><th>#</th><th>scenario</th><th>service</th><th>outcome</th><th>score</th><th>run</th></tr>
+{{range $i, $r := .Runs}}<tr><td>{{inc $i}}</td><td><a href="#run-{{inc $i}}">{{$r.Result.Scenario}}</a></td><td>{{$r.Result.Service}}</td><td><span class="badge {{outcome $r.Result.Outcome}}">{{$r.Result.Outcome}}</span></td><td>{{if $r.Score.Scored}}{{pct $r.Score.Score}}{{else}}not scored{{end}}</td><td><code>{{$r.Result.WorkflowID}}</code></td></tr>
+{{end}}</table>
+{{range $i, $r := .Runs}}<article class="run" id="run-{{inc $i}}">
+<hr>
+{{template "run" $r}}
+</article>
+{{end}}
+<footer class="muted"><p>Generated {{ts .Generated}} by gameday.</p></footer>
+</body>
+</html>
+{{end}}`))

@@ -65,6 +65,22 @@ func finite(v float64) *float64 {
 
 // JSON renders the report as indented JSON.
 func JSON(rep *Report) ([]byte, error) {
+	return json.MarshalIndent(jsonOf(rep), "", "  ")
+}
+
+// JSONGameDay renders a game day's reports: {"game_day": name, "runs": [...]}.
+func JSONGameDay(name string, reps []*Report) ([]byte, error) {
+	out := struct {
+		GameDay string       `json:"game_day"`
+		Runs    []jsonReport `json:"runs"`
+	}{GameDay: name, Runs: []jsonReport{}}
+	for _, rep := range reps {
+		out.Runs = append(out.Runs, jsonOf(rep))
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
+
+func jsonOf(rep *Report) jsonReport {
 	out := jsonReport{Result: rep.Result, Score: rep.Score, Window: rep.Window, Links: rep.Links, Generated: rep.Generated, Regions: rep.Regions, Timeline: rep.Timeline}
 	for _, g := range rep.Guards {
 		jg := jsonGuard{
@@ -83,5 +99,5 @@ func JSON(rep *Report) ([]byte, error) {
 	if out.Guards == nil {
 		out.Guards = []jsonGuard{}
 	}
-	return json.MarshalIndent(out, "", "  ")
+	return out
 }

@@ -210,3 +210,29 @@ func linkOr(text, url string) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+
+// MarkdownGameDay renders a game day: a table of its experiments, then each
+// one's report.
+func MarkdownGameDay(name string, reps []*Report) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Game day %s\n\n| # | scenario | service | outcome | score | run |\n| --- | --- | --- | --- | --- | --- |\n", name)
+	for i, rep := range reps {
+		score := "not scored"
+		if rep.Score.Scored {
+			score = fmt.Sprintf("%.0f", rep.Score.Score)
+		}
+		r := rep.Result
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | `%s` |\n", i+1, r.Scenario, r.Service, r.Outcome, score, r.WorkflowID)
+	}
+	for _, rep := range reps {
+		b.WriteString("\n---\n\n")
+		// Each run's headings one level down, under the game day's.
+		for _, line := range strings.SplitAfter(string(Markdown(rep, false)), "\n") {
+			if strings.HasPrefix(line, "#") {
+				line = "#" + line
+			}
+			b.WriteString(line)
+		}
+	}
+	return []byte(b.String())
+}

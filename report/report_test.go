@@ -300,3 +300,29 @@ func CountColor(img image.Image, c color.RGBA, tol int) int {
 }
 
 func near(a, b, tol int) bool { return a-b <= tol && b-a <= tol }
+
+// A game day renders as one file in every format: its experiments in
+// order, each with its charts.
+func TestGameDayFormats(t *testing.T) {
+	passed := fixture()
+	passed.Result.Outcome, passed.Result.Breach, passed.Result.AbortReason = experiment.Passed, nil, ""
+	passed.Result.Scenario = "demo-inventory-latency-harmless"
+	reps := []*Report{Build(fixture()), Build(passed)}
+	h, err := HTMLGameDay("seed-weekly", reps, at(500))
+	require.NoError(t, err)
+	s := string(h)
+	assert.Contains(t, s, "<h1>Game day seed-weekly</h1>")
+	assert.Equal(t, 2*len(guards), strings.Count(s, "<svg"))
+	assert.Less(t, strings.Index(s, `id="run-1"`), strings.Index(s, `id="run-2"`))
+	md := string(MarkdownGameDay("seed-weekly", reps))
+	assert.Contains(t, md, "| 2 | demo-inventory-latency-harmless | order-service | passed | 75 |")
+	assert.Contains(t, md, "\n## demo-inventory-latency on order-service: aborted\n")
+	j, err := JSONGameDay("seed-weekly", reps)
+	require.NoError(t, err)
+	var back struct {
+		GameDay string            `json:"game_day"`
+		Runs    []json.RawMessage `json:"runs"`
+	}
+	require.NoError(t, json.Unmarshal(j, &back))
+	assert.Len(t, back.Runs, 2)
+}
