@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/report"
+	"github.com/gameday/gameday/scenarios"
 )
 
 // A real breaching run (dev server, Prometheus, demo shop) ends with a
@@ -32,7 +34,10 @@ func TestReportOfARealRunInChromium(t *testing.T) {
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	_, path := e.scenario("demo-inventory-latency", nil)
+	// A service name of its own: score and maturity read the whole
+	// namespace's history, which other tests' runs share.
+	service := fmt.Sprintf("report-it-%d", time.Now().UnixNano())
+	_, path := e.scenario("demo-inventory-latency", func(sc *scenarios.Scenario) { sc.Metadata.Service = service })
 	dir := t.TempDir()
 	junitPath := filepath.Join(dir, "run.junit.xml")
 
@@ -109,6 +114,31 @@ func TestReportOfARealRunInChromium(t *testing.T) {
 	assert.Positive(t, js.Guards[0].Bad, "the latency went over the threshold")
 	_, stderr, code = e.gameday(ctx, "report", r.WorkflowID, "--format", "pdf")
 	assert.Equal(t, 2, code, stderr)
+
+	// The run's history scores the service 0 (its only scenario breached)
+	// and places it at L2: a guarded run this quarter with its postmortem,
+	// but no automated run yet. Visibility lags a moment behind the run.
+	var score struct {
+		Services []struct {
+			Service   string  `json:"service"`
+			Scored    bool    `json:"scored"`
+			Score     float64 `json:"score"`
+			Scenarios []struct {
+				Latest string `json:"latest"`
+			} `json:"scenarios"`
+		} `json:"services"`
+	}
+	require.Eventually(t, func() bool {
+		out, _, code := e.gameday(ctx, "score", service, "--json")
+		return code == 0 && json.Unmarshal([]byte(out), &score) == nil && len(score.Services) == 1 && len(score.Services[0].Scenarios) == 1
+	}, time.Minute, time.Second, "gameday score never saw the run")
+	assert.True(t, score.Services[0].Scored)
+	assert.Equal(t, 0.0, score.Services[0].Score)
+	assert.Equal(t, r.WorkflowID, score.Services[0].Scenarios[0].Latest)
+	out, stderr, code = e.gameday(ctx, "maturity", service)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, service+": L2 Planned")
+	assert.Contains(t, out, "[ ] automated injection on core paths at least monthly")
 
 	// Chromium parses it (the DOM has both charts, their SVG drawn by
 	// gonum/plot) and paints it: the threshold is a long horizontal run of

@@ -32,6 +32,11 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"signoff", "wf", "--role", "dev", "--user", "u", "--reject"},
 		{"status"},
 		{"scenarios", "validate"},
+		{"report"},
+		{"report", "wf", "--format", "pdf"},
+		{"score", "a", "b"},
+		{"score", "--days", "0"},
+		{"maturity", "--days", "-1"},
 	} {
 		_, stderr, code := gameday(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
