@@ -99,6 +99,7 @@ func InputOf(ctx context.Context, c client.Client, workflowID, runID string) (wo
 	if attrs == nil || len(attrs.GetInput().GetPayloads()) == 0 {
 		return in, fmt.Errorf("run %s: first event carries no input", workflowID)
 	}
+	// The default converter: gameday configures no custom one.
 	return in, converter.GetDefaultDataConverter().FromPayload(attrs.GetInput().GetPayloads()[0], &in)
 }
 

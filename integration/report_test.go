@@ -216,28 +216,25 @@ func count(img image.Image, want color.RGBA) int {
 
 // longestRow is the most pixels of a colour in one row (a horizontal line;
 // dashes count, the gaps between them do not).
-func longestRow(img image.Image, want color.RGBA) int {
-	best := 0
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		n := 0
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if near(img.At(x, y), want) {
-				n++
-			}
-		}
-		best = max(best, n)
-	}
-	return best
-}
+func longestRow(img image.Image, want color.RGBA) int { return longestLine(img, want, false) }
 
 // longestColumn is the most pixels of a colour in one column.
-func longestColumn(img image.Image, want color.RGBA) int {
-	best := 0
+func longestColumn(img image.Image, want color.RGBA) int { return longestLine(img, want, true) }
+
+func longestLine(img image.Image, want color.RGBA, columns bool) int {
 	b := img.Bounds()
-	for x := b.Min.X; x < b.Max.X; x++ {
+	outer, inner := b.Dy(), b.Dx()
+	if columns {
+		outer, inner = inner, outer
+	}
+	best := 0
+	for i := range outer {
 		n := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
+		for j := range inner {
+			x, y := b.Min.X+j, b.Min.Y+i
+			if columns {
+				x, y = b.Min.X+i, b.Min.Y+j
+			}
 			if near(img.At(x, y), want) {
 				n++
 			}

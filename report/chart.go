@@ -14,6 +14,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/gameday/gameday/sli"
 )
 
 // The colours of every chart. They are part of the report's contract: the
@@ -163,23 +165,17 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 			}
 		}
 		prev = pt.At
-		switch {
-		case math.IsNaN(v), math.IsInf(v, -1):
+		if !sli.Float(v).Finite() {
 			if err := flush(); err != nil {
 				return nil, err
 			}
-			nonFinite = append(nonFinite, plotter.XY{X: x, Y: ys(lo)})
-			if !g.Healthy(v) {
-				bad = append(bad, plotter.XY{X: x, Y: ys(lo)})
+			edge := ys(lo) // NaN and -Inf at the bottom, +Inf at the top
+			if math.IsInf(v, 1) {
+				edge = ys(hi)
 			}
-			continue
-		case math.IsInf(v, 1):
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			nonFinite = append(nonFinite, plotter.XY{X: x, Y: ys(hi)})
+			nonFinite = append(nonFinite, plotter.XY{X: x, Y: edge})
 			if !g.Healthy(v) {
-				bad = append(bad, plotter.XY{X: x, Y: ys(hi)})
+				bad = append(bad, plotter.XY{X: x, Y: edge})
 			}
 			continue
 		}

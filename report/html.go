@@ -229,28 +229,22 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 {{range .Result.Notes}}<li class="note-{{.Kind}}"><strong>{{.Kind}}</strong> by {{.By}} at {{clock .At}}: {{.Text}}</li>
 {{end}}</ul></section>{{end}}
 {{end}}
-{{define "doc"}}<!DOCTYPE html>
+{{define "head"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Result.Scenario}}: {{.Result.Outcome}} — gameday report</title>
+<title>{{.}} — gameday report</title>
 {{template "style"}}
-</head>
+</head>{{end}}
+{{define "doc"}}{{template "head" (printf "%s: %s" .Result.Scenario .Result.Outcome)}}
 <body>
 {{template "run" .}}
 <footer class="muted"><p>Generated {{ts .Generated}} by gameday.</p></footer>
 </body>
 </html>
 {{end}}
-{{define "gameday"}}<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Game day {{.Name}} — gameday report</title>
-{{template "style"}}
-</head>
+{{define "gameday"}}{{template "head" (printf "Game day %s" .Name)}}
 <body>
 <h1>Game day {{.Name}}</h1>
 <table id="gameday-runs"><tr><th>#</th><th>scenario</th><th>service</th><th>outcome</th><th>score</th><th>run</th></tr>

@@ -27,26 +27,51 @@ func (f *historyFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.days, "days", int(resilience.Horizon/(24*time.Hour)), "read the runs that ended in the last DAYS days")
 }
 
-// history reads the runs the score and maturity commands judge.
-func (f historyFlags) history(ctx context.Context, a *app, service string) ([]resilience.Run, map[string]float64, []string, time.Time, error) {
-	now := time.Now()
+// judged is the history the score and maturity commands read, scored.
+type judged struct {
+	runs  []resilience.Run
+	notes []string
+	now   time.Time
+	// scores: one per service asked for (every service of the history when
+	// none was named).
+	scores []resilience.ServiceScore
+	named  bool
+	days   int
+}
+
+// judge reads the runs that ended in the last f.days days (of the service
+// named in pos, or all) and scores their services.
+func (f historyFlags) judge(ctx context.Context, a *app, pos []string) (judged, error) {
+	j := judged{now: time.Now(), named: len(pos) == 1, days: f.days}
 	if f.days <= 0 {
-		return nil, nil, nil, now, usageErr("--days must be at least 1")
+		return j, usageErr("--days must be at least 1")
+	}
+	service := ""
+	if j.named {
+		service = pos[0]
 	}
 	c, err := a.dial(ctx, nil)
 	if err != nil {
-		return nil, nil, nil, now, err
+		return j, err
 	}
 	defer c.Close()
-	runs, skipped, err := control.History(ctx, c, control.HistoryQuery{Service: service, Since: now.Add(-time.Duration(f.days) * 24 * time.Hour)})
+	runs, skipped, err := control.History(ctx, c, control.HistoryQuery{Service: service, Since: j.now.Add(-time.Duration(f.days) * 24 * time.Hour)})
 	if err != nil {
-		return nil, nil, nil, now, err
+		return j, err
 	}
 	weights, notes := control.ChecklistWeights(ctx, c, runs)
 	if skipped > 0 {
 		notes = append(notes, fmt.Sprintf("%d run(s) ended without a result (terminated, timed out) and were left out", skipped))
 	}
-	return runs, weights, notes, now, nil
+	j.runs, j.notes = runs, notes
+	services := []string{service}
+	if !j.named {
+		services = resilience.Services(runs)
+	}
+	for _, s := range services {
+		j.scores = append(j.scores, resilience.ScoreService(s, runs, weights, j.now))
+	}
+	return j, nil
 }
 
 func newScoreCmd(a *app) *cobra.Command {
@@ -72,27 +97,15 @@ visibility: GamedayService, then each run's result):
 docs/scoring.md compares this with LitmusChaos, Krkn and Gremlin.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			service := ""
-			if len(pos) == 1 {
-				service = pos[0]
-			}
-			runs, weights, notes, now, err := f.history(cmd.Context(), a, service)
+			j, err := f.judge(cmd.Context(), a, pos)
 			if err != nil {
 				return err
 			}
-			services := []string{service}
-			if service == "" {
-				services = resilience.Services(runs)
-			}
-			var scores []resilience.ServiceScore
-			for _, s := range services {
-				scores = append(scores, resilience.ScoreService(s, runs, weights, now))
-			}
 			out := cmd.OutOrStdout()
 			if f.json {
-				return printJSON(out, map[string]any{"services": scores, "weights": weights, "notes": notes, "days": f.days})
+				return printJSON(out, map[string]any{"services": j.scores, "notes": j.notes, "days": j.days})
 			}
-			printScores(out, scores, service != "", notes, f.days)
+			printScores(out, j)
 			return nil
 		},
 	}
@@ -106,7 +119,8 @@ func printJSON(out io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printScores(out io.Writer, scores []resilience.ServiceScore, detail bool, notes []string, days int) {
+func printScores(out io.Writer, j judged) {
+	scores, detail, notes, days := j.scores, j.named, j.notes, j.days
 	if len(scores) == 0 {
 		fmt.Fprintf(out, "no experiment run ended in the last %d days\n", days)
 		return
@@ -161,28 +175,20 @@ are cumulative; docs/scoring.md defines every criterion):
 Read --days of history (at least 90 for L2-L4 to see their windows).`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			service := ""
-			if len(pos) == 1 {
-				service = pos[0]
-			}
-			runs, weights, notes, now, err := f.history(cmd.Context(), a, service)
+			j, err := f.judge(cmd.Context(), a, pos)
 			if err != nil {
 				return err
 			}
-			services := []string{service}
-			if service == "" {
-				services = resilience.Services(runs)
-			}
 			var ms []resilience.Maturity
-			for _, s := range services {
-				ms = append(ms, resilience.Assess(s, runs, resilience.ScoreService(s, runs, weights, now), now))
+			for _, s := range j.scores {
+				ms = append(ms, resilience.Assess(s.Service, j.runs, s, j.now))
 			}
 			out := cmd.OutOrStdout()
 			if f.json {
-				return printJSON(out, map[string]any{"services": ms, "notes": notes, "days": f.days})
+				return printJSON(out, map[string]any{"services": ms, "notes": j.notes, "days": j.days})
 			}
 			if len(ms) == 0 {
-				fmt.Fprintf(out, "no experiment run ended in the last %d days\n", f.days)
+				fmt.Fprintf(out, "no experiment run ended in the last %d days\n", j.days)
 				return nil
 			}
 			for i, m := range ms {
@@ -191,7 +197,7 @@ Read --days of history (at least 90 for L2-L4 to see their windows).`,
 				}
 				printMaturity(out, m)
 			}
-			for _, n := range notes {
+			for _, n := range j.notes {
 				fmt.Fprintf(out, "note: %s\n", n)
 			}
 			return nil
