@@ -326,3 +326,21 @@ func TestGameDayFormats(t *testing.T) {
 	require.NoError(t, json.Unmarshal(j, &back))
 	assert.Len(t, back.Runs, 2)
 }
+
+// BenchmarkWrite: every format of a 4-guard report (83 samples per guard)
+// into a directory: what the report step adds to a run's end besides the
+// range queries.
+func BenchmarkWrite(b *testing.B) {
+	rep := Build(fixture())
+	dir := b.TempDir()
+	for b.Loop() {
+		if _, err := Write(dir, rep); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, f := range []string{HTMLFile, ChartFile, MarkdownFile, JUnitFile, JSONFile} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			b.ReportMetric(float64(st.Size()), f+"-bytes")
+		}
+	}
+}
