@@ -33,9 +33,14 @@ type ReportResult struct {
 	Report *experiment.ReportLinks `json:"report,omitempty"`
 }
 
-// reportBudget bounds writing the report (the range queries above all), so
-// a slow Prometheus never holds the run's end for long.
-const reportBudget = 25 * time.Second
+// reportBudget bounds writing the report, and reportQueryTimeout each
+// range query (all run at once), so a Prometheus that is down delays the
+// run's end by seconds: a healthy one answers a report's window in
+// milliseconds.
+const (
+	reportBudget       = 20 * time.Second
+	reportQueryTimeout = 5 * time.Second
+)
 
 // Report writes the run's report (every run, passed too: HTML with a chart
 // per guard, Markdown, JUnit, JSON, the charts as PNG) into the data dir,
@@ -121,7 +126,7 @@ func (a *Activities) writeReport(ctx context.Context, r experiment.Result, guard
 	w := report.WindowOf(r, now)
 	var series []report.Series
 	if a.Ranges != nil {
-		series = report.Collect(ctx, a.Ranges, guards, w)
+		series = report.Collect(ctx, a.Ranges, guards, w, reportQueryTimeout)
 	}
 	links := report.Links{Trace: report.TraceLink(a.TraceURL, r.TraceID), Files: report.SiblingLinks()}
 	rep := report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now})

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -342,5 +344,46 @@ func BenchmarkWrite(b *testing.B) {
 		if st, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			b.ReportMetric(float64(st.Size()), f+"-bytes")
 		}
+	}
+}
+
+type hungQuerier struct{}
+
+func (hungQuerier) QueryRange(ctx context.Context, _ string, _, _ time.Time, _ time.Duration) ([]sli.Point, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// barrierQuerier answers only once every guard's query is in flight: run
+// one after the other, the queries would all time out.
+type barrierQuerier struct{ all *sync.WaitGroup }
+
+func (b barrierQuerier) QueryRange(ctx context.Context, _ string, from, _ time.Time, _ time.Duration) ([]sli.Point, error) {
+	b.all.Done()
+	done := make(chan struct{})
+	go func() { b.all.Wait(); close(done) }()
+	select {
+	case <-done:
+		return []sli.Point{{At: from, Value: 1}}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// The queries run at once (a Prometheus that never answers costs one
+// timeout, not one per guard), and each failure is the chart's message.
+func TestCollectQueriesAtOnceAndBoundsEach(t *testing.T) {
+	w := Window{From: at(0), To: at(60), Step: time.Second}
+	var all sync.WaitGroup
+	all.Add(len(guards))
+	for _, s := range Collect(context.Background(), barrierQuerier{&all}, guards, w, time.Minute) {
+		assert.Empty(t, s.Err, s.Guard)
+		assert.Len(t, s.Points, 1)
+	}
+	series := Collect(context.Background(), hungQuerier{}, guards, w, 100*time.Millisecond)
+	require.Len(t, series, len(guards))
+	for i, s := range series {
+		assert.Equal(t, guards[i].Name, s.Guard)
+		assert.Contains(t, s.Err, "deadline exceeded")
 	}
 }

@@ -177,7 +177,7 @@ var issueKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*-[0-9]+$`)
 // of empty charts would look like a run nobody watched.
 func runReport(ctx context.Context, prom *promclient.Prometheus, cfg config.Config, r experiment.Result, guards []sli.Guard, now time.Time, strict bool) (*report.Report, error) {
 	w := report.WindowOf(r, now)
-	series := report.Collect(ctx, prom, guards, w)
+	series := report.Collect(ctx, prom, guards, w, report.QueryTimeout)
 	if strict && len(series) > 0 {
 		if err := lostData(cfg, r, series, w); err != nil {
 			return nil, err
