@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,8 +182,6 @@ func (v *validator) faults(defaultBackend string, fs []Fault) {
 	}
 }
 
-var ops = []sli.Op{sli.OpLT, sli.OpLE, sli.OpGT, sli.OpGE, sli.OpEQ, sli.OpNE}
-
 func (v *validator) guards(base string, gs []sli.Guard) {
 	seen := map[string]int{}
 	for i := range gs {
@@ -277,22 +276,9 @@ func (v *validator) guardsFitHold(hold time.Duration, gs []sli.Guard) {
 	}
 }
 
-func validOp(op sli.Op) bool {
-	for _, o := range ops {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
+func validOp(op sli.Op) bool { return slices.Contains(sli.Ops, op) }
 
-func opList() string {
-	s := make([]string, len(ops))
-	for i, o := range ops {
-		s[i] = string(o)
-	}
-	return strings.Join(s, " ")
-}
+func opList() string { return sli.OpList() }
 
 func (v *validator) steadyState(ss *SteadyState) {
 	switch {

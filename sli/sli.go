@@ -17,6 +17,19 @@ type Querier interface {
 	Query(ctx context.Context, query string, at time.Time) (float64, error)
 }
 
+// Point is one sample of a range query.
+type Point struct {
+	At    time.Time
+	Value float64
+}
+
+// RangeQuerier runs a PromQL range query that must yield one series: the
+// samples from start to end, one per step. An empty answer is ErrNoData.
+// Checklist evidence reads it to judge a window of a run.
+type RangeQuerier interface {
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Point, error)
+}
+
 // Healthy reports whether value OP threshold holds. NaN is never healthy:
 // a quantile over no traffic is not evidence of health. ±Inf compare as the
 // extremes they are (an error ratio of +Inf is not below any limit).

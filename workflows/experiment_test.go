@@ -42,6 +42,8 @@ type experimentSuite struct {
 	// Hooks replace the default Recover and Notify behaviour when set.
 	recoverHook func(context.Context, activities.RecoverInput) (activities.RecoverResult, error)
 	notifyHook  func(context.Context, activities.NotifyInput) error
+	// reported is the input of the last Report call.
+	reported *activities.ReportInput
 	// signers and distinct replace the worker's role map (testSigners) and
 	// its distinct-signers rule when set.
 	signers  map[string][]string
@@ -59,7 +61,7 @@ func (s *experimentSuite) SetupTest() {
 	s.env.SetTestTimeout(time.Minute)
 	s.env.RegisterActivity(&activities.Activities{})
 	s.recovered, s.notified = nil, nil
-	s.recoverHook, s.notifyHook = nil, nil
+	s.recoverHook, s.notifyHook, s.reported = nil, nil, nil
 	s.signers, s.distinct = nil, false
 	s.setupLeases()
 	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) error {
@@ -88,6 +90,9 @@ func (s *experimentSuite) SetupTest() {
 		}).Maybe()
 	s.env.OnActivity(a.Report, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ReportInput) (activities.ReportResult, error) {
+			s.mu.Lock()
+			s.reported = &in
+			s.mu.Unlock()
 			if in.Result.Outcome == experiment.Passed || in.Result.Outcome == experiment.DryRun {
 				return activities.ReportResult{}, nil
 			}

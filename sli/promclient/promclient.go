@@ -149,6 +149,41 @@ func (p *Prometheus) Query(ctx context.Context, query string, at time.Time) (flo
 	}
 }
 
+// QueryRange returns the samples of a range query, which must yield one
+// series (as a guard, a check must aggregate to one number). NaN and ±Inf
+// samples are returned as they are; an empty matrix is sli.ErrNoData. The
+// answer is bounded like an instant query's, and errors are as safe to
+// print.
+func (p *Prometheus) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]sli.Point, error) {
+	val, _, _, err := p.api.QueryRange(ctx, query, v1.Range{Start: start, End: end, Step: step})
+	if err != nil {
+		var perr *v1.Error
+		if errors.As(err, &perr) && perr.Type == v1.ErrBadData {
+			return nil, &sli.BadQueryError{Query: query, Msg: p.mask(perr.Msg)}
+		}
+		var big *AnswerTooLargeError
+		if errors.As(err, &big) {
+			return nil, &sli.BadQueryError{Query: query, Msg: big.Error() + " (wrap it in sum/max, or raise " + config.EnvPrometheusMaxAnswer + ")"}
+		}
+		return nil, p.wrap(err)
+	}
+	m, ok := val.(model.Matrix)
+	if !ok {
+		return nil, &sli.BadQueryError{Query: query, Msg: fmt.Sprintf("returned a %s; want a matrix", val.Type())}
+	}
+	switch {
+	case len(m) == 0 || len(m[0].Values) == 0 && len(m) == 1:
+		return nil, sli.ErrNoData
+	case len(m) > 1:
+		return nil, &sli.BadQueryError{Query: query, Msg: fmt.Sprintf("returned %d series; a check must aggregate to one (wrap it in sum/max/histogram_quantile)", len(m))}
+	}
+	out := make([]sli.Point, 0, len(m[0].Values))
+	for _, sp := range m[0].Values {
+		out = append(out, sli.Point{At: sp.Timestamp.Time(), Value: float64(sp.Value)})
+	}
+	return out, nil
+}
+
 // Ready reports whether the server answers.
 func (p *Prometheus) Ready(ctx context.Context) error {
 	if _, err := p.api.Buildinfo(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,6 +29,10 @@ func fakeProm(t *testing.T) *Prometheus {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/v1/query_range" {
+			rangeAnswer(w, r)
+			return
+		}
 		switch r.Form.Get("query") {
 		case "one":
 			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"0.42"]}]}}`))
@@ -72,6 +77,56 @@ func TestPrometheusQuery(t *testing.T) {
 	_, err = p.Query(ctx, "rate(x[", now)
 	require.True(t, errors.As(err, &bq), "%v", err)
 	assert.Contains(t, err.Error(), "parse error")
+}
+
+// rangeAnswer answers /api/v1/query_range by the query text, with the
+// bodies the real server sends (NaN and +Inf are strings there too).
+func rangeAnswer(w http.ResponseWriter, r *http.Request) {
+	switch r.Form.Get("query") {
+	case "one":
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1700000000,"0.1"],[1700000001,"NaN"],[1700000002,"+Inf"]]}]}}`))
+	case "empty":
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+	case "two":
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[[1700000000,"1"]]},{"metric":{"a":"2"},"values":[[1700000000,"2"]]}]}}`))
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected identifier"}`))
+	}
+}
+
+func TestPrometheusQueryRange(t *testing.T) {
+	p := fakeProm(t)
+	ctx := context.Background()
+	start := time.Unix(1700000000, 0)
+	end := start.Add(2 * time.Second)
+
+	pts, err := p.QueryRange(ctx, "one", start, end, time.Second)
+	require.NoError(t, err)
+	require.Len(t, pts, 3)
+	assert.Equal(t, start, pts[0].At)
+	assert.Equal(t, 0.1, pts[0].Value)
+	assert.True(t, math.IsNaN(pts[1].Value), "NaN kept")
+	assert.True(t, math.IsInf(pts[2].Value, 1), "+Inf kept")
+
+	_, err = p.QueryRange(ctx, "empty", start, end, time.Second)
+	assert.ErrorIs(t, err, sli.ErrNoData)
+
+	var bq *sli.BadQueryError
+	_, err = p.QueryRange(ctx, "two", start, end, time.Second)
+	require.True(t, errors.As(err, &bq), "%v", err)
+	assert.Contains(t, err.Error(), "returned 2 series; a check must aggregate to one")
+
+	_, err = p.QueryRange(ctx, "rate(x[", start, end, time.Second)
+	require.True(t, errors.As(err, &bq), "%v", err)
+
+	// Unreachable: a plain (retryable) error naming the server.
+	down, err := NewPrometheus("http://127.0.0.1:1")
+	require.NoError(t, err)
+	_, err = down.QueryRange(ctx, "up", start, end, time.Second)
+	require.Error(t, err)
+	assert.False(t, errors.As(err, &bq))
+	assert.Contains(t, err.Error(), "prometheus http://127.0.0.1:1")
 }
 
 func TestPrometheusUnreachableIsRetryable(t *testing.T) {
@@ -191,6 +246,10 @@ func TestPrometheusAnswerSizeBounded(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/v1/query_range" {
+			rangeAnswer(w, r)
+			return
+		}
 		switch r.Form.Get("query") {
 		case "sized": // Content-Length announced: refused before reading
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
