@@ -278,11 +278,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Validate changed a parsed checklist")
 		}
 		// And it always yields a gate: an all-pass sign-off passes.
+		// (Evidence-verified items: all their checks pass.)
 		var signs []checklist.Sign
+		var evidence []checklist.CheckResult
 		for _, it := range cl.Spec.Items {
 			signs = append(signs, checklist.Sign{ItemID: it.ID, Pass: true, Role: it.Owner})
+			for _, c := range it.VerifiedBy {
+				evidence = append(evidence, checklist.CheckResult{Item: it.ID, Check: c.Name, Pass: true})
+			}
 		}
-		if g := checklist.EvaluateGate(cl, signs); !g.Passed || g.Score != 100 {
+		if g := checklist.EvaluateGate(cl, signs, evidence...); !g.Passed || g.Score != 100 {
 			t.Fatalf("all-pass gate = %+v", g)
 		}
 	})

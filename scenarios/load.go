@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/errkind"
@@ -92,7 +93,13 @@ func (v *validator) links(sp *Spec) {
 	if sp.Checklist == "" || strings.HasSuffix(sp.Checklist, ".yaml") || strings.HasSuffix(sp.Checklist, ".yml") {
 		return // a file is resolved when the run starts, relative to where it starts
 	}
-	if _, err := checklists.Find(sp.Checklist); err != nil {
+	cl, err := checklists.Find(sp.Checklist)
+	if err != nil {
+		v.Add("spec.checklist", "%v", err)
+		return
+	}
+	// Its evidence may name this scenario's guards: they must be here.
+	if _, err := checklist.ResolveEvidence(cl, (&Scenario{Spec: *sp}).EvidenceGuards()); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }
