@@ -116,15 +116,16 @@ func guardNames(guards []sli.Guard) string {
 }
 
 // Span is the window a check judges in a run's timeline; WindowOf says it
-// in words. A window that would end before it starts (a run stopped at
+// in words. Within keeps the window's first Within (a hold shorter than
+// Within is judged whole: no fault was held past it). A window that would end before it starts (a run stopped at
 // once) is the single instant it starts at.
 func (c Check) Span(t Timeline) (from, to time.Time) {
 	from, to = t.FaultAt, t.HoldEnd
 	if c.Window == WindowRun {
 		to = t.RunEnd
 	}
-	if w := c.Within.D(); w > 0 {
-		to = from.Add(w)
+	if w := c.Within.D(); w > 0 && from.Add(w).Before(to) {
+		to = from.Add(w) // the first Within of the window, never past it
 	}
 	if to.Before(from) {
 		to = from

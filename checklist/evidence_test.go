@@ -86,9 +86,9 @@ func TestSpanAndQuery(t *testing.T) {
 		{Check{}, t0, t0.Add(20 * time.Second), "observe"},
 		{Check{Window: WindowRun}, t0, t0.Add(45 * time.Second), "run"},
 		{Check{Within: duration.Duration(3 * time.Second)}, t0, t0.Add(3 * time.Second), "first 3s of observe"},
-		// Past the hold on purpose: "within 3 s of the fault" is about the
-		// fault, whenever the hold ended.
-		{Check{Within: duration.Duration(time.Minute)}, t0, t0.Add(time.Minute), "first 1m0s of observe"},
+		// A hold shorter than within is judged whole, never past its end.
+		{Check{Within: duration.Duration(time.Minute)}, t0, t0.Add(20 * time.Second), "first 1m0s of observe"},
+		{Check{Window: WindowRun, Within: duration.Duration(30 * time.Second)}, t0, t0.Add(30 * time.Second), "first 30s of run"},
 	} {
 		from, to := tt.c.Span(tl)
 		assert.Equal(t, tt.from, from, tt.window)
