@@ -162,22 +162,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax error", edit(map[int]string{9: "      title: [unclosed"}), []want{{9, "", "did not find expected ',' or ']'"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("x.yaml", tt.data)
-			var errs yamlx.Errors
-			if !errors.As(err, &errs) {
-				t.Fatalf("want Errors, got %T %v", err, err)
-			}
-			if len(errs) != len(tt.want) {
-				t.Fatalf("want %d errors, got %d:\n%v", len(tt.want), len(errs), err)
-			}
-			for i, w := range tt.want {
-				e := errs[i]
-				if e.File != "x.yaml" || e.Line != w.line || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
-					t.Errorf("error %d:\n got %s\nwant x.yaml:%d: %s: ...%s...", i, e, w.line, w.field, w.msg)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantErrors(t, tt.data, tt.want) })
 	}
 }
 
@@ -372,21 +357,25 @@ func TestParseEvidence(t *testing.T) {
 			[]want{{21, "spec.items[0].verified_by[0].reduction", "unknown field (known: name, guard, query, op, threshold, window, within, reduce, on_no_data)"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("x.yaml", tt.data)
-			var errs yamlx.Errors
-			if !errors.As(err, &errs) {
-				t.Fatalf("want Errors, got %T %v", err, err)
-			}
-			if len(errs) != len(tt.want) {
-				t.Fatalf("want %d errors, got %d:\n%v", len(tt.want), len(errs), err)
-			}
-			for i, w := range tt.want {
-				e := errs[i]
-				if e.File != "x.yaml" || e.Line != w.line || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
-					t.Errorf("error %d:\n got %s\nwant x.yaml:%d: %s: ...%s...", i, e, w.line, w.field, w.msg)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantErrors(t, tt.data, tt.want) })
+	}
+}
+
+// wantErrors parses data as x.yaml and checks the errors, in order.
+func wantErrors(t *testing.T, data []byte, want []want) {
+	t.Helper()
+	_, err := Parse("x.yaml", data)
+	var errs yamlx.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want Errors, got %T %v", err, err)
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("want %d errors, got %d:\n%v", len(want), len(errs), err)
+	}
+	for i, w := range want {
+		e := errs[i]
+		if e.File != "x.yaml" || e.Line != w.line || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
+			t.Errorf("error %d:\n got %s\nwant x.yaml:%d: %s: ...%s...", i, e, w.line, w.field, w.msg)
+		}
 	}
 }

@@ -61,6 +61,15 @@ func (s *experimentSuite) evidenceReturns(got *activities.EvidenceInput, fail ..
 		}).Once()
 }
 
+// recordsChecklist mocks RecordChecklist once, keeping its input.
+func (s *experimentSuite) recordsChecklist(got *activities.RecordChecklistInput) {
+	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RecordChecklistInput) (activities.ChecklistResult, error) {
+			*got = in
+			return activities.ChecklistResult{}, nil
+		}).Once()
+}
+
 // A checklist of evidence alone: no sign-off gate, the gate is decided
 // after verify from the evidence, recorded in the weights like a signed
 // pass, and the report and the result carry the final gate.
@@ -72,11 +81,7 @@ func (s *experimentSuite) Test_EvidenceDecidesTheGateAfterTheRun() {
 	var asked activities.EvidenceInput
 	s.evidenceReturns(&asked)
 	var recorded activities.RecordChecklistInput
-	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordChecklistInput) (activities.ChecklistResult, error) {
-			recorded = in
-			return activities.ChecklistResult{}, nil
-		}).Once()
+	s.recordsChecklist(&recorded)
 	s.env.ExecuteWorkflow(ExperimentWorkflow, evidenceInput())
 	r := s.result()
 
@@ -118,11 +123,7 @@ func (s *experimentSuite) Test_EvidenceItemCannotBeSignedAndFailsTheGate() {
 	var asked activities.EvidenceInput
 	s.evidenceReturns(&asked, "fallback")
 	var recorded activities.RecordChecklistInput
-	s.env.OnActivity(a.RecordChecklist, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordChecklistInput) (activities.ChecklistResult, error) {
-			recorded = in
-			return activities.ChecklistResult{}, nil
-		}).Once()
+	s.recordsChecklist(&recorded)
 	var refused error
 	var live experiment.Result
 	s.env.RegisterDelayedCallback(func() {
