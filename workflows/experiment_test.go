@@ -42,13 +42,13 @@ type experimentSuite struct {
 	// Hooks replace the default Recover and Notify behaviour when set.
 	recoverHook func(context.Context, activities.RecoverInput) (activities.RecoverResult, error)
 	notifyHook  func(context.Context, activities.NotifyInput) error
-	// reported is the input of the last Report call.
-	reported *activities.ReportInput
 	// signers and distinct replace the worker's role map (testSigners) and
 	// its distinct-signers rule when set.
 	signers  map[string][]string
 	distinct bool
 	leases   *leaseFixture // experiment_lease_test.go
+	// reported is the result the report activity was given.
+	reported experiment.Result
 }
 
 func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
@@ -61,7 +61,8 @@ func (s *experimentSuite) SetupTest() {
 	s.env.SetTestTimeout(time.Minute)
 	s.env.RegisterActivity(&activities.Activities{})
 	s.recovered, s.notified = nil, nil
-	s.recoverHook, s.notifyHook, s.reported = nil, nil, nil
+	s.recoverHook, s.notifyHook = nil, nil
+	s.reported = experiment.Result{}
 	s.signers, s.distinct = nil, false
 	s.setupLeases()
 	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) error {
@@ -91,7 +92,7 @@ func (s *experimentSuite) SetupTest() {
 	s.env.OnActivity(a.Report, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ReportInput) (activities.ReportResult, error) {
 			s.mu.Lock()
-			s.reported = &in
+			s.reported = in.Result
 			s.mu.Unlock()
 			if in.Result.Outcome == experiment.Passed || in.Result.Outcome == experiment.DryRun {
 				return activities.ReportResult{}, nil
