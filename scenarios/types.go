@@ -3,6 +3,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
@@ -52,6 +53,10 @@ type Spec struct {
 	// another run holds a lease on: "allow" (only with runs whose scenario
 	// allows it too) or "refuse" (the default, also when empty).
 	Overlap string `json:"overlap,omitempty" yaml:"overlap"`
+	// PauseTimeout is how long a pause of this scenario's runs may last
+	// without an answer before the run is aborted: a drift pause's, and a
+	// person's pause that names none (zero: 10m).
+	PauseTimeout duration.Duration `json:"pause_timeout,omitempty" yaml:"pause_timeout"`
 }
 
 const (
@@ -151,4 +156,11 @@ func (s Scenario) VerifyGuards() []sli.Guard {
 		return s.Spec.SteadyState.Guards
 	}
 	return s.Spec.Guards
+}
+
+// EvidenceGuards are the guards a checklist item's evidence may name: the
+// observed ones first, then the steady-state ones (a name in both is the
+// observed guard).
+func (s Scenario) EvidenceGuards() []sli.Guard {
+	return append(slices.Clone(s.Spec.Guards), s.Spec.SteadyState.Guards...)
 }

@@ -26,6 +26,18 @@ const (
 	OpNE Op = "!="
 )
 
+// Ops lists the valid ops, for the loaders.
+var Ops = []Op{OpLT, OpLE, OpGT, OpGE, OpEQ, OpNE}
+
+// OpList is Ops for messages: "< <= > >= == !=".
+func OpList() string {
+	s := make([]string, len(Ops))
+	for i, o := range Ops {
+		s[i] = string(o)
+	}
+	return strings.Join(s, " ")
+}
+
 // Guard is an SLI check watched while the fault is held: a PromQL query
 // (kind prometheus, the default) or a direct probe of the service (kind
 // http or tcp), judged by the same rules (for, on_error, on_no_data).
@@ -54,6 +66,19 @@ type Guard struct {
 	// HTTP and TCP describe a probe guard (kind http, kind tcp).
 	HTTP *HTTPProbe `json:"http,omitempty" yaml:"http,omitempty"`
 	TCP  *TCPProbe  `json:"tcp,omitempty" yaml:"tcp,omitempty"`
+	// Baseline and Drift are the seed's drift rule (drift.go): a value
+	// that drifts more than Drift percent (DefaultDriftLimit when a
+	// baseline is declared and no limit) from the baseline, while still
+	// inside the threshold, pauses the run and asks a person.
+	Baseline *Baseline `json:"baseline,omitempty" yaml:"baseline"`
+	Drift    float64   `json:"drift,omitempty" yaml:"drift"`
+	// Armed is the baseline value define resolved for this run, set by the
+	// workflow on the guards it hands a watch (nil: no drift rule in this
+	// watch). Never written in a scenario.
+	Armed *Float `json:"armed,omitempty" yaml:"-"`
+	// Unit of the query's value, for reports (see Units); empty: inferred
+	// from the query (UnitOf).
+	Unit string `json:"unit,omitempty" yaml:"unit"`
 }
 
 // Guard kinds.

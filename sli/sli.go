@@ -71,6 +71,21 @@ func (e *BadAnswerError) Error() string { return e.Reason }
 // Is makes a NoData answer errors.Is(err, ErrNoData).
 func (e *BadAnswerError) Is(target error) bool { return e.NoData && target == ErrNoData }
 
+// Point is one sample of a range query. Value may be NaN or ±Inf (as
+// Prometheus answered); it never travels through Temporal (reports are
+// files), so it is a plain float64.
+type Point struct {
+	At    time.Time
+	Value float64
+}
+
+// RangeQuerier runs a range PromQL query that must yield at most one
+// series: the guard's value over a window, for reports. An empty answer is
+// no points and no error.
+type RangeQuerier interface {
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Point, error)
+}
+
 // Healthy reports whether value OP threshold holds. NaN is never healthy:
 // a quantile over no traffic is not evidence of health. ±Inf compare as the
 // extremes they are (an error ratio of +Inf is not below any limit).
@@ -115,6 +130,10 @@ type Breach struct {
 	// (Guard.Source). Reason says why a probe's last answer was bad.
 	Kind   string `json:"kind,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Drift is set when this is no breach at all but the drift rule: the
+	// value is inside the threshold and drifted from its baseline beyond
+	// the limit (drift.go). The run pauses and asks a person.
+	Drift *Drift `json:"drift,omitempty"`
 }
 
 func (b Breach) probe() bool { return b.Kind == KindHTTP || b.Kind == KindTCP }
@@ -141,6 +160,8 @@ func seconds(v float64) string {
 
 func (b Breach) String() string {
 	switch {
+	case b.Drift != nil:
+		return b.driftString()
 	case b.QueryError != "":
 		return fmt.Sprintf("guard %s: %s failed %d times in a row: %s", b.Guard, b.SourceLabel(), MaxQueryErrors, b.QueryError)
 	case b.probe() && b.NoData:
@@ -216,6 +237,7 @@ type GuardState struct {
 	Bad         int       `json:"bad"`
 	Errors      int       `json:"errors"`
 	Evaluations int       `json:"evaluations"`
+	Drifted     int       `json:"drifted,omitempty"` // healthy samples in a row beyond the drift limit
 	Next        time.Time `json:"next,omitzero"`
 	Last        *Sample   `json:"last,omitempty"`
 	// Stamp is the newest sample time the last counted evaluation saw: a
@@ -346,7 +368,7 @@ func (t *Tracker) Observe(i int, value float64, err error, at time.Time) (Sample
 	s.Healthy = !noData && !isBad && Healthy(g.Op, value, g.Threshold)
 	if s.Healthy {
 		st.Bad = 0
-		return s, nil
+		return s, t.drift(i, value, at) // the drift rule (drift.go)
 	}
 	st.Bad++
 	if st.Bad >= max(g.For, 1) {

@@ -58,6 +58,10 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		Prom:            prom,
 		Freshness:       promclient.FreshnessQuery,
 		Probes:          probe.New(allow), // empty list: every probe guard refused in define
+		Ranges:          prom,
+		ReportDir:       cfg.ReportDir(),
+		ReportURL:       cfg.ReportURL,
+		TraceURL:        cfg.TraceURL,
 		Notifier:        notify.Log{Logger: logger},
 		Postmortems:     local,
 		Releases:        local,
@@ -135,6 +139,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	}
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Runs = Runs{Client: c}
+	acts.Past = PastRuns{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
 	return acts, nil
 }

@@ -69,6 +69,9 @@ type experimentRun struct {
 	signersVersion workflow.Version
 	signersKnown   bool
 	leases         leaseState // experiment_lease.go
+	pause          pauseState // experiment_pause.go
+	drift          driftState // experiment_drift.go
+	notesVersion   workflow.Version
 	fs             []faultState
 	guard          workflow.Future
 	stopGuard      workflow.CancelFunc
@@ -133,6 +136,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
 	}); err != nil {
+		return err
+	}
+	if err := e.setupControl(ctx); err != nil { // pause, resume, notes
 		return err
 	}
 	abortCh := workflow.GetSignalChannel(ctx, SignalAbort)
@@ -245,11 +251,14 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 }
 
 // validateItems checks a role's checklist verdicts: every item is the
-// role's own, none twice, and all of the role's items are there.
+// role's own, none twice, none evidence-verified (nobody signs those), and
+// all of the role's items to sign are there.
 func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 	owner := map[string]string{}
+	verified := map[string]bool{}
 	for _, it := range cl.Spec.Items {
 		owner[it.ID] = it.Owner
+		verified[it.ID] = it.Verified()
 	}
 	seen := map[string]bool{}
 	for _, is := range req.Items {
@@ -257,6 +266,8 @@ func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("checklist %s has no item %q", cl.Metadata.Name, is.ID)
+		case verified[is.ID]:
+			return fmt.Errorf("item %s is verified by evidence: its checks decide it after the run, nobody signs it", is.ID)
 		case o != req.Role:
 			return fmt.Errorf("item %s is owned by %s, not %s", is.ID, o, req.Role)
 		case seen[is.ID]:
@@ -265,8 +276,8 @@ func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 		seen[is.ID] = true
 	}
 	var missing []string
-	for _, it := range cl.Spec.Items {
-		if it.Owner == req.Role && !seen[it.ID] {
+	for _, it := range checklist.ItemsFor(cl, req.Role) {
+		if !seen[it.ID] {
 			missing = append(missing, it.ID)
 		}
 	}
@@ -318,6 +329,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	// From here on, nothing may be skipped because the run was cancelled or
 	// aborted: clean up on a context that the cancel does not reach.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	e.closeControl()
 	e.recovering = true
 	injectedAny := slices.Contains(e.attempted, true)
 	if injectedAny {
@@ -337,6 +349,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	if e.res.Outcome == experiment.Running {
 		e.res.Outcome = experiment.Passed
 	}
+	e.judgeEvidence(dctx, injectedAny) // experiment_evidence.go: the final gate
 	if e.version >= versionChecklistV1 && e.res.Gate != nil && injectedAny {
 		e.recordChecklist(dctx)
 	}
@@ -420,6 +433,7 @@ func (e *experimentRun) details() string {
 	for _, m := range e.res.RecoverAlarms {
 		fmt.Fprintf(&b, "\n:warning: %s\n", m)
 	}
+	e.controlDetails(&b)
 	return b.String()
 }
 
@@ -443,7 +457,9 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 	var def activities.DefineResult
 	in := e.defineInput()
 	in.ResolveSigners = e.signersVersion >= versionSignersV1
+	in.ResolveDrift = e.drift.version >= versionDriftV1
 	err := workflow.ExecuteActivity(actx, a.Define, in).Get(ctx, &def)
+	e.res.DriftBaselines = def.Drift
 	if in.ResolveSigners {
 		// Known even when define failed: the status shows why nobody could
 		// sign. A failed define ends the run, so nobody signs either way.
@@ -457,7 +473,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 				e.res.Signers, e.res.DistinctSigners = def.Signers, def.DistinctSigners
 			}
 		}
-		e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
+		e.res.Targets, e.res.Baseline, e.res.DriftBaselines = def.Targets, def.Baseline, def.Drift
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		e.stopped(ctx, err, "define")
 		return false
@@ -539,7 +555,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 	if e.version >= versionChecklistV1 && e.in.Checklist != nil {
 		g := checklist.EvaluateGate(*e.in.Checklist, e.signs)
 		e.res.Gate = &g
-		detail += fmt.Sprintf("; release gate %s: passed=%t, score %.1f%%", g.Checklist, g.Passed, g.Score)
+		detail += "; release gate " + g.Checklist + " " + g.Summary()
 	}
 	e.end(ctx, experiment.StatusDone, detail)
 	return true
@@ -563,7 +579,7 @@ func (e *experimentRun) recordChecklist(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	obs := make([]checklist.Observation, 0, len(g.Items))
 	for _, it := range g.Items {
-		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Signed && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
+		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Decided() && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(5)})
 	var out activities.ChecklistResult
@@ -637,12 +653,17 @@ func (e *experimentRun) report(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseReport, "")
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10)})
 	var out activities.ReportResult
-	if err := workflow.ExecuteActivity(actx, a.Report, activities.ReportInput{Result: e.res}).Get(ctx, &out); err != nil {
+	// The guards go along for the report's charts (thresholds, units). The
+	// activity's input grows, its place in the history does not: older
+	// histories replay unchanged (the replay test).
+	in := activities.ReportInput{Result: e.res, Guards: e.in.Scenario.Spec.Guards}
+	if err := workflow.ExecuteActivity(actx, a.Report, in).Get(ctx, &out); err != nil {
 		// The outcome stands; the report failure is recorded, not fatal.
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		return
 	}
 	e.res.Postmortem = out.Postmortem
+	e.res.Report = out.Report
 	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr))
 }
 

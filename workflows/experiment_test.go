@@ -47,6 +47,8 @@ type experimentSuite struct {
 	signers  map[string][]string
 	distinct bool
 	leases   *leaseFixture // experiment_lease_test.go
+	// reported is the result the report activity was given.
+	reported experiment.Result
 }
 
 func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
@@ -60,6 +62,7 @@ func (s *experimentSuite) SetupTest() {
 	s.env.RegisterActivity(&activities.Activities{})
 	s.recovered, s.notified = nil, nil
 	s.recoverHook, s.notifyHook = nil, nil
+	s.reported = experiment.Result{}
 	s.signers, s.distinct = nil, false
 	s.setupLeases()
 	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) error {
@@ -88,6 +91,9 @@ func (s *experimentSuite) SetupTest() {
 		}).Maybe()
 	s.env.OnActivity(a.Report, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ReportInput) (activities.ReportResult, error) {
+			s.mu.Lock()
+			s.reported = in.Result
+			s.mu.Unlock()
 			if in.Result.Outcome == experiment.Passed || in.Result.Outcome == experiment.DryRun {
 				return activities.ReportResult{}, nil
 			}
