@@ -23,10 +23,11 @@ kube-tools:
 run: tools build
 	$(BIN) dev
 
-## test: every test, unit and integration (real Temporal dev server and Prometheus)
+## test: every test, unit and integration (real Temporal dev server and Prometheus); integration
+## tests mostly wait on holds and timers, so four run at once (the seed-shop ones alone)
 test: tools kube-tools
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m -parallel 4 ./...
 
 test-unit:
 	$(GO) test -count=1 -short ./...
