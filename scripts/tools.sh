@@ -9,7 +9,11 @@ set -euo pipefail
 TOOLS_DIR="${GAMEDAY_TOOLS_DIR:-$HOME/.cache/gameday/bin}"
 TEMPORAL_VERSION="${TEMPORAL_VERSION:-v1.5.1}"
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
+# Jaeger is pinned by tools/jaeger/go.mod (its module has a replace
+# directive, so `go install module@version` refuses it): keep them equal.
+JAEGER_VERSION=v1.76.0
 mkdir -p "$TOOLS_DIR"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 build() { # name module version approx
   local name=$1 module=$2 version=$3 approx=$4
@@ -29,5 +33,31 @@ build() { # name module version approx
   echo "tools: built $name in $((SECONDS - start))s"
 }
 
+# build_in is build for a binary pinned by a module of tools/ (go build in
+# that module instead of go install).
+build_in() { # name dir package version approx
+  local name=$1 dir=$2 pkg=$3 version=$4 approx=$5
+  local bin="$TOOLS_DIR/$name" stamp="$TOOLS_DIR/$name.version"
+  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$version" ]]; then
+    echo "tools: $name $version present at $bin"
+    return
+  fi
+  echo "tools: building $name $version from $pkg (about $approx on 2 cores the first time)..."
+  local start=$SECONDS
+  ( while sleep 30; do echo "tools:   still building $name ($((SECONDS - start))s)"; done ) &
+  local ticker=$!
+  trap 'kill $ticker 2>/dev/null || true' RETURN
+  (cd "$ROOT/$dir" && go build -trimpath -ldflags "-s -w" -o "$bin.tmp" "$pkg")
+  mv "$bin.tmp" "$bin"
+  echo "$version" > "$stamp"
+  echo "tools: built $name in $((SECONDS - start))s"
+}
+
 build temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_VERSION" "6 minutes"
 build prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" "10 minutes"
+# promtool of the same Prometheus module: checks and unit-tests
+# deploy/prometheus/rules.yml in make test (a few minutes after prometheus).
+build promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" "4 minutes"
+# Jaeger (v2, OpenTelemetry Collector based; traces kept in memory): the
+# tracing integration test and gameday dev's trace view.
+build_in jaeger tools/jaeger github.com/jaegertracing/jaeger/cmd/jaeger "$JAEGER_VERSION" "25 minutes"
