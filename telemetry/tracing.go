@@ -122,8 +122,9 @@ func (t Tracing) Stop(timeout time.Duration) error {
 	return err
 }
 
-// HTTPTransport traces the requests sent through rt (a client span each)
-// and sends their trace context in the headers. With tracing off it is rt.
+// HTTPTransport traces the requests sent through rt (a client span each,
+// "call GET /stock") and sends their trace context in the headers. With
+// tracing off it is rt.
 func (t Tracing) HTTPTransport(rt http.RoundTripper) http.RoundTripper {
 	if !t.On {
 		return rt
@@ -131,16 +132,19 @@ func (t Tracing) HTTPTransport(rt http.RoundTripper) http.RoundTripper {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(t.Provider), otelhttp.WithPropagators(Propagator))
+	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(t.Provider), otelhttp.WithPropagators(Propagator),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "call " + r.Method + " " + r.URL.Path }))
 }
 
-// HTTPHandler traces the requests h serves (a server span each, child of
-// the caller's span when the request carries one). With tracing off it is h.
+// HTTPHandler traces the requests h serves (a server span each, named
+// after the service: "inventory GET /stock"; a child of the caller's span
+// when the request carries one). With tracing off it is h.
 func (t Tracing) HTTPHandler(h http.Handler, operation string) http.Handler {
 	if !t.On {
 		return h
 	}
-	return otelhttp.NewHandler(h, operation, otelhttp.WithTracerProvider(t.Provider), otelhttp.WithPropagators(Propagator))
+	return otelhttp.NewHandler(h, operation, otelhttp.WithTracerProvider(t.Provider), otelhttp.WithPropagators(Propagator),
+		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string { return op + " " + r.Method + " " + r.URL.Path }))
 }
 
 // RunTraceID is the trace id of a run that was started without trace
