@@ -36,7 +36,9 @@ import (
 
 var acts *activities.Activities
 
-func quiet() log.Logger { return log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))) }
+func quiet() log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
 
 // tracedEnv is a test environment whose worker has gameday's tracing
 // interceptor, recording spans in memory.
