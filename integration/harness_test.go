@@ -109,11 +109,11 @@ type env struct {
 	t        testing.TB
 	temporal *devstack.Temporal // the server this env's runs live on
 	shop     *demo.Shop
-	prom    *devstack.Prometheus
-	client  client.Client
-	backend *toxiproxy.Backend
-	cfg     config.Config
-	worker  sdkworker.Worker
+	prom     *devstack.Prometheus
+	client   client.Client
+	backend  *toxiproxy.Backend
+	cfg      config.Config
+	worker   sdkworker.Worker
 	// signals are the in-process worker's metrics and tracing (nil: none).
 	signals *worker.Signals
 	acts    *activities.Activities // the in-process worker's
