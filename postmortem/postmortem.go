@@ -47,6 +47,9 @@ func Render(r experiment.Result) string {
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)
 	}
+	if r.TraceID != "" {
+		fmt.Fprintf(&b, "- Trace: `%s` (the run, its activities and the requests its faults hurt, in your tracing backend)\n", r.TraceID)
+	}
 	b.WriteString("\n## Timeline\n\n| phase | status | started | ended | detail |\n| --- | --- | --- | --- | --- |\n")
 	for _, p := range r.Phases {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", p.Name, p.Status, ts(p.Started), ts(p.Ended), cell(p.Detail))

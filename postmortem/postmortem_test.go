@@ -46,3 +46,12 @@ func TestDirNeverOverwritesAnotherRun(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, p1, again, "a retried report rewrites its own file")
 }
+
+// A traced run's postmortem (and so its Jira ticket, which renders it)
+// names its trace; an untraced run's says nothing about tracing.
+func TestRenderTraceID(t *testing.T) {
+	r := experiment.Result{Scenario: "s", Outcome: experiment.Aborted, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
+	assert.Contains(t, Render(r), "- Trace: `4bf92f3577b34da6a3ce929d0e0e4736`")
+	r.TraceID = ""
+	assert.NotContains(t, Render(r), "Trace:")
+}
