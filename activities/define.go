@@ -30,6 +30,9 @@ type DefineInput struct {
 	// Recheck is define run again right before the first inject, after a
 	// sign-off gate: the same run, not a new one (metrics count it once).
 	Recheck bool `json:"recheck,omitempty"`
+	// ResolveDrift asks define for every guard's drift baseline (drift.go);
+	// set by workflows from version drift 1.
+	ResolveDrift bool `json:"resolve_drift,omitempty"`
 }
 
 type DefineResult struct {
@@ -39,6 +42,8 @@ type DefineResult struct {
 	// required role, and whether one person may sign two.
 	Signers         []signoff.Holders `json:"signers,omitempty"`
 	DistinctSigners bool              `json:"distinct_signers,omitempty"`
+	// Drift (ResolveDrift): each guard's drift baseline for this run.
+	Drift []sli.DriftBaseline `json:"drift,omitempty"`
 }
 
 // Define proves the run can go ahead before anything is touched: every fault
@@ -127,6 +132,12 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 			return res, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("steady state not established before injecting: guard %s = %s, healthy when %s %g", g.Name, gv.Reading(), g.Op, g.Threshold),
 				ErrTypeNotSteady, nil, res)
+		}
+	}
+	if in.ResolveDrift {
+		var err error
+		if res.Drift, err = a.driftBaselines(ctx, in, now); err != nil {
+			return res, err
 		}
 	}
 	return res, nil

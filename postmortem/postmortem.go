@@ -21,6 +21,19 @@ type Sink interface {
 	File(ctx context.Context, r experiment.Result) (string, error)
 }
 
+// Attacher is a Sink that can attach a file to what it filed (Jira: the
+// report's chart PNG on the postmortem issue). Attaching a name that is
+// already there must not attach it twice.
+type Attacher interface {
+	Attach(ctx context.Context, ref, name string, data []byte) error
+}
+
+// Linker is a Sink whose references can be turned into a link people open
+// (Jira: the issue's browse URL).
+type Linker interface {
+	Link(ref string) string
+}
+
 // Render produces the Markdown postmortem of a run.
 func Render(r experiment.Result) string {
 	var b strings.Builder
@@ -50,10 +63,24 @@ func Render(r experiment.Result) string {
 	if r.TraceID != "" {
 		fmt.Fprintf(&b, "- Trace: `%s` (the run, its activities and the requests its faults hurt, in your tracing backend)\n", r.TraceID)
 	}
+	if rl := r.Report; rl != nil {
+		// The report has what a postmortem table cannot: each guard's
+		// chart over the run, values with units, notes and pauses.
+		if rl.HTML != "" {
+			fmt.Fprintf(&b, "- Report (charts of every guard): %s\n", rl.HTML)
+		}
+		if rl.Markdown != "" {
+			fmt.Fprintf(&b, "- Report (Markdown): %s\n", rl.Markdown)
+		}
+		if rl.Chart != "" {
+			fmt.Fprintf(&b, "- Charts (PNG): %s\n", rl.Chart)
+		}
+	}
 	b.WriteString("\n## Timeline\n\n| phase | status | started | ended | detail |\n| --- | --- | --- | --- | --- |\n")
 	for _, p := range r.Phases {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", p.Name, p.Status, ts(p.Started), ts(p.Ended), cell(p.Detail))
 	}
+	renderControl(&b, r) // pauses and notes (control.go)
 	if br := r.Breach; br != nil {
 		b.WriteString("\n## SLI evidence\n\n")
 		fmt.Fprintf(&b, "- Guard: %s\n- Query: `%s`\n- Value: %s (healthy when %s %g)\n- At: %s\n", br.Guard, br.Query, br.Reading(), br.Op, br.Threshold, ts(br.At))
@@ -183,6 +210,12 @@ func (d Dir) ReleaseEvidence(_ context.Context, key string, r experiment.Result,
 	}
 	if postmortemRef != "" {
 		fmt.Fprintf(&b, "- Postmortem: %s\n", postmortemRef)
+	}
+	if len(r.Pauses) > 0 {
+		fmt.Fprintf(&b, "- Paused %d time(s): %s\n", len(r.Pauses), r.Pauses[len(r.Pauses)-1])
+	}
+	for _, n := range actionItems(r) {
+		fmt.Fprintf(&b, "- Action item: %s\n", n)
 	}
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)

@@ -69,6 +69,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.signoff(&s.Spec.Signoff)
 	v.links(&s.Spec)
 	v.overlap(s.Spec.Overlap)
+	v.control(&s.Spec) // control.go: pause timeout, drift rules
 }
 
 // overlap checks spec.overlap: a typo must not silently mean refuse (or
@@ -234,6 +235,10 @@ func (v *validator) guards(base string, gs []sli.Guard) {
 		case sli.OnNoDataBreach, sli.OnNoDataIgnore:
 		default:
 			v.Add(p+".on_no_data", "must be %s or %s, got %q", sli.OnNoDataBreach, sli.OnNoDataIgnore, g.OnNoData)
+		}
+		// Left empty, reports infer it from the query (sli.UnitOf).
+		if !sli.ValidUnit(g.Unit) {
+			v.Add(p+".unit", "unknown unit %q (one of %s, or leave it out to infer it from the query)", g.Unit, strings.Join(sli.Units, ", "))
 		}
 	}
 }

@@ -68,6 +68,9 @@ func render(r experiment.Result) (string, []slack.Block) {
 	if g := guardsText(r); g != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(g, 3000)), nil, nil))
 	}
+	if p := pausesText(r); p != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(p, 3000)), nil, nil))
+	}
 	if r.Finished() {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(resultText(r), 3000)), nil, nil))
 	}
@@ -140,13 +143,15 @@ func phaseIcon(status string) string {
 		return ":fast_forward:"
 	case experiment.StatusCancelled:
 		return ":no_entry_sign:"
+	case experiment.StatusPaused:
+		return ":double_vertical_bar:"
 	}
 	return ":white_circle:"
 }
 
 func phasesText(r experiment.Result) string {
 	var b strings.Builder
-	for _, name := range phaseOrder {
+	for _, name := range phaseList(r) {
 		var p *experiment.Phase
 		for i := range r.Phases {
 			if r.Phases[i].Name == name {
@@ -215,6 +220,7 @@ func guardsText(r experiment.Result) string {
 		}
 		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), esc(sli.Describe(g.Value, g.NoData)), label, state))
 	}
+	lines = append(lines, driftLines(r)...)
 	if br := r.Breach; br != nil {
 		lines = append(lines, ":rotating_light: "+esc(br.String()))
 	}
@@ -258,7 +264,8 @@ func gateText(r experiment.Result) string {
 }
 
 // actionButtons: one sign-off button per role still to sign while the
-// gate is open, and Abort while aborting still changes something.
+// gate is open, Pause or Resume (control.go), and Abort while aborting
+// still changes something.
 func actionButtons(r experiment.Result) []slack.BlockElement {
 	var out []slack.BlockElement
 	if r.AwaitingSignoff() {
@@ -266,6 +273,7 @@ func actionButtons(r experiment.Result) []slack.BlockElement {
 			out = append(out, slack.NewButtonBlockElement(actionSignoffPrefix+role, r.WorkflowID, plain("Sign off as "+role)).WithStyle(slack.StylePrimary))
 		}
 	}
+	out = append(out, controlButtons(r)...) // Pause, Resume / Continue
 	if r.AbortOpen() {
 		confirm := slack.NewConfirmationBlockObject(plain("Abort this run?"),
 			mrkdwn("Abort *"+esc(r.Scenario)+"*? Whatever was injected is removed and the run ends aborted."),
@@ -325,6 +333,7 @@ func threadItems(r experiment.Result) []threadItem {
 		t += "• at: " + br.At.UTC().Format(time.RFC3339)
 		out = append(out, threadItem{"breach", truncate(t, 3500)})
 	}
+	out = append(out, controlThreadItems(r)...) // pauses and notes
 	for _, f := range r.RecoverLog {
 		if f.Detail != "" { // e.g. how long the owner of killed pods took to be Ready
 			out = append(out, threadItem{"recovered:" + f.FaultID, ":adhesive_bandage: Recovered `" + esc(f.FaultID) + "`: " + esc(f.Detail)})
@@ -333,10 +342,27 @@ func threadItems(r experiment.Result) []threadItem {
 	if r.Postmortem != "" {
 		out = append(out, threadItem{"postmortem", ":memo: Postmortem: " + esc(r.Postmortem)})
 	}
+	if rl := r.Report; rl != nil && rl.HTML != "" {
+		// A URL when the worker serves its reports (GAMEDAY_REPORT_URL),
+		// else where the file is on the worker.
+		t := ":bar_chart: Report with a chart of every guard: " + fileLink(rl.HTML, "open")
+		if rl.JUnit != "" {
+			t += " · JUnit " + fileLink(rl.JUnit, "XML")
+		}
+		out = append(out, threadItem{"report", t})
+	}
 	if r.ReleaseTicket != "" && r.Final() {
 		out = append(out, threadItem{"ticket", ":ticket: Release ticket " + esc(r.ReleaseTicket) + " has this run's evidence"})
 	}
 	return out
+}
+
+// fileLink is a Slack link to a URL, or a file path as code.
+func fileLink(ref, text string) string {
+	if strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") {
+		return "<" + ref + "|" + esc(text) + ">"
+	}
+	return "`" + esc(ref) + "`"
 }
 
 func defineDone(r experiment.Result) bool {

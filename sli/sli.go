@@ -17,6 +17,21 @@ type Querier interface {
 	Query(ctx context.Context, query string, at time.Time) (float64, error)
 }
 
+// Point is one sample of a range query. Value may be NaN or ±Inf (as
+// Prometheus answered); it never travels through Temporal (reports are
+// files), so it is a plain float64.
+type Point struct {
+	At    time.Time
+	Value float64
+}
+
+// RangeQuerier runs a range PromQL query that must yield at most one
+// series: the guard's value over a window, for reports. An empty answer is
+// no points and no error.
+type RangeQuerier interface {
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Point, error)
+}
+
 // Healthy reports whether value OP threshold holds. NaN is never healthy:
 // a quantile over no traffic is not evidence of health. ±Inf compare as the
 // extremes they are (an error ratio of +Inf is not below any limit).
@@ -56,10 +71,16 @@ type Breach struct {
 	// QueryError is set when the breach is "the query kept failing" rather
 	// than a bad value.
 	QueryError string `json:"query_error,omitempty"`
+	// Drift is set when this is no breach at all but the drift rule: the
+	// value is inside the threshold and drifted from its baseline beyond
+	// the limit (drift.go). The run pauses and asks a person.
+	Drift *Drift `json:"drift,omitempty"`
 }
 
 func (b Breach) String() string {
 	switch {
+	case b.Drift != nil:
+		return b.driftString()
 	case b.QueryError != "":
 		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, MaxQueryErrors, b.QueryError)
 	case b.NoData:
@@ -104,6 +125,7 @@ type GuardState struct {
 	Bad         int       `json:"bad"`
 	Errors      int       `json:"errors"`
 	Evaluations int       `json:"evaluations"`
+	Drifted     int       `json:"drifted,omitempty"` // healthy samples in a row beyond the drift limit
 	Next        time.Time `json:"next,omitzero"`
 	Last        *Sample   `json:"last,omitempty"`
 }
@@ -224,7 +246,7 @@ func (t *Tracker) Observe(i int, value float64, err error, at time.Time) (Sample
 	s.Healthy = !noData && Healthy(g.Op, value, g.Threshold)
 	if s.Healthy {
 		st.Bad = 0
-		return s, nil
+		return s, t.drift(i, value, at) // the drift rule (drift.go)
 	}
 	st.Bad++
 	if st.Bad >= max(g.For, 1) {

@@ -530,3 +530,75 @@ func TestDescriptionNamesTheTrace(t *testing.T) {
 	d := Description(experiment.Result{Scenario: "s", Outcome: experiment.Aborted, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
 	assert.Contains(t, d, "Trace: {{4bf92f3577b34da6a3ce929d0e0e4736}}")
 }
+
+// The postmortem issue carries the pauses and notes tables (one renderer
+// with the file); the release comment lists each pause and note.
+func TestPausesAndNotesReachJira(t *testing.T) {
+	f, j := releaseFake(t)
+	r := failedRun()
+	at := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	r.Pauses = []experiment.Pause{{Reason: "p95 drifted 40% [7d]", By: experiment.DriftPauser, Drift: true, From: at, To: at.Add(10 * time.Minute),
+		Ended: experiment.PauseTimeout, Faults: []string{"gd-1-f0"}}}
+	r.Notes = []experiment.Note{{Text: "fallback {inventory} slow", By: "alice.sre", Kind: experiment.NoteAction, At: at.Add(time.Minute)}}
+	pm, err := j.File(context.Background(), r)
+	require.NoError(t, err)
+	desc := f.Created()[0]["description"].(string)
+	assert.Contains(t, desc, "h2. Pauses")
+	assert.Contains(t, desc, "||from||to||paused by||reason||ended||ended by||faults removed||removed after||re-injected as||")
+	assert.Contains(t, desc, "|drift rule (drift)|p95 drifted 40% \\[7d\\]|timeout|")
+	assert.Contains(t, desc, "h2. Notes")
+	assert.Contains(t, desc, "|2026-03-04T10:01:00Z|alice.sre|action|fallback \\{inventory\\} slow|")
+
+	require.NoError(t, j.ReleaseEvidence(context.Background(), "REL-7", r, pm))
+	c := f.Comments("REL-7")[0]
+	assert.Contains(t, unescape(c), "* Pause: drift pause 2026-03-04T10:00:00Z by drift rule: p95 drifted 40% [7d]; ended timeout after 10m0s")
+	assert.Contains(t, unescape(c), "* Action item by alice.sre: fallback {inventory} slow")
+}
+
+// The report's chart goes onto the postmortem issue once, as a real
+// multipart upload with Jira's XSRF header; a retry finds it there.
+func TestAttachChartOnce(t *testing.T) {
+	f := newFake(t)
+	j, _ := newClient(t, f)
+	ctx := context.Background()
+	key, err := j.File(ctx, failedRun())
+	require.NoError(t, err)
+	png := []byte("\x89PNG\r\n\x1a\nnot really a chart")
+
+	require.NoError(t, j.Attach(ctx, key, "gameday-chart.png", png))
+	require.NoError(t, j.Attach(ctx, key, "gameday-chart.png", png), "a retried report step")
+	got := f.Attachments(key)
+	require.Len(t, got, 1)
+	assert.Equal(t, "gameday-chart.png", got[0].Filename)
+	assert.Equal(t, png, got[0].Data)
+	assert.Equal(t, 1, f.Count("POST /rest/api/2/issue/{key}/attachments"))
+	is, _ := f.Issue(key)
+	assert.Len(t, is.Attachments, 1)
+
+	assert.Equal(t, f.URL()+"/browse/"+key, j.Link(key))
+	assert.Empty(t, j.Link("/data/postmortems/x.md"))
+
+	err = j.Attach(ctx, "not a key", "x.png", png)
+	require.Error(t, err)
+	assert.True(t, errkind.IsPermanent(err))
+	err = j.Attach(ctx, "GD-999", "x.png", png)
+	require.Error(t, err, "no such issue")
+	assert.NotContains(t, err.Error(), testToken)
+}
+
+// The fake refuses an upload without the header, like Jira: the client
+// must send it.
+func TestFakeRefusesAttachmentWithoutXSRFHeader(t *testing.T) {
+	f := newFake(t)
+	j, _ := newClient(t, f)
+	key, err := j.File(context.Background(), failedRun())
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, f.URL()+"/rest/api/2/issue/"+key+"/attachments", strings.NewReader("x"))
+	require.NoError(t, err)
+	req.SetBasicAuth(testUser, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Empty(t, f.Attachments(key))
+}

@@ -70,6 +70,10 @@ func NewActivities(cfg config.Config, logger *slog.Logger, opts ...Option) (*act
 	acts := &activities.Activities{
 		Backends:        backends,
 		Prom:            prom,
+		Ranges:          prom,
+		ReportDir:       cfg.ReportDir(),
+		ReportURL:       cfg.ReportURL,
+		TraceURL:        cfg.TraceURL,
 		Notifier:        notify.Log{Logger: logger},
 		Postmortems:     local,
 		Releases:        local,
@@ -156,6 +160,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	}
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Runs = Runs{Client: c}
+	acts.Past = PastRuns{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
 	return acts, nil
 }

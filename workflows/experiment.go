@@ -70,6 +70,9 @@ type experimentRun struct {
 	signersVersion workflow.Version
 	signersKnown   bool
 	leases         leaseState // experiment_lease.go
+	pause          pauseState // experiment_pause.go
+	drift          driftState // experiment_drift.go
+	notesVersion   workflow.Version
 	fs             []faultState
 	guard          workflow.Future
 	stopGuard      workflow.CancelFunc
@@ -135,6 +138,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
 	}); err != nil {
+		return err
+	}
+	if err := e.setupControl(ctx); err != nil { // pause, resume, notes
 		return err
 	}
 	abortCh := workflow.GetSignalChannel(ctx, SignalAbort)
@@ -320,6 +326,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	// From here on, nothing may be skipped because the run was cancelled or
 	// aborted: clean up on a context that the cancel does not reach.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	e.closeControl()
 	e.recovering = true
 	injectedAny := slices.Contains(e.attempted, true)
 	if injectedAny {
@@ -436,6 +443,7 @@ func (e *experimentRun) details() string {
 	for _, m := range e.res.RecoverAlarms {
 		fmt.Fprintf(&b, "\n:warning: %s\n", m)
 	}
+	e.controlDetails(&b)
 	return b.String()
 }
 
@@ -460,7 +468,9 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 	var def activities.DefineResult
 	in := e.defineInput()
 	in.ResolveSigners = e.signersVersion >= versionSignersV1
+	in.ResolveDrift = e.drift.version >= versionDriftV1
 	err := workflow.ExecuteActivity(actx, a.Define, in).Get(ctx, &def)
+	e.res.DriftBaselines = def.Drift
 	if in.ResolveSigners {
 		// Known even when define failed: the status shows why nobody could
 		// sign. A failed define ends the run, so nobody signs either way.
@@ -474,7 +484,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 				e.res.Signers, e.res.DistinctSigners = def.Signers, def.DistinctSigners
 			}
 		}
-		e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
+		e.res.Targets, e.res.Baseline, e.res.DriftBaselines = def.Targets, def.Baseline, def.Drift
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		e.stopped(ctx, err, "define")
 		return false
@@ -658,12 +668,17 @@ func (e *experimentRun) report(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseReport, "")
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10), Summary: e.reportSummary()})
 	var out activities.ReportResult
-	if err := workflow.ExecuteActivity(actx, a.Report, activities.ReportInput{Result: e.res}).Get(ctx, &out); err != nil {
+	// The guards go along for the report's charts (thresholds, units). The
+	// activity's input grows, its place in the history does not: older
+	// histories replay unchanged (the replay test).
+	in := activities.ReportInput{Result: e.res, Guards: e.in.Scenario.Spec.Guards}
+	if err := workflow.ExecuteActivity(actx, a.Report, in).Get(ctx, &out); err != nil {
 		// The outcome stands; the report failure is recorded, not fatal.
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		return
 	}
 	e.res.Postmortem = out.Postmortem
+	e.res.Report = out.Report
 	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr))
 }
 

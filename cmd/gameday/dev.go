@@ -208,6 +208,9 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	cfg.ToxiproxyURL, cfg.ToxiproxyAuth = shop.ToxiproxyURL(), config.Credentials{}
 	cfg.UIURL = tmp.UIURL
 	cfg.Telemetry = tel
+	if cfg.TraceURL == "" && jaegerUI != "" {
+		cfg.TraceURL = jaegerUI // reports link a run's trace id to the local Jaeger
+	}
 	// Everything here (worker, schedules, the demo run) talks to the
 	// servers just started, whatever the environment names.
 	local := &app{cfg: cfg, temporalAddress: tmp.Address}

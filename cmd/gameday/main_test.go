@@ -31,7 +31,18 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"signoff", "wf", "--role", "dev"},
 		{"signoff", "wf", "--role", "dev", "--user", "u", "--reject"},
 		{"status"},
+		{"pause", "wf"},
+		{"pause", "wf", "--reason", "x", "--timeout", "48h"},
+		{"resume"},
+		{"continue", "a", "b"},
+		{"note", "wf"},
+		{"note", "wf", "  "},
 		{"scenarios", "validate"},
+		{"report"},
+		{"report", "wf", "--format", "pdf"},
+		{"score", "a", "b"},
+		{"score", "--days", "0"},
+		{"maturity", "--days", "-1"},
 	} {
 		_, stderr, code := gameday(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)
