@@ -50,6 +50,11 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 	w := a.watch(ctx, in.Guards)
 	w.Until = in.Until
 	if a.Metrics != nil {
+		names := make([]string, len(in.Guards))
+		for i, g := range in.Guards {
+			names[i] = g.Name
+		}
+		a.Metrics.WatchStarted(in.Scenario, names)
 		w.Querier = countingQuerier{next: a.Prom, guards: in.Guards, m: a.Metrics}
 	}
 	r, err := w.Run(ctx)

@@ -131,12 +131,59 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// ExperimentStarted counts a run whose define phase started.
+// Outcomes are the outcome label's values (experiment.Outcome's, but
+// running), listed so a scenario's series exist at 0 before its first run
+// ends: rate() and increase() miss a counter's first increment otherwise,
+// and a dashboard would not see a scenario's first breach or outcome.
+var Outcomes = []string{"passed", "aborted", "failed", "cancelled", "expired", "dry-run"}
+
+// evalResults are the result label's values of MetricGuardEvaluations.
+var evalResults = []string{EvalHealthy, EvalUnhealthy, EvalNoData, EvalError}
+
+// InitBackends creates the per-back-end series at 0 (see Outcomes for why):
+// the worker calls it at start with its back-ends and their actions.
+func (m *Metrics) InitBackends(actions map[string][]string) {
+	if m == nil {
+		return
+	}
+	for b, acts := range actions {
+		for _, a := range acts {
+			m.injections.WithLabelValues(b, a, "ok")
+			m.injections.WithLabelValues(b, a, "error")
+		}
+		m.recoveries.WithLabelValues(b, "removed")
+		m.recoveries.WithLabelValues(b, "already_gone")
+		m.recoverFail.WithLabelValues(b)
+		for _, o := range []string{"removed", "already-gone", "failed"} {
+			m.sweeps.WithLabelValues(b, o)
+		}
+	}
+}
+
+// ExperimentStarted counts a run whose define phase started, and creates
+// its scenario's outcome series at 0.
 func (m *Metrics) ExperimentStarted(scenario string) {
 	if m == nil {
 		return
 	}
 	m.started.WithLabelValues(scenario).Inc()
+	for _, o := range Outcomes {
+		m.finished.WithLabelValues(scenario, o)
+	}
+}
+
+// WatchStarted creates a watch's guard series at 0 when it starts, before
+// any evaluation or breach.
+func (m *Metrics) WatchStarted(scenario string, guards []string) {
+	if m == nil {
+		return
+	}
+	for _, g := range guards {
+		m.breaches.WithLabelValues(scenario, g)
+		for _, r := range evalResults {
+			m.evaluations.WithLabelValues(g, r)
+		}
+	}
 }
 
 // Phase is one phase of a finished run, as ExperimentFinished reads it.

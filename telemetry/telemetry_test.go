@@ -60,6 +60,11 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 # HELP gameday_experiments_finished_total Experiments that finished, by scenario and outcome (passed, aborted, failed, cancelled, expired, dry-run).
 # TYPE gameday_experiments_finished_total counter
 gameday_experiments_finished_total{outcome="aborted",scenario="demo"} 1
+gameday_experiments_finished_total{outcome="cancelled",scenario="demo"} 0
+gameday_experiments_finished_total{outcome="dry-run",scenario="demo"} 0
+gameday_experiments_finished_total{outcome="expired",scenario="demo"} 0
+gameday_experiments_finished_total{outcome="failed",scenario="demo"} 0
+gameday_experiments_finished_total{outcome="passed",scenario="demo"} 0
 # HELP gameday_experiments_started_total Experiments that started (their define phase ran), by scenario; dry runs included.
 # TYPE gameday_experiments_started_total counter
 gameday_experiments_started_total{scenario="demo"} 2
@@ -252,4 +257,27 @@ func TestTracingOffCostsNothing(t *testing.T) {
 	require.NoError(t, tr.Stop(time.Second))
 	_, span := tr.Tracer().Start(context.Background(), "x")
 	assert.False(t, span.IsRecording())
+}
+
+// The series a dashboard or rule reads with increase() exist at 0 before
+// their first event: Prometheus' increase() misses a counter's first
+// increment, and so would the first breach's annotation.
+func TestSeriesExistBeforeTheirFirstEvent(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.InitBackends(map[string][]string{"toxiproxy": {"latency", "timeout"}})
+	m.WatchStarted("demo", []string{"p95"})
+	for name, n := range map[string]int{
+		MetricFaultInjections: 4, MetricFaultRecoveries: 2, MetricRecoverFailures: 1, MetricSweepRemovals: 3,
+		MetricGuardBreaches: 1, MetricGuardEvaluations: 4,
+	} {
+		assert.Equal(t, n, testutil.CollectAndCount(reg, name), name)
+	}
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		for _, x := range mf.Metric {
+			assert.Zero(t, x.GetCounter().GetValue(), mf.GetName())
+		}
+	}
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -85,6 +87,13 @@ func NewActivities(cfg config.Config, logger *slog.Logger, opts ...Option) (*act
 	}
 	if o.signals != nil {
 		acts.Metrics = o.signals.Metrics
+		actions := map[string][]string{}
+		for name := range backends {
+			if d, ok := chaos.Lookup(name); ok {
+				actions[name] = slices.Sorted(maps.Keys(d.Actions))
+			}
+		}
+		acts.Metrics.InitBackends(actions)
 	}
 	// With Jira configured, postmortems and release evidence go there; the
 	// token stays in this process (never in activity inputs or history).
