@@ -405,18 +405,8 @@ func (s *Shop) serve(ln net.Listener, h http.Handler, cancelOnClose bool) *http.
 	return srv
 }
 
-// dialable turns a listener address into one a client can dial: a wildcard
-// host (":8080", "0.0.0.0", "::") becomes 127.0.0.1.
-func dialable(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
-}
+// dialable is the address a client dials for a listener.
+func dialable(a net.Addr) string { return telemetry.Dialable(a.String()) }
 
 // OrderURL is the order service's base URL (POST /orders, GET /metrics).
 func (s *Shop) OrderURL() string { return s.orderURL }

@@ -15,42 +15,40 @@ JAEGER_VERSION=v1.76.0
 mkdir -p "$TOOLS_DIR"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
-build() { # name module version approx
-  local name=$1 module=$2 version=$3 approx=$4
+# stamped NAME VERSION APPROX CMD...: runs CMD (which writes $TOOLS_DIR/NAME)
+# unless NAME is already there at VERSION, then stamps it.
+stamped() {
+  local name=$1 version=$2 approx=$3
+  shift 3
   local bin="$TOOLS_DIR/$name" stamp="$TOOLS_DIR/$name.version"
   if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$version" ]]; then
     echo "tools: $name $version present at $bin"
     return
   fi
-  echo "tools: building $name $version from $module (about $approx on 2 cores the first time)..."
+  echo "tools: building $name $version (about $approx on 2 cores the first time)..."
   local start=$SECONDS
   # Print a heartbeat so a long cold build never looks hung.
   ( while sleep 30; do echo "tools:   still building $name ($((SECONDS - start))s)"; done ) &
   local ticker=$!
   trap 'kill $ticker 2>/dev/null || true' RETURN
-  GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod go install "$module@$version"
+  "$@"
   echo "$version" > "$stamp"
   echo "tools: built $name in $((SECONDS - start))s"
 }
 
-# build_in is build for a binary pinned by a module of tools/ (go build in
-# that module instead of go install).
+build() { # name module version approx
+  stamped "$1" "$3" "$4" env GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod go install "$2@$3"
+}
+
+# build_in builds a binary pinned by a module of tools/ (go build in that
+# module: go install module@version refuses a module with replace
+# directives).
 build_in() { # name dir package version approx
-  local name=$1 dir=$2 pkg=$3 version=$4 approx=$5
-  local bin="$TOOLS_DIR/$name" stamp="$TOOLS_DIR/$name.version"
-  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$version" ]]; then
-    echo "tools: $name $version present at $bin"
-    return
-  fi
-  echo "tools: building $name $version from $pkg (about $approx on 2 cores the first time)..."
-  local start=$SECONDS
-  ( while sleep 30; do echo "tools:   still building $name ($((SECONDS - start))s)"; done ) &
-  local ticker=$!
-  trap 'kill $ticker 2>/dev/null || true' RETURN
-  (cd "$ROOT/$dir" && go build -trimpath -ldflags "-s -w" -o "$bin.tmp" "$pkg")
-  mv "$bin.tmp" "$bin"
-  echo "$version" > "$stamp"
-  echo "tools: built $name in $((SECONDS - start))s"
+  stamped "$1" "$4" "$5" go_build_in "$2" "$3" "$TOOLS_DIR/$1"
+}
+
+go_build_in() { # dir package out
+  (cd "$ROOT/$1" && go build -trimpath -ldflags "-s -w" -o "$3.tmp" "$2") && mv "$3.tmp" "$3"
 }
 
 build temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_VERSION" "6 minutes"

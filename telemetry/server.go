@@ -88,7 +88,7 @@ func Serve(addr string, reg prometheus.Gatherer, ready func(context.Context) err
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		URL: "http://" + dialable(ln.Addr()),
+		URL: "http://" + Dialable(ln.Addr().String()),
 		srv: &http.Server{Handler: Handler(reg, ready), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)},
 		ln:  ln,
 	}
@@ -110,11 +110,13 @@ func (s *Server) Close() error {
 	return s.srv.Shutdown(ctx)
 }
 
-// dialable turns a wildcard listen address into one a client can dial.
-func dialable(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
+// Dialable turns a listen address (host:port) into one a client can dial
+// or a Prometheus can scrape: a wildcard host (":9464", "0.0.0.0", "::")
+// becomes 127.0.0.1.
+func Dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return a.String()
+		return addr
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -177,7 +176,7 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	prom, err := devstack.StartPrometheus(ctx, devstack.PrometheusOptions{
 		ToolsDir: a.cfg.ToolsDir, DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort,
 		Targets: []string{shop.MetricsTarget()},
-		Jobs:    []devstack.ScrapeJob{{Name: devstack.WorkerJob, Targets: []string{scrapeTarget(tel.MetricsAddr)}}},
+		Jobs:    []devstack.ScrapeJob{{Name: devstack.WorkerJob, Targets: []string{telemetry.Dialable(tel.MetricsAddr)}}},
 		Rules:   [][]byte{deploy.PrometheusRules},
 		Log:     logs,
 	})
@@ -349,17 +348,4 @@ func newDemoCmd(a *app) *cobra.Command {
 	cmd.Flags().IntVar(&cfg.LoadRPS, "load-rps", 20, "steady load on the order service, requests per second (negative disables)")
 	cmd.Flags().BoolVar(&fallback, "fallback", true, fallbackUsage)
 	return cmd
-}
-
-// scrapeTarget is host:port Prometheus scrapes for a listen address (a
-// wildcard host is scraped on 127.0.0.1).
-func scrapeTarget(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
