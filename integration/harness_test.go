@@ -185,7 +185,7 @@ func newEnvOpts(t testing.TB, startWorker bool, o envOptions) *env {
 		t.Skip("integration test: needs the Temporal dev server and Prometheus (make tools)")
 	}
 	require.NoError(t, setupErr, "integration setup (run `make tools` first)")
-	if shopCfg.Mode == demo.ModeSeed || shopCfg.Mode == demo.ModeNoFallback {
+	if o.shop.Mode == demo.ModeSeed || o.shop.Mode == demo.ModeNoFallback {
 		// The seed shop's outcome is its latency: its 80 ms hop caps turn a
 		// machine busy with other tests into failed orders.
 		quietAlone(t)
