@@ -2,13 +2,16 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/telemetry"
 )
 
 // GuardHeartbeatEvery is how often a guard heartbeats, from a ticker of its
@@ -21,6 +24,8 @@ type GuardInput struct {
 	// Until ends the watch without a breach (the faults' own expiry); zero
 	// means "until the workflow cancels it".
 	Until time.Time `json:"until,omitzero"`
+	// Scenario names the run's scenario in the guard's metrics.
+	Scenario string `json:"scenario,omitempty"`
 }
 
 // GuardResult is how a guard ended. A cancelled guard returns it as the
@@ -47,10 +52,24 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 	}
 	w := a.watch(ctx, in.Guards)
 	w.Until = in.Until
+	if a.Metrics != nil {
+		names := make([]string, len(in.Guards))
+		for i, g := range in.Guards {
+			names[i] = g.Name
+		}
+		a.Metrics.WatchStarted(in.Scenario, names)
+		w.Querier = countingQuerier{next: a.Prom, guards: in.Guards, m: a.Metrics}
+		if a.Probes != nil {
+			w.Prober = countingProber{next: a.Probes, m: a.Metrics}
+		}
+	}
 	r, err := w.Run(ctx)
 	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended, Load: r.Load}
 	for _, l := range r.Load {
 		a.log().Info("guard load", "guard", l.Guard, "evaluations", l.Evaluations, "queries", l.Queries, "queries_per_second", l.PerSecond, "freshness", l.Freshness)
+	}
+	if r.Breach != nil {
+		a.Metrics.GuardBreached(in.Scenario, r.Breach.Guard)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -108,4 +127,60 @@ func (a *Activities) watch(ctx context.Context, guards []sli.Guard) sli.Watch {
 	}
 	w.Heartbeat = func(st sli.WatchState) { activity.RecordHeartbeat(ctx, st) }
 	return w
+}
+
+// countingQuerier counts every guard query's answer in the worker's
+// metrics: healthy, unhealthy, no data (empty or NaN) or an error (a timeout
+// included). A query shared by several guards is counted under the first.
+type countingQuerier struct {
+	next   sli.Querier
+	guards []sli.Guard
+	m      *telemetry.Metrics
+}
+
+func (q countingQuerier) Query(ctx context.Context, query string, at time.Time) (float64, error) {
+	v, err := q.next.Query(ctx, query, at)
+	for _, g := range q.guards {
+		if g.Query != query {
+			continue
+		}
+		q.m.GuardEvaluated(g.Name, evalResult(g, v, err))
+		break
+	}
+	return v, err
+}
+
+// evalResult is how the metrics count one answer: no data (empty, NaN, a
+// probe with no answer at all), an error (a timeout included), healthy or
+// unhealthy (a probe's bad answer too).
+func evalResult(g sli.Guard, v float64, err error) string {
+	var bad *sli.BadAnswerError
+	switch {
+	case errors.Is(err, sli.ErrNoData) || (err == nil && math.IsNaN(v)):
+		return telemetry.EvalNoData
+	case errors.As(err, &bad):
+		return telemetry.EvalUnhealthy
+	case err != nil:
+		return telemetry.EvalError
+	case sli.Healthy(g.Op, v, g.Threshold):
+		return telemetry.EvalHealthy
+	}
+	return telemetry.EvalUnhealthy
+}
+
+// countingProber counts every probe's answer in the worker's metrics, as
+// countingQuerier counts the queries'.
+type countingProber struct {
+	next sli.Prober
+	m    *telemetry.Metrics
+}
+
+func (p countingProber) Probe(ctx context.Context, g sli.Guard) (float64, error) {
+	v, err := p.next.Probe(ctx, g)
+	p.m.GuardEvaluated(g.Name, evalResult(g, v, err))
+	return v, err
+}
+
+func (p countingProber) Allowed(ctx context.Context, g sli.Guard) error {
+	return p.next.Allowed(ctx, g)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/sli"
 	"github.com/gameday/gameday/sli/probe"
+	"github.com/gameday/gameday/telemetry"
 )
 
 // flipServer answers 200 until bad is set, then 503.
@@ -109,4 +110,17 @@ func TestProbeGuardThroughTheActivities(t *testing.T) {
 	require.NoError(t, v.Get(&ver))
 	assert.True(t, ver.OK)
 	assert.True(t, ver.Values[0].Healthy)
+}
+
+// Probe answers are counted in the worker's metrics like query answers:
+// a bad answer is unhealthy.
+func TestProbeGuardIsCountedInMetrics(t *testing.T) {
+	srv, bad := flipServer(t)
+	bad.Store(true)
+	h := newHarness(t)
+	reg := withMetrics(h)
+	withProbes(t, h, "loopback")
+	_, err := h.env.ExecuteActivity(h.acts.Guard, GuardInput{Guards: []sli.Guard{probeGuard(srv.URL)}, Scenario: "s"})
+	require.NoError(t, err)
+	assert.Equal(t, 2.0, counter(t, reg, telemetry.MetricGuardEvaluations, map[string]string{"guard": "health", "result": telemetry.EvalUnhealthy}))
 }
