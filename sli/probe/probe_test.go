@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +25,36 @@ func httpGuard(url string, mod func(*sli.HTTPProbe)) sli.Guard {
 		mod(h)
 	}
 	return sli.Guard{Name: "health", Kind: sli.KindHTTP, HTTP: h, Op: sli.OpLE, Threshold: h.Latency.D().Seconds(), For: 1, OnError: sli.OnErrorAbort}
+}
+
+// listen accepts TCP connections on loopback and hands each to handle
+// (which may keep it open: it is closed with the listener's test).
+func listen(t *testing.T, handle func(net.Conn)) net.Listener {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			handle(c)
+		}
+	}()
+	return l
 }
 
 func loopbackProber(t *testing.T) *Prober {
@@ -55,18 +86,7 @@ func TestHTTPProbeAnswers(t *testing.T) {
 	closed := "http://" + l.Addr().String() + "/"
 	require.NoError(t, l.Close())
 	// A server that accepts and never answers.
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer hang.Close()
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	hang := listen(t, func(net.Conn) {})
 
 	p := loopbackProber(t)
 	cases := []struct {
@@ -191,18 +211,7 @@ func TestParseAllow(t *testing.T) {
 // TCP: connect within the limit; refused is no data; the value is the
 // connect time.
 func TestTCPProbe(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	l := listen(t, func(c net.Conn) { c.Close() })
 	p := loopbackProber(t)
 	g := sli.Guard{Name: "redis", Kind: sli.KindTCP, TCP: &sli.TCPProbe{Address: l.Addr().String(), Latency: duration.Duration(time.Second)}}
 	v, err := p.Probe(context.Background(), g)
