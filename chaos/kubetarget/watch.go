@@ -75,7 +75,7 @@ func (ch *Changes) run(ctx context.Context, open OpenWatch, w watch.Interface, e
 			}
 			continue
 		}
-		backoff = ch.backoffs
+		opened := time.Now()
 		ok := ch.consume(ctx, w)
 		w.Stop()
 		ch.open.Add(-1)
@@ -83,11 +83,31 @@ func (ch *Changes) run(ctx context.Context, open OpenWatch, w watch.Interface, e
 			return
 		}
 		ch.signal()
+		if time.Since(opened) < shortWatch {
+			// Ended at once (a failing API server sends an error event and
+			// closes): reopening at once would be a busy loop against it.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			if w, err = open(ctx); err == nil {
+				ch.open.Add(1)
+				ch.signal() // changes may have been missed while closed
+			}
+			continue
+		}
+		backoff = ch.backoffs
 		if w, err = open(ctx); err == nil {
 			ch.open.Add(1)
 		}
 	}
 }
+
+// shortWatch: a watch that ended sooner than this after it was opened is
+// reopened after a backoff, like one that failed to open.
+const shortWatch = time.Second
 
 // consume forwards w's events until it ends (true) or ctx does (false).
 func (ch *Changes) consume(ctx context.Context, w watch.Interface) bool {
