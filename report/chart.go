@@ -263,6 +263,8 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 // chartMessage says why a chart has no line.
 func chartMessage(g GuardReport) string {
 	switch {
+	case g.Probe():
+		return truncate(g.ProbeNote(), 110)
 	case g.Err != "":
 		return "no chart: " + truncate(g.Err, 110)
 	case g.NoData():

@@ -21,6 +21,9 @@ func Collect(ctx context.Context, q sli.RangeQuerier, guards []sli.Guard, w Wind
 	var wg sync.WaitGroup
 	for i, g := range guards {
 		out[i].Guard = g.Name
+		if g.IsProbe() {
+			continue // the worker probed it: Prometheus has no series of it
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -224,6 +224,8 @@ func guardSummary(g GuardReport) string {
 		parts = append(parts, "baseline "+gv(g, g.Baseline))
 	}
 	switch {
+	case g.Probe():
+		parts = append(parts, g.ProbeNote())
 	case g.Err != "":
 		parts = append(parts, "range query failed: "+oneLine(g.Err))
 	case g.NoData():

@@ -78,6 +78,8 @@ func Markdown(rep *Report, withChart bool) []byte {
 			min, max, last := Format(g.Unit, g.Min), Format(g.Unit, g.Max), Format(g.Unit, g.Last)
 			bad := fmt.Sprintf("%d of %d", g.Bad, len(g.Points))
 			switch {
+			case g.Probe():
+				min, max, last, bad = "", "", "", g.ProbeNote()
 			case g.Err != "":
 				min, max, last, bad = "", "", "", "query failed: "+g.Err
 			case g.NoData():

@@ -162,8 +162,19 @@ type GuardReport struct {
 	Breach *sli.Breach
 }
 
-// NoData reports whether the window has no sample of the guard at all.
-func (g GuardReport) NoData() bool { return g.Err == "" && len(g.Points) == 0 }
+// NoData reports whether the window has no sample of the guard at all (a
+// probe guard never has any: see Probe).
+func (g GuardReport) NoData() bool { return !g.Probe() && g.Err == "" && len(g.Points) == 0 }
+
+// Probe reports whether the guard is a probe (kind http or tcp): the
+// worker probed the service itself, so Prometheus keeps no series of it
+// and its chart shows only its limit; ProbeNote says so.
+func (g GuardReport) Probe() bool { return g.Guard.IsProbe() }
+
+// ProbeNote is what a probe guard's chart and rows say instead of samples.
+func (GuardReport) ProbeNote() string {
+	return "a probe: the worker asked the service itself, Prometheus keeps no series of it (its define, verify and breach answers are shown)"
+}
 
 // Healthy reports whether a sample is inside the guard's condition.
 func (g GuardReport) Healthy(v float64) bool {

@@ -387,3 +387,47 @@ func TestCollectQueriesAtOnceAndBoundsEach(t *testing.T) {
 		assert.Contains(t, s.Err, "deadline exceeded")
 	}
 }
+
+type recordingQuerier struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (q *recordingQuerier) QueryRange(_ context.Context, query string, from, _ time.Time, _ time.Duration) ([]sli.Point, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queries = append(q.queries, query)
+	if query == "" {
+		return nil, &sli.BadQueryError{Query: query, Msg: "parse error: no expression found in input"}
+	}
+	return []sli.Point{{At: from, Value: 0.1}}, nil
+}
+
+// A probe guard has no series in Prometheus: the report asks Prometheus
+// nothing for it, shows what it probes and its latency limit in seconds,
+// and says where its answers are instead of "range query failed".
+func TestProbeGuardInReport(t *testing.T) {
+	probe := sli.Guard{Name: "order-answers", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://order.shop:8080/healthz", Status: "200-399", Latency: 300_000_000},
+		Op: sli.OpLE, Threshold: 0.3, For: 1}
+	gs := []sli.Guard{guards[0], probe}
+	q := &recordingQuerier{}
+	in := fixture()
+	in.Guards = gs
+	in.Series = Collect(context.Background(), q, gs, in.Window, time.Second)
+	in.Result.Baseline = append(in.Result.Baseline, experiment.GuardValue{Guard: "order-answers", Value: 0.012, Healthy: true, Kind: sli.KindHTTP})
+	assert.Equal(t, []string{guards[0].Query}, q.queries, "nothing asked of Prometheus for the probe")
+	rep := Build(in)
+	html, err := HTML(rep)
+	require.NoError(t, err)
+	js, err := JSON(rep)
+	require.NoError(t, err)
+	for name, out := range map[string]string{"html": string(html), "markdown": string(Markdown(rep, false)), "junit": string(JUnit("x", rep)), "json": string(js)} {
+		assert.NotContains(t, out, "query failed", name)
+		assert.NotContains(t, out, "no expression found", name)
+		if name != "junit" { // JUnit names only the guards that went bad
+			assert.Contains(t, out, "300 ms", name+": the latency limit in seconds")
+		}
+	}
+	assert.Contains(t, string(html), "GET http://order.shop:8080/healthz", "what the probe reaches")
+	assert.Contains(t, string(html), "12 ms", "the define answer's latency")
+}

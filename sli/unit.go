@@ -60,6 +60,9 @@ func UnitOf(g Guard) string {
 	if g.Unit != "" {
 		return g.Unit
 	}
+	if g.IsProbe() {
+		return UnitSeconds // a probe's value is its latency
+	}
 	q := literals.ReplaceAllString(g.Query, `""`)
 	switch {
 	case strings.Contains(q, "histogram_quantile(") && strings.Contains(q, "_seconds_bucket"):
