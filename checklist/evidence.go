@@ -83,6 +83,11 @@ func ResolveEvidence(cl Checklist, guards []sli.Guard) (Checklist, error) {
 				continue
 			}
 			g := guards[k]
+			if g.IsProbe() {
+				errs = append(errs, fmt.Sprintf("spec.items[%d].verified_by[%d].guard: item %s names guard %q, a %s probe: Prometheus keeps no series of it to judge (write a query check instead)",
+					i, j, items[i].ID, c.Guard, g.Kind))
+				continue
+			}
 			th := g.Threshold
 			c.Query, c.Op, c.Threshold = g.Query, g.Op, &th
 			c.OnNoData = NoDataFail

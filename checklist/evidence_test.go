@@ -138,6 +138,11 @@ func TestResolveEvidence(t *testing.T) {
 	_, err = ResolveEvidence(cl, guards[:1])
 	require.Error(t, err)
 	assert.Equal(t, `checklist ev: spec.items[0].verified_by[1].guard: item cb-fallback names guard "error-rate", which the scenario does not have (its guards: p95)`, err.Error())
+	// A probe guard has no series in Prometheus: the evidence could only
+	// ever run an empty query, so the reference is refused where they meet.
+	_, err = ResolveEvidence(cl, []sli.Guard{{Name: "error-rate", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://shop/healthz"}, Op: sli.OpLE, Threshold: 1}})
+	require.Error(t, err)
+	assert.Equal(t, `checklist ev: spec.items[0].verified_by[1].guard: item cb-fallback names guard "error-rate", a http probe: Prometheus keeps no series of it to judge (write a query check instead)`, err.Error())
 	assert.False(t, HasEvidence(Checklist{Spec: Spec{Items: []Item{{ID: "a"}}}}))
 	assert.True(t, HasEvidence(cl))
 }
