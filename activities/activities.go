@@ -34,6 +34,9 @@ type Activities struct {
 	Checklists ChecklistStore
 	// Runs answers whether a fault's workflow still runs (sweeps).
 	Runs RunStatus
+	// Updates sends Updates to other runs (a game day's abort, pause and
+	// resume reaching its running steps); nil: ForwardUpdate refuses.
+	Updates RunUpdater
 	// Leases holds the target leases (the lease entity workflow); nil
 	// means no leases are checked or taken.
 	Leases LeaseStore

@@ -130,6 +130,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 		UIURL:         experiment.UIURL(e.in.UIBase, info.Namespace, info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
 		Overrides:     e.in.Overrides,
 	}
+	// The game day this run is a step of (none: ""); only recorded, so
+	// histories of any version replay.
+	e.res.GameDay = e.in.GameDay
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
 	}); err != nil {
