@@ -111,6 +111,8 @@ injected is always removed, even after a worker crash.
 		newSignoffCmd(a),
 		newAbortCmd(a),
 		newStatusCmd(a),
+		newGameDayCmd(a),
+		newNoteCmd(a),
 		newChecklistCmd(a),
 		newSweepCmd(a),
 		newReapCmd(a),
