@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/experiment"
@@ -301,6 +302,11 @@ func gateRoles(sc scenarios.Scenario) []string {
 	return out
 }
 
+// scenarioCatalog parses the embedded scenario catalog once per process:
+// it cannot change, and every plan names scenarios from it (values are
+// cloned before anything writes to them).
+var scenarioCatalog = sync.OnceValues(scenarios.Catalog)
+
 // IsFile says whether a step names a scenario file rather than a catalog
 // scenario: a path with a '/' or a name ending in .yaml or .yml. Unlike
 // the CLI, a plan never looks at the disk to decide: what a step runs must
@@ -327,7 +333,7 @@ func (k *checker) scenario(path, ref string) (scenarios.Scenario, bool) {
 		return sc, true
 	}
 	if k.catalog == nil {
-		all, err := scenarios.Catalog()
+		all, err := scenarioCatalog()
 		k.catalog, k.broken = map[string]scenarios.Scenario{}, err
 		for _, sc := range all {
 			k.catalog[sc.Metadata.Name] = sc

@@ -3,11 +3,13 @@ package workflows
 import (
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -25,9 +27,17 @@ func TestReplayRecordedHistories(t *testing.T) {
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			h, err := client.HistoryFromJSON(mustOpen(t, f), client.HistoryJSONOptions{})
+			require.NoError(t, err)
 			r := worker.NewWorkflowReplayer()
 			Register(r) // exactly what a worker registers
-			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
+			// Replayed under the workflow id and run id it ran with (the
+			// replayer's default is "ReplayId"): a game day's child
+			// workflow ids are derived from its own.
+			start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+			require.NoError(t, r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: start.GetWorkflowId(), RunID: start.GetOriginalExecutionRunId()},
+			}))
 		})
 	}
 }
@@ -42,4 +52,11 @@ func TestReplayDetectsNondeterminism(t *testing.T) {
 	}, workflow.RegisterOptions{Name: ExperimentWorkflowName})
 	err := r.ReplayWorkflowHistoryFromJSONFile(logger, "testdata/experiment-breach.json")
 	require.Error(t, err)
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	return f
 }

@@ -159,7 +159,8 @@ func followGameDay(ctx context.Context, c client.Client, wr client.WorkflowRun, 
 			return
 		}
 		printed[key] = true
-		fmt.Fprintf(out, "%s  "+format+"\n", append([]any{at.Local().Format("15:04:05")}, args...)...)
+		line := fmt.Sprintf("%s  "+format, append([]any{at.Local().Format("15:04:05")}, args...)...)
+		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
 	return control.FollowGameDay(ctx, c, wr, func(r gd.Result) {
 		if len(r.Preflight) > 0 {
