@@ -49,9 +49,10 @@ chaos-self: tools
 		$(GO) test -count=1 -v -run '^TestChaosSelf$$' -timeout 90m ./integration/; \
 		status=$$?; cat bench/chaos-self.md 2>/dev/null; exit $$status
 
-## fuzz: fuzz the scenario loader for a minute
+## fuzz: fuzz the scenario and game-day plan loaders for a minute each
 fuzz:
 	$(GO) test ./scenarios/ -run '^$$' -fuzz FuzzParse -fuzztime 60s
+	$(GO) test ./plans/ -run '^$$' -fuzz FuzzParse -fuzztime 60s
 
 clean:
 	rm -rf bin .data

@@ -274,10 +274,14 @@ func (k *checker) step(p *gameday.Plan, path string, s *gameday.Step, policy str
 		c.Add(path+".set", "%v", err)
 		return Resolved{}, false
 	}
+	var nobody []string
 	for _, role := range gateRoles(sc) {
 		if len(p.Spec.People.Signoff[role]) == 0 {
-			c.Add(path+".scenario", "scenario %s waits for sign-off by %s: name who signs in spec.people.signoff.%s", sc.Metadata.Name, role, role)
+			nobody = append(nobody, role)
 		}
+	}
+	if len(nobody) > 0 {
+		c.Add(path+".scenario", "scenario %s waits for sign-off by %s: name who signs in spec.people.signoff (%s)", sc.Metadata.Name, strings.Join(nobody, ", "), strings.Join(nobody, ", "))
 	}
 	return Resolved{Name: s.Name, Source: s.Scenario, Scenario: sc, Overrides: ov, OnFailure: policy}, true
 }

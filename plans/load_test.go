@@ -146,7 +146,7 @@ func TestBadPlansNameLineAndField(t *testing.T) {
 		{"scenario of another environment", map[int]string{18: "      scenario: order-pod-kill", 19: "\x00"},
 			[]string{`plan.yaml:18: spec.steps[0].scenario: scenario order-pod-kill is for environment staging, the plan for demo`}},
 		{"a gate nobody in the plan signs", map[int]string{7: "  environment: staging", 18: "      scenario: inventory-network-delay", 19: "\x00"},
-			[]string{`plan.yaml:18: spec.steps[0].scenario: scenario inventory-network-delay waits for sign-off by dev: name who signs in spec.people.signoff.dev`}},
+			[]string{`plan.yaml:18: spec.steps[0].scenario: scenario inventory-network-delay waits for sign-off by dev, test, sre: name who signs in spec.people.signoff (dev, test, sre)`}},
 		{"sign-off people of an unknown role", map[int]string{9: "    owner: dana\n    signoff: {ops: [olga]}"},
 			[]string{`plan.yaml:10: spec.people.signoff.ops: unknown sign-off role "ops" (valid: dev, test, sre)`}},
 	}
