@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -103,36 +102,15 @@ func startGameDay(ctx context.Context, a *app, out, errw io.Writer, ref string, 
 	if !f.json {
 		fmt.Fprintf(out, "started game day %s (run %s)\n  %s\n  runs: GamedayGameDay=%q\n  ui: %s\n", wr.GetID(), wr.GetRunID(), control.GameDaySummary(in), in.Plan.Metadata.Name, ui)
 	}
-	if !f.wait && !f.dryRun {
-		if f.json {
-			return json.NewEncoder(out).Encode(map[string]string{"workflow_id": wr.GetID(), "run_id": wr.GetRunID(), "ui_url": ui})
-		}
-		return nil
-	}
-	var progress io.Writer = out
-	if f.json {
-		progress = io.Discard
-	}
-	res, err := followGameDay(ctx, c, wr, progress)
-	if err != nil {
-		return err
-	}
-	if res.UIURL == "" {
-		res.UIURL = ui
-	}
-	if f.json {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return err
-		}
-	} else {
-		printGameDay(out, res)
-	}
-	if res.Outcome != experiment.Passed && res.Outcome != experiment.DryRun {
-		return &exitErr{code: exitNotPassd}
-	}
-	return nil
+	return followStarted(out, wr, ui, f.wait || f.dryRun, f.json,
+		func(progress io.Writer) (gd.Result, error) { return followGameDay(ctx, c, wr, progress) },
+		func(r *gd.Result) {
+			if r.UIURL == "" {
+				r.UIURL = ui
+			}
+		},
+		printGameDay,
+		func(r gd.Result) bool { return r.Outcome == experiment.Passed || r.Outcome == experiment.DryRun })
 }
 
 // printBlast shows, before anything runs, what each step would act on.
@@ -302,12 +280,9 @@ func newGameDayStatusCmd(a *app) *cobra.Command {
 		Short: "Show the live state of a game day (a Temporal query)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
-			c, err := a.dial(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return showGameDay(cmd.Context(), cmd.OutOrStdout(), c, pos[0], asJSON)
+			return a.withClient(cmd.Context(), func(c client.Client) error {
+				return showGameDay(cmd.Context(), cmd.OutOrStdout(), c, pos[0], asJSON)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -320,9 +295,7 @@ func showGameDay(ctx context.Context, out io.Writer, c client.Client, id string,
 		return fmt.Errorf("status of game day %s: %w", id, err)
 	}
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(out, r)
 	}
 	printGameDay(out, r)
 	return nil
@@ -379,18 +352,9 @@ resuming within --timeout (default 1h) aborts the game day.`,
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
 			}
-			c, err := a.dial(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := control.PauseGameDay(cmd.Context(), c, pos[0], req)
-			if err != nil {
-				return fmt.Errorf("pause refused: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "game day paused (%s)\n", resp.Where)
-			printForwarded(cmd.OutOrStdout(), resp.Steps)
-			return nil
+			return sendGameDay(cmd, a, "pause", "paused", func(c client.Client) (workflows.GameDayResponse, error) {
+				return control.PauseGameDay(cmd.Context(), c, pos[0], req)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (recorded on the game day)")
@@ -409,23 +373,28 @@ func newGameDayResumeCmd(a *app) *cobra.Command {
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
 			}
-			c, err := a.dial(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := control.ResumeGameDay(cmd.Context(), c, pos[0], req)
-			if err != nil {
-				return fmt.Errorf("resume refused: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "game day resumed (%s)\n", resp.Where)
-			printForwarded(cmd.OutOrStdout(), resp.Steps)
-			return nil
+			return sendGameDay(cmd, a, "resume", "resumed", func(c client.Client) (workflows.GameDayResponse, error) {
+				return control.ResumeGameDay(cmd.Context(), c, pos[0], req)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&req.By, "by", "", "who resumes (default $USER)")
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (optional)")
 	return cmd
+}
+
+// sendGameDay sends a game day a pause or resume and prints where the plan
+// stands and what each running step answered.
+func sendGameDay(cmd *cobra.Command, a *app, what, done string, send func(client.Client) (workflows.GameDayResponse, error)) error {
+	return a.withClient(cmd.Context(), func(c client.Client) error {
+		resp, err := send(c)
+		if err != nil {
+			return fmt.Errorf("%s refused: %w", what, err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "game day %s (%s)\n", done, resp.Where)
+		printForwarded(cmd.OutOrStdout(), resp.Steps)
+		return nil
+	})
 }
 
 // printForwarded prints what each running step answered to a message the

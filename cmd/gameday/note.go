@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
@@ -34,17 +35,14 @@ status.`,
 			if action {
 				req.Kind = experiment.NoteAction
 			}
-			c, err := a.dial(cmd.Context(), nil)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			what, err := control.Note(cmd.Context(), c, pos[0], req)
-			if err != nil {
-				return fmt.Errorf("note refused: %w", err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s noted on %s %s\n", req.Kind, what, pos[0])
-			return nil
+			return a.withClient(cmd.Context(), func(c client.Client) error {
+				what, err := control.Note(cmd.Context(), c, pos[0], req)
+				if err != nil {
+					return fmt.Errorf("note refused: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s noted on %s %s\n", req.Kind, what, pos[0])
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&action, "action", false, "an action item rather than an observation")
