@@ -318,3 +318,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The README's commented plan is a plan that loads: the documentation
+// cannot drift from the format.
+func TestReadmePlanLoads(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(b), "\n## Game days\n")
+	require.True(t, ok, "README has a Game days section")
+	_, rest, ok := strings.Cut(section, "```yaml\n")
+	require.True(t, ok, "with a plan")
+	doc, _, _ := strings.Cut(rest, "```")
+	p, err := Parse("README.md", "", []byte(doc))
+	require.NoError(t, err)
+	assert.Equal(t, 3, p.Experiments())
+	assert.Equal(t, []string{"sam"}, p.Spec.People.Signoff["sre"])
+}
