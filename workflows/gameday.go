@@ -128,13 +128,13 @@ func (g *gameDayRun) setup(ctx workflow.Context) error {
 	}
 	// Every message exists as a signal (the Temporal UI) and as an update
 	// with a validator (the CLI, Slack): the same rules, in package gameday.
-	handleSignal(ctx, SignalAbort, g.logger, func(req AbortRequest) error { return g.res.CheckAbort(req.Reason) },
+	onGameDaySignal(ctx, SignalAbort, g.logger, func(req AbortRequest) error { return g.res.CheckAbort(req.Reason) },
 		func(ctx workflow.Context, req AbortRequest) { g.doAbort(ctx, req) })
-	handleSignal(ctx, SignalPause, g.logger, func(req PauseRequest) error { return g.res.CheckPause(req.Reason, req.Timeout) },
+	onGameDaySignal(ctx, SignalPause, g.logger, func(req PauseRequest) error { return g.res.CheckPause(req.Reason, req.Timeout) },
 		func(ctx workflow.Context, req PauseRequest) { g.pause(ctx, req) })
-	handleSignal(ctx, SignalResume, g.logger, func(ResumeRequest) error { return g.res.CheckResume() },
+	onGameDaySignal(ctx, SignalResume, g.logger, func(ResumeRequest) error { return g.res.CheckResume() },
 		func(ctx workflow.Context, req ResumeRequest) { g.resume(ctx, req) })
-	handleSignal(ctx, SignalNote, g.logger, func(req NoteRequest) error { return g.res.CheckNote(req.Text, req.By, req.Kind) },
+	onGameDaySignal(ctx, SignalNote, g.logger, func(req NoteRequest) error { return g.res.CheckNote(req.Text, req.By, req.Kind) },
 		func(ctx workflow.Context, req NoteRequest) { g.note(ctx, req) })
 	for _, err := range []error{
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateAbort, func(ctx workflow.Context, req AbortRequest) (AbortResponse, error) {
@@ -157,10 +157,10 @@ func (g *gameDayRun) setup(ctx workflow.Context) error {
 	return nil
 }
 
-// handleSignal receives signal name for the life of the workflow, checks
+// onGameDaySignal receives signal name for the life of the workflow, checks
 // each with valid (a refused signal is logged and dropped: a signal has
 // nobody to answer) and hands it to do, one at a time.
-func handleSignal[T any](ctx workflow.Context, name string, logger log.Logger, valid func(T) error, do func(workflow.Context, T)) {
+func onGameDaySignal[T any](ctx workflow.Context, name string, logger log.Logger, valid func(T) error, do func(workflow.Context, T)) {
 	ch := workflow.GetSignalChannel(ctx, name)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
