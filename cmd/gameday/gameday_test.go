@@ -50,7 +50,7 @@ func TestGameDayListAndValidate(t *testing.T) {
 	out, stderr, code := gameday(t, "gameday", "validate", okPath, bad)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, okPath+": ok (demo-shop in demo, 2 step(s), 3 experiment(s))")
-	assert.Regexp(t, `bad\.yaml:\d+: spec\.steps\[1\]\.parallel\[1\]\.scenario: unknown scenario "demo-seed-cache-slwo": did you mean demo-seed-cache-slow`, stderr)
+	assert.Regexp(t, `bad\.yaml:\d+: spec\.steps\[0\]\.scenario: unknown scenario "demo-seed-cache-slwo": did you mean demo-seed-cache-slow`, stderr)
 	assert.Contains(t, stderr, "1 of 2 file(s) invalid")
 }
 
