@@ -37,6 +37,9 @@ type Activities struct {
 	// Updates sends Updates to other runs (a game day's abort, pause and
 	// resume reaching its running steps); nil: ForwardUpdate refuses.
 	Updates RunUpdater
+	// Past reads earlier runs' results (drift baselines from runs); nil:
+	// such baselines are off, and say so.
+	Past PastRuns
 	// Leases holds the target leases (the lease entity workflow); nil
 	// means no leases are checked or taken.
 	Leases LeaseStore

@@ -194,31 +194,6 @@ func WorkflowType(ctx context.Context, c client.Client, workflowID string) (stri
 	return d.GetWorkflowExecutionInfo().GetType().GetName(), nil
 }
 
-// Note records a note on a run or a game day (the note Update; the
-// workflow's validator may refuse it, and that refusal is the error). It
-// works on both: the workflow type, described first, says which the id
-// is, and is returned ("experiment" or "game day").
-func Note(ctx context.Context, c client.Client, workflowID string, req workflows.NoteRequest) (string, error) {
-	typ, err := WorkflowType(ctx, c, workflowID)
-	if err != nil {
-		return "", err
-	}
-	what := ""
-	switch typ {
-	case workflows.ExperimentWorkflowName:
-		what = "experiment"
-	case workflows.GameDayWorkflowName:
-		what = "game day"
-	default:
-		return "", fmt.Errorf("%s is a %s workflow, not a run or a game day: notes go on those", workflowID, typ)
-	}
-	// The answer (the recorded note) is not needed; refusals are errors.
-	if err := update(ctx, c, workflowID, workflows.UpdateNote, req, nil); err != nil {
-		return what, err
-	}
-	return what, nil
-}
-
 // PauseGameDay pauses a game day: no further step starts, and the pause
 // is passed on to the running steps (their answers are in the response).
 func PauseGameDay(ctx context.Context, c client.Client, workflowID string, req workflows.PauseRequest) (workflows.GameDayResponse, error) {

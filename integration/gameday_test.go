@@ -25,9 +25,10 @@ import (
 // the demo shop: a dry run shows each step's blast radius and targets;
 // `gameday gameday start --wait` runs the pre-flight, then the two
 // experiments one after the other with the plan's pause between them,
-// prints them as they go and exits 0; a note sent with `gameday note` to
-// the game-day id while it runs is kept; paused during the first step it
-// holds before the second until resumed; every step's run is its own
+// prints them as they go and exits 0; `gameday note` and `gameday pause`
+// and `resume` take the game-day id while it runs: the note is kept, the
+// pause reaches the running step (its toxic removed) and holds the plan
+// before the second step until resumed; every step's run is its own
 // workflow, found in visibility by GamedayGameDay=<plan> with the game day
 // as its parent and the game day recorded on its result; `gameday gameday
 // status` and `gameday status` both describe the game day.
@@ -58,7 +59,7 @@ spec:
   steps:
     - name: latency
       scenario: demo-inventory-latency-harmless
-      set: {duration: 3s}
+      set: {duration: 6s}
     - name: latency-again
       scenario: demo-inventory-latency-harmless
       set: {duration: 3s, inventory-latency.latency: 10ms}
@@ -83,32 +84,32 @@ spec:
 		o, se, c := e.gameday(ctx, "gameday", "start", file, "--wait", "--id", id)
 		done <- result{o, se, c}
 	}()
-	var st gameday.Result
+	// Once the first step holds its fault: a note on the game day, then a
+	// pause. The pause is passed on to the running step, which removes its
+	// toxic and holds; the plan holds before its next step until resumed,
+	// and the resume reaches the step too.
+	stepID := workflows.GameDayStepID(id, "latency")
 	require.Eventually(t, func() bool {
-		var err error
-		st, err = control.GameDayStatus(ctx, e.client, id)
-		return err == nil && len(st.Running()) == 1
-	}, 2*time.Minute, 100*time.Millisecond, "the first step never ran (last: %+v)", st)
-	nout, nerr, ncode := e.gameday(ctx, "note", id, "p95 flat while the latency is on", "--by", "tess")
+		r, err := e.status(ctx, stepID)
+		return err == nil && r.Phase == experiment.PhaseObserve
+	}, 2*time.Minute, 50*time.Millisecond, "the first step never held its fault")
+	nout, nerr, ncode := e.gameday(ctx, "note", id, "p95 flat while the latency is on", "--user", "tess")
 	require.Equal(t, 0, ncode, "note: %s", nerr)
-	assert.Equal(t, "observation noted on game day "+id+"\n", nout)
-
-	// Paused during the first step, the game day holds before the next
-	// one until resumed. The pause is passed on to the running step, which
-	// answers (a worker whose experiments cannot pause yet says so: the
-	// step goes on).
-	pout, perr, pcode := e.gameday(ctx, "gameday", "pause", id, "--reason", "look at the dashboards", "--by", "dana", "--timeout", "2m")
+	assert.Contains(t, nout, "noted (1 so far): tess ")
+	pout, perr, pcode := e.gameday(ctx, "pause", id, "--reason", "look at the dashboards", "--by", "dana", "--timeout", "2m")
 	require.Equal(t, 0, pcode, "pause: %s", perr)
-	assert.Contains(t, pout, "game day paused (running latency)\n  step latency ("+id+"-latency): ")
+	assert.Equal(t, "game day paused (running latency)\n  step latency ("+stepID+"): ok\n", pout)
+	require.Eventually(t, func() bool { return len(e.faults()) == 0 }, time.Minute, 100*time.Millisecond, "the step's toxic is removed while paused")
 	time.Sleep(3 * time.Second) // longer than the plan's pause between steps
 	st, err := control.GameDayStatus(ctx, e.client, id)
 	require.NoError(t, err)
 	_, paused := st.Paused()
 	assert.True(t, paused)
-	assert.Equal(t, gameday.StepPending, st.Steps[1].Status, "held while paused")
-	rout, rerr, rcode := e.gameday(ctx, "gameday", "resume", id, "--by", "dana")
+	assert.Equal(t, gameday.StepRunning, st.Steps[0].Status, "the paused step holds")
+	assert.Equal(t, gameday.StepPending, st.Steps[1].Status, "the plan holds while paused")
+	rout, rerr, rcode := e.gameday(ctx, "resume", id, "--by", "dana")
 	require.Equal(t, 0, rcode, "resume: %s", rerr)
-	assert.Contains(t, rout, "game day resumed")
+	assert.Equal(t, "game day resumed (running latency)\n  step latency ("+stepID+"): ok\n", rout)
 
 	res := <-done
 	require.Equal(t, 0, res.code, "every step passed: exit 0; stderr: %s\nout: %s", res.stderr, res.out)
@@ -150,6 +151,11 @@ spec:
 	assert.Equal(t, "dana", r.Pauses[0].EndedBy)
 	assert.False(t, second.Started.Before(r.Pauses[0].To), "the second step started after the resume")
 	assert.Equal(t, "duration=3s (scenario: 20s)", second.Overrides[0].String())
+	cr, err := e.status(ctx, stepID)
+	require.NoError(t, err)
+	require.Len(t, cr.Pauses, 1, "the game day's pause reached the step")
+	assert.Equal(t, "look at the dashboards", cr.Pauses[0].Reason)
+	assert.Equal(t, experiment.PauseResumed, cr.Pauses[0].Ended)
 	out, _, code = e.gameday(ctx, "status", id)
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "game day "+id+": plan "+plan+" in demo")

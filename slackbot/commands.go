@@ -38,9 +38,11 @@ func usage(cmd string) string {
 		"• `CMD dry-run <scenario> [key=value ...]` define only: targets and guard baselines, nothing injected",
 		"• `CMD status [run]` one run, or the runs followed in this channel",
 		"• `CMD abort <run> <reason...>` abort now; whatever was injected is removed",
+		"• `CMD pause <run> [reason...]` remove the faults and hold, guards still watching; `CMD resume <run>` (or `continue`, after a drift pause) re-injects what was left",
+		"• `CMD note <run> [--action] <text...>` record an observation or action item (status, thread, postmortem, ticket)",
 		"• `CMD list` the scenario catalog",
 		"• `CMD help` this text",
-		"Sign-off and abort are also buttons on the run message.",
+		"Sign-off, pause, resume and abort are also buttons on the run message.",
 	}
 	// Slack reads <…> as a link or mention, even in code, so the
 	// placeholders are escaped.
@@ -84,11 +86,18 @@ func (b *Bot) command(cmd slack.SlashCommand, key []byte) *reply {
 		return b.cmdStatus(cmd, fields[1:])
 	case "abort":
 		return b.cmdAbort(cmd, text)
+	case "pause":
+		return b.cmdPause(cmd, text)
+	case "resume", "continue":
+		return b.cmdResume(cmd, sub, fields[1:])
+	case "note":
+		return b.cmdNote(cmd, text)
 	}
 	return ephemeral("Unknown subcommand `%s`.\n%s", esc(sub), usage(cmd.Command))
 }
 
-var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true}
+var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true,
+	"pause": true, "resume": true, "continue": true, "note": true}
 
 func channelList(ids []string) string {
 	out := make([]string, len(ids))
@@ -295,6 +304,10 @@ func statusText(r experiment.Result) string {
 	if r.Breach != nil {
 		s += "\n:rotating_light: " + esc(r.Breach.String())
 	}
+	s += pauseStatus(r)
+	if n := len(r.Notes); n > 0 {
+		s += fmt.Sprintf("\n:memo: %d note(s)", n)
+	}
 	if r.Postmortem != "" {
 		s += "\npostmortem: " + esc(r.Postmortem)
 	}
@@ -309,13 +322,7 @@ func (b *Bot) cmdAbort(cmd slack.SlashCommand, text string) *reply {
 		return ephemeral(":no_entry: %s", esc(err.Error()))
 	}
 	// text is "abort <run> <reason...>": keep the reason's own spacing.
-	args := strings.Fields(text)
-	var id, reason string
-	if len(args) > 1 {
-		id = args[1]
-		rest := strings.TrimSpace(strings.TrimSpace(text)[len(args[0]):])
-		reason = strings.TrimSpace(rest[len(id):])
-	}
+	id, reason := runAndRest(text)
 	if reason == "" {
 		return ephemeral("An abort needs the run and a reason: `%s abort &lt;run&gt; &lt;reason...&gt;`", cmd.Command)
 	}

@@ -146,8 +146,8 @@ func (g *gameDayRun) setup(ctx workflow.Context) error {
 		workflow.SetUpdateHandlerWithOptions(ctx, UpdateResume, func(ctx workflow.Context, req ResumeRequest) (GameDayResponse, error) {
 			return g.resume(ctx, req), nil
 		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ResumeRequest) error { return g.res.CheckResume() }}),
-		workflow.SetUpdateHandlerWithOptions(ctx, UpdateNote, func(ctx workflow.Context, req NoteRequest) (experiment.Note, error) {
-			return g.note(ctx, req), nil
+		workflow.SetUpdateHandlerWithOptions(ctx, UpdateNote, func(ctx workflow.Context, req NoteRequest) (NoteResponse, error) {
+			return NoteResponse{Note: g.note(ctx, req), Notes: len(g.res.Notes)}, nil
 		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req NoteRequest) error { return g.res.CheckNote(req.Text, req.By, req.Kind) }}),
 	} {
 		if err != nil {
@@ -473,7 +473,7 @@ func (g *gameDayRun) note(ctx workflow.Context, req NoteRequest) experiment.Note
 	if kind == "" {
 		kind = experiment.NoteObservation
 	}
-	n := experiment.Note{Text: req.Text, By: req.By, Kind: kind, At: workflow.Now(ctx)}
+	n := experiment.Note{Text: strings.TrimSpace(req.Text), By: strings.TrimSpace(req.By), Kind: kind, At: workflow.Now(ctx)}
 	g.res.Notes = append(g.res.Notes, n)
 	g.details(ctx)
 	return n

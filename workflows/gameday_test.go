@@ -528,7 +528,7 @@ func (s *gameDaySuite) TestNotes() {
 		s.update("blank", UpdateNote, NoteRequest{Text: "  ", By: "tess"})
 		s.update("kind", UpdateNote, NoteRequest{Text: "p95 spiked", By: "tess", Kind: "rumour"})
 		s.update("author", UpdateNote, NoteRequest{Text: "p95 spiked", By: ""})
-		s.update("long", UpdateNote, NoteRequest{Text: strings.Repeat("x", gameday.MaxNoteLength+1), By: "tess"})
+		s.update("long", UpdateNote, NoteRequest{Text: strings.Repeat("x", experiment.MaxNoteLength+1), By: "tess"})
 	}, 4*time.Second)
 	s.env.RegisterDelayedCallback(func() {
 		s.update("first", UpdateNote, NoteRequest{Text: "p95 spiked at 14:02", By: "tess"})
@@ -547,7 +547,9 @@ func (s *gameDaySuite) TestNotes() {
 	s.ErrorContains(s.answers["author"].err, "needs an author")
 	s.ErrorContains(s.answers["long"].err, "at most")
 	s.Require().NoError(s.answers["first"].err)
-	s.Equal(experiment.NoteObservation, s.answers["first"].v.(experiment.Note).Kind)
+	first := s.answers["first"].v.(NoteResponse)
+	s.Equal(experiment.NoteObservation, first.Note.Kind)
+	s.Equal(1, first.Notes)
 	s.Require().Len(r.Notes, 3)
 	s.Equal("p95 spiked at 14:02", r.Notes[0].Text)
 	s.Equal("tess", r.Notes[0].By)
@@ -627,6 +629,12 @@ func (s *gameDaySuite) TestBadInput() {
 
 // The forwarded payload reaches the run as the run's own type: a pause's
 // timeout (a time.Duration) survives the trip.
+// A game day's pause ends like a run's.
+func TestGameDayPauseTimeoutsAreTheRuns(t *testing.T) {
+	require.Equal(t, DefaultPauseTimeout, gameday.DefaultPauseTimeout)
+	require.Equal(t, MaxPauseTimeout, gameday.MaxPauseTimeout)
+}
+
 func TestForwardPayloadKeepsTypes(t *testing.T) {
 	raw, err := json.Marshal(PauseRequest{Reason: "r", Timeout: 90 * time.Minute})
 	require.NoError(t, err)

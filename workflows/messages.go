@@ -73,6 +73,26 @@ type NoteRequest struct {
 	Kind string `json:"kind,omitempty"`
 }
 
+// PauseResponse answers a pause update once the pause took effect: the
+// run's faults are being removed (Pause.Faults) and it holds.
+type PauseResponse struct {
+	Phase string           `json:"phase"`
+	Pause experiment.Pause `json:"pause"`
+}
+
+// ResumeResponse answers a resume update once the pause is over: the run
+// re-injects (with fresh fault ids) what was left of each fault's hold.
+type ResumeResponse struct {
+	Phase string           `json:"phase"`
+	Pause experiment.Pause `json:"pause"`
+}
+
+// NoteResponse answers a note update: the note as recorded.
+type NoteResponse struct {
+	Note  experiment.Note `json:"note"`
+	Notes int             `json:"notes"` // notes on the run so far
+}
+
 // SignoffRequest is the payload of the sign-off signal and update.
 type SignoffRequest struct {
 	Role   string `json:"role"`
@@ -144,8 +164,8 @@ type ChecklistState struct {
 }
 
 // The game day's messages (GameDayWorkflow: its input and the answer of
-// its pause and resume updates; abort answers AbortResponse, note the
-// recorded experiment.Note, the status query a gameday.Result).
+// its pause and resume updates; abort answers AbortResponse and note a
+// NoteResponse, as a run's do; the status query a gameday.Result).
 
 // GameDayInput is a plan with every step resolved, so the history records
 // exactly what each step ran whatever the catalogs say later: the plan as

@@ -21,16 +21,17 @@ import (
 func newGameDayCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gameday",
-		Short: "Game days: plans of experiments run together (start, status, list, validate, pause, resume)",
+		Short: "Game days: plans of experiments run together (start, status, list, validate)",
 		Long: `A game day runs a plan (apiVersion gameday/v1, kind GameDay): pre-flight
 guards that must be healthy before anything starts, then experiments in order,
 parallel groups started and awaited together, a pause between steps, and
 on_failure: stop | continue. Every experiment is its own run (a child
 workflow of the game day), listed in the Temporal UI by
-GamedayGameDay="<plan>". README.md, "Game days", describes the plan format.`,
+GamedayGameDay="<plan>". ` + "`gameday pause|resume|note|abort|status GAMEDAY`" + `
+work on a game day as on a run. README.md, "Game days", describes the plan
+format.`,
 	}
-	cmd.AddCommand(newGameDayStartCmd(a), newGameDayStatusCmd(a), newGameDayListCmd(), newGameDayValidateCmd(),
-		newGameDayPauseCmd(a), newGameDayResumeCmd(a))
+	cmd.AddCommand(newGameDayStartCmd(a), newGameDayStatusCmd(a), newGameDayListCmd(), newGameDayValidateCmd())
 	return cmd
 }
 
@@ -335,59 +336,17 @@ func newGameDayValidateCmd() *cobra.Command {
 	}
 }
 
-func newGameDayPauseCmd(a *app) *cobra.Command {
-	var req workflows.PauseRequest
-	cmd := &cobra.Command{
-		Use:   "pause GAMEDAY --reason TEXT [--timeout D]",
-		Short: "Pause a game day: no further step starts, and its running steps pause",
-		Long: `Pause a game day. No further step starts until it is resumed; the steps
-running now are asked to pause too (their faults are removed while paused).
-A step run by an older worker that cannot pause says so and goes on. Nobody
-resuming within --timeout (default 1h) aborts the game day.`,
-		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			if strings.TrimSpace(req.Reason) == "" {
-				return usageErr("--reason is required")
-			}
-			if !cmd.Flags().Changed("by") {
-				req.By = a.cfg.User
-			}
-			return sendGameDay(cmd, a, "pause", "paused", func(c client.Client) (workflows.GameDayResponse, error) {
-				return control.PauseGameDay(cmd.Context(), c, pos[0], req)
-			})
-		},
-	}
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (recorded on the game day)")
-	cmd.Flags().StringVar(&req.By, "by", "", "who pauses (default $USER)")
-	cmd.Flags().DurationVar(&req.Timeout, "timeout", 0, "abort the game day when nobody resumes within this (default 1h)")
-	return cmd
-}
-
-func newGameDayResumeCmd(a *app) *cobra.Command {
-	var req workflows.ResumeRequest
-	cmd := &cobra.Command{
-		Use:   "resume GAMEDAY",
-		Short: "Resume a paused game day and its paused steps",
-		Args:  args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, pos []string) error {
-			if !cmd.Flags().Changed("by") {
-				req.By = a.cfg.User
-			}
-			return sendGameDay(cmd, a, "resume", "resumed", func(c client.Client) (workflows.GameDayResponse, error) {
-				return control.ResumeGameDay(cmd.Context(), c, pos[0], req)
-			})
-		},
-	}
-	cmd.Flags().StringVar(&req.By, "by", "", "who resumes (default $USER)")
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (optional)")
-	return cmd
-}
-
-// sendGameDay sends a game day a pause or resume and prints where the plan
-// stands and what each running step answered.
-func sendGameDay(cmd *cobra.Command, a *app, what, done string, send func(client.Client) (workflows.GameDayResponse, error)) error {
-	return a.withClient(cmd.Context(), func(c client.Client) error {
-		resp, err := send(c)
+// forGameDay sends a pause or resume to id when id is a game day, and
+// prints where the plan stands and what each running step answered; it
+// reports whether id was a game day (else the caller sends the run its own).
+func forGameDay(cmd *cobra.Command, a *app, id, what, done string, send func(context.Context, client.Client) (workflows.GameDayResponse, error)) (bool, error) {
+	handled := false
+	err := a.withClient(cmd.Context(), func(c client.Client) error {
+		if typ, err := control.WorkflowType(cmd.Context(), c, id); err != nil || typ != workflows.GameDayWorkflowName {
+			return nil // a run, or nothing: the run's command says which
+		}
+		handled = true
+		resp, err := send(cmd.Context(), c)
 		if err != nil {
 			return fmt.Errorf("%s refused: %w", what, err)
 		}
@@ -395,6 +354,7 @@ func sendGameDay(cmd *cobra.Command, a *app, what, done string, send func(client
 		printForwarded(cmd.OutOrStdout(), resp.Steps)
 		return nil
 	})
+	return handled, err
 }
 
 // printForwarded prints what each running step answered to a message the

@@ -21,8 +21,7 @@ func TestGameDayUsageErrorsExit2(t *testing.T) {
 		{"gameday", "start", "a", "b"},
 		{"gameday", "status"},
 		{"gameday", "validate"},
-		{"gameday", "pause", "gd"},
-		{"gameday", "resume"},
+		{"pause", "gd"},
 		{"note", "wf"},
 		{"note", "wf", "  "},
 	} {

@@ -31,6 +31,12 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"signoff", "wf", "--role", "dev"},
 		{"signoff", "wf", "--role", "dev", "--user", "u", "--reject"},
 		{"status"},
+		{"pause", "wf"},
+		{"pause", "wf", "--reason", "x", "--timeout", "48h"},
+		{"resume"},
+		{"continue", "a", "b"},
+		{"note", "wf"},
+		{"note", "wf", "  "},
 		{"scenarios", "validate"},
 	} {
 		_, stderr, code := gameday(t, args...)
