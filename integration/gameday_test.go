@@ -68,7 +68,7 @@ spec:
 	// The dry run: what each step would hit, nothing injected.
 	out, stderr, code := e.gameday(ctx, "gameday", "start", file, "--dry-run")
 	require.Equal(t, 0, code, "dry run exits 0; stderr: %s\nout: %s", stderr, out)
-	assert.Contains(t, out, "1. latency: demo-inventory-latency-harmless\n     blast radius: toxiproxy proxy=inventory, 1 fault(s) held 3s")
+	assert.Contains(t, out, "1. latency: demo-inventory-latency-harmless\n     blast radius: toxiproxy proxy=inventory, 1 fault(s) held 6s")
 	assert.Contains(t, out, "outcome: dry-run (2 passed")
 	assert.Contains(t, out, `target: inventory-latency: toxiproxy proxy "inventory"`, "the targets define resolved")
 	assert.Empty(t, e.faults(), "a dry run injects nothing")
