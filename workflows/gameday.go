@@ -127,52 +127,31 @@ func (g *gameDayRun) setup(ctx workflow.Context) error {
 		return err
 	}
 	// Every message exists as a signal (the Temporal UI) and as an update
-	// with a validator (the CLI, Slack): the same rules, in package gameday.
-	onGameDaySignal(ctx, SignalAbort, g.logger, func(req AbortRequest) error { return g.res.CheckAbort(req.Reason) },
-		func(ctx workflow.Context, req AbortRequest) { g.doAbort(ctx, req) })
-	onGameDaySignal(ctx, SignalPause, g.logger, func(req PauseRequest) error { return g.res.CheckPause(req.Reason, req.Timeout) },
-		func(ctx workflow.Context, req PauseRequest) { g.pause(ctx, req) })
-	onGameDaySignal(ctx, SignalResume, g.logger, func(ResumeRequest) error { return g.res.CheckResume() },
-		func(ctx workflow.Context, req ResumeRequest) { g.resume(ctx, req) })
-	onGameDaySignal(ctx, SignalNote, g.logger, func(req NoteRequest) error { return g.res.CheckNote(req.Text, req.By, req.Kind) },
-		func(ctx workflow.Context, req NoteRequest) { g.note(ctx, req) })
-	for _, err := range []error{
-		workflow.SetUpdateHandlerWithOptions(ctx, UpdateAbort, func(ctx workflow.Context, req AbortRequest) (AbortResponse, error) {
+	// with a validator (the CLI, Slack), as a run's do: the same rules, in
+	// package gameday.
+	if err := message(ctx, g.logger, SignalAbort, UpdateAbort, func(req AbortRequest) error { return g.res.CheckAbort(req.Reason) },
+		func(ctx workflow.Context, req AbortRequest, _ bool) (AbortResponse, error) {
 			return g.doAbort(ctx, req), nil
-		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req AbortRequest) error { return g.res.CheckAbort(req.Reason) }}),
-		workflow.SetUpdateHandlerWithOptions(ctx, UpdatePause, func(ctx workflow.Context, req PauseRequest) (GameDayResponse, error) {
-			return g.pause(ctx, req), nil
-		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req PauseRequest) error { return g.res.CheckPause(req.Reason, req.Timeout) }}),
-		workflow.SetUpdateHandlerWithOptions(ctx, UpdateResume, func(ctx workflow.Context, req ResumeRequest) (GameDayResponse, error) {
-			return g.resume(ctx, req), nil
-		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ResumeRequest) error { return g.res.CheckResume() }}),
-		workflow.SetUpdateHandlerWithOptions(ctx, UpdateNote, func(ctx workflow.Context, req NoteRequest) (NoteResponse, error) {
-			return NoteResponse{Note: g.note(ctx, req), Notes: len(g.res.Notes)}, nil
-		}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req NoteRequest) error { return g.res.CheckNote(req.Text, req.By, req.Kind) }}),
-	} {
-		if err != nil {
-			return err
-		}
+		}); err != nil {
+		return err
 	}
-	return nil
-}
-
-// onGameDaySignal receives signal name for the life of the workflow, checks
-// each with valid (a refused signal is logged and dropped: a signal has
-// nobody to answer) and hands it to do, one at a time.
-func onGameDaySignal[T any](ctx workflow.Context, name string, logger log.Logger, valid func(T) error, do func(workflow.Context, T)) {
-	ch := workflow.GetSignalChannel(ctx, name)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var req T
-			ch.Receive(ctx, &req)
-			if err := valid(req); err != nil {
-				logger.Warn("signal ignored", "signal", name, "error", err)
-				continue
-			}
-			do(ctx, req)
-		}
-	})
+	if err := message(ctx, g.logger, SignalPause, UpdatePause, func(req PauseRequest) error { return g.res.CheckPause(req.Reason, req.Timeout) },
+		func(ctx workflow.Context, req PauseRequest, _ bool) (GameDayResponse, error) {
+			return g.pause(ctx, req), nil
+		}); err != nil {
+		return err
+	}
+	if err := message(ctx, g.logger, SignalResume, UpdateResume, func(ResumeRequest) error { return g.res.CheckResume() },
+		func(ctx workflow.Context, req ResumeRequest, _ bool) (GameDayResponse, error) {
+			return g.resume(ctx, req), nil
+		}); err != nil {
+		return err
+	}
+	return message(ctx, g.logger, SignalNote, UpdateNote, func(req NoteRequest) error { return g.res.CheckNote(req.Text, req.By, req.Kind) },
+		func(ctx workflow.Context, req NoteRequest, _ bool) (NoteResponse, error) {
+			n := g.note(ctx, req)
+			return NoteResponse{Note: n, Notes: len(g.res.Notes)}, nil
+		})
 }
 
 func (g *gameDayRun) run(ctx workflow.Context) (gameday.Result, error) {
@@ -469,11 +448,7 @@ func (g *gameDayRun) closePause(ctx workflow.Context, how, by string) {
 }
 
 func (g *gameDayRun) note(ctx workflow.Context, req NoteRequest) experiment.Note {
-	kind := req.Kind
-	if kind == "" {
-		kind = experiment.NoteObservation
-	}
-	n := experiment.Note{Text: strings.TrimSpace(req.Text), By: strings.TrimSpace(req.By), Kind: kind, At: workflow.Now(ctx)}
+	n := newNote(ctx, req)
 	g.res.Notes = append(g.res.Notes, n)
 	g.details(ctx)
 	return n
