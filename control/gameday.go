@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -205,24 +204,4 @@ func PauseGameDay(ctx context.Context, c client.Client, workflowID string, req w
 func ResumeGameDay(ctx context.Context, c client.Client, workflowID string, req workflows.ResumeRequest) (workflows.GameDayResponse, error) {
 	var resp workflows.GameDayResponse
 	return resp, update(ctx, c, workflowID, workflows.UpdateResume, req, &resp)
-}
-
-// GameDayChildren lists the runs a game day started (its steps' workflows,
-// GamedayGameDay=<plan> and the game day as parent), from visibility.
-func GameDayChildren(ctx context.Context, c client.Client, workflowID, plan string) ([]string, error) {
-	q := fmt.Sprintf("%s = %q AND ParentWorkflowId = %q", workflows.SAGameDay.GetName(), plan, workflowID)
-	var out []string
-	var token []byte
-	for {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, NextPageToken: token})
-		if err != nil {
-			return nil, fmt.Errorf("list the runs of game day %s: %w", workflowID, err)
-		}
-		for _, e := range resp.GetExecutions() {
-			out = append(out, e.GetExecution().GetWorkflowId())
-		}
-		if token = resp.GetNextPageToken(); len(token) == 0 {
-			return out, nil
-		}
-	}
 }

@@ -161,13 +161,15 @@ spec:
 	assert.Contains(t, out, "game day "+id+": plan "+plan+" in demo")
 	assert.Contains(t, out, "note: ")
 
-	// Each step is its own run: listed by GamedayGameDay=<plan> with the
-	// game day as its parent (visibility is eventually consistent), and
-	// it knows its game day.
+	// Each step is its own run, the game day its parent (visibility is
+	// eventually consistent), and it knows its game day.
 	var children []string
 	require.Eventually(t, func() bool {
-		var err error
-		children, err = control.GameDayChildren(ctx, e.client, id, plan)
+		runs, err := control.GameDayRuns(ctx, e.client, id)
+		children = children[:0]
+		for _, r := range runs {
+			children = append(children, r.WorkflowID)
+		}
 		return err == nil && len(children) == 2
 	}, time.Minute, 200*time.Millisecond, "visibility lists the game day's runs (last: %v)", children)
 	slices.Sort(children)
@@ -181,8 +183,8 @@ spec:
 		require.NoError(t, err)
 		assert.Equal(t, id, in.GameDay)
 	}
-	// The game day itself carries the attribute too.
-	q := fmt.Sprintf("%s = %q AND WorkflowType = %q", workflows.SAGameDay.GetName(), plan, workflows.GameDayWorkflowName)
+	// GamedayGameDay=<plan> lists the game day and every run it started.
+	q := fmt.Sprintf("%s = %q", workflows.SAGameDay.GetName(), plan)
 	var ids []string
 	require.Eventually(t, func() bool {
 		resp, err := e.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q})
@@ -193,8 +195,9 @@ spec:
 		for _, x := range resp.GetExecutions() {
 			ids = append(ids, x.GetExecution().GetWorkflowId())
 		}
-		return slices.Contains(ids, id)
-	}, time.Minute, 200*time.Millisecond, "%s lists the game day (last: %v)", q, ids)
+		slices.Sort(ids)
+		return slices.Equal(ids, []string{id, first.WorkflowID, second.WorkflowID})
+	}, time.Minute, 200*time.Millisecond, "%s lists the game day and its runs (last: %v)", q, ids)
 	assert.Empty(t, e.faults(), "nothing left injected")
 	assert.True(t, strings.HasPrefix(r.UIURL, e.cfg.UIURL))
 	recordHistoryTo(t, e, id, "GAMEDAY_RECORD_GAMEDAY_HISTORY")

@@ -21,6 +21,19 @@ type Sink interface {
 	File(ctx context.Context, r experiment.Result) (string, error)
 }
 
+// Attacher is a Sink that can attach a file to what it filed (Jira: the
+// report's chart PNG on the postmortem issue). Attaching a name that is
+// already there must not attach it twice.
+type Attacher interface {
+	Attach(ctx context.Context, ref, name string, data []byte) error
+}
+
+// Linker is a Sink whose references can be turned into a link people open
+// (Jira: the issue's browse URL).
+type Linker interface {
+	Link(ref string) string
+}
+
 // Render produces the Markdown postmortem of a run.
 func Render(r experiment.Result) string {
 	var b strings.Builder
@@ -46,6 +59,19 @@ func Render(r experiment.Result) string {
 	}
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)
+	}
+	if rl := r.Report; rl != nil {
+		// The report has what a postmortem table cannot: each guard's
+		// chart over the run, values with units, notes and pauses.
+		if rl.HTML != "" {
+			fmt.Fprintf(&b, "- Report (charts of every guard): %s\n", rl.HTML)
+		}
+		if rl.Markdown != "" {
+			fmt.Fprintf(&b, "- Report (Markdown): %s\n", rl.Markdown)
+		}
+		if rl.Chart != "" {
+			fmt.Fprintf(&b, "- Charts (PNG): %s\n", rl.Chart)
+		}
 	}
 	b.WriteString("\n## Timeline\n\n| phase | status | started | ended | detail |\n| --- | --- | --- | --- | --- |\n")
 	for _, p := range r.Phases {

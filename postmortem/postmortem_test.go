@@ -89,3 +89,15 @@ func TestRenderPausesAndNotes(t *testing.T) {
 	assert.Contains(t, string(ev), "- Paused 2 time(s): drift pause 2026-03-01T10:02:00Z by drift rule: p95 drifted 40%; ended timeout after 10m0s")
 	assert.Contains(t, string(ev), "- Action item: [action] dana 2026-03-01T10:03:00Z: alert on drift")
 }
+
+// The postmortem links the run's report, whose charts it cannot show.
+func TestRenderLinksTheReport(t *testing.T) {
+	r := experiment.Result{Scenario: "x", Outcome: experiment.Aborted, Report: &experiment.ReportLinks{
+		HTML: "https://gameday.example.com/reports/wf/report.html", Markdown: "/data/reports/wf/report.md", Chart: "/data/reports/wf/chart.png",
+	}}
+	md := Render(r)
+	assert.Contains(t, md, "- Report (charts of every guard): https://gameday.example.com/reports/wf/report.html\n")
+	assert.Contains(t, md, "- Report (Markdown): /data/reports/wf/report.md\n")
+	assert.Contains(t, md, "- Charts (PNG): /data/reports/wf/chart.png\n")
+	assert.NotContains(t, Render(experiment.Result{Scenario: "x"}), "Report")
+}

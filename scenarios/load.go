@@ -243,6 +243,10 @@ func (v *validator) guards(base string, gs []sli.Guard) {
 		default:
 			v.Add(p+".on_no_data", "must be %s or %s, got %q", sli.OnNoDataBreach, sli.OnNoDataIgnore, g.OnNoData)
 		}
+		// Left empty, reports infer it from the query (sli.UnitOf).
+		if !sli.ValidUnit(g.Unit) {
+			v.Add(p+".unit", "unknown unit %q (one of %s, or leave it out to infer it from the query)", g.Unit, strings.Join(sli.Units, ", "))
+		}
 	}
 }
 

@@ -45,6 +45,9 @@ type Guard struct {
 	// workflow on the guards it hands a watch (nil: no drift rule in this
 	// watch). Never written in a scenario.
 	Armed *Float `json:"armed,omitempty" yaml:"-"`
+	// Unit of the query's value, for reports (see Units); empty: inferred
+	// from the query (UnitOf).
+	Unit string `json:"unit,omitempty" yaml:"unit"`
 }
 
 // DefaultGuardInterval is the interval of a guard that names none.

@@ -650,12 +650,17 @@ func (e *experimentRun) report(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseReport, "")
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10)})
 	var out activities.ReportResult
-	if err := workflow.ExecuteActivity(actx, a.Report, activities.ReportInput{Result: e.res}).Get(ctx, &out); err != nil {
+	// The guards go along for the report's charts (thresholds, units). The
+	// activity's input grows, its place in the history does not: older
+	// histories replay unchanged (the replay test).
+	in := activities.ReportInput{Result: e.res, Guards: e.in.Scenario.Spec.Guards}
+	if err := workflow.ExecuteActivity(actx, a.Report, in).Get(ctx, &out); err != nil {
 		// The outcome stands; the report failure is recorded, not fatal.
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		return
 	}
 	e.res.Postmortem = out.Postmortem
+	e.res.Report = out.Report
 	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr))
 }
 

@@ -105,10 +105,11 @@ func startGameDay(ctx context.Context, a *app, out, errw io.Writer, ref string, 
 	}
 	return followStarted(out, wr, ui, f.wait || f.dryRun, f.json,
 		func(progress io.Writer) (gd.Result, error) { return followGameDay(ctx, c, wr, progress) },
-		func(r *gd.Result) {
+		func(r *gd.Result) error {
 			if r.UIURL == "" {
 				r.UIURL = ui
 			}
+			return nil
 		},
 		printGameDay,
 		func(r gd.Result) bool { return r.Outcome == experiment.Passed || r.Outcome == experiment.DryRun })

@@ -38,6 +38,11 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"note", "wf"},
 		{"note", "wf", "  "},
 		{"scenarios", "validate"},
+		{"report"},
+		{"report", "wf", "--format", "pdf"},
+		{"score", "a", "b"},
+		{"score", "--days", "0"},
+		{"maturity", "--days", "-1"},
 	} {
 		_, stderr, code := gameday(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)

@@ -20,6 +20,7 @@ type runFlags struct {
 	id, by             string
 	releaseTicket      string
 	set                []string
+	junit              string
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -33,6 +34,8 @@ func newRunCmd(a *app) *cobra.Command {
              the baseline SLI values, inject nothing
   --wait     follow the run, printing each phase as it happens
   --json     print one JSON object with the final result
+  --junit F  when the run ends, write it to F as JUnit XML (a test case, each
+             guard a property with its reading from PROMETHEUS_URL); implies --wait
 
 A scenario that names a checklist (spec.checklist) waits at the sign-off gate
 for each role to sign its items; the release gate then passes when every
@@ -45,6 +48,9 @@ expired) or release gate failed, 1 error, 2 usage.`,
 			if !cmd.Flags().Changed("by") {
 				f.by = a.cfg.User
 			}
+			if f.junit != "" {
+				f.wait = true
+			}
 			return runExperiment(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), pos[0], f)
 		},
 	}
@@ -54,6 +60,7 @@ expired) or release gate failed, 1 error, 2 usage.`,
 	cmd.Flags().StringVar(&f.id, "id", "", "workflow id (default: gameday-<scenario>-<time>-<random>)")
 	cmd.Flags().StringVar(&f.by, "by", "", "who starts the run (recorded in history; default $USER)")
 	cmd.Flags().StringArrayVar(&f.set, "set", nil, "override: duration=D, signoff.timeout=D, <param>=V (all faults) or <fault>.<param>=V; repeatable")
+	cmd.Flags().StringVar(&f.junit, "junit", "", "write the finished run as JUnit XML to FILE (implies --wait)")
 	cmd.Flags().StringVar(&f.releaseTicket, "release-ticket", "", "release ticket (e.g. REL-42) that gets the run's evidence; a passing gate moves it to the ready status")
 	return cmd
 }
@@ -94,10 +101,18 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 	}
 	return followStarted(out, wr, ui, f.wait || f.dryRun, f.json,
 		func(progress io.Writer) (experiment.Result, error) { return follow(ctx, c, wr, progress) },
-		func(r *experiment.Result) {
+		func(r *experiment.Result) error {
 			if r.UIURL == "" {
 				r.UIURL = ui
 			}
+			if f.junit != "" {
+				// The outcome is known; a file that cannot be written is still an
+				// error (CI would read a stale one), naming the outcome.
+				if err := writeJUnit(ctx, cfg, *r, sc.Spec.Guards, f.junit); err != nil {
+					return fmt.Errorf("run %s ended %s, but --junit: %w", r.WorkflowID, r.Outcome, err)
+				}
+			}
+			return nil
 		},
 		printResult,
 		func(r experiment.Result) bool {
@@ -107,10 +122,11 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 
 // followStarted is what run and gameday start do once the workflow has
 // started: without wait, print its ids (--json) and return; with it,
-// follow it (progress on out, unless --json), print the result (one JSON
-// object with --json) and exit 3 when it did not pass.
+// follow it (progress on out, unless --json), complete the result (finish:
+// the UI link, files written from it), print it (one JSON object with
+// --json) and exit 3 when it did not pass.
 func followStarted[R any](out io.Writer, wr client.WorkflowRun, ui string, wait, asJSON bool,
-	follow func(progress io.Writer) (R, error), fill func(*R), print func(io.Writer, R), passed func(R) bool) error {
+	follow func(progress io.Writer) (R, error), finish func(*R) error, print func(io.Writer, R), passed func(R) bool) error {
 	if !wait {
 		if asJSON {
 			return json.NewEncoder(out).Encode(map[string]string{"workflow_id": wr.GetID(), "run_id": wr.GetRunID(), "ui_url": ui})
@@ -125,7 +141,9 @@ func followStarted[R any](out io.Writer, wr client.WorkflowRun, ui string, wait,
 	if err != nil {
 		return err
 	}
-	fill(&res)
+	if err := finish(&res); err != nil {
+		return err
+	}
 	if asJSON {
 		if err := writeJSON(out, res); err != nil {
 			return err
@@ -262,6 +280,14 @@ func printResult(out io.Writer, r experiment.Result) {
 	}
 	if r.Postmortem != "" {
 		fmt.Fprintf(out, "postmortem: %s\n", r.Postmortem)
+	}
+	if rl := r.Report; rl != nil {
+		if rl.HTML != "" {
+			fmt.Fprintf(out, "report: %s\n", rl.HTML)
+		}
+		if rl.Error != "" {
+			fmt.Fprintf(out, "report problem: %s\n", rl.Error)
+		}
 	}
 	if r.UIURL != "" {
 		fmt.Fprintf(out, "ui: %s\n", r.UIURL)
