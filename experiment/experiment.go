@@ -34,7 +34,10 @@ const (
 	PhaseObserve = "observe"
 	PhaseRecover = "recover"
 	PhaseVerify  = "verify"
-	PhaseReport  = "report"
+	// PhaseEvidence judges the checklist's evidence-verified items after
+	// verify; the release gate's verdict is final from then on.
+	PhaseEvidence = "evidence"
+	PhaseReport   = "report"
 )
 
 // Phase statuses.

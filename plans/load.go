@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/gameday"
@@ -287,8 +288,9 @@ func (k *checker) step(p *gameday.Plan, path string, s *gameday.Step, policy str
 }
 
 // gateRoles are the roles a scenario's sign-off gate will wait for: its
-// own, or (none set) the owners of its catalog checklist's items, as the
-// starter resolves them.
+// own, or (none set) the roles with items to sign in its catalog
+// checklist (evidence-verified items are nobody's), as the starter
+// resolves them.
 func gateRoles(sc scenarios.Scenario) []string {
 	if len(sc.Spec.Signoff.Roles) > 0 || sc.Spec.Checklist == "" || IsFile(sc.Spec.Checklist) {
 		return sc.Spec.Signoff.Roles
@@ -297,13 +299,7 @@ func gateRoles(sc scenarios.Scenario) []string {
 	if err != nil {
 		return nil // the scenario loader reports it
 	}
-	var out []string
-	for _, it := range cl.Spec.Items {
-		if !slices.Contains(out, it.Owner) {
-			out = append(out, it.Owner)
-		}
-	}
-	return out
+	return checklist.SigningRoles(cl)
 }
 
 // scenarioCatalog parses the embedded scenario catalog once per process:

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/errkind"
@@ -92,7 +94,13 @@ func (v *validator) links(sp *Spec) {
 	if sp.Checklist == "" || strings.HasSuffix(sp.Checklist, ".yaml") || strings.HasSuffix(sp.Checklist, ".yml") {
 		return // a file is resolved when the run starts, relative to where it starts
 	}
-	if _, err := checklists.Find(sp.Checklist); err != nil {
+	cl, err := checklists.Find(sp.Checklist)
+	if err != nil {
+		v.Add("spec.checklist", "%v", err)
+		return
+	}
+	// Its evidence may name this scenario's guards: they must be here.
+	if _, err := checklist.ResolveEvidence(cl, (&Scenario{Spec: *sp}).EvidenceGuards()); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }
@@ -188,8 +196,6 @@ func (v *validator) faults(defaultBackend string, fs []Fault) {
 func CheckGuards(c *yamlx.Collector, path string, gs []sli.Guard) {
 	(&validator{c}).guards(path, gs)
 }
-
-var ops = []sli.Op{sli.OpLT, sli.OpLE, sli.OpGT, sli.OpGE, sli.OpEQ, sli.OpNE}
 
 func (v *validator) guards(base string, gs []sli.Guard) {
 	seen := map[string]int{}
@@ -289,22 +295,9 @@ func (v *validator) guardsFitHold(hold time.Duration, gs []sli.Guard) {
 	}
 }
 
-func validOp(op sli.Op) bool {
-	for _, o := range ops {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
+func validOp(op sli.Op) bool { return slices.Contains(sli.Ops, op) }
 
-func opList() string {
-	s := make([]string, len(ops))
-	for i, o := range ops {
-		s[i] = string(o)
-	}
-	return strings.Join(s, " ")
-}
+func opList() string { return sli.OpList() }
 
 func (v *validator) steadyState(ss *SteadyState) {
 	switch {

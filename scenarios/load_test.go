@@ -117,6 +117,8 @@ func TestParseErrors(t *testing.T) {
 		data []byte
 		want []want
 	}{
+		{"checklist evidence names a guard the scenario lacks", edit(map[int]string{31: "    roles: [dev, sre]\n  checklist: demo-seed"}),
+			[]want{{32, "spec.checklist", `checklist demo-seed: spec.items[1].verified_by[0].guard: item breaker-recovers names guard "circuit-breaker-closed", which the scenario does not have (its guards: p95, errors)`}}},
 		{"unknown field", edit(map[int]string{22: "      treshold: 0.8"}),
 			[]want{{22, "spec.guards[0].treshold", "unknown field (known: name, query, op, threshold"}}},
 		{"unknown field flow style", edit(map[int]string{10: "      proxy: inventory\n    mde: {a: 1}"}),

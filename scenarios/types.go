@@ -4,6 +4,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,4 +172,11 @@ func (s Scenario) Describe() string {
 		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
 	}
 	return b.String()
+}
+
+// EvidenceGuards are the guards a checklist item's evidence may name: the
+// observed ones first, then the steady-state ones (a name in both is the
+// observed guard).
+func (s Scenario) EvidenceGuards() []sli.Guard {
+	return append(slices.Clone(s.Spec.Guards), s.Spec.SteadyState.Guards...)
 }

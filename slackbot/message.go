@@ -247,8 +247,11 @@ func resultText(r experiment.Result) string {
 func gateText(r experiment.Result) string {
 	g := r.Gate
 	verdict := ":no_entry: Release gate *failed*"
-	if g.Passed {
+	switch {
+	case g.Passed:
 		verdict = ":white_check_mark: Release gate *passed*"
+	case len(g.Pending) > 0:
+		verdict = ":hourglass: Release gate *provisional*"
 	}
 	s := fmt.Sprintf("%s (%s): score %s%% (threshold %s%%)", verdict, esc(g.Checklist), num(g.Score), num(g.Threshold))
 	if len(g.BlockingFailed) > 0 {
@@ -259,6 +262,11 @@ func gateText(r experiment.Result) string {
 	}
 	if g.Reason != "" {
 		s += "\n" + esc(g.Reason)
+	}
+	for _, it := range g.Items {
+		for _, c := range it.Checks {
+			s += "\nevidence " + esc(it.ID) + ": " + esc(c.String())
+		}
 	}
 	return s
 }

@@ -1,6 +1,7 @@
 package sli
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/internal/duration"
@@ -21,6 +22,18 @@ const (
 	OpEQ Op = "=="
 	OpNE Op = "!="
 )
+
+// Ops lists the valid ops, for the loaders.
+var Ops = []Op{OpLT, OpLE, OpGT, OpGE, OpEQ, OpNE}
+
+// OpList is Ops for messages: "< <= > >= == !=".
+func OpList() string {
+	s := make([]string, len(Ops))
+	for i, o := range Ops {
+		s[i] = string(o)
+	}
+	return strings.Join(s, " ")
+}
 
 // Guard is an SLI check polled from Prometheus while the fault is held.
 type Guard struct {

@@ -470,6 +470,11 @@ func (j *Jira) releaseComment(r experiment.Result, postmortemRef string) string 
 		if len(g.Unsigned) > 0 {
 			fmt.Fprintf(&b, "* Unsigned items: %s\n", escapeWiki(strings.Join(g.Unsigned, ", ")))
 		}
+		for _, it := range g.Items {
+			for _, c := range it.Checks {
+				fmt.Fprintf(&b, "* Evidence for %s: %s\n", escapeWiki(it.ID), escapeWiki(c.String()))
+			}
+		}
 	} else {
 		b.WriteString("* Release gate: none (the scenario names no checklist)\n")
 	}

@@ -409,13 +409,19 @@ func TestReleaseEvidenceFailureLinksWithoutTransition(t *testing.T) {
 	assert.Len(t, f.Comments("REL-7"), 1)
 	assert.Len(t, f.Links(), 1)
 
-	// A passed run whose gate failed must not move the ticket either.
+	// A passed run whose final gate failed on its evidence must not move
+	// the ticket either, and the comment says what the evidence measured.
 	r2 := passedRun()
 	r2.WorkflowID = "other-run"
-	r2.Gate.Passed = false
+	cl := checklist.Checklist{Metadata: checklist.Metadata{Name: "demo-seed"}, Spec: checklist.Spec{Threshold: 80, Items: []checklist.Item{
+		{ID: "cb-fallback", Owner: "dev", Weight: 60, StrongBlocking: true, VerifiedBy: []checklist.Check{{Name: "no-5xx"}}},
+	}}}
+	g := checklist.EvaluateGate(cl, nil, checklist.CheckResult{Item: "cb-fallback", Check: "no-5xx", Op: "==", Reduce: "last", Window: "observe", Value: 41})
+	r2.Gate = &g
 	require.NoError(t, j.ReleaseEvidence(context.Background(), "REL-7", r2, ""))
 	assert.Zero(t, f.Count("POST /rest/api/2/issue/{key}/transitions"))
-	assert.Len(t, f.Comments("REL-7"), 2)
+	require.Len(t, f.Comments("REL-7"), 2)
+	assert.Contains(t, unescape(f.Comments("REL-7")[1]), "* Evidence for cb-fallback: no-5xx = 41 (want == 0; last over observe): FAIL")
 }
 
 func TestReleaseEvidenceMissingTransition(t *testing.T) {

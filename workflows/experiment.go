@@ -254,11 +254,14 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 }
 
 // validateItems checks a role's checklist verdicts: every item is the
-// role's own, none twice, and all of the role's items are there.
+// role's own, none twice, none evidence-verified (nobody signs those), and
+// all of the role's items to sign are there.
 func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 	owner := map[string]string{}
+	verified := map[string]bool{}
 	for _, it := range cl.Spec.Items {
 		owner[it.ID] = it.Owner
+		verified[it.ID] = it.Verified()
 	}
 	seen := map[string]bool{}
 	for _, is := range req.Items {
@@ -266,6 +269,8 @@ func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("checklist %s has no item %q", cl.Metadata.Name, is.ID)
+		case verified[is.ID]:
+			return fmt.Errorf("item %s is verified by evidence: its checks decide it after the run, nobody signs it", is.ID)
 		case o != req.Role:
 			return fmt.Errorf("item %s is owned by %s, not %s", is.ID, o, req.Role)
 		case seen[is.ID]:
@@ -274,8 +279,8 @@ func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 		seen[is.ID] = true
 	}
 	var missing []string
-	for _, it := range cl.Spec.Items {
-		if it.Owner == req.Role && !seen[it.ID] {
+	for _, it := range checklist.ItemsFor(cl, req.Role) {
+		if !seen[it.ID] {
 			missing = append(missing, it.ID)
 		}
 	}
@@ -347,6 +352,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	if e.res.Outcome == experiment.Running {
 		e.res.Outcome = experiment.Passed
 	}
+	e.judgeEvidence(dctx, injectedAny) // experiment_evidence.go: the final gate
 	if e.version >= versionChecklistV1 && e.res.Gate != nil && injectedAny {
 		e.recordChecklist(dctx)
 	}
@@ -552,7 +558,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 	if e.version >= versionChecklistV1 && e.in.Checklist != nil {
 		g := checklist.EvaluateGate(*e.in.Checklist, e.signs)
 		e.res.Gate = &g
-		detail += fmt.Sprintf("; release gate %s: passed=%t, score %.1f%%", g.Checklist, g.Passed, g.Score)
+		detail += "; release gate " + g.Checklist + " " + g.Summary()
 	}
 	e.end(ctx, experiment.StatusDone, detail)
 	return true
@@ -576,7 +582,7 @@ func (e *experimentRun) recordChecklist(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	obs := make([]checklist.Observation, 0, len(g.Items))
 	for _, it := range g.Items {
-		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Signed && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
+		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Decided() && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(5)})
 	var out activities.ChecklistResult

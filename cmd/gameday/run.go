@@ -259,13 +259,21 @@ func printResult(out io.Writer, r experiment.Result) {
 	}
 	if g := r.Gate; g != nil {
 		verdict := "PASSED"
-		if !g.Passed {
+		switch {
+		case len(g.Pending) > 0:
+			verdict = "PROVISIONAL (" + g.Reason + ")"
+		case !g.Passed:
 			verdict = "FAILED (" + g.Reason + ")"
 		}
 		fmt.Fprintf(out, "release gate %s: %s, score %.1f%% (threshold %.1f%%)\n", g.Checklist, verdict, g.Score, g.Threshold)
 		for _, it := range g.Items {
 			state := "unsigned"
-			if it.Signed {
+			switch {
+			case it.Pending:
+				state = "pending: judged by its evidence after the run"
+			case it.Verified:
+				state = map[bool]string{true: "pass", false: "FAIL"}[it.Pass] + " by evidence"
+			case it.Signed:
 				state = map[bool]string{true: "pass", false: "FAIL"}[it.Pass] + " by " + it.User
 			}
 			blocking := ""
@@ -273,6 +281,10 @@ func printResult(out io.Writer, r experiment.Result) {
 				blocking = " [blocking]"
 			}
 			fmt.Fprintf(out, "  - %-28s %-4s %5.1f%%%s %s\n", it.ID, it.Owner, it.Weight, blocking, state)
+			// What the evidence measured, so the verdict can be checked.
+			for _, c := range it.Checks {
+				fmt.Fprintf(out, "      %s\n        query: %s\n        window: %s to %s\n", c, c.Query, ts(c.From), ts(c.To))
+			}
 		}
 	}
 	for _, c := range r.WeightChanges {
@@ -292,6 +304,14 @@ func printResult(out io.Writer, r experiment.Result) {
 	if r.UIURL != "" {
 		fmt.Fprintf(out, "ui: %s\n", r.UIURL)
 	}
+}
+
+// ts is a time for the result's text: local time of day, or "-".
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(time.TimeOnly)
 }
 
 // warnIfNoWorker tells the user why a run would sit still: nothing polls
