@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/gameday"
 )
@@ -228,7 +229,8 @@ func (g *gameDayRun) runStages(ctx workflow.Context) {
 			// Time to look at the dashboards; an abort ends the wait.
 			g.where = fmt.Sprintf("waiting %s before %s", pause, st.Name)
 			g.details(ctx)
-			if _, err := workflow.AwaitWithTimeout(ctx, pause, func() bool { return g.abort != nil }); err != nil {
+			wait := timerFor(pause, fmt.Sprintf("pause between steps: %s before %s", pause, st.Name))
+			if _, err := workflow.AwaitWithOptions(ctx, wait, func() bool { return g.abort != nil }); err != nil {
 				return
 			}
 		}
@@ -414,7 +416,8 @@ func (g *gameDayRun) pause(ctx workflow.Context, req PauseRequest) GameDayRespon
 	}
 	// Nobody resuming in time aborts the game day, as it does a run.
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		resumed, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool { return g.res.Pauses[n-1].Ended != experiment.PauseRunning })
+		wait := timerFor(timeout, fmt.Sprintf("abort the game day unless resumed within %s (paused: %s)", timeout, req.Reason))
+		resumed, err := workflow.AwaitWithOptions(ctx, wait, func() bool { return g.res.Pauses[n-1].Ended != experiment.PauseRunning })
 		if err != nil || resumed || g.abort != nil || g.res.Final() {
 			return
 		}
@@ -482,7 +485,7 @@ func (g *gameDayRun) forward(ctx workflow.Context, update string, arg any, want 
 			continue
 		}
 		out = append(out, sent{c: c, fw: fw, fut: workflow.ExecuteActivity(
-			workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: retry(5), Summary: update + " to " + s.Name}),
+			workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: retry(5), Summary: chaos.Clip(update+" to step "+s.Name+" ("+s.WorkflowID+")", chaos.MaxDescription)}),
 			a.ForwardUpdate, activities.ForwardInput{WorkflowID: s.WorkflowID, Update: update, Arg: raw})})
 	}
 	fws := make([]gameday.Forwarded, 0, len(out))

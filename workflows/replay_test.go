@@ -27,17 +27,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			h, err := client.HistoryFromJSON(mustOpen(t, f), client.HistoryJSONOptions{})
-			require.NoError(t, err)
 			r := worker.NewWorkflowReplayer()
 			Register(r) // exactly what a worker registers
-			// Replayed under the workflow id and run id it ran with (the
-			// replayer's default is "ReplayId"): a game day's child
-			// workflow ids are derived from its own.
-			start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
-			require.NoError(t, r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: start.GetWorkflowId(), RunID: start.GetOriginalExecutionRunId()},
-			}))
+			require.NoError(t, replayHistoryFile(r, logger, f))
 		})
 	}
 }
@@ -54,9 +46,22 @@ func TestReplayDetectsNondeterminism(t *testing.T) {
 	require.Error(t, err)
 }
 
-func mustOpen(t *testing.T, path string) *os.File {
+// replayHistoryFile replays a recorded history under the workflow id and
+// run id it ran with (the replayer's default id is "ReplayId"): a game
+// day's child workflow ids are derived from its own, so under another id
+// its replay would not match.
+func replayHistoryFile(r worker.WorkflowReplayer, logger log.Logger, path string) error {
 	f, err := os.Open(path)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = f.Close() })
-	return f
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		return err
+	}
+	start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+	return r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: start.GetWorkflowId(), RunID: start.GetOriginalExecutionRunId()},
+	})
 }
