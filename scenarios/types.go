@@ -169,6 +169,10 @@ func (s Scenario) Describe() string {
 		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
 	}
 	for _, g := range s.Spec.Guards {
+		if g.IsProbe() {
+			fmt.Fprintf(&b, "- guard %s (%s probe): `%s`\n", g.Name, g.Kind, g.Source())
+			continue
+		}
 		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
 	}
 	return b.String()
