@@ -94,8 +94,8 @@ func parseItem(s string) (workflows.ItemSign, error) {
 func newAbortCmd(a *app) *cobra.Command {
 	var req workflows.AbortRequest
 	cmd := &cobra.Command{
-		Use:   "abort RUN --reason TEXT",
-		Short: "Abort a run now; whatever was injected is removed",
+		Use:   "abort RUN|GAMEDAY --reason TEXT",
+		Short: "Abort a run or a game day now; whatever was injected is removed",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if strings.TrimSpace(req.Reason) == "" {
@@ -114,6 +114,8 @@ func newAbortCmd(a *app) *cobra.Command {
 				return fmt.Errorf("abort refused: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "abort accepted during %s; recovering\n", resp.Phase)
+			// A game day passes the abort on to its running steps.
+			printForwarded(cmd.OutOrStdout(), resp.Steps)
 			return nil
 		},
 	}
@@ -125,8 +127,8 @@ func newAbortCmd(a *app) *cobra.Command {
 func newStatusCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status RUN",
-		Short: "Show the live state of a run (a Temporal query)",
+		Use:   "status RUN|GAMEDAY",
+		Short: "Show the live state of a run or a game day (a Temporal query)",
 		Args:  args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			c, err := a.dial(cmd.Context(), nil)
@@ -134,6 +136,9 @@ func newStatusCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer c.Close()
+			if typ, err := control.WorkflowType(cmd.Context(), c, pos[0]); err == nil && typ == workflows.GameDayWorkflowName {
+				return showGameDay(cmd.Context(), cmd.OutOrStdout(), c, pos[0], asJSON)
+			}
 			r, err := control.Status(cmd.Context(), c, pos[0])
 			if err != nil {
 				return fmt.Errorf("status of %s: %w", pos[0], err)
