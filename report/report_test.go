@@ -387,3 +387,26 @@ func TestCollectQueriesAtOnceAndBoundsEach(t *testing.T) {
 		assert.Contains(t, s.Err, "deadline exceeded")
 	}
 }
+
+// Prometheus answers any float64: a finite sample near the float's limit
+// (a counter reset gone wrong, an exporter's garbage) must not cost the
+// run its HTML report and its ticket chart. Such a sample is marked at the
+// chart's edge like ±Inf; the threshold keeps its line.
+func TestHugeFiniteSamplesRender(t *testing.T) {
+	in := fixture()
+	in.Series[0].Points = append(in.Series[0].Points, sli.Point{At: at(100), Value: 1.7e308}, sli.Point{At: at(105), Value: -1.7e308})
+	in.Series[1].Points = append(in.Series[1].Points, sli.Point{At: at(100), Value: 1e307}) // a ratio: ×100 to show it as %
+	in.Result.Breach.Value = 1.7e308
+	rep := Build(in)
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	assert.Equal(t, len(guards), strings.Count(string(h), "<svg"), "every guard still has its chart")
+	assert.Contains(t, string(h), `stroke:#FF7F00;stroke-width:2.5`, "threshold line")
+	b, err := PNG(rep)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Greater(t, CountColor(img, ColorThreshold, 12), 400, "threshold lines")
+	assert.Greater(t, CountColor(img, ColorBreach, 12), 100, "breach line and dot")
+	assert.Greater(t, CountColor(img, ColorSeries, 12), 200, "value lines: the huge samples do not flatten the others away")
+}
