@@ -79,7 +79,7 @@ type junitProblem struct {
 // JUnit renders runs as one suite named suite (a game day's name, or the
 // scenario for a single run), one test case per run, in the order given.
 func JUnit(suite string, reps ...*Report) []byte {
-	s := junitSuite{Name: suite}
+	s := junitSuite{Name: xmlSafe(suite)}
 	var total time.Duration
 	var first time.Time
 	for _, rep := range reps {
@@ -185,7 +185,38 @@ func junitCase(rep *Report) (junitTestCase, time.Duration) {
 		fmt.Fprintf(&out, "%s %-9s %s\n", clock(e.At), e.Kind, oneLine(e.Text))
 	}
 	c.SystemOut = &junitText{Text: out.String()}
+	c.Name, c.Classname = xmlSafe(c.Name), xmlSafe(c.Classname)
+	if c.Properties != nil {
+		for i := range c.Properties.Props {
+			p := &c.Properties.Props[i]
+			p.Name, p.Value = xmlSafe(p.Name), xmlSafe(p.Value)
+		}
+	}
+	for _, p := range []*junitProblem{c.Failure, c.Error, c.Skipped} {
+		if p != nil {
+			p.Message, p.Text = xmlSafe(p.Message), xmlSafe(p.Text)
+		}
+	}
+	c.SystemOut.Text = xmlSafe(c.SystemOut.Text)
 	return c, d
+}
+
+// xmlSafe replaces what XML 1.0 does not allow (control characters but
+// tab and newlines, bytes that are not UTF-8, U+FFFE/U+FFFF) with U+FFFD.
+// encoding/xml escapes attributes but writes CDATA as it is, and one such
+// character (a note pasted from a terminal, a back-end's error) makes CI
+// reject the whole file.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return '\uFFFD'
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 func cmpProblem(c junitTestCase) *junitProblem {

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -409,4 +410,25 @@ func TestHugeFiniteSamplesRender(t *testing.T) {
 	assert.Greater(t, CountColor(img, ColorThreshold, 12), 400, "threshold lines")
 	assert.Greater(t, CountColor(img, ColorBreach, 12), 100, "breach line and dot")
 	assert.Greater(t, CountColor(img, ColorSeries, 12), 200, "value lines: the huge samples do not flatten the others away")
+}
+
+// A JUnit file with a character XML 1.0 forbids is rejected whole by CI
+// parsers: a note typed with a terminal's escape sequence, an error with a
+// NUL or a byte that is not UTF-8 must not cost the run its test result.
+func TestJUnitIsWellFormedWithControlCharacters(t *testing.T) {
+	in := fixture()
+	in.Result.Notes = append(in.Result.Notes, experiment.Note{Text: "pasted \x1b[31mred\x1b[0m and a bell \x07", By: "sam", Kind: experiment.NoteObservation, At: at(61)})
+	in.Result.AbortReason = "inject: back-end said \x00\xff"
+	in.Result.Breach = nil
+	in.Result.Scenario = "demo\x01"
+	x := JUnit("suite\x02", Build(in))
+	d := xml.NewDecoder(bytes.NewReader(x))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err, "the JUnit file is well-formed XML")
+	}
+	assert.Contains(t, string(x), "pasted \uFFFD[31mred", "the rest of the text is kept")
 }
