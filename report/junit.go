@@ -17,7 +17,8 @@ import (
 // words) and the run's facts; a game day is a suite with one case per
 // experiment. How outcomes map (docs/design.md, Reports):
 //
-//	passed                                  → pass
+//	passed                                  → pass (a release gate that did
+//	                                          not pass: <failure> release-gate)
 //	aborted (a breach or a person), expired,
 //	failed in verify (steady state not back) → <failure>
 //	failed otherwise, cancelled              → <error> (the platform or a person stopped it)
@@ -154,6 +155,11 @@ func junitCase(rep *Report) (junitTestCase, time.Duration) {
 	reason := oneLine(cmp.Or(BreachText(rep), r.AbortReason, r.Error))
 	switch r.Outcome {
 	case experiment.Passed:
+		// The guards held, but a release gate that did not pass makes
+		// `run --wait` exit 3: CI must not read the run as a pass.
+		if g := r.Gate; g != nil && !g.Passed {
+			c.Failure = &junitProblem{Type: "release-gate", Message: oneLine("release gate " + g.Checklist + " " + g.Summary())}
+		}
 	case experiment.DryRun:
 		c.Skipped = &junitProblem{Message: "dry run: nothing was injected"}
 	case experiment.Running, "":

@@ -160,6 +160,7 @@ func TestJUnitGolden(t *testing.T) {
 	// A game day: one suite, a case per experiment, counted by kind.
 	passed := fixture()
 	passed.Result.Outcome, passed.Result.Breach, passed.Result.AbortReason = experiment.Passed, nil, ""
+	passed.Result.Gate.Passed = true // its release gate too (see TestJUnitFailsARunWhoseReleaseGateFailed)
 	dry := fixture()
 	dry.Result.Outcome = experiment.DryRun
 	cancelled := fixture()
@@ -431,4 +432,25 @@ func TestJUnitIsWellFormedWithControlCharacters(t *testing.T) {
 		require.NoError(t, err, "the JUnit file is well-formed XML")
 	}
 	assert.Contains(t, string(x), "pasted \uFFFD[31mred", "the rest of the text is kept")
+}
+
+// A run whose guards held but whose release gate failed (an evidence item
+// failed, a strong-blocking item was signed as failing) is not a pass:
+// `run --junit` exits 3 for it, and the JUnit file CI reads must agree.
+func TestJUnitFailsARunWhoseReleaseGateFailed(t *testing.T) {
+	in := fixture()
+	in.Result.Outcome, in.Result.Breach, in.Result.AbortReason = experiment.Passed, nil, ""
+	var doc junitSuites
+	require.NoError(t, xml.Unmarshal(JUnit("s", Build(in)), &doc))
+	c := doc.Suites[0].Cases[0]
+	require.NotNil(t, c.Failure, "the gate failed: score 75%% below 80%%")
+	assert.Equal(t, "release-gate", c.Failure.Type)
+	assert.Contains(t, c.Failure.Message, "release gate release-default")
+	assert.Contains(t, c.Failure.Message, "score 75% below 80%")
+	assert.Equal(t, 1, doc.Failures)
+
+	in.Result.Gate.Passed, in.Result.Gate.Reason = true, ""
+	var ok junitSuites
+	require.NoError(t, xml.Unmarshal(JUnit("s", Build(in)), &ok))
+	assert.Nil(t, ok.Suites[0].Cases[0].Failure, "guards held and the gate passed")
 }
