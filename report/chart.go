@@ -296,6 +296,8 @@ func chartMessage(g GuardReport) string {
 	switch {
 	case g.Err != "":
 		return "no chart: " + truncate(g.Err, 110)
+	case g.Probe:
+		return "no chart: a probe's answers are not a Prometheus series (its readings are in the report)"
 	case g.NoData():
 		return "no data in this window (the series did not exist, or Prometheus no longer keeps it)"
 	}

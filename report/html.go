@@ -176,8 +176,8 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 <figure class="chart" id="chart-{{$g.Guard.Name}}" data-guard="{{$g.Guard.Name}}" data-unit="{{$g.Unit}}" data-threshold="{{$g.Guard.Threshold}}" data-bad="{{$g.Bad}}"{{if $g.Breach}} data-breach="{{ts $g.Breach.At}}"{{end}}>
 {{index $.Charts $i}}
 <figcaption>
-<strong>{{$g.Guard.Name}}</strong>: healthy when {{thresh $g.Guard}}; query <code>{{$g.Guard.Query}}</code><br>
-{{if $g.Err}}<span class="warn">range query failed: {{$g.Err}}</span>{{else if $g.NoData}}<span class="warn">no data in this window</span>{{else}}
+<strong>{{$g.Guard.Name}}</strong>: healthy when {{thresh $g.Guard}}; {{$g.Guard.SourceLabel}} <code>{{$g.Guard.Source}}</code><br>
+{{if $g.Err}}<span class="warn">range query failed: {{$g.Err}}</span>{{else if $g.Probe}}<span class="muted">a probe: its answers are not a Prometheus series; its readings are below</span>{{else if $g.NoData}}<span class="warn">no data in this window</span>{{else}}
 {{len $g.Points}} samples, {{$g.Bad}} outside the threshold{{if $g.NonFinite}}, {{$g.NonFinite}} NaN/±Inf{{end}}; min {{format $g.Unit $g.Min}}, max {{format $g.Unit $g.Max}}, last {{format $g.Unit $g.Last}}{{end}}
 {{with $g.Baseline}}<br>baseline (define): {{gv $g .}}{{end}}
 {{with $g.Verify}} · verify: {{gv $g .}} ({{if .Healthy}}healthy{{else}}unhealthy{{end}}){{end}}

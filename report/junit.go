@@ -263,6 +263,8 @@ func guardSummary(g GuardReport) string {
 	switch {
 	case g.Err != "":
 		parts = append(parts, "range query failed: "+oneLine(g.Err))
+	case g.Probe:
+		parts = append(parts, "a probe (no series in Prometheus)")
 	case g.NoData():
 		parts = append(parts, "no data in the window")
 	default:

@@ -80,6 +80,8 @@ func Markdown(rep *Report, withChart bool) []byte {
 			switch {
 			case g.Err != "":
 				min, max, last, bad = "", "", "", "query failed: "+g.Err
+			case g.Probe:
+				min, max, last, bad = "", "", "", "a probe: no series in Prometheus"
 			case g.NoData():
 				min, max, last, bad = "", "", "", "no data in the window"
 			}
@@ -95,7 +97,7 @@ func Markdown(rep *Report, withChart bool) []byte {
 		}
 		b.WriteString("\n")
 		for _, g := range rep.Guards {
-			fmt.Fprintf(&b, "- `%s`: `%s`\n", g.Guard.Name, g.Guard.Query)
+			fmt.Fprintf(&b, "- `%s`: `%s`\n", g.Guard.Name, g.Guard.Source())
 		}
 	}
 	fmt.Fprintf(&b, "\nWindow %s – %s, one sample every %s", ts(rep.Window.From), ts(rep.Window.To), rep.Window.Step)
@@ -183,6 +185,8 @@ func gv(g GuardReport, v *experiment.GuardValue) string {
 		return ""
 	case v.Error != "":
 		return "error: " + v.Error
+	case probeAnswer(v.Kind, v.NoData, v.Reason):
+		return v.Reading()
 	case v.NoData:
 		return "no data"
 	}
@@ -193,7 +197,9 @@ func breachValue(g GuardReport) string {
 	br := g.Breach
 	switch {
 	case br.QueryError != "":
-		return "query kept failing"
+		return br.SourceLabel() + " kept failing"
+	case probeAnswer(br.Kind, br.NoData, br.Reason):
+		return br.Reading()
 	case br.NoData:
 		return "no data"
 	}

@@ -89,6 +89,9 @@ type Series struct {
 	Guard  string      `json:"guard"`
 	Points []sli.Point `json:"-"`
 	Err    string      `json:"error,omitempty"`
+	// Probe: the guard probes the service (kind http/tcp); its answers
+	// are the run's own, not a Prometheus series, so nothing was queried.
+	Probe bool `json:"probe,omitempty"`
 }
 
 // Links are where a reader goes next. Empty ones are left out.
@@ -152,6 +155,8 @@ type GuardReport struct {
 	Points []sli.Point
 	// Err: the range query failed; the chart says so instead of a line.
 	Err string
+	// Probe: a probe guard, which has no series to chart (Series.Probe).
+	Probe bool
 	// Bad counts samples outside the healthy condition (NaN included,
 	// unless the guard ignores no-data), NonFinite the NaN/±Inf ones.
 	Bad, NonFinite int
@@ -163,7 +168,7 @@ type GuardReport struct {
 }
 
 // NoData reports whether the window has no sample of the guard at all.
-func (g GuardReport) NoData() bool { return g.Err == "" && len(g.Points) == 0 }
+func (g GuardReport) NoData() bool { return g.Err == "" && !g.Probe && len(g.Points) == 0 }
 
 // Healthy reports whether a sample is inside the guard's condition.
 func (g GuardReport) Healthy(v float64) bool {
@@ -235,6 +240,7 @@ func Build(in Input) *Report {
 		if s, ok := series[g.Name]; ok {
 			gr.Points, gr.Err = s.Points, s.Err
 		}
+		gr.Probe = g.IsProbe()
 		for _, p := range gr.Points {
 			if !gr.Healthy(p.Value) {
 				gr.Bad++
@@ -420,11 +426,19 @@ func BreachText(rep *Report) string {
 	return breachText(b, u)
 }
 
+// probeAnswer: a probe's reading is its answer in words (no answer, a bad
+// status or body), not a number with a unit.
+func probeAnswer(kind string, noData bool, reason string) bool {
+	return (kind == sli.KindHTTP || kind == sli.KindTCP) && (noData || reason != "")
+}
+
 func breachText(b *sli.Breach, unit string) string {
 	cond := OpSymbol(sli.Op(b.Op)) + " " + Format(unit, b.Threshold)
 	switch {
 	case b.QueryError != "":
-		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, sli.MaxQueryErrors, b.QueryError)
+		return fmt.Sprintf("guard %s: %s failed %d times in a row: %s", b.Guard, b.SourceLabel(), sli.MaxQueryErrors, b.QueryError)
+	case probeAnswer(b.Kind, b.NoData, b.Reason):
+		return fmt.Sprintf("guard %s breached: %s, healthy when %s", b.Guard, b.Reading(), cond)
 	case b.NoData:
 		return fmt.Sprintf("guard %s breached: no data (is the service down or no longer scraped?), healthy when %s", b.Guard, cond)
 	}

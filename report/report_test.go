@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -453,4 +454,56 @@ func TestJUnitFailsARunWhoseReleaseGateFailed(t *testing.T) {
 	var ok junitSuites
 	require.NoError(t, xml.Unmarshal(JUnit("s", Build(in)), &ok))
 	assert.Nil(t, ok.Suites[0].Cases[0].Failure, "guards held and the gate passed")
+}
+
+// countingQuerier answers every range query with one sample and counts the
+// queries it was sent.
+type countingQuerier struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (q *countingQuerier) QueryRange(_ context.Context, query string, from, _ time.Time, _ time.Duration) ([]sli.Point, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queries = append(q.queries, query)
+	if query == "" {
+		return nil, &sli.BadQueryError{Query: query, Msg: "invalid parameter \"query\": 1:1: parse error: no expression found in input"}
+	}
+	return []sli.Point{{At: from, Value: 0.01}}, nil
+}
+
+// A probe guard (kind http/tcp) has no PromQL query: its answers are the
+// run's own, not a Prometheus series. The report must not send Prometheus
+// an empty query and draw "range query failed", and it shows the probe's
+// latency limit and its bad answer in words, in seconds, not as a count.
+func TestProbeGuardReport(t *testing.T) {
+	probe := sli.Guard{Name: "order-probe", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://127.0.0.1:8080/orders"}, Op: sli.OpLE, Threshold: 0.4}
+	in := fixture()
+	in.Guards = append(slices.Clone(guards[:1]), probe)
+	q := &countingQuerier{}
+	w := in.Window
+	in.Series = Collect(context.Background(), q, in.Guards, w, time.Second)
+	assert.Equal(t, []string{guards[0].Query}, q.queries, "only the prometheus guard is range-queried")
+	require.Len(t, in.Series, 2)
+	assert.Empty(t, in.Series[1].Err)
+	assert.True(t, in.Series[1].Probe)
+	in.Result.Breach = &sli.Breach{Guard: "order-probe", Kind: sli.KindHTTP, Query: probe.Source(), Op: "<=", Threshold: 0.4,
+		Value: sli.Float(math.Inf(1)), Reason: "status 503, want 200-399", At: at(90)}
+	in.Result.Baseline = append(in.Result.Baseline, experiment.GuardValue{Guard: "order-probe", Kind: sli.KindHTTP, Value: 0.012, Healthy: true})
+	rep := Build(in)
+
+	assert.Equal(t, "≤ 400 ms", FormatThreshold(probe), "a probe's value is its latency in seconds")
+	assert.Equal(t, "guard order-probe breached: status 503, want 200-399, healthy when ≤ 400 ms", BreachText(rep))
+	md := string(Markdown(rep, true))
+	assert.Contains(t, md, "| order-probe | ≤ 400 ms | 12 ms |")
+	assert.Contains(t, md, "GET http://127.0.0.1:8080/orders, status 200-399, within 1s", "what the probe asks")
+	assert.NotContains(t, md, "query failed")
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	assert.NotContains(t, string(h), "range query failed")
+	assert.Contains(t, string(h), "its answers are not a Prometheus series")
+	x := JUnit("s", rep)
+	assert.Contains(t, string(x), "status 503, want 200-399")
+	assert.NotContains(t, string(x), "+Inf, healthy when")
 }

@@ -191,3 +191,10 @@ func TestUnitOf(t *testing.T) {
 	assert.True(t, ValidUnit(UnitRatio))
 	assert.False(t, ValidUnit("percentage"))
 }
+
+// A probe's value is its answer's latency in seconds, whatever its (empty)
+// query says.
+func TestUnitOfProbes(t *testing.T) {
+	assert.Equal(t, UnitSeconds, UnitOf(Guard{Kind: KindHTTP, HTTP: &HTTPProbe{URL: "http://x/healthz"}}))
+	assert.Equal(t, UnitSeconds, UnitOf(Guard{Kind: KindTCP, TCP: &TCPProbe{Address: "x:6379"}}))
+}

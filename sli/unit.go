@@ -44,8 +44,9 @@ var (
 	literals = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`|#[^\\n]*")
 )
 
-// UnitOf is the unit of g's value: g.Unit when set, else inferred from the
-// query, first rule that matches (documented in docs/design.md, Reports):
+// UnitOf is the unit of g's value: g.Unit when set, seconds for a probe
+// (its value is the answer's latency), else inferred from the query, first
+// rule that matches (documented in docs/design.md, Reports):
 //
 //   - histogram_quantile over a *_seconds_bucket metric: seconds;
 //   - *_seconds_sum / *_seconds_count (an average duration): seconds;
@@ -59,6 +60,9 @@ var (
 func UnitOf(g Guard) string {
 	if g.Unit != "" {
 		return g.Unit
+	}
+	if g.IsProbe() {
+		return UnitSeconds // the answer's latency
 	}
 	q := literals.ReplaceAllString(g.Query, `""`)
 	switch {
