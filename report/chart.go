@@ -254,7 +254,7 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		}
 		dot.GlyphStyle = draw.GlyphStyle{Color: ColorBreach, Radius: vg.Points(6), Shape: draw.CircleGlyph{}}
 		p.Add(dot)
-		p.Legend.Add("breach "+Format(g.Unit, v)+" at "+b.At.UTC().Format("15:04:05"), dot)
+		p.Legend.Add("breach "+FormatApart(g.Unit, v, b.Threshold)+" at "+b.At.UTC().Format("15:04:05"), dot)
 	}
 
 	if msg := chartMessage(g); msg != "" {

@@ -203,7 +203,7 @@ func breachValue(g GuardReport) string {
 	case br.NoData:
 		return "no data"
 	}
-	return Format(g.Unit, float64(br.Value))
+	return FormatApart(g.Unit, float64(br.Value), br.Threshold)
 }
 
 func linkOr(text, url string) string {

@@ -442,5 +442,5 @@ func breachText(b *sli.Breach, unit string) string {
 	case b.NoData:
 		return fmt.Sprintf("guard %s breached: no data (is the service down or no longer scraped?), healthy when %s", b.Guard, cond)
 	}
-	return fmt.Sprintf("guard %s breached: %s, healthy when %s", b.Guard, Format(unit, float64(b.Value)), cond)
+	return fmt.Sprintf("guard %s breached: %s, healthy when %s", b.Guard, FormatApart(unit, float64(b.Value), b.Threshold), cond)
 }
