@@ -281,6 +281,9 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 	if cl, err = checklist.ResolveEvidence(cl, sc.EvidenceGuards()); err != nil {
 		return nil, fmt.Errorf("scenario %s: spec.checklist %s: %w", sc.Metadata.Name, sc.Spec.Checklist, err)
 	}
+	if err := checklist.RefuseProbeEvidence(cl, sc.EvidenceGuards()); err != nil {
+		return nil, fmt.Errorf("scenario %s: spec.checklist %s: %w", sc.Metadata.Name, sc.Spec.Checklist, err)
+	}
 	if len(sc.Spec.Signoff.Roles) == 0 {
 		for _, r := range scenarios.Roles {
 			if len(checklist.ItemsFor(cl, r)) > 0 {
