@@ -221,6 +221,9 @@ type ServiceScore struct {
 	Unscored map[string]string `json:"unscored,omitempty"`
 	Runs     int               `json:"runs"`
 	AsOf     time.Time         `json:"as_of"`
+	// exact is Score before rounding: rules compare it, so 89.95 (shown
+	// as 90) does not reach a level that asks for 90.
+	exact float64
 }
 
 // ScoreService scores service from its runs (any order; runs of other
@@ -274,7 +277,7 @@ func ScoreService(service string, runs []Run, weights map[string]float64, now ti
 		out.Unscored = nil
 	}
 	if sumW > 0 {
-		out.Scored, out.Score = true, round1(sum/sumW)
+		out.Scored, out.Score, out.exact = true, round1(sum/sumW), sum/sumW
 	}
 	return out
 }
