@@ -507,3 +507,32 @@ func TestProbeGuardReport(t *testing.T) {
 	assert.Contains(t, string(x), "status 503, want 200-399")
 	assert.NotContains(t, string(x), "+Inf, healthy when")
 }
+
+// An evidence-verified checklist item is decided by what the run measured,
+// never signed: the report must show its verdict and the measurement, not
+// "unsigned" beside a weight the gate counted as passed.
+func TestReportShowsEvidenceVerdicts(t *testing.T) {
+	in := fixture()
+	th := 0.0
+	fallback := checklist.Check{Name: "fallback-ratio", Query: `sum(rate(fallback_total[10s])) / sum(rate(orders_total[10s]))`, Op: sli.OpGT, Threshold: &th, Reduce: checklist.ReduceMin}
+	in.Result.Gate.Items = append(in.Result.Gate.Items,
+		checklist.ItemResult{Item: checklist.Item{ID: "cb-evidence", Title: "Fallback serves", Owner: "dev", Weight: 20, VerifiedBy: []checklist.Check{fallback}}, Verified: true, Pass: true,
+			Checks: []checklist.CheckResult{{Item: "cb-evidence", Check: "fallback-ratio", Query: fallback.Query, Op: sli.OpGT, Threshold: 0, Reduce: checklist.ReduceMin, Window: "first 30s of observe", Value: 0.0123, Samples: 30, Pass: true, From: at(41), To: at(71)}}},
+		checklist.ItemResult{Item: checklist.Item{ID: "no-5xx", Title: "No 5xx", Owner: "sre", Weight: 10, VerifiedBy: []checklist.Check{{Name: "errors"}}}, Verified: true, Pass: false,
+			Checks: []checklist.CheckResult{{Item: "no-5xx", Check: "errors", Query: "sum(increase(e[60s]))", Op: sli.OpEQ, Threshold: 0, Reduce: checklist.ReduceLast, Window: "observe", Value: 3, Samples: 1, Pass: false}}},
+		checklist.ItemResult{Item: checklist.Item{ID: "later", Title: "Judged after the run", Owner: "sre", Weight: 5, VerifiedBy: []checklist.Check{{Name: "x"}}}, Pending: true},
+	)
+	rep := Build(in)
+	md := string(Markdown(rep, true))
+	assert.Contains(t, md, "| cb-evidence: Fallback serves | dev | 20% | false | pass | evidence |")
+	assert.Contains(t, md, "| no-5xx: No 5xx | sre | 10% | false | FAIL | evidence |")
+	assert.Contains(t, md, "| later: Judged after the run | sre | 5% | false | pending | evidence |")
+	assert.Contains(t, md, "| cb-evidence | fallback-ratio | 1.23 % | > 0 % | min | first 30s of observe | pass |", "the measurement, with its unit")
+	assert.Contains(t, md, "| no-5xx | errors | 3 | = 0 | last | observe | FAIL |")
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	s := string(h)
+	assert.Contains(t, s, "<td>cb-evidence: Fallback serves</td><td>dev</td><td>20%</td><td></td><td>pass</td><td>evidence</td>")
+	assert.Contains(t, s, "1.23 %")
+	assert.NotContains(t, s, "<td>cb-evidence: Fallback serves</td><td>dev</td><td>20%</td><td></td><td>unsigned</td>")
+}
