@@ -122,6 +122,7 @@ var funcs = template.FuncMap{
 	"verdict":     func(it checklist.ItemResult) string { v, _ := itemVerdict(it); return v },
 	"signer":      func(it checklist.ItemResult) string { _, by := itemVerdict(it); return by },
 	"evidence":    evidenceRows,
+	"gatePct":     checklist.PctApart,
 	"colors": func() []struct {
 		Name string
 		C    template.CSS
@@ -214,7 +215,7 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 {{end}}</table></section>{{end}}
 
 {{with .Result.Gate}}<section id="checklist"><h2>Release checklist {{.Checklist}}</h2>
-<p>Gate {{if .Passed}}<strong>passed</strong>{{else}}<strong class="warn">failed</strong>: {{.Reason}}{{end}} — score {{pct .Score}}% (threshold {{pct .Threshold}}%)</p>
+<p>Gate {{if .Passed}}<strong>passed</strong>{{else}}<strong class="warn">failed</strong>: {{.Reason}}{{end}} — score {{gatePct .Score .Threshold}}% (threshold {{gatePct .Threshold .Threshold}}%)</p>
 <table><tr><th>item</th><th>owner</th><th>weight</th><th>blocking</th><th>verdict</th><th>signed by</th><th>evidence</th><th>alerted</th></tr>
 {{range .Items}}{{$v := verdict .}}<tr><td>{{.ID}}: {{.Title}}</td><td>{{.Owner}}</td><td>{{.Weight}}%</td><td>{{if .StrongBlocking}}yes{{end}}</td><td>{{if eq $v "FAIL"}}<span class="warn">FAIL</span>{{else}}{{$v}}{{end}}</td><td>{{signer .}}</td><td>{{.Evidence}}</td><td>{{if .Alerted}}yes{{end}}</td></tr>
 {{end}}</table>

@@ -142,7 +142,7 @@ func Markdown(rep *Report, withChart bool) []byte {
 		if !g.Passed {
 			verdict = "FAILED: " + g.Reason
 		}
-		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %.0f%%, threshold %.0f%%)\n\n", g.Checklist, cell(verdict), g.Score, g.Threshold)
+		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %s%%, threshold %s%%)\n\n", g.Checklist, cell(verdict), checklist.PctApart(g.Score, g.Threshold), checklist.PctApart(g.Threshold, g.Threshold))
 		b.WriteString("| item | owner | weight | blocking | verdict | signed by | evidence | alerted |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, it := range g.Items {
 			v, by := itemVerdict(it)

@@ -536,3 +536,15 @@ func TestReportShowsEvidenceVerdicts(t *testing.T) {
 	assert.Contains(t, s, "1.23 %")
 	assert.NotContains(t, s, "<td>cb-evidence: Fallback serves</td><td>dev</td><td>20%</td><td></td><td>unsigned</td>")
 }
+
+// The gate's score is not rounded onto its threshold: 66.67 % of a 66.7 %
+// gate is shown as such, not as "67 %, threshold 67 %" beside FAILED.
+func TestGateScoreNotRoundedOntoThreshold(t *testing.T) {
+	in := fixture()
+	in.Result.Gate.Score, in.Result.Gate.Threshold = 200.0/3, 66.7
+	rep := Build(in)
+	assert.Contains(t, string(Markdown(rep, false)), "(score 66.67%, threshold 66.7%)")
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	assert.Contains(t, string(h), "score 66.67% (threshold 66.7%)")
+}
