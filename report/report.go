@@ -43,14 +43,23 @@ type Window struct {
 // WindowOf is [start − Margin, end + Margin] of the run, cut at now (a
 // report written as the run ends cannot show the minutes after it: `gameday
 // report` run later can), with a step that keeps MaxPoints samples at most
-// and is never finer than a second.
+// and is never finer than a second. Start is when the run began to act:
+// the end of its sign-off wait when it had one. The wait may last a day,
+// and charts stretched over it would sample a minute-long fault once or
+// not at all.
 func WindowOf(r experiment.Result, now time.Time) Window {
 	end := RunEnd(r)
 	if end.IsZero() || end.After(now) {
 		end = now
 	}
-	w := Window{From: r.Started.Add(-Margin), To: end.Add(Margin)}
-	if r.Started.IsZero() {
+	start := r.Started
+	for _, p := range r.Phases {
+		if p.Name == experiment.PhaseSignoff && p.Ended.After(start) && !p.Ended.After(end) {
+			start = p.Ended
+		}
+	}
+	w := Window{From: start.Add(-Margin), To: end.Add(Margin)}
+	if start.IsZero() {
 		w.From = end.Add(-Margin)
 	}
 	if !now.IsZero() && w.To.After(now) {

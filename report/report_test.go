@@ -548,3 +548,24 @@ func TestGateScoreNotRoundedOntoThreshold(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(h), "score 66.67% (threshold 66.7%)")
 }
+
+// A run that waited hours at its sign-off gate (24 h by default) must not
+// have its charts stretched over the wait: at most 720 samples over 8 h is
+// one every 41 s, and a one-minute fault, its breach and the steady state
+// around it vanish between samples. The charts start 5 minutes before the
+// run acted: when the sign-off wait ended.
+func TestWindowSkipsTheSignoffWait(t *testing.T) {
+	r := experiment.Result{Started: at(0), Ended: at(8*3600 + 180), Phases: []experiment.Phase{
+		{Name: experiment.PhaseDefine, Started: at(0), Ended: at(2)},
+		{Name: experiment.PhaseSignoff, Started: at(2), Ended: at(8 * 3600)},
+		{Name: experiment.PhaseInject, Started: at(8 * 3600), Ended: at(8*3600 + 1)},
+		{Name: experiment.PhaseObserve, Started: at(8*3600 + 1), Ended: at(8*3600 + 61)},
+	}}
+	w := WindowOf(r, at(9*3600))
+	assert.Equal(t, at(8*3600).Add(-Margin), w.From)
+	assert.Equal(t, at(8*3600+180).Add(Margin), w.To)
+	assert.Equal(t, 2*time.Second, w.Step, "a sample every 2 s over the 13 minutes that matter")
+
+	r.Phases = r.Phases[:1] // no sign-off: from the start
+	assert.Equal(t, at(0).Add(-Margin), WindowOf(r, at(9*3600)).From)
+}

@@ -31,7 +31,8 @@ func newReportCmd(a *app) *cobra.Command {
 		Short: "Write the report of a finished run or game day: charts of every guard, JUnit, JSON",
 		Long: `Write the report of a run (or of a game day: every experiment it ran) that
 has ended. Each guard's value over the run, from five minutes before it
-started to five minutes after it ended, is read again from Prometheus
+started (before its sign-off wait ended, when it had one) to five minutes
+after it ended, is read again from Prometheus
 (PROMETHEUS_URL, range queries) and drawn with its threshold, the bad samples,
 the breach, and the inject/pause/recover periods shaded.
 
