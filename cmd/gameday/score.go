@@ -85,10 +85,10 @@ visibility: GamedayService, then each run's result):
   run score      = 100 x held x checklist
                    held: 1 when the guards held and steady state came back,
                    0 on a breach or a failed verify; checklist: the share of
-                   the checklist's learned weight signed as passing (1 without
-                   one). Dry runs, runs that injected nothing, unguarded runs,
-                   a person's abort, a cancel or a platform failure are not
-                   scored.
+                   the checklist's learned weight that passed, signed or
+                   verified by evidence (1 without one). Dry runs, runs that
+                   injected nothing, unguarded runs, a person's abort, a
+                   cancel or a platform failure are not scored.
   service score  = sum(W x D x S) / sum(W) over the service's scenarios:
                    S the latest scored run's score, W the learned weight of
                    the checklist items of its fault class (10 when none),
