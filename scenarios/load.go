@@ -105,7 +105,11 @@ func (v *validator) links(sp *Spec) {
 		return
 	}
 	// Its evidence may name this scenario's guards: they must be here.
-	if _, err := checklist.ResolveEvidence(cl, (&Scenario{Spec: *sp}).EvidenceGuards()); err != nil {
+	guards := (&Scenario{Spec: *sp}).EvidenceGuards()
+	if _, err := checklist.ResolveEvidence(cl, guards); err != nil {
+		v.Add("spec.checklist", "%v", err)
+	}
+	if err := checklist.RefuseProbeEvidence(cl, guards); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }

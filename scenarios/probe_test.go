@@ -117,3 +117,17 @@ func mustJSON(t *testing.T, v any) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// Checklist evidence that names a probe guard is refused where scenario and
+// checklist meet: the evidence is read from Prometheus after the run, and
+// a probe's answers are not there.
+func TestProbeGuardIsNoChecklistEvidence(t *testing.T) {
+	doc := edit(map[int]string{23: `    - name: circuit-breaker-closed
+      kind: http
+      http:
+        url: http://shop.internal:8080/healthz`, 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-",
+		31: "    roles: [dev, sre]\n  checklist: demo-seed"})
+	_, err := Parse("x.yaml", doc)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `spec.checklist: checklist demo-seed: spec.items[1].verified_by[0].guard: item breaker-recovers names guard "circuit-breaker-closed", a probe (kind http)`)
+}
