@@ -58,6 +58,41 @@ func regionColor(kind string) color.Color {
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
+// chartLead is how much of the time before a report's first sample its
+// charts still show, so the first sample is not drawn on the axis.
+const chartLead = 30 * time.Second
+
+// chartSpan is the x range every chart of a report shares: the report's
+// window, except that it starts shortly before the first sample of any
+// guard, the run's start or its first shaded region when Prometheus has nothing before
+// it (a new Prometheus, a series that did not exist yet, retention): else
+// minutes of empty axis squeeze the run into a sliver at the right edge.
+// All charts of a report keep one span so they line up.
+func chartSpan(rep *Report) (float64, float64) {
+	from, to := rep.Window.From, rep.Window.To
+	var first time.Time
+	seen := func(t time.Time) {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	for _, g := range rep.Guards {
+		if len(g.Points) > 0 {
+			seen(g.Points[0].At)
+		}
+	}
+	for _, reg := range rep.Regions {
+		seen(reg.From)
+	}
+	if rep.Result.Started.After(from) { // define, unless a long sign-off wait came after it
+		seen(rep.Result.Started)
+	}
+	if start := first.Add(-chartLead); !first.IsZero() && start.After(from) && start.Before(to) {
+		from = start
+	}
+	return unix(from), unix(to)
+}
+
 // chart draws one guard over the report's window: the regions shaded, the
 // value as a line broken at gaps and at NaN/±Inf (those are marked at the
 // bottom or top edge instead), bad samples in red, the threshold dashed,
@@ -68,7 +103,7 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.X.Tick.Marker = plot.TimeTicks{Format: "15:04:05"}
 	p.X.Label.Text = "time (UTC)"
-	x0, x1 := unix(rep.Window.From), unix(rep.Window.To)
+	x0, x1 := chartSpan(rep)
 	p.X.Min, p.X.Max = x0, x1
 
 	// The y range: the threshold and every drawable sample, the breach

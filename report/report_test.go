@@ -569,6 +569,7 @@ func TestWindowSkipsTheSignoffWait(t *testing.T) {
 	r.Phases = r.Phases[:1] // no sign-off: from the start
 	assert.Equal(t, at(0).Add(-Margin), WindowOf(r, at(9*3600)).From)
 }
+
 type recordingQuerier struct {
 	mu      sync.Mutex
 	queries []string
@@ -611,4 +612,31 @@ func TestProbeGuardInReport(t *testing.T) {
 	}
 	assert.Contains(t, string(html), "GET http://order.shop:8080/healthz", "what the probe reaches")
 	assert.Contains(t, string(html), "12 ms", "the define answer's latency")
+}
+
+// A Prometheus that has nothing before the run (new, or the series did not
+// exist yet) must not squeeze the run into a sliver at the charts' right
+// edge: the charts start shortly before the first sample or shaded region,
+// all of them at the same instant; with samples from the window's start
+// they keep the whole window.
+func TestChartsStartAtTheFirstSample(t *testing.T) {
+	in := fixture()
+	for i := range in.Series {
+		in.Series[i].Points = slices.DeleteFunc(in.Series[i].Points, func(p sli.Point) bool { return p.At.Before(at(30)) })
+	}
+	in.Series[0].Points = append([]sli.Point{{At: at(20), Value: 0.01}}, in.Series[0].Points...)
+	rep := Build(in)
+	x0, x1 := chartSpan(rep)
+	assert.Equal(t, unix(in.Window.To), x1)
+	assert.Equal(t, unix(at(0).Add(-chartLead)), x0, "30 s before the run started (define at 0), the first sample being later")
+
+	in.Result.Started = at(25)
+	rep = Build(in)
+	x0, _ = chartSpan(rep)
+	assert.Equal(t, unix(at(20).Add(-chartLead)), x0, "30 s before the first sample")
+
+	in.Series[1].Points = append([]sli.Point{{At: in.Window.From, Value: 0}}, in.Series[1].Points...)
+	rep = Build(in)
+	x0, _ = chartSpan(rep)
+	assert.Equal(t, unix(in.Window.From), x0, "a sample at the window's start: the whole window")
 }
