@@ -223,6 +223,21 @@ func (e *env) waitSteady(ctx context.Context, scenario string) {
 	e.t.Logf("shop steady after %s", time.Since(start).Round(100*time.Millisecond))
 }
 
+// waitData waits until query has an answer on e's Prometheus: a
+// Prometheus started seconds ago has too few samples for a rate over 10s
+// at every step of a subquery (a drift baseline's avg_over_time), which
+// define rightly records as "no data".
+func (e *env) waitData(ctx context.Context, query string) {
+	e.t.Helper()
+	p, err := promclient.NewPrometheus(e.prom.URL)
+	require.NoError(e.t, err)
+	var last error
+	require.Eventually(e.t, func() bool {
+		_, last = p.Query(ctx, query, time.Now())
+		return last == nil
+	}, 2*time.Minute, 500*time.Millisecond, "no answer to %s: %v", query, last)
+}
+
 // demoSeedChecklist writes the demo-seed checklist under a name of this
 // test's own: its weights entity is private to the test (it runs on the
 // task queue of the worker that first records to it).

@@ -154,6 +154,7 @@ func TestDriftPauseTimesOutThroughCLI(t *testing.T) {
 		sc.Spec.PauseTimeout = duration.Duration(3 * time.Second)
 		sc.Spec.Guards[0].Baseline = &sli.Baseline{Query: "avg_over_time(" + p95 + "[5m:1s])"}
 	})
+	e.waitData(ctx, "avg_over_time("+p95+"[5m:1s])")
 
 	out, stderr, code := e.gameday(ctx, "run", path, "--wait", "--json")
 	require.Equal(t, 3, code, "exit 3: did not pass; stderr: %s\n%s", stderr, out)
