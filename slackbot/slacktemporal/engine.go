@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -103,14 +104,22 @@ func (e Engine) Checklist(ctx context.Context, workflowID string) (*checklist.Ch
 }
 
 // runningExperiments is the visibility query for the experiment runs in
-// progress.
-var runningExperiments = fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.ExperimentWorkflowName)
+// progress on the bot's task queue: bots of other task queues (a staging
+// and a production worker sharing a namespace) keep their own runs'
+// messages, and this one does not post duplicates of them.
+func (e Engine) runningExperiments() string {
+	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.ExperimentWorkflowName)
+	if tq := e.Config.TaskQueue; tq != "" {
+		q += " AND TaskQueue = '" + strings.ReplaceAll(tq, "'", `\'`) + "'"
+	}
+	return q
+}
 
 // listPageSize is how many runs one ListWorkflow page asks for.
 const listPageSize = 100
 
-// SlackRuns lists the experiment runs in progress that were started from
-// Slack: those whose memo names their channel (slackbot.MemoChannel). It
+// SlackRuns lists the experiment runs in progress on the bot's task queue
+// that were started from Slack: those whose memo names their channel (slackbot.MemoChannel). It
 // pages through the namespace's visibility, which is eventually
 // consistent: a run started a moment ago may be missing. A memo that
 // cannot be read is reported in the error, and the other runs are still
@@ -121,7 +130,7 @@ func (e Engine) SlackRuns(ctx context.Context) ([]slackbot.SlackRun, error) {
 		errs []error
 		seen = map[string]bool{}
 		dc   = converter.GetDefaultDataConverter() // gameday configures no custom one
-		req  = &workflowservice.ListWorkflowExecutionsRequest{Query: runningExperiments, PageSize: listPageSize}
+		req  = &workflowservice.ListWorkflowExecutionsRequest{Query: e.runningExperiments(), PageSize: listPageSize}
 	)
 	for {
 		resp, err := e.Client.ListWorkflow(ctx, req)

@@ -197,12 +197,13 @@ func TestSlackRunsPagesAndReadsTheMemo(t *testing.T) {
 			},
 		},
 	}}
-	eng := Engine{control.Launcher{Client: fc}}
+	eng := Engine{control.Launcher{Client: fc, Config: config.Config{TaskQueue: "gameday-prod"}}}
 	runs, err := eng.SlackRuns(t.Context())
 	assert.ErrorContains(t, err, "run wf-bad: memo "+slackbot.MemoChannel)
 	assert.Equal(t, []slackbot.SlackRun{{WorkflowID: "wf-1", Channel: "C1"}, {WorkflowID: "wf-2", Channel: "C2"}}, runs)
 	require.Len(t, fc.listReqs, 2)
-	assert.Equal(t, "WorkflowType = '"+workflows.ExperimentWorkflowName+"' AND ExecutionStatus = 'Running'", fc.listReqs[0].query)
+	assert.Equal(t, "WorkflowType = '"+workflows.ExperimentWorkflowName+"' AND ExecutionStatus = 'Running' AND TaskQueue = 'gameday-prod'", fc.listReqs[0].query,
+		"only the bot's own task queue: another queue's bot keeps its runs' messages")
 	assert.Empty(t, fc.listReqs[0].token)
 	assert.Equal(t, []byte("page-2"), fc.listReqs[1].token)
 }
