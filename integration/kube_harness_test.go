@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,13 +42,15 @@ var (
 	kubeMu   sync.Mutex // held by the Kubernetes test using the control plane
 	kubeSrv  *cluster
 	kubeErr  error
+	// keepKubeLogs: a test timed out waiting on the cluster; its logs stay.
+	keepKubeLogs atomic.Bool
 )
 
 // stopKube is called by runMain after the tests.
 func stopKube() {
 	if kubeSrv != nil {
 		kubeSrv.Stop(10 * time.Second)
-		if kubeErr == nil {
+		if kubeErr == nil && !keepKubeLogs.Load() {
 			_ = os.RemoveAll(kubeSrv.dir) // etcd data, keys, logs; kept when setup failed
 		}
 	}
@@ -304,14 +307,55 @@ func (c *cluster) deployment(t testing.TB, ns, name string, replicas int32) *app
 func (c *cluster) waitDeploymentReady(t testing.TB, ns, name string) {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, waitFor(ctx, 2*time.Minute, "deployment "+ns+"/"+name+" Ready", func() (bool, error) {
+	err := waitFor(ctx, 2*time.Minute, "deployment "+ns+"/"+name+" Ready", func() (bool, error) {
 		d, err := c.admin.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
 		r := *d.Spec.Replicas
 		return d.Status.ObservedGeneration >= d.Generation && d.Status.ReadyReplicas == r && d.Status.UpdatedReplicas == r && d.Status.AvailableReplicas == r && d.Status.Replicas == r, nil
-	}))
+	})
+	if err != nil {
+		t.Logf("deployment %s/%s not Ready: %s", ns, name, c.describe(ns, "app="+name))
+	}
+	require.NoError(t, err)
+}
+
+// describe says what a deployment's pods and the kwok nodes look like, for
+// a test that timed out waiting on them (the cluster's logs are removed
+// with it).
+func (c *cluster) describe(ns, selector string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	if ds, err := c.admin.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: selector}); err == nil {
+		for _, d := range ds.Items {
+			fmt.Fprintf(&b, "\n  deployment %s gen %d observed %d: %+v", d.Name, d.Generation, d.Status.ObservedGeneration, d.Status)
+		}
+	}
+	if pods, err := c.admin.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector}); err == nil {
+		for _, p := range pods.Items {
+			fmt.Fprintf(&b, "\n  pod %s node %q phase %s deleting %v conditions %+v", p.Name, p.Spec.NodeName, p.Status.Phase, p.DeletionTimestamp != nil, p.Status.Conditions)
+		}
+	} else {
+		fmt.Fprintf(&b, "\n  pods: %v", err)
+	}
+	if nodes, err := c.admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "type=kwok"}); err == nil {
+		for _, n := range nodes.Items {
+			fmt.Fprintf(&b, "\n  node %s taints %+v", n.Name, n.Spec.Taints)
+			for _, cond := range n.Status.Conditions {
+				if cond.Type == corev1.NodeReady {
+					fmt.Fprintf(&b, " ready %s since %s (heartbeat %s)", cond.Status, cond.LastTransitionTime, cond.LastHeartbeatTime)
+				}
+			}
+		}
+	}
+	if err := c.Alive(); err != nil {
+		fmt.Fprintf(&b, "\n  control plane: %v", err)
+	}
+	keepKubeLogs.Store(true)
+	fmt.Fprintf(&b, "\n  control plane logs (kept): %s", filepath.Join(c.dir, "kube.log"))
+	return b.String()
 }
 
 // podUIDs maps the live pods of a selector to their UIDs.

@@ -147,7 +147,11 @@ func StartKube(ctx context.Context, o KubeOptions) (k *Kube, err error) {
 	}{
 		{"kube-controller-manager", []string{"--kubeconfig", k.Kubeconfig, "--bind-address", "127.0.0.1", "--secure-port", "0",
 			"--leader-elect=false", "--service-account-private-key-file", filepath.Join(o.Dir, "sa.key"),
-			"--use-service-account-credentials=false"}},
+			"--use-service-account-credentials=false",
+			// kwok renews its fake nodes' heartbeats from one process: on a
+			// loaded two-core machine a late renewal must not mark the
+			// nodes NotReady (tainted: no new pod scheduled) mid-test.
+			"--node-monitor-grace-period=5m"}},
 		{"kube-scheduler", []string{"--kubeconfig", k.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "0"}},
 		{"kwok", []string{"--config", filepath.Join(toolsDir(o.ToolsDir), "kwok-stages.yaml"), "--kubeconfig", k.Kubeconfig,
 			"--manage-all-nodes=true", "--cidr", "10.244.0.0/16", "--node-ip", "127.0.0.1"}},
