@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/notify"
 )
 
@@ -24,7 +25,11 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	defer stop()
 	var res ReportResult
 	r := in.Result
-	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && a.Postmortems != nil {
+	// A run the freeze or a blackout window refused did nothing: there is
+	// nothing to learn from it, and a postmortem per skipped scheduled run
+	// would bury the real ones.
+	skipped := killswitch.Skipped(r.Error)
+	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && !skipped && a.Postmortems != nil {
 		ref, err := a.Postmortems.File(ctx, r)
 		if err != nil {
 			return res, classify(fmt.Errorf("file postmortem: %w", err))
@@ -52,5 +57,6 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 			return res, fmt.Errorf("notify: %w", err)
 		}
 	}
+	a.pauseOnFailure(ctx, r)
 	return res, nil
 }

@@ -4,11 +4,15 @@ import (
 	"embed"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/gameday/gameday/internal/duration"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/internal/yamlx"
 )
 
@@ -204,4 +208,46 @@ func (f File) SkipFor(e Entry) []Calendar {
 		}
 	}
 	return out
+}
+
+// Source is where a File came from, so a problem found after loading (a
+// scenario that does not load at apply time) still names FILE:LINE: FIELD.
+type Source struct {
+	File string
+	// Dir is the directory file references are read from; empty for the
+	// catalog (catalog names only).
+	Dir  string
+	root *yaml.Node
+}
+
+// Error places err at field (e.g. spec.schedules[1].scenario).
+func (s Source) Error(field string, err error) error {
+	return &errkind.FieldError{File: s.File, Line: yamlx.LineOf(s.root, field), Field: field, Msg: err.Error()}
+}
+
+// Open reads a schedules file, or the catalog entry of that name, with its
+// Source.
+func Open(nameOrPath string) (File, Source, error) {
+	if yamlx.IsFileName(nameOrPath) {
+		data, err := os.ReadFile(nameOrPath)
+		if err != nil {
+			return File{}, Source{}, err
+		}
+		f, err := Parse(nameOrPath, data)
+		if err != nil {
+			return f, Source{}, err
+		}
+		root, _ := schema.ParseNode(nameOrPath, data)
+		return f, Source{File: nameOrPath, Dir: filepath.Dir(nameOrPath), root: root}, nil
+	}
+	f, err := Find(nameOrPath) // the catalog; its errors list the names
+	if err != nil {
+		return f, Source{}, err
+	}
+	file := "schedules/" + nameOrPath + ".yaml"
+	src := Source{File: file}
+	if data, err := catalogFS.ReadFile(nameOrPath + ".yaml"); err == nil {
+		src.root, _ = schema.ParseNode(file, data)
+	}
+	return f, src, nil
 }

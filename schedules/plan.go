@@ -21,14 +21,10 @@ const (
 	// MemoSet is the Schedule's memo: the set (file metadata.name) that
 	// owns it.
 	MemoSet = "gameday.schedules"
-	// The action's memo, copied by Temporal onto every run it starts:
-	// MemoSchedule (the schedule's id), MemoFingerprint (what apply wrote,
-	// see Fingerprint), MemoFileState (the pause state the file asked for)
-	// and MemoBlackouts (the windows define refuses a run in).
-	MemoSchedule    = "gameday.schedule"
-	MemoFingerprint = "gameday.fingerprint"
-	MemoFileState   = "gameday.file_state"
-	MemoBlackouts   = "gameday.blackouts"
+	// MemoSchedule is the action's memo (a Memo), which Temporal copies
+	// onto every run the schedule starts: the run knows its schedule and
+	// the windows define refuses it in.
+	MemoSchedule = "gameday.schedule"
 )
 
 // ScheduleID is the Temporal Schedule id of an entry. The dots cannot occur
@@ -54,6 +50,26 @@ func ParseID(id string) (blackout bool, set, name string, ok bool) {
 		return false, "", "", false
 	}
 	return blackout, set, name, true
+}
+
+// Memo is what apply records on a schedule's action (MemoSchedule) and so
+// on each of its runs.
+type Memo struct {
+	ID   string `json:"id"`
+	Set  string `json:"set"`
+	Name string `json:"name"`
+	Kind Kind   `json:"kind"`
+	// What and When, for people: "scenario order-pod-kill (duration=45s)",
+	// "cron 30 10 * * * Asia/Shanghai, jitter 10m".
+	What string `json:"what"`
+	When string `json:"when"`
+	// Fingerprint of what apply wrote (see Fingerprint).
+	Fingerprint string `json:"fingerprint"`
+	// File is the pause state the file asked for.
+	File PauseState `json:"file"`
+	// Blackouts are the windows of the entry: define refuses a run inside
+	// one.
+	Blackouts []Window `json:"blackouts,omitempty"`
 }
 
 // Kind is what a schedule starts.

@@ -234,8 +234,8 @@ func (w Window) OpenAt(t time.Time) (bool, time.Time) {
 	return pw.openAt(t)
 }
 
-// Open is the first of windows open at t: its name and when it closes.
-func Open(windows []Window, t time.Time) (name string, until time.Time, open bool) {
+// OpenWindow is the first of windows open at t: its name and when it closes.
+func OpenWindow(windows []Window, t time.Time) (name string, until time.Time, open bool) {
 	for _, w := range windows {
 		if ok, end := w.OpenAt(t); ok {
 			return w.Name, end, true

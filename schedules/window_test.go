@@ -48,7 +48,7 @@ func TestOpenAt(t *testing.T) {
 			assert.True(t, c.until.Equal(until), "until %s, want %s", until, c.until)
 		})
 	}
-	name, until, open := Open([]Window{nights, sale}, at(t, "Asia/Shanghai", "2027-11-11 09:00"))
+	name, until, open := OpenWindow([]Window{nights, sale}, at(t, "Asia/Shanghai", "2027-11-11 09:00"))
 	assert.True(t, open)
 	assert.Equal(t, "sale", name)
 	assert.True(t, until.Equal(at(t, "Asia/Shanghai", "2027-11-12 12:00")))

@@ -120,7 +120,8 @@ func loopback(host string) bool {
 }
 
 // NewActivitiesWithClient also wires what needs the Temporal client: the
-// checklist and lease entities.
+// checklist, lease and kill switch entities, the schedules' runs (blackout
+// windows, pause on failure) and the abort of running runs.
 func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
 	acts, err := NewActivities(cfg, logger)
 	if err != nil {
@@ -129,6 +130,9 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Runs = Runs{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
+	acts.KillSwitch = KillSwitch{Client: c, TaskQueue: cfg.TaskQueue}
+	acts.Schedules = Schedules{Client: c}
+	acts.Aborter = Aborter{Client: c}
 	return acts, nil
 }
 

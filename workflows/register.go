@@ -20,6 +20,8 @@ func Definitions() []Definition {
 		{ChecklistQuarterlyWorkflowName, ChecklistQuarterlyWorkflow},
 		{SweepWorkflowName, SweepWorkflow},
 		{LeasesWorkflowName, LeasesWorkflow},
+		{KillSwitchWorkflowName, KillSwitchWorkflow},
+		{BlackoutWorkflowName, BlackoutWorkflow},
 	}
 }
 

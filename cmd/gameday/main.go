@@ -113,6 +113,8 @@ injected is always removed, even after a worker crash.
 		newStatusCmd(a),
 		newChecklistCmd(a),
 		newSweepCmd(a),
+		newScheduleCmd(a),
+		newFreezeCmd(a),
 		newReapCmd(a),
 		newSlackCmd(a),
 		newDevCmd(a),
