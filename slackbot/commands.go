@@ -37,6 +37,8 @@ func usage(cmd string) string {
 		"• `CMD dry-run <scenario> [key=value ...]` define only: targets and guard baselines, nothing injected",
 		"• `CMD status [run]` one run, or the runs followed in this channel",
 		"• `CMD abort <run> <reason...>` abort now; whatever was injected is removed",
+		"• `CMD abort all <reason...>` abort every running experiment and game day (kill switch)",
+		"• `CMD freeze on|off <reason...>` while on, every new run is refused, scheduled ones too (kill switch); `CMD freeze` shows it",
 		"• `CMD list` the scenario catalog",
 		"• `CMD help` this text",
 		"Sign-off and abort are also buttons on the run message.",
@@ -82,12 +84,17 @@ func (b *Bot) command(cmd slack.SlashCommand, key []byte) *reply {
 	case "status":
 		return b.cmdStatus(cmd, fields[1:])
 	case "abort":
+		if f := strings.Fields(text); len(f) > 1 && strings.EqualFold(f[1], "all") {
+			return b.cmdAbortAll(cmd, text)
+		}
 		return b.cmdAbort(cmd, text)
+	case "freeze":
+		return b.cmdFreeze(cmd, text)
 	}
 	return ephemeral("Unknown subcommand `%s`.\n%s", esc(sub), usage(cmd.Command))
 }
 
-var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true}
+var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true, "freeze": true}
 
 func channelList(ids []string) string {
 	out := make([]string, len(ids))
