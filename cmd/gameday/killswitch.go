@@ -88,10 +88,23 @@ func printSwitch(out io.Writer, st killswitch.State) {
 	}
 }
 
-// freezeBanner prints the kill switch's line when it is on (nothing when
-// off, or when it cannot be read: the command's own answer matters more).
+// bannerTimeout bounds the kill switch read of commands that only show it:
+// with no worker polling the task queue a query waits for one, and the
+// command's own answer matters more.
+const bannerTimeout = 3 * time.Second
+
+// frozen reads the kill switch for a banner or a warning: false when off
+// or when it cannot be read in time.
+func frozen(ctx context.Context, c client.Client, taskQueue string) (killswitch.State, bool) {
+	ctx, cancel := context.WithTimeout(ctx, bannerTimeout)
+	defer cancel()
+	st, err := control.KillSwitch(ctx, c, taskQueue)
+	return st, err == nil && st.Frozen
+}
+
+// freezeBanner prints the kill switch's line when it is on.
 func freezeBanner(ctx context.Context, out io.Writer, c client.Client, taskQueue string) {
-	if st, err := control.KillSwitch(ctx, c, taskQueue); err == nil && st.Frozen {
+	if st, on := frozen(ctx, c, taskQueue); on {
 		fmt.Fprintln(out, st.Banner())
 	}
 }

@@ -79,7 +79,7 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 	l := control.Launcher{Client: c, Config: cfg}
 	// A dry run while frozen shows the refusal a real run would meet (and
 	// meets it too: define refuses every new run).
-	if st, err := control.KillSwitch(ctx, c, cfg.TaskQueue); err == nil && st.Frozen {
+	if st, on := frozen(ctx, c, cfg.TaskQueue); on {
 		fmt.Fprintf(errw, "warning: %s; define refuses this run (`gameday freeze off` lifts it)\n", st.Refusal())
 	}
 	opts := control.Options{ID: f.id, DryRun: f.dryRun, By: f.by, ReleaseTicket: f.releaseTicket, Set: set}
