@@ -72,9 +72,11 @@ func rootMessage(err error) string {
 
 // Run is one running experiment or game day.
 type Run struct {
-	WorkflowID string
-	RunID      string
-	Type       string
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	Type       string `json:"type"`
+	// Parent is the workflow id of the game day a step runs under.
+	Parent string `json:"parent,omitempty"`
 }
 
 // RunningRuns lists the running experiments and game days a filter
@@ -95,7 +97,8 @@ func RunningRuns(ctx context.Context, c client.Client, f killswitch.Filter) ([]R
 			return out, fmt.Errorf("list running runs: %w", err)
 		}
 		for _, ex := range resp.GetExecutions() {
-			out = append(out, Run{WorkflowID: ex.GetExecution().GetWorkflowId(), RunID: ex.GetExecution().GetRunId(), Type: ex.GetType().GetName()})
+			out = append(out, Run{WorkflowID: ex.GetExecution().GetWorkflowId(), RunID: ex.GetExecution().GetRunId(), Type: ex.GetType().GetName(),
+				Parent: ex.GetParentExecution().GetWorkflowId()})
 		}
 		if len(resp.GetNextPageToken()) == 0 {
 			slices.SortFunc(out, func(a, b Run) int { return strings.Compare(a.WorkflowID, b.WorkflowID) })
@@ -148,9 +151,21 @@ func AbortAll(ctx context.Context, c client.Client, f killswitch.Filter, reason,
 		return nil, err
 	}
 	out := make([]killswitch.Aborted, len(runs))
+	gameDays := map[string]bool{}
+	for _, r := range runs {
+		if r.Type == workflows.GameDayWorkflowName {
+			gameDays[r.WorkflowID] = true
+		}
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, r := range runs {
+		if gameDays[r.Parent] {
+			// Its game day forwards the abort to it; a second abort
+			// would only be refused as "already aborted".
+			out[i] = killswitch.Aborted{WorkflowID: r.WorkflowID, RunID: r.RunID, Type: r.Type, GameDay: r.Parent}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -136,6 +136,9 @@ type Aborted struct {
 	Type       string `json:"type"`            // Experiment or GameDay
 	Phase      string `json:"phase,omitempty"` // when it was accepted
 	Refused    string `json:"refused,omitempty"`
+	// GameDay: a step of a game day that was aborted too; the game day
+	// forwards the abort to its running steps, so it is not sent twice.
+	GameDay string `json:"game_day,omitempty"`
 }
 
 // Counts is how many were aborted and how many refused.

@@ -112,9 +112,12 @@ func (b *Bot) cmdAbortAll(cmd slack.SlashCommand, text string) *reply {
 		var lines []string
 		for _, r := range runs {
 			b.nudgeWatcher(r.WorkflowID)
-			if r.Refused != "" {
+			switch {
+			case r.Refused != "":
 				lines = append(lines, fmt.Sprintf("• `%s` refused: %s", esc(r.WorkflowID), esc(r.Refused)))
-			} else {
+			case r.GameDay != "":
+				lines = append(lines, fmt.Sprintf("• `%s` aborted with its game day `%s`", esc(r.WorkflowID), esc(r.GameDay)))
+			default:
 				lines = append(lines, fmt.Sprintf("• `%s` aborted during %s", esc(r.WorkflowID), esc(r.Phase)))
 			}
 		}

@@ -123,9 +123,12 @@ func BlackoutWorkflow(ctx workflow.Context, in BlackoutInput) (activities.AbortR
 	aborted, refused := killswitch.Counts(out.Runs)
 	details := out.Reason
 	for _, r := range out.Runs {
-		if r.Refused != "" {
+		switch {
+		case r.Refused != "":
 			details += "\n- " + r.WorkflowID + ": refused: " + r.Refused
-		} else {
+		case r.GameDay != "":
+			details += "\n- " + r.WorkflowID + ": aborted with its game day " + r.GameDay
+		default:
 			details += "\n- " + r.WorkflowID + ": aborted during " + r.Phase
 		}
 	}

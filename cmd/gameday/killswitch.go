@@ -140,8 +140,11 @@ func abortAll(ctx context.Context, a *app, out io.Writer, reason, by string) err
 	fmt.Fprintln(tw, "RUN\tTYPE\tANSWER")
 	for _, r := range runs {
 		answer := "aborted during " + r.Phase + "; recovering"
-		if r.Refused != "" {
+		switch {
+		case r.Refused != "":
 			answer = "refused: " + r.Refused
+		case r.GameDay != "":
+			answer = "aborted with its game day " + r.GameDay
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.WorkflowID, r.Type, answer)
 	}
