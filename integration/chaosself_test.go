@@ -161,6 +161,7 @@ func chaosScenario(e *env, r *chaosRun) scenarios.Scenario {
 // the run closed with a recorded outcome and no fault is left behind. Times
 // (kill → fault removed) are reported, not asserted.
 func TestChaosSelf(t *testing.T) {
+	t.Parallel()
 	runs := 4
 	if v, err := strconv.Atoi(os.Getenv(chaosRunsEnv)); err == nil && v >= 0 {
 		runs = v

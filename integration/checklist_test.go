@@ -27,6 +27,7 @@ import (
 // goes 15 % -> 50 % and becomes strong-blocking. Each postmortem carries the
 // gate and the weight changes; each release ticket gets the evidence.
 func TestChecklistLoopThroughCLI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
@@ -134,6 +135,7 @@ func TestChecklistLoopThroughCLI(t *testing.T) {
 // updates it); each tick evaluates the weight rule on the checklist entity,
 // creating it if no run has yet.
 func TestChecklistScheduleReviewsWeights(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -22,6 +22,7 @@ import (
 // serves every order, so no guard breaches and the run passes; verify
 // waits for the breaker to close again.
 func TestDemoSeedInventoryOutagePasses(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, true, demo.Config{Mode: demo.ModeSeed})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -31,6 +31,7 @@ func shorten(hold time.Duration) func(*scenarios.Scenario) {
 // green afterwards and a postmortem file is written. Driven through the CLI
 // as a user would (`run --wait --json`, exit code 3).
 func TestLatencyBreachAbortsThroughCLI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -75,6 +76,7 @@ func TestLatencyBreachAbortsThroughCLI(t *testing.T) {
 // The same scenario with a harmless 20 ms latency passes: exit 0, no
 // postmortem, nothing left injected.
 func TestHarmlessLatencyPasses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -101,6 +103,7 @@ func TestHarmlessLatencyPasses(t *testing.T) {
 // SIGKILL the worker while the fault is held; a new worker picks the run
 // up, the fault is removed and the outcome recorded.
 func TestWorkerKilledDuringObserve(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -126,6 +129,7 @@ func TestWorkerKilledDuringObserve(t *testing.T) {
 // A human abort during observe ends the run as aborted at once, with the
 // fault removed; `gameday abort` is the CLI path.
 func TestHumanAbortDuringObserve(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -154,6 +158,7 @@ func TestHumanAbortDuringObserve(t *testing.T) {
 // reason; a gate that is never completed expires before anything is
 // injected.
 func TestSignoffWrongRoleAndTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -188,6 +193,7 @@ func TestSignoffWrongRoleAndTimeout(t *testing.T) {
 
 // --dry-run stops after define and shows the targets and baseline values.
 func TestDryRunShowsTargetsAndBaseline(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -218,6 +224,7 @@ func TestDryRunShowsTargetsAndBaseline(t *testing.T) {
 // does not grow with the hold: a 60 s observation records exactly as many
 // events as a 10 s one, far under the 200-event budget for a 10-minute hold.
 func TestHistoryDoesNotGrowWithHold(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -250,6 +257,7 @@ func TestHistoryDoesNotGrowWithHold(t *testing.T) {
 // TTL margin: the demo shop's toxiproxy drops it by its deadline. A worker
 // that comes back later finishes the run, and recover finds nothing left.
 func TestFaultExpiresWithNoWorkerAlive(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

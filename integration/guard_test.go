@@ -41,6 +41,7 @@ func starvedGuards(sc *scenarios.Scenario) {
 // value that cannot be encoded: the run ends aborted with the breach shown
 // as NaN / no data, and the toxic is gone.
 func TestBlackholeOutageAborts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -154,6 +155,7 @@ func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
 // after three consecutive query timeouts, instead of holding the fault
 // blind until the heartbeat kills the guard.
 func TestPrometheusHangAborts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	hp := startHangProxy(t, strings.TrimPrefix(e.prom.URL, "http://"))
 	e.cfg.PrometheusURL = hp.URL()
@@ -197,6 +199,7 @@ func twoFaults(hold time.Duration) func(*scenarios.Scenario) {
 // for the second inject, and the second fault, which lands after all, is
 // removed as soon as its inject answers.
 func TestAbortDuringSlowInject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.extraEnv = append(e.extraEnv, "GAMEDAY_FAILPOINTS=inject-delay-step1=20s")
 	e.workerProcess()
@@ -227,6 +230,7 @@ func TestAbortDuringSlowInject(t *testing.T) {
 // after the cancel (its call was already on its way), and recover waits for
 // it, so nothing is left behind and the run closes cancelled.
 func TestCancelDuringInjectLeavesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	e.extraEnv = append(e.extraEnv, "GAMEDAY_FAILPOINTS=inject-delay=4s")
 	e.workerProcess()

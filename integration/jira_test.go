@@ -13,6 +13,7 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/scenarios"
@@ -28,14 +29,20 @@ const jiraToken = "tok-9f1c2e-never-log-me"
 // Prod. The token never appears in what gameday sent (beyond the auth
 // header) or in the workflow histories.
 func TestJiraTicketsAndReleaseGate(t *testing.T) {
+	t.Parallel()
 	jira := jiratest.New(t, "bot@example.com", jiraToken)
 	jira.AddIssue("REL-9", "In Progress")
 	jira.SetTransitions("REL-9", jiratest.Transition{ID: "31", Name: "Promote", To: "Ready for Prod"})
-	t.Setenv("JIRA_URL", jira.URL())
-	t.Setenv("JIRA_USER", "bot@example.com")
-	t.Setenv("JIRA_TOKEN", jiraToken)
-	t.Setenv("JIRA_PROJECT", "GD")
-	e := newEnv(t, true)
+	// The in-process worker and every gameday subprocess read the Jira
+	// settings as the environment gives them; set per test, never on the
+	// process, since the tests run in parallel.
+	jiraVars := map[string]string{"JIRA_URL": jira.URL(), "JIRA_USER": "bot@example.com", "JIRA_TOKEN": jiraToken, "JIRA_PROJECT": "GD"}
+	e := newEnv(t, false)
+	e.cfg.Jira = config.Read(config.MapLookup(jiraVars)).Jira
+	for k, v := range jiraVars {
+		e.extraEnv = append(e.extraEnv, k+"="+v)
+	}
+	e.startWorker()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 

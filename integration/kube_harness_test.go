@@ -38,6 +38,7 @@ import (
 // with two fake nodes, so Deployments really get Running, Ready pods.
 var (
 	kubeOnce sync.Once
+	kubeMu   sync.Mutex // held by the Kubernetes test using the control plane
 	kubeSrv  *cluster
 	kubeErr  error
 )
@@ -90,6 +91,12 @@ func kubeCluster(t testing.TB) *cluster {
 	if testing.Short() {
 		t.Skip("integration test: needs the Kubernetes control plane (make kube-tools)")
 	}
+	// One test at a time on the shared control plane: they share nodes
+	// (node-notready cordons one) and namespaces, and the cumulative blast
+	// radius counts every gameday fault it sees. The other integration
+	// tests run beside them.
+	kubeMu.Lock()
+	t.Cleanup(kubeMu.Unlock)
 	kubeOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gameday-kube-")
 		if err != nil {

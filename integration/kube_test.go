@@ -81,6 +81,7 @@ func runJSON(t *testing.T, e *env, path string, extra ...string) (experiment.Res
 // each blast-radius mode deletes the right number of pods, the Deployment
 // replaces them, recover waits until it is Ready and reports how long.
 func TestKubePodKillModes(t *testing.T) {
+	t.Parallel()
 	c := kubeCluster(t)
 	c.namespace(t, "shop", true)
 	c.deployment(t, "shop", "order", 4)
@@ -146,6 +147,7 @@ func TestKubePodKillModes(t *testing.T) {
 // configuration allows but its RBAC does not is refused by the API server
 // as forbidden, which the run reports clearly and does not retry.
 func TestKubeRefusalsAndForbidden(t *testing.T) {
+	t.Parallel()
 	c := kubeCluster(t)
 	c.namespace(t, "vault", true) // opted in, but no RoleBinding for the worker
 	c.deployment(t, "vault", "ledger", 1)
@@ -217,6 +219,7 @@ func dynFor(t *testing.T, kubeconfig string) dynamic.Interface {
 // deletes it. Chaos Mesh's examples, round-tripped through the scenario
 // format, are accepted too.
 func TestChaosMeshCatalogAndExamplesAgainstCRDs(t *testing.T) {
+	t.Parallel()
 	c := kubeCluster(t)
 	c.needChaosMesh(t)
 	c.namespace(t, "shop", true)
@@ -312,6 +315,7 @@ func TestChaosMeshCatalogAndExamplesAgainstCRDs(t *testing.T) {
 // workflow is found by `gameday sweep --dry-run` and removed by
 // `gameday sweep`.
 func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
+	t.Parallel()
 	c := kubeCluster(t)
 	c.needChaosMesh(t)
 	c.namespace(t, "shop", true)
@@ -409,6 +413,7 @@ func TestChaosMeshCrashAfterCreateAndSweep(t *testing.T) {
 // pods evicted during the hold, then uncordoned, and the Deployment is whole
 // again on the other node.
 func TestKubeNodeNotReady(t *testing.T) {
+	t.Parallel()
 	c := kubeCluster(t)
 	c.namespace(t, "shop", true)
 	c.deployment(t, "shop", "picker", 2)

@@ -23,6 +23,7 @@ import (
 // address, uncordons it once its expiry (+ grace) has passed, and leaves a
 // node an admin cordoned alone.
 func TestKubeReapExpiredCordonWithoutTemporal(t *testing.T) {
+	t.Parallel()
 	c := kubeCluster(t)
 	c.namespace(t, "shop", true)
 	c.deployment(t, "shop", "packer", 2)

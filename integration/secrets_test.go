@@ -51,6 +51,7 @@ import (
 //     define, a sweep cannot list it, and `gameday reap` (credentials in
 //     its URL, then from the variables) cannot reach it.
 func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()

@@ -77,6 +77,7 @@ users:
 // Both run messages end showing the outcome with no buttons left, and each
 // thread has the Temporal UI link once.
 func TestSlackControlRoom(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -261,13 +262,18 @@ func TestSlackControlRoom(t *testing.T) {
 func slackBotConfig(t *testing.T) slackbot.Config {
 	access := filepath.Join(t.TempDir(), "slack-access.yaml")
 	require.NoError(t, os.WriteFile(access, []byte(slackAccessFile), 0o600))
-	t.Setenv(slackbot.EnvBotToken, slackBotToken)
-	t.Setenv(slackbot.EnvSigningSecret, slackSecret)
-	t.Setenv(slackbot.EnvAppToken, "")
-	t.Setenv(slackbot.EnvChannels, slackChannel)
-	t.Setenv(slackbot.EnvAccess, access)
-	t.Setenv(slackbot.EnvPollInterval, "200ms")
-	cfg, err := slackbot.ConfigFrom(config.FromEnv().Slack)
+	// Read through config.Read like `gameday slack serve` reads the
+	// environment, from a map: the tests run in parallel, so none may set
+	// the process's environment.
+	vars := map[string]string{
+		slackbot.EnvBotToken:      slackBotToken,
+		slackbot.EnvSigningSecret: slackSecret,
+		slackbot.EnvAppToken:      "",
+		slackbot.EnvChannels:      slackChannel,
+		slackbot.EnvAccess:        access,
+		slackbot.EnvPollInterval:  "200ms",
+	}
+	cfg, err := slackbot.ConfigFrom(config.Read(config.MapLookup(vars)).Slack)
 	require.NoError(t, err)
 	return cfg
 }
