@@ -34,6 +34,9 @@ type Activities struct {
 	Checklists ChecklistStore
 	// Runs answers whether a fault's workflow still runs (sweeps).
 	Runs RunStatus
+	// Past reads earlier runs' results (drift baselines from runs); nil:
+	// such baselines are off, and say so.
+	Past PastRuns
 	// Leases holds the target leases (the lease entity workflow); nil
 	// means no leases are checked or taken.
 	Leases LeaseStore

@@ -27,6 +27,9 @@ type DefineInput struct {
 	// complete. Set by workflows from version worker-signers 1; older runs
 	// took the role map from their input.
 	ResolveSigners bool `json:"resolve_signers,omitempty"`
+	// ResolveDrift asks define for every guard's drift baseline (drift.go);
+	// set by workflows from version drift 1.
+	ResolveDrift bool `json:"resolve_drift,omitempty"`
 }
 
 type DefineResult struct {
@@ -36,6 +39,8 @@ type DefineResult struct {
 	// required role, and whether one person may sign two.
 	Signers         []signoff.Holders `json:"signers,omitempty"`
 	DistinctSigners bool              `json:"distinct_signers,omitempty"`
+	// Drift (ResolveDrift): each guard's drift baseline for this run.
+	Drift []sli.DriftBaseline `json:"drift,omitempty"`
 }
 
 // Define proves the run can go ahead before anything is touched: every fault
@@ -126,6 +131,12 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 			return res, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("steady state not established before injecting: guard %s = %s, healthy when %s %g", g.Name, gv.Reading(), g.Op, g.Threshold),
 				ErrTypeNotSteady, nil, res)
+		}
+	}
+	if in.ResolveDrift {
+		var err error
+		if res.Drift, err = a.driftBaselines(ctx, in, now); err != nil {
+			return res, err
 		}
 	}
 	return res, nil

@@ -156,6 +156,21 @@ func FaultID(runKey string, step int) string {
 	return fmt.Sprintf("gd-%s-f%d", shortHash(runKey), step)
 }
 
+// ResumedFaultID is the id of a fault re-injected when a paused run
+// resumes: its first id plus "-r<cycle>" (cycle 1 for the first resume).
+// Back-ends are idempotent by id, so re-using the first id would find a
+// pod-kill's marker or adopt an old toxic and inject nothing; a fresh,
+// deterministic id per resume cycle injects anew and stays the same on
+// every retry. "gd-<12 hex>-f<step>-r<cycle>" is still a DNS-1123 label
+// (a marker ConfigMap name, a label value, a Chaos Mesh object name) and
+// has no '.', so toxiproxy's "<id>.<deadline>" toxic names parse back.
+func ResumedFaultID(first string, cycle int) string {
+	if cycle <= 0 {
+		return first
+	}
+	return fmt.Sprintf("%s-r%d", first, cycle)
+}
+
 func shortHash(s string) string {
 	// FNV-1a 64: stable across processes and Go versions.
 	var h uint64 = 14695981039346656037

@@ -24,6 +24,24 @@ func TestFaultIDIsDeterministicAndDNSSafe(t *testing.T) {
 	assert.Equal(t, "5007b56d1d90", shortHash("wf"))
 }
 
+// A resumed run re-injects under fresh ids: distinct per cycle, the same
+// on every retry, still DNS-1123 labels without a '.' (toxic names are
+// "<id>.<deadline>").
+func TestResumedFaultIDIsFreshPerCycle(t *testing.T) {
+	first := FaultID("wf/run", 3)
+	assert.Equal(t, first, ResumedFaultID(first, 0), "cycle 0 is the run's first injection")
+	r1, r2 := ResumedFaultID(first, 1), ResumedFaultID(first, 2)
+	assert.Equal(t, first+"-r1", r1)
+	assert.NotEqual(t, r1, r2)
+	assert.Equal(t, r1, ResumedFaultID(first, 1))
+	dns := regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	for _, id := range []string{r1, r2, ResumedFaultID(FaultID("x", 999), 9999)} {
+		assert.Regexp(t, dns, id)
+		assert.NotContains(t, id, ".")
+		assert.LessOrEqual(t, len(id), 63)
+	}
+}
+
 type params struct {
 	Latency  Dur      `json:"latency"`
 	Toxicity *float64 `json:"toxicity"`

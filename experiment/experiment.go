@@ -86,20 +86,23 @@ type Signoff struct {
 
 // Result is the live state of a run (the status query) and its final report.
 type Result struct {
-	WorkflowID    string       `json:"workflow_id"`
-	RunID         string       `json:"run_id"`
-	Scenario      string       `json:"scenario"`
-	Service       string       `json:"service"`
-	Outcome       Outcome      `json:"outcome"`
-	AbortReason   string       `json:"abort_reason,omitempty"`
-	Error         string       `json:"error,omitempty"`
-	Phase         string       `json:"phase"`
-	Phases        []Phase      `json:"phases"`
-	Targets       []string     `json:"targets,omitempty"`
-	Baseline      []GuardValue `json:"baseline,omitempty"`
-	Breach        *sli.Breach  `json:"breach,omitempty"`
-	Signoffs      []Signoff    `json:"signoffs,omitempty"`
-	RequiredRoles []string     `json:"required_roles,omitempty"`
+	WorkflowID  string       `json:"workflow_id"`
+	RunID       string       `json:"run_id"`
+	Scenario    string       `json:"scenario"`
+	Service     string       `json:"service"`
+	Outcome     Outcome      `json:"outcome"`
+	AbortReason string       `json:"abort_reason,omitempty"`
+	Error       string       `json:"error,omitempty"`
+	Phase       string       `json:"phase"`
+	Phases      []Phase      `json:"phases"`
+	Targets     []string     `json:"targets,omitempty"`
+	Baseline    []GuardValue `json:"baseline,omitempty"`
+	// DriftBaselines are the guards' drift rules as define resolved them
+	// (a baseline value, or why the rule is off this run).
+	DriftBaselines []sli.DriftBaseline `json:"drift_baselines,omitempty"`
+	Breach         *sli.Breach         `json:"breach,omitempty"`
+	Signoffs       []Signoff           `json:"signoffs,omitempty"`
+	RequiredRoles  []string            `json:"required_roles,omitempty"`
 	// Signers are who may sign each required role, resolved by the worker
 	// in define (its GAMEDAY_ROLES), and DistinctSigners whether one person
 	// may sign two roles. Empty before define and for runs recorded before
@@ -249,14 +252,15 @@ func (r Result) Finished() bool { return r.Outcome != Running && r.Outcome != ""
 func (r Result) Final() bool { return r.Finished() && !r.Ended.IsZero() }
 
 // AbortOpen reports whether an abort still changes something: until
-// recover starts it prevents or shortens the fault; after that the
+// recover starts it prevents or shortens the fault (a paused run's abort
+// ends the pause and the run); after that the
 // workflow's validator refuses it and a button would only mislead.
 func (r Result) AbortOpen() bool {
 	if r.Finished() {
 		return false
 	}
 	switch r.Phase {
-	case "", PhaseDefine, PhaseSignoff, PhaseInject, PhaseObserve:
+	case "", PhaseDefine, PhaseSignoff, PhaseInject, PhaseObserve, PhasePaused:
 		return true
 	}
 	return false

@@ -40,4 +40,17 @@ type Pause struct {
 	Ended  string    `json:"ended,omitempty"` // PauseResumed | PauseAborted | PauseTimeout
 	// EndedBy is who resumed or aborted it.
 	EndedBy string `json:"ended_by,omitempty"`
+	// Timeout is how long the pause may last; Deadline is when it aborts
+	// the run without an answer.
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Deadline time.Time     `json:"deadline,omitzero"`
+	// Faults are the fault ids removed for the pause, Removed when the
+	// last of them was gone (zero while removing).
+	Faults  []string  `json:"faults,omitempty"`
+	Removed time.Time `json:"removed,omitzero"`
+	// Remaining is the hold left to observe after the pause (the longest
+	// of the faults' remaining holds); Reinjected the fault ids the
+	// resume injected for it (fresh ids: back-ends are idempotent by id).
+	Remaining  time.Duration `json:"remaining,omitempty"`
+	Reinjected []string      `json:"reinjected,omitempty"`
 }

@@ -51,6 +51,7 @@ func Render(r experiment.Result) string {
 	for _, p := range r.Phases {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", p.Name, p.Status, ts(p.Started), ts(p.Ended), cell(p.Detail))
 	}
+	renderControl(&b, r) // pauses and notes (control.go)
 	if br := r.Breach; br != nil {
 		b.WriteString("\n## SLI evidence\n\n")
 		fmt.Fprintf(&b, "- Guard: %s\n- Query: `%s`\n- Value: %s (healthy when %s %g)\n- At: %s\n", br.Guard, br.Query, br.Reading(), br.Op, br.Threshold, ts(br.At))
@@ -180,6 +181,12 @@ func (d Dir) ReleaseEvidence(_ context.Context, key string, r experiment.Result,
 	}
 	if postmortemRef != "" {
 		fmt.Fprintf(&b, "- Postmortem: %s\n", postmortemRef)
+	}
+	if len(r.Pauses) > 0 {
+		fmt.Fprintf(&b, "- Paused %d time(s): %s\n", len(r.Pauses), r.Pauses[len(r.Pauses)-1])
+	}
+	for _, n := range actionItems(r) {
+		fmt.Fprintf(&b, "- Action item: %s\n", n)
 	}
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)

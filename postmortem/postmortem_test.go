@@ -3,7 +3,10 @@ package postmortem
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -45,4 +48,44 @@ func TestDirNeverOverwritesAnotherRun(t *testing.T) {
 	again, err := d.File(context.Background(), first)
 	assert.NoError(t, err)
 	assert.Equal(t, p1, again, "a retried report rewrites its own file")
+}
+
+// The postmortem tells the pauses (who, why, how each ended, what was
+// removed and re-injected) and every note with its author and time; the
+// release evidence lists the action items.
+func TestRenderPausesAndNotes(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	r := experiment.Result{
+		WorkflowID: "wf", Scenario: "x", Outcome: experiment.Aborted, AbortReason: "paused for 10m0s without an answer",
+		Pauses: []experiment.Pause{
+			{Reason: "customer | call", By: "pat", From: at, To: at.Add(time.Minute), Ended: experiment.PauseResumed, EndedBy: "pat",
+				Faults: []string{"gd-1-f0"}, Removed: at.Add(1500 * time.Millisecond), Reinjected: []string{"gd-1-f0-r1"}},
+			{Reason: "p95 drifted 40%", By: experiment.DriftPauser, Drift: true, From: at.Add(2 * time.Minute), To: at.Add(12 * time.Minute), Ended: experiment.PauseTimeout, Faults: []string{"gd-1-f0-r1"}},
+		},
+		DriftBaselines: []sli.DriftBaseline{{Guard: "p95", Source: "avg_over_time(p95[7d])", Value: sli.Float(math.NaN()), NoData: true, Limit: 15, Off: "the baseline query returned no data"}},
+		Notes: []experiment.Note{
+			{Text: "p95 at 300ms\non the board", By: "sam", Kind: experiment.NoteObservation, At: at.Add(30 * time.Second)},
+			{Text: "alert on drift", By: "dana", Kind: experiment.NoteAction, At: at.Add(3 * time.Minute)},
+		},
+	}
+	md := Render(r)
+	for _, want := range []string{
+		"## Pauses\n\n| from | to | paused by | reason | ended | ended by | faults removed | removed after | re-injected as |",
+		"| 2026-03-01T10:00:00Z | 2026-03-01T10:01:00Z | pat | customer \\| call | resumed | pat | gd-1-f0 | 1.5s | gd-1-f0-r1 |",
+		"| 2026-03-01T10:02:00Z | 2026-03-01T10:12:00Z | drift rule (drift) | p95 drifted 40% | timeout |  | gd-1-f0-r1 |  |  |",
+		"## Notes\n\n| at | by | kind | note |",
+		"## Drift rules\n\n| guard | baseline | source | limit | earlier runs | off because |",
+		"| p95 | no data | avg_over_time(p95[7d]) | 15% |  | the baseline query returned no data |",
+		"| 2026-03-01T10:00:30Z | sam | observation | p95 at 300ms on the board |",
+		"| 2026-03-01T10:03:00Z | dana | action | alert on drift |",
+	} {
+		assert.Contains(t, md, want)
+	}
+	d := Dir{Path: t.TempDir()}
+	r.RunID = "run-1"
+	assert.NoError(t, d.ReleaseEvidence(context.Background(), "REL-1", r, ""))
+	ev, err := os.ReadFile(filepath.Join(d.Path, "release-REL-1.md"))
+	assert.NoError(t, err)
+	assert.Contains(t, string(ev), "- Paused 2 time(s): drift pause 2026-03-01T10:02:00Z by drift rule: p95 drifted 40%; ended timeout after 10m0s")
+	assert.Contains(t, string(ev), "- Action item: [action] dana 2026-03-01T10:03:00Z: alert on drift")
 }

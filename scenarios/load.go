@@ -69,6 +69,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.signoff(&s.Spec.Signoff)
 	v.links(&s.Spec)
 	v.overlap(s.Spec.Overlap)
+	v.control(&s.Spec) // control.go: pause timeout, drift rules
 }
 
 // overlap checks spec.overlap: a typo must not silently mean refuse (or

@@ -474,6 +474,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("spec: {faults: [{params: {x: .nan}}], guards: [{threshold: .nan}]}"))
 	f.Add(edit(map[int]string{27: "      for: 9223372036854775807", 28: "      interval: 100ms"}))
 	f.Add(edit(map[int]string{17: "        toxicity: 0.5\n  unguarded: true", 29: "      on_error: ignore\n      on_no_data: ignore"}))
+	f.Add(edit(map[int]string{22: "      threshold: 0.8\n      baseline: {query: 'avg_over_time(up[7d])'}", 29: "      on_error: ignore\n      baseline: {runs: 5}\n      drift: .inf"}))
+	f.Add(edit(map[int]string{22: "      threshold: 0.8\n      baseline: {query: 'avg by (x) (y[1d])', runs: 0}\n      drift: 1e308", 31: "  pause_timeout: 1ns"}))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data)
@@ -493,6 +495,13 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, g := range s.Spec.Guards {
+			// A loaded drift rule has one source and a usable limit.
+			if b := g.Baseline; b != nil && ((b.Query == "") == (b.Runs == 0) || !(g.Drift > 0 && g.Drift <= MaxDriftLimit)) {
+				t.Fatalf("guard %s: baseline %+v drift %g", g.Name, *b, g.Drift)
+			}
+			if g.Armed != nil {
+				t.Fatalf("guard %s armed by a file", g.Name)
+			}
 			if int64(g.For) > int64(s.HoldDuration()/g.Interval.D()) {
 				t.Fatalf("guard %s: for %d × interval %s does not fit in the hold of %s", g.Name, g.For, g.Interval, s.HoldDuration())
 			}

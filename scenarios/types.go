@@ -52,6 +52,10 @@ type Spec struct {
 	// another run holds a lease on: "allow" (only with runs whose scenario
 	// allows it too) or "refuse" (the default, also when empty).
 	Overlap string `json:"overlap,omitempty" yaml:"overlap"`
+	// PauseTimeout is how long a pause of this scenario's runs may last
+	// without an answer before the run is aborted: a drift pause's, and a
+	// person's pause that names none (zero: 10m).
+	PauseTimeout duration.Duration `json:"pause_timeout,omitempty" yaml:"pause_timeout"`
 }
 
 const (

@@ -25,6 +25,12 @@ const (
 	ActionAbort  Action = "abort"
 	ActionStatus Action = "status"
 	ActionList   Action = "list"
+	// ActionPause removes a run's faults and holds it: stopping chaos, so
+	// the abort grant. ActionResume injects them again: the run grant on
+	// the run's scenario. ActionNote: any user in the access file.
+	ActionPause  Action = "pause"
+	ActionResume Action = "resume"
+	ActionNote   Action = "note"
 	// ActionKillSwitch is /gameday abort all and /gameday freeze on|off.
 	ActionKillSwitch Action = "kill-switch"
 )
@@ -150,7 +156,7 @@ func (a Access) Can(userID string, action Action, scenario string) error {
 		return err
 	}
 	switch action {
-	case ActionRun, ActionDryRun:
+	case ActionRun, ActionDryRun, ActionResume:
 		for _, g := range u.Run {
 			if ok, _ := path.Match(g, scenario); ok {
 				return nil
@@ -170,7 +176,12 @@ func (a Access) Can(userID string, action Action, scenario string) error {
 			return fmt.Errorf("%s may not abort every run or freeze new runs (kill_switch: true is not set in the access file)", u.Name)
 		}
 		return nil
-	case ActionStatus, ActionList:
+	case ActionPause:
+		if !u.Abort {
+			return fmt.Errorf("%s may not pause runs (pausing needs the abort grant: abort: true is not set in the access file)", u.Name)
+		}
+		return nil
+	case ActionStatus, ActionList, ActionNote:
 		return nil
 	}
 	return fmt.Errorf("unknown action %q", action)

@@ -37,11 +37,13 @@ func usage(cmd string) string {
 		"• `CMD dry-run <scenario> [key=value ...]` define only: targets and guard baselines, nothing injected",
 		"• `CMD status [run]` one run, or the runs followed in this channel",
 		"• `CMD abort <run> <reason...>` abort now; whatever was injected is removed",
+		"• `CMD pause <run> [reason...]` remove the faults and hold, guards still watching; `CMD resume <run>` (or `continue`, after a drift pause) re-injects what was left",
+		"• `CMD note <run> [--action] <text...>` record an observation or action item (status, thread, postmortem, ticket)",
 		"• `CMD abort all <reason...>` abort every running experiment and game day (kill switch)",
 		"• `CMD freeze on|off <reason...>` while on, every new run is refused, scheduled ones too (kill switch); `CMD freeze` shows it",
 		"• `CMD list` the scenario catalog",
 		"• `CMD help` this text",
-		"Sign-off and abort are also buttons on the run message.",
+		"Sign-off, pause, resume and abort are also buttons on the run message.",
 	}
 	// Slack reads <…> as a link or mention, even in code, so the
 	// placeholders are escaped.
@@ -88,13 +90,20 @@ func (b *Bot) command(cmd slack.SlashCommand, key []byte) *reply {
 			return b.cmdAbortAll(cmd, text)
 		}
 		return b.cmdAbort(cmd, text)
+	case "pause":
+		return b.cmdPause(cmd, text)
+	case "resume", "continue":
+		return b.cmdResume(cmd, sub, fields[1:])
+	case "note":
+		return b.cmdNote(cmd, text)
 	case "freeze":
 		return b.cmdFreeze(cmd, text)
 	}
 	return ephemeral("Unknown subcommand `%s`.\n%s", esc(sub), usage(cmd.Command))
 }
 
-var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true, "freeze": true}
+var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true,
+	"pause": true, "resume": true, "continue": true, "note": true, "freeze": true}
 
 func channelList(ids []string) string {
 	out := make([]string, len(ids))
@@ -301,6 +310,10 @@ func statusText(r experiment.Result) string {
 	if r.Breach != nil {
 		s += "\n:rotating_light: " + esc(r.Breach.String())
 	}
+	s += pauseStatus(r)
+	if n := len(r.Notes); n > 0 {
+		s += fmt.Sprintf("\n:memo: %d note(s)", n)
+	}
 	if r.Postmortem != "" {
 		s += "\npostmortem: " + esc(r.Postmortem)
 	}
@@ -315,13 +328,7 @@ func (b *Bot) cmdAbort(cmd slack.SlashCommand, text string) *reply {
 		return ephemeral(":no_entry: %s", esc(err.Error()))
 	}
 	// text is "abort <run> <reason...>": keep the reason's own spacing.
-	args := strings.Fields(text)
-	var id, reason string
-	if len(args) > 1 {
-		id = args[1]
-		rest := strings.TrimSpace(strings.TrimSpace(text)[len(args[0]):])
-		reason = strings.TrimSpace(rest[len(id):])
-	}
+	id, reason := runAndRest(text)
 	if reason == "" {
 		return ephemeral("An abort needs the run and a reason: `%s abort &lt;run&gt; &lt;reason...&gt;`", cmd.Command)
 	}

@@ -115,4 +115,6 @@ type Engine interface {
 	// Checklist returns the run's checklist (nil when it has none) so the
 	// modal can show the role's items.
 	Checklist(ctx context.Context, workflowID string) (*checklist.Checklist, error)
+	// RunControl pauses, resumes and annotates runs (control.go).
+	RunControl
 }

@@ -129,6 +129,7 @@ type fakeEngine struct {
 	runs        []SlackRun // what SlackRuns lists
 	runsErr     error
 	listCalls   int
+	ctl         controlCalls // control_test.go: pause, resume, note
 }
 
 func newFakeEngine() *fakeEngine {

@@ -45,6 +45,12 @@ func (b *Bot) blockAction(ic slack.InteractionCallback, a *slack.BlockAction) {
 	case a.ActionID == actionAbort:
 		b.logger.Info("slack: abort button", "workflow_id", a.Value, "user", user)
 		b.abortButton(ic, channel, a.Value)
+	case a.ActionID == actionPause:
+		b.logger.Info("slack: pause button", "workflow_id", a.Value, "user", user)
+		b.pauseButton(ic, channel, a.Value)
+	case a.ActionID == actionResume:
+		b.logger.Info("slack: resume button", "workflow_id", a.Value, "user", user)
+		b.resumeButton(ic, channel, a.Value)
 	}
 }
 

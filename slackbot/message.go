@@ -75,6 +75,9 @@ func renderWith(r experiment.Result, switchLine string) (string, []slack.Block) 
 	if g := guardsText(r); g != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(g, 3000)), nil, nil))
 	}
+	if p := pausesText(r); p != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(p, 3000)), nil, nil))
+	}
 	if r.Finished() {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(resultText(r), 3000)), nil, nil))
 	}
@@ -147,13 +150,15 @@ func phaseIcon(status string) string {
 		return ":fast_forward:"
 	case experiment.StatusCancelled:
 		return ":no_entry_sign:"
+	case experiment.StatusPaused:
+		return ":double_vertical_bar:"
 	}
 	return ":white_circle:"
 }
 
 func phasesText(r experiment.Result) string {
 	var b strings.Builder
-	for _, name := range phaseOrder {
+	for _, name := range phaseList(r) {
 		var p *experiment.Phase
 		for i := range r.Phases {
 			if r.Phases[i].Name == name {
@@ -222,6 +227,7 @@ func guardsText(r experiment.Result) string {
 		}
 		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), esc(sli.Describe(g.Value, g.NoData)), label, state))
 	}
+	lines = append(lines, driftLines(r)...)
 	if br := r.Breach; br != nil {
 		lines = append(lines, ":rotating_light: "+esc(br.String()))
 	}
@@ -265,7 +271,8 @@ func gateText(r experiment.Result) string {
 }
 
 // actionButtons: one sign-off button per role still to sign while the
-// gate is open, and Abort while aborting still changes something.
+// gate is open, Pause or Resume (control.go), and Abort while aborting
+// still changes something.
 func actionButtons(r experiment.Result) []slack.BlockElement {
 	var out []slack.BlockElement
 	if r.AwaitingSignoff() {
@@ -273,6 +280,7 @@ func actionButtons(r experiment.Result) []slack.BlockElement {
 			out = append(out, slack.NewButtonBlockElement(actionSignoffPrefix+role, r.WorkflowID, plain("Sign off as "+role)).WithStyle(slack.StylePrimary))
 		}
 	}
+	out = append(out, controlButtons(r)...) // Pause, Resume / Continue
 	if r.AbortOpen() {
 		confirm := slack.NewConfirmationBlockObject(plain("Abort this run?"),
 			mrkdwn("Abort *"+esc(r.Scenario)+"*? Whatever was injected is removed and the run ends aborted."),
@@ -329,6 +337,7 @@ func threadItems(r experiment.Result) []threadItem {
 		t += "• at: " + br.At.UTC().Format(time.RFC3339)
 		out = append(out, threadItem{"breach", truncate(t, 3500)})
 	}
+	out = append(out, controlThreadItems(r)...) // pauses and notes
 	for _, f := range r.RecoverLog {
 		if f.Detail != "" { // e.g. how long the owner of killed pods took to be Ready
 			out = append(out, threadItem{"recovered:" + f.FaultID, ":adhesive_bandage: Recovered `" + esc(f.FaultID) + "`: " + esc(f.Detail)})

@@ -100,8 +100,8 @@ func TestRunMessageFollowsPhases(t *testing.T) {
 	}{
 		{"signoff", []string{actionSignoffPrefix + "dev", actionSignoffPrefix + "sre", actionAbort}, []string{"*signoff* running", "dev :hourglass: pending", "`p95-latency` 0.12 (baseline, healthy)"}},
 		{"dev signed", []string{actionSignoffPrefix + "sre", actionAbort}, []string{"dev :white_check_mark: dana", "sre :hourglass: pending"}},
-		{"inject", abort, []string{"*inject* running", "sre :white_check_mark: sam"}},
-		{"observe", abort, []string{"*observe* running — holding 30s"}},
+		{"inject", []string{actionPause, actionAbort}, []string{"*inject* running", "sre :white_check_mark: sam"}},
+		{"observe", []string{actionPause, actionAbort}, []string{"*observe* running — holding 30s"}},
 		{"breach", nil, []string{"aborted (recovering…)", "*recover* running", ":rotating_light: guard p95-latency breached"}},
 		{"final", nil, []string{"*Outcome* :octagonal_sign: aborted — guard p95-latency breached", "(verify, healthy)", "Release gate *failed* (release-default): score 40% (threshold 80%)", "strong-blocking failed: cb-fallback", "*report* done"}},
 	}

@@ -35,6 +35,16 @@ type Guard struct {
 	// counts as a bad sample, an outage often looks like no data) or ignore
 	// (for a query that is legitimately empty; the sample counts neither way).
 	OnNoData string `json:"on_no_data,omitempty" yaml:"on_no_data"`
+	// Baseline and Drift are the seed's drift rule (drift.go): a value
+	// that drifts more than Drift percent (DefaultDriftLimit when a
+	// baseline is declared and no limit) from the baseline, while still
+	// inside the threshold, pauses the run and asks a person.
+	Baseline *Baseline `json:"baseline,omitempty" yaml:"baseline"`
+	Drift    float64   `json:"drift,omitempty" yaml:"drift"`
+	// Armed is the baseline value define resolved for this run, set by the
+	// workflow on the guards it hands a watch (nil: no drift rule in this
+	// watch). Never written in a scenario.
+	Armed *Float `json:"armed,omitempty" yaml:"-"`
 }
 
 // DefaultGuardInterval is the interval of a guard that names none.

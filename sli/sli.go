@@ -56,10 +56,16 @@ type Breach struct {
 	// QueryError is set when the breach is "the query kept failing" rather
 	// than a bad value.
 	QueryError string `json:"query_error,omitempty"`
+	// Drift is set when this is no breach at all but the drift rule: the
+	// value is inside the threshold and drifted from its baseline beyond
+	// the limit (drift.go). The run pauses and asks a person.
+	Drift *Drift `json:"drift,omitempty"`
 }
 
 func (b Breach) String() string {
 	switch {
+	case b.Drift != nil:
+		return b.driftString()
 	case b.QueryError != "":
 		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, MaxQueryErrors, b.QueryError)
 	case b.NoData:
@@ -104,6 +110,7 @@ type GuardState struct {
 	Bad         int       `json:"bad"`
 	Errors      int       `json:"errors"`
 	Evaluations int       `json:"evaluations"`
+	Drifted     int       `json:"drifted,omitempty"` // healthy samples in a row beyond the drift limit
 	Next        time.Time `json:"next,omitzero"`
 	Last        *Sample   `json:"last,omitempty"`
 }
@@ -224,7 +231,7 @@ func (t *Tracker) Observe(i int, value float64, err error, at time.Time) (Sample
 	s.Healthy = !noData && Healthy(g.Op, value, g.Threshold)
 	if s.Healthy {
 		st.Bad = 0
-		return s, nil
+		return s, t.drift(i, value, at) // the drift rule (drift.go)
 	}
 	st.Bad++
 	if st.Bad >= max(g.For, 1) {

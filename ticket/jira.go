@@ -435,6 +435,7 @@ func (j *Jira) releaseComment(r experiment.Result, postmortemRef string) string 
 	if len(r.WeightChanges) > 0 {
 		fmt.Fprintf(&b, "* Checklist weight changes: %d (see the postmortem)\n", len(r.WeightChanges))
 	}
+	controlComment(&b, r) // pauses and action items (control.go)
 	if postmortemRef != "" {
 		fmt.Fprintf(&b, "* Postmortem: %s\n", escapeWiki(postmortemRef))
 	}

@@ -524,3 +524,27 @@ func TestTokenOnlyInAuthHeader(t *testing.T) {
 	assert.Equal(t, want, rel.Links)
 	assert.Equal(t, want, post.Links)
 }
+
+// The postmortem issue carries the pauses and notes tables (one renderer
+// with the file); the release comment lists each pause and note.
+func TestPausesAndNotesReachJira(t *testing.T) {
+	f, j := releaseFake(t)
+	r := failedRun()
+	at := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	r.Pauses = []experiment.Pause{{Reason: "p95 drifted 40% [7d]", By: experiment.DriftPauser, Drift: true, From: at, To: at.Add(10 * time.Minute),
+		Ended: experiment.PauseTimeout, Faults: []string{"gd-1-f0"}}}
+	r.Notes = []experiment.Note{{Text: "fallback {inventory} slow", By: "alice.sre", Kind: experiment.NoteAction, At: at.Add(time.Minute)}}
+	pm, err := j.File(context.Background(), r)
+	require.NoError(t, err)
+	desc := f.Created()[0]["description"].(string)
+	assert.Contains(t, desc, "h2. Pauses")
+	assert.Contains(t, desc, "||from||to||paused by||reason||ended||ended by||faults removed||removed after||re-injected as||")
+	assert.Contains(t, desc, "|drift rule (drift)|p95 drifted 40% \\[7d\\]|timeout|")
+	assert.Contains(t, desc, "h2. Notes")
+	assert.Contains(t, desc, "|2026-03-04T10:01:00Z|alice.sre|action|fallback \\{inventory\\} slow|")
+
+	require.NoError(t, j.ReleaseEvidence(context.Background(), "REL-7", r, pm))
+	c := f.Comments("REL-7")[0]
+	assert.Contains(t, unescape(c), "* Pause: drift pause 2026-03-04T10:00:00Z by drift rule: p95 drifted 40% [7d]; ended timeout after 10m0s")
+	assert.Contains(t, unescape(c), "* Action item by alice.sre: fallback {inventory} slow")
+}

@@ -129,6 +129,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	}
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Runs = Runs{Client: c}
+	acts.Past = PastRuns{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.KillSwitch = KillSwitch{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Schedules = Schedules{Client: c}

@@ -69,6 +69,9 @@ type experimentRun struct {
 	signersVersion workflow.Version
 	signersKnown   bool
 	leases         leaseState // experiment_lease.go
+	pause          pauseState // experiment_pause.go
+	drift          driftState // experiment_drift.go
+	notesVersion   workflow.Version
 	fs             []faultState
 	guard          workflow.Future
 	stopGuard      workflow.CancelFunc
@@ -133,6 +136,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
 	}); err != nil {
+		return err
+	}
+	if err := e.setupControl(ctx); err != nil { // pause, resume, notes
 		return err
 	}
 	abortCh := workflow.GetSignalChannel(ctx, SignalAbort)
@@ -318,6 +324,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	// From here on, nothing may be skipped because the run was cancelled or
 	// aborted: clean up on a context that the cancel does not reach.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	e.closeControl()
 	e.recovering = true
 	injectedAny := slices.Contains(e.attempted, true)
 	if injectedAny {
@@ -420,6 +427,7 @@ func (e *experimentRun) details() string {
 	for _, m := range e.res.RecoverAlarms {
 		fmt.Fprintf(&b, "\n:warning: %s\n", m)
 	}
+	e.controlDetails(&b)
 	return b.String()
 }
 
@@ -443,7 +451,9 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 	var def activities.DefineResult
 	in := e.defineInput()
 	in.ResolveSigners = e.signersVersion >= versionSignersV1
+	in.ResolveDrift = e.drift.version >= versionDriftV1
 	err := workflow.ExecuteActivity(actx, a.Define, in).Get(ctx, &def)
+	e.res.DriftBaselines = def.Drift
 	if in.ResolveSigners {
 		// Known even when define failed: the status shows why nobody could
 		// sign. A failed define ends the run, so nobody signs either way.
@@ -457,7 +467,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 				e.res.Signers, e.res.DistinctSigners = def.Signers, def.DistinctSigners
 			}
 		}
-		e.res.Targets, e.res.Baseline = def.Targets, def.Baseline
+		e.res.Targets, e.res.Baseline, e.res.DriftBaselines = def.Targets, def.Baseline, def.Drift
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		e.stopped(ctx, err, "define")
 		return false

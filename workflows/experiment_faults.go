@@ -55,6 +55,7 @@ type faultState struct {
 	inject    workflow.Future // nil until attempted
 	holdUntil time.Time       // when its hold ends; zero until injected
 	released  bool            // its recover has started
+	gone      bool            // its recover (and any last pass) is over
 	// lateUntil: an inject attempt ended without an answer (timed out) and
 	// may still land until then.
 	lateUntil time.Time
@@ -70,7 +71,7 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 	}
 	gctx, stopGuard := workflow.WithCancel(ctx)
 	e.stopGuard = stopGuard
-	defer stopGuard()
+	defer func() { e.stopGuard() }() // the latest watch: pauses restart it
 	if guards := e.in.Scenario.Spec.Guards; len(guards) > 0 {
 		gctx = workflow.WithActivityOptions(gctx, workflow.ActivityOptions{
 			// It runs until cancelled; this only bounds an attempt that
@@ -81,11 +82,9 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 			RetryPolicy:         retry(10, activities.ErrTypeBadQuery),
 			Summary:             fmt.Sprintf("watch %d guard(s)", len(guards)),
 		})
-		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: guards})
+		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: e.watchGuards(true)})
 	}
-	if e.injectAll(ctx, dctx) {
-		e.holdAll(ctx, dctx)
-	}
+	e.exposure(ctx, dctx) // inject and hold, again after each resume (experiment_pause.go)
 }
 
 // recheckAfterGate runs define again right before the first inject when a
@@ -152,11 +151,22 @@ func (e *experimentRun) takeGuard(ctx workflow.Context) {
 }
 
 func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
-	e.begin(ctx, experiment.PhaseInject, fmt.Sprintf("%d fault(s)", len(e.faults)))
-	for i, f := range e.faults {
+	cycle := e.cycle()
+	if e.pause.cycle == 0 {
+		e.begin(ctx, experiment.PhaseInject, fmt.Sprintf("%d fault(s)", len(cycle)))
+	} else {
+		e.begin(ctx, experiment.PhaseInject, fmt.Sprintf("re-injecting %d fault(s) after pause %d, fresh ids", len(cycle), e.pause.cycle))
+	}
+	for _, i := range cycle {
+		f := e.faults[i]
 		if e.abort != nil {
 			e.end(ctx, experiment.StatusCancelled, e.abortReason())
 			e.finish(experiment.Aborted, e.abortReason())
+			return false
+		}
+		if e.pauseWanted() {
+			e.takePause(ctx, dctx)
+			e.end(ctx, experiment.StatusPaused, e.pausedDetail())
 			return false
 		}
 		ictx, cancel := workflow.WithCancel(ctx)
@@ -175,16 +185,22 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 		e.res.Injected = append(e.res.Injected, f.ID)
 		fut := workflow.ExecuteActivity(ictx, a.Inject, activities.InjectInput{Fault: f})
 		e.fs[i].inject = fut
-		err := e.awaitReleasing(ctx, dctx, func() bool { return fut.IsReady() || e.guardEnded() || e.abort != nil })
+		err := e.awaitReleasing(ctx, dctx, func() bool { return fut.IsReady() || e.guardEnded() || e.abort != nil || e.pauseWanted() })
 		switch {
 		case err != nil:
 			e.end(ctx, experiment.StatusCancelled, "")
 			e.stopped(ctx, err, "inject "+f.Name)
 			return false
-		case !fut.IsReady() && e.guardEnded():
+		case !fut.IsReady() && e.guardEnded() && !e.driftInstead(ctx):
 			cancel()
 			e.takeGuard(ctx)
 			e.end(ctx, experiment.StatusCancelled, "stopped: "+e.stopReason())
+			return false
+		case !fut.IsReady() && e.pauseWanted():
+			// Recover settles the cancelled inject before removing it.
+			cancel()
+			e.takePause(ctx, dctx)
+			e.end(ctx, experiment.StatusPaused, e.pausedDetail())
 			return false
 		case !fut.IsReady():
 			cancel()
@@ -194,7 +210,7 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 		}
 		var out activities.InjectResult
 		if err := fut.Get(ctx, &out); err != nil {
-			if e.guardEnded() {
+			if e.guardEnded() && !e.driftInstead(ctx) {
 				e.takeGuard(ctx) // a breach in the same instant is the first cause
 			}
 			e.end(ctx, experiment.StatusFailed, rootMessage(err))
@@ -208,14 +224,14 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 		if out.HoldUntil.IsZero() || out.HoldUntil.After(now.Add(f.Duration)) {
 			e.fs[i].holdUntil = now.Add(f.Duration)
 		}
-		if e.guardEnded() {
+		if e.guardEnded() && !e.driftInstead(ctx) {
 			e.takeGuard(ctx)
 			e.end(ctx, experiment.StatusCancelled, "stopped: "+e.stopReason())
 			return false
 		}
 	}
 	e.end(ctx, experiment.StatusDone, strings.Join(e.res.Injected, ", "))
-	e.notify(ctx, "injected", fmt.Sprintf("experiment %s injected %d fault(s) on %s; holding %s%s", e.res.Scenario, len(e.faults), e.res.Service, e.in.Scenario.HoldDuration(), e.unguardedNote()))
+	e.notify(ctx, "injected", fmt.Sprintf("experiment %s injected %d fault(s) on %s; holding %s%s", e.res.Scenario, len(cycle), e.res.Service, e.cycleHold(), e.unguardedNote()))
 	return true
 }
 
@@ -265,7 +281,7 @@ func (e *experimentRun) unguardedNote() string {
 // hold ends) unless the guard breaches, a human aborts or the run is
 // cancelled first.
 func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
-	hold := e.in.Scenario.HoldDuration()
+	hold := e.cycleHold()
 	e.begin(ctx, experiment.PhaseObserve, fmt.Sprintf("holding %s, %d guard(s)%s", hold, len(e.in.Scenario.Spec.Guards), e.unguardedNote()))
 	for {
 		next, ok := e.nextRelease()
@@ -273,15 +289,19 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 			break
 		}
 		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
-			interrupted, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return e.guardEnded() || e.abort != nil })
+			interrupted, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return e.guardEnded() || e.abort != nil || e.pauseWanted() })
 			switch {
 			case err != nil:
 				e.end(ctx, experiment.StatusCancelled, "")
 				e.stopped(ctx, err, "observe")
 				return
-			case interrupted && e.guardEnded():
+			case interrupted && e.guardEnded() && !e.driftInstead(ctx):
 				e.takeGuard(ctx)
 				e.end(ctx, experiment.StatusFailed, e.stopReason())
+				return
+			case interrupted && e.pauseWanted():
+				e.takePause(ctx, dctx)
+				e.end(ctx, experiment.StatusPaused, e.pausedDetail())
 				return
 			case interrupted:
 				e.end(ctx, experiment.StatusCancelled, e.abortReason())
@@ -292,13 +312,14 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		e.releaseDue(dctx, workflow.Now(ctx))
 	}
 	holdEnd := workflow.Now(ctx)
+	e.pause.over = true // nothing is held any more: a pause would change nothing
 	if e.abort != nil {
 		// An abort that came with the last hold's end is still an abort.
 		e.end(ctx, experiment.StatusCancelled, e.abortReason())
 		e.finish(experiment.Aborted, e.abortReason())
 		return
 	}
-	if e.guard != nil && e.guardEnded() {
+	if e.guard != nil && e.guardEnded() && !e.driftAtHoldEnd(ctx) {
 		// The guard ended by itself (a breach, or it gave up) in the same
 		// instant as the last hold: that is still the first cause.
 		e.takeGuard(ctx)
@@ -314,7 +335,7 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		e.stopGuard()
 		_, _ = workflow.AwaitWithTimeout(ctx, GuardHeartbeatTimeout, e.guard.IsReady)
 		var out activities.GuardResult
-		if e.guard.IsReady() && e.guard.Get(ctx, &out) == nil && out.Breach != nil && !out.Breach.At.After(holdEnd) {
+		if e.guard.IsReady() && e.guard.Get(ctx, &out) == nil && out.Breach != nil && !isDrift(out.Breach) && !out.Breach.At.After(holdEnd) {
 			e.res.Breach = out.Breach
 			e.finish(experiment.Aborted, out.Breach.String())
 			e.end(ctx, experiment.StatusFailed, e.stopReason())
@@ -370,6 +391,7 @@ func (e *experimentRun) startRecover(ctx workflow.Context, i int) {
 	e.recoverWG.Add(1)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer e.recoverWG.Done()
+		defer func() { e.fs[i].gone = true }()
 		e.settleInject(ctx, i)
 		e.recoverOne(ctx, i, false)
 		if late := e.fs[i].lateUntil; !late.IsZero() {

@@ -47,6 +47,8 @@ type experimentSuite struct {
 	signers  map[string][]string
 	distinct bool
 	leases   *leaseFixture // experiment_lease_test.go
+	// reported is the result the report activity was given.
+	reported experiment.Result
 }
 
 func TestExperimentWorkflow(t *testing.T) { suite.Run(t, new(experimentSuite)) }
@@ -88,6 +90,9 @@ func (s *experimentSuite) SetupTest() {
 		}).Maybe()
 	s.env.OnActivity(a.Report, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ReportInput) (activities.ReportResult, error) {
+			s.mu.Lock()
+			s.reported = in.Result
+			s.mu.Unlock()
 			if in.Result.Outcome == experiment.Passed || in.Result.Outcome == experiment.DryRun {
 				return activities.ReportResult{}, nil
 			}

@@ -71,6 +71,26 @@ type NoteRequest struct {
 	Kind string `json:"kind,omitempty"`
 }
 
+// PauseResponse answers a pause update once the pause took effect: the
+// run's faults are being removed (Pause.Faults) and it holds.
+type PauseResponse struct {
+	Phase string           `json:"phase"`
+	Pause experiment.Pause `json:"pause"`
+}
+
+// ResumeResponse answers a resume update once the pause is over: the run
+// re-injects (with fresh fault ids) what was left of each fault's hold.
+type ResumeResponse struct {
+	Phase string           `json:"phase"`
+	Pause experiment.Pause `json:"pause"`
+}
+
+// NoteResponse answers a note update: the note as recorded.
+type NoteResponse struct {
+	Note  experiment.Note `json:"note"`
+	Notes int             `json:"notes"` // notes on the run so far
+}
+
 // SignoffRequest is the payload of the sign-off signal and update.
 type SignoffRequest struct {
 	Role   string `json:"role"`

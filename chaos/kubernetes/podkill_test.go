@@ -669,3 +669,34 @@ func TestPodKillRecoverEndsWhenTheContextIsCancelled(t *testing.T) {
 	_, ok := c.configMap(shop, faultID)
 	assert.True(t, ok, "the marker stays for the next attempt")
 }
+
+// A paused run removes its pod-kill (its marker goes once the owner is
+// Ready) and resumes under chaos.ResumedFaultID: a new marker and a new
+// kill, where the first id would only find its marker and kill nothing.
+func TestPodKillResumedIDKillsAgain(t *testing.T) {
+	c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(3, true))...)
+	b := c.backend(policy(t, "*=50%"))
+	f := podKillFault("", "", nil)
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	// The pause: the ReplicaSet replaced the victim, recover dropped the marker.
+	c.add(replacement("order-7d9-x", t0.Add(3*time.Second)))
+	require.NoError(t, c.cs.CoreV1().ConfigMaps(shop).Delete(context.Background(), faultID, metav1.DeleteOptions{}))
+	c.clock.Set(t0.Add(time.Minute))
+	deletes := c.requests("delete", "pods")
+
+	resumed := f
+	resumed.ID = chaos.ResumedFaultID(f.ID, 1)
+	inj, err := b.Inject(context.Background(), resumed)
+	require.NoError(t, err)
+	assert.False(t, inj.Existing)
+	assert.Equal(t, "configmap/"+faultID+"-r1", inj.Object)
+	_, ok := c.configMap(shop, faultID+"-r1")
+	assert.True(t, ok, "the resumed kill has its own marker")
+	assert.Equal(t, deletes+1, c.requests("delete", "pods"), "a pod was killed again")
+	list, err := b.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, faultID+"-r1", list[0].FaultID)
+	assert.Equal(t, wfID, list[0].WorkflowID, "a sweep finds its workflow")
+}

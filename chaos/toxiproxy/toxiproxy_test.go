@@ -334,3 +334,35 @@ func TestToxicNameRoundTrip(t *testing.T) {
 		assert.False(t, ok, n)
 	}
 }
+
+// A paused run that resumes re-injects under chaos.ResumedFaultID: a fresh
+// toxic (the first id would be adopted as "existing"), listed under its own
+// id, removable from what List found (as a sweep does).
+func TestResumedFaultIDIsANewToxic(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := toxiproxy.New(e.apiURL)
+	first := fault("gd-0123456789ab-f0", "latency", time.Minute, map[string]any{"latency": "100ms"})
+	_, err := b.Inject(ctx, first)
+	require.NoError(t, err)
+	again, err := b.Inject(ctx, first)
+	require.NoError(t, err)
+	assert.True(t, again.Existing, "the same id is adopted, not injected anew")
+	_, err = b.Recover(ctx, first)
+	require.NoError(t, err)
+
+	resumed := first
+	resumed.ID = chaos.ResumedFaultID(first.ID, 1)
+	resumed.Duration = 20 * time.Second // what was left of the hold
+	inj, err := b.Inject(ctx, resumed)
+	require.NoError(t, err)
+	assert.False(t, inj.Existing)
+	list, err := b.List(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "gd-0123456789ab-f0-r1", list[0].FaultID)
+	rec, err := b.Recover(ctx, chaos.Fault{ID: list[0].FaultID, Backend: list[0].Backend})
+	require.NoError(t, err)
+	assert.True(t, rec.Removed)
+	assert.Empty(t, toxics(t, e))
+}

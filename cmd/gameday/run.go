@@ -221,6 +221,7 @@ func printResult(out io.Writer, r experiment.Result) {
 	if b := r.Breach; b != nil {
 		fmt.Fprintf(out, "breach:  %s at %s\n", b.String(), b.At.Local().Format(time.TimeOnly))
 	}
+	printControl(out, r) // pauses and notes
 	if len(r.Injected) > 0 {
 		fmt.Fprintf(out, "injected:  %s\nrecovered: %s\n", strings.Join(r.Injected, ", "), strings.Join(r.Recovered, ", "))
 		// What the back-end saw while recovering, e.g. how long the owner

@@ -95,6 +95,21 @@ func (e Engine) Signoff(ctx context.Context, workflowID, role, user string, item
 	return resp.Pending, err
 }
 
+func (e Engine) Pause(ctx context.Context, workflowID, reason, by string) error {
+	_, err := control.Pause(ctx, e.Client, workflowID, workflows.PauseRequest{Reason: reason, By: by})
+	return err
+}
+
+func (e Engine) Resume(ctx context.Context, workflowID, by string) error {
+	_, err := control.Resume(ctx, e.Client, workflowID, workflows.ResumeRequest{By: by, Reason: "resumed from Slack"})
+	return err
+}
+
+func (e Engine) Note(ctx context.Context, workflowID, text, by, kind string) error {
+	_, err := control.Note(ctx, e.Client, workflowID, workflows.NoteRequest{Text: text, By: by, Kind: kind})
+	return err
+}
+
 func (e Engine) Checklist(ctx context.Context, workflowID string) (*checklist.Checklist, error) {
 	in, err := control.Input(ctx, e.Client, workflowID)
 	if err != nil {
