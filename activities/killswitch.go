@@ -78,12 +78,14 @@ func (a *Activities) checkGate(ctx context.Context, in DefineInput) error {
 // pauseOnFailure is report's last step for a run a schedule started: a run
 // that did not pass pauses its schedule when the schedule says
 // pause_on_failure, with the run and why in the note. A run the freeze or
-// a blackout refused did nothing and pauses nothing. (Temporal's own
+// a blackout refused did nothing and pauses nothing; one a blackout window
+// stopped as it opened was stopped on purpose, and pauses nothing either. (Temporal's own
 // pause-on-failure reacts to a failed workflow execution; an experiment
 // that aborts or fails still completes with its result, so gameday pauses
 // the schedule itself, here.)
 func (a *Activities) pauseOnFailure(ctx context.Context, r experiment.Result) {
-	if a.Schedules == nil || r.Outcome == experiment.Passed || r.Outcome == experiment.DryRun || killswitch.Skipped(r.Error) {
+	if a.Schedules == nil || r.Outcome == experiment.Passed || r.Outcome == experiment.DryRun ||
+		killswitch.Skipped(r.Error) || killswitch.BlackedOut(r.AbortReason) {
 		return
 	}
 	why := r.AbortReason

@@ -102,6 +102,12 @@ func TestReportPausesTheScheduleOnFailureButNotForASkip(t *testing.T) {
 	files, _ := os.ReadDir(h.acts.Postmortems.(postmortem.Dir).Path)
 	assert.Len(t, files, 1, "only the aborted run's postmortem")
 
+	blackedOut := experiment.Result{WorkflowID: "gameday-schedule.team.a-4", RunID: "r", Scenario: "s", Outcome: experiment.Aborted,
+		AbortReason: "aborted by blackout window sale: " + killswitch.BlackoutAbortReason("sale", time.Now())}
+	_, err = h.env.ExecuteActivity(h.acts.Report, ReportInput{Result: blackedOut})
+	require.NoError(t, err)
+	assert.Len(t, sch.paused, 1, "a run its blackout window stopped was stopped on purpose")
+
 	passed := experiment.Result{WorkflowID: "gameday-schedule.team.a-3", Scenario: "s", Outcome: experiment.Passed}
 	_, err = h.env.ExecuteActivity(h.acts.Report, ReportInput{Result: passed})
 	require.NoError(t, err)

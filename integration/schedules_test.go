@@ -107,7 +107,7 @@ metadata: {name: ` + set + `}
 spec:
   schedules:
     - {name: keep, scenario: short.yaml, every: 1h}
-    - {name: long, scenario: long.yaml, every: 2h}
+    - {name: long, scenario: long.yaml, every: 2h, pause_on_failure: true}
     - {name: edit, scenario: short.yaml, overrides: {latency: 10ms}, cron: ["0 3 * * *"], time_zone: Europe/Berlin}
     - {name: drop, scenario: short.yaml, every: 3h}
     - {name: fail, scenario: broken.yaml, every: 1h, pause_on_failure: true}
@@ -194,9 +194,12 @@ spec:
 	assert.Equal(t, experiment.Aborted, lr.Outcome)
 	assert.Regexp(t, `blackout window now opened \(until \d{4}-\d\d-\d\dT00:00:00Z\)`, lr.AbortReason)
 	assert.Empty(t, e.faults(), "the aborted run's fault is gone")
+	d, err := e.client.ScheduleClient().GetHandle(ctx, schedules.ScheduleID(set, "long")).Describe(ctx)
+	require.NoError(t, err)
+	assert.False(t, d.Schedule.State.Paused, "stopped by its blackout window on purpose, not a failure: %s", d.Schedule.State.Note)
 	_, err = e.client.ScheduleClient().GetHandle(ctx, schedules.ScheduleID(set, "drop")).Describe(ctx)
 	assert.Error(t, err, "drop was deleted")
-	d, err := e.client.ScheduleClient().GetHandle(ctx, intruder).Describe(ctx)
+	d, err = e.client.ScheduleClient().GetHandle(ctx, intruder).Describe(ctx)
 	require.NoError(t, err, "the schedule that is not the file's is still there")
 	assert.Equal(t, "made by hand", d.Schedule.State.Note)
 

@@ -118,6 +118,16 @@ var refusedRE = regexp.MustCompile(`^(define|re-check after sign-off): (` + froz
 // schedule on failure.
 func Skipped(runError string) bool { return refusedRE.MatchString(runError) }
 
+// blackoutAbortRE matches the abort reason of a run stopped because its
+// blackout window opened, as the workflow records it ("aborted by
+// blackout window X: blackout window X opened (until T)").
+var blackoutAbortRE = regexp.MustCompile(`(^|: )` + blackoutWindow + `\S+ opened \(until `)
+
+// BlackedOut reports whether a run was aborted because a blackout window
+// opened: a planned stop, not a failure (its schedule is not paused for
+// it; the postmortem is still filed, the run did inject).
+func BlackedOut(abortReason string) bool { return blackoutAbortRE.MatchString(abortReason) }
+
 // Filter says which running runs an abort-all reaches.
 type Filter struct {
 	// TaskQueue is the installation: the runs on this queue (one

@@ -59,6 +59,9 @@ func TestSkipped(t *testing.T) {
 	}
 	assert.Equal(t, "blackout window sale until 2027-11-12T04:00:00Z", BlackoutRefusal("sale", until))
 	assert.Equal(t, "blackout window sale opened (until 2027-11-12T04:00:00Z)", BlackoutAbortReason("sale", until))
+	assert.True(t, BlackedOut("aborted by blackout window sale: "+BlackoutAbortReason("sale", until)))
+	assert.True(t, BlackedOut(BlackoutAbortReason("sale", until)))
+	assert.False(t, BlackedOut("aborted by sam: the blackout window sale opened early, so I stopped it"))
 	a, r := Counts([]Aborted{{WorkflowID: "a"}, {WorkflowID: "b", Refused: "recovering"}, {WorkflowID: "c"}})
 	assert.Equal(t, 2, a)
 	assert.Equal(t, 1, r)
