@@ -24,10 +24,17 @@ import (
 
 // Activities is registered with the worker.
 type Activities struct {
-	Backends    map[string]chaos.Backend
-	Prom        sli.Querier
-	Notifier    notify.Notifier
-	Postmortems postmortem.Sink
+	Backends map[string]chaos.Backend
+	Prom     sli.Querier
+	// Ranges answers the report's range queries (the same Prometheus).
+	Ranges sli.RangeQuerier
+	// ReportDir is where every run's report is written (GAMEDAY_DATA_DIR
+	// /reports); empty: no reports. ReportURL is where that directory is
+	// served, for links (GAMEDAY_REPORT_URL; empty: file paths), and
+	// TraceURL the trace UI a run's trace id links to (GAMEDAY_TRACE_URL).
+	ReportDir, ReportURL, TraceURL string
+	Notifier                       notify.Notifier
+	Postmortems                    postmortem.Sink
 	// Releases receives release-ticket evidence (Jira, or local files).
 	Releases ReleaseSink
 	// Checklists holds the learned checklist weights.

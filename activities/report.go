@@ -3,28 +3,64 @@ package activities
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/notify"
+	"github.com/gameday/gameday/postmortem"
+	"github.com/gameday/gameday/report"
+	"github.com/gameday/gameday/sli"
 )
 
 type ReportInput struct {
 	Result experiment.Result `json:"result"`
+	// Guards are the scenario's guards, for the report's charts (their
+	// thresholds and units). Runs recorded before reports send none: the
+	// report then draws the guards the result names.
+	Guards []sli.Guard `json:"guards,omitempty"`
 }
 
 type ReportResult struct {
 	Postmortem string `json:"postmortem,omitempty"`
+	// Report is where the run's report was written (references only: the
+	// files stay out of the history).
+	Report *experiment.ReportLinks `json:"report,omitempty"`
 }
 
-// Report files a postmortem for every run that did not pass and announces
-// the outcome. Sinks are idempotent by run (Result.RunKey: workflow id + run id), so a retry never files
-// twice.
+// reportBudget bounds writing the report, and reportQueryTimeout each
+// range query (all run at once), so a Prometheus that is down delays the
+// run's end by seconds: a healthy one answers a report's window in
+// milliseconds.
+const (
+	reportBudget       = 20 * time.Second
+	reportQueryTimeout = 5 * time.Second
+)
+
+// Report writes the run's report (every run, passed too: HTML with a chart
+// per guard, Markdown, JUnit, JSON, the charts as PNG) into the data dir,
+// files a postmortem for every run that did not pass (linking the report;
+// the chart is attached when the sink takes attachments), records release
+// evidence and announces the outcome with the report's link. Sinks are
+// idempotent by run (Result.RunKey: workflow id + run id), so a retry
+// never files twice. A report that cannot be written is said in the
+// result (Report.Error) and the log; it never fails the step.
 func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, error) {
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
 	var res ReportResult
 	r := in.Result
+	rep, written := a.writeReport(ctx, r, in.Guards)
+	if written != nil {
+		res.Report = written.links
+		r.Report = written.links
+	}
 	// A run the freeze or a blackout window refused did nothing: there is
 	// nothing to learn from it, and a postmortem per skipped scheduled run
 	// would bury the real ones.
@@ -36,6 +72,11 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 		}
 		res.Postmortem = ref
 		r.Postmortem = ref
+		if written != nil {
+			a.linkTicket(ctx, rep, written, ref)
+			res.Report = written.links
+			r.Report = written.links
+		}
 	}
 	if r.ReleaseTicket != "" && a.Releases != nil {
 		if err := a.Releases.ReleaseEvidence(ctx, r.ReleaseTicket, r, res.Postmortem); err != nil {
@@ -52,6 +93,9 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	if res.Postmortem != "" {
 		text += "; postmortem " + res.Postmortem
 	}
+	if rl := res.Report; rl != nil && rl.HTML != "" {
+		text += "; report " + rl.HTML
+	}
 	if a.Notifier != nil {
 		if err := a.Notifier.Notify(ctx, notify.Message{WorkflowID: r.WorkflowID, Scenario: r.Scenario, Event: "finished", Text: text, URL: r.UIURL}); err != nil {
 			return res, fmt.Errorf("notify: %w", err)
@@ -59,4 +103,105 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	}
 	a.pauseOnFailure(ctx, r)
 	return res, nil
+}
+
+// writtenReport is a report on disk and the links to it.
+type writtenReport struct {
+	files report.Written
+	links *experiment.ReportLinks
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// ReportDirName is the directory of a run's report under the reports dir:
+// its run key made safe for a file name, like the postmortem's.
+func ReportDirName(r experiment.Result) string {
+	return unsafeName.ReplaceAllString(r.RunKey(), "_")
+}
+
+// writeReport queries each guard over the run's window and writes the
+// report. Nil when the worker keeps no reports (no ReportDir); errors end
+// up in the links' Error, never in the step's result.
+func (a *Activities) writeReport(ctx context.Context, r experiment.Result, guards []sli.Guard) (*report.Report, *writtenReport) {
+	if a.ReportDir == "" {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, reportBudget)
+	defer cancel()
+	now := time.Now()
+	w := report.WindowOf(r, now)
+	var series []report.Series
+	if a.Ranges != nil {
+		series = report.Collect(ctx, a.Ranges, guards, w, reportQueryTimeout)
+	}
+	links := report.Links{Trace: report.TraceLink(a.TraceURL, r.TraceID), Files: report.SiblingLinks()}
+	rep := report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now})
+	dir := filepath.Join(a.ReportDir, ReportDirName(r))
+	files, err := report.Write(dir, rep)
+	out := &writtenReport{files: files, links: a.reportLinks(files)}
+	if err != nil {
+		out.links.Error = err.Error()
+		a.log().Warn("report not written in full; the run's outcome stands", "workflow_id", r.WorkflowID, "error", err)
+	}
+	return rep, out
+}
+
+// linkTicket writes the report again with the postmortem's link (the
+// ticket exists only now; the queries are not run again) and attaches the
+// chart when the sink takes attachments. Failures are recorded, not
+// returned: the postmortem is filed and links the report either way.
+func (a *Activities) linkTicket(ctx context.Context, rep *report.Report, w *writtenReport, ref string) {
+	rep.Links.Ticket = ref
+	if l, ok := a.Postmortems.(postmortem.Linker); ok {
+		rep.Links.TicketURL = l.Link(ref)
+	}
+	var errs []string
+	if _, err := report.Write(w.files.Dir, rep); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if at, ok := a.Postmortems.(postmortem.Attacher); ok && len(w.files.PNG) > 0 {
+		name := "gameday-" + unsafeName.ReplaceAllString(rep.Result.Scenario, "_") + "-chart.png"
+		var err error
+		for attempt := range 3 { // a short retry: the chart is a nice-to-have
+			if err = at.Attach(ctx, ref, name, w.files.PNG); err == nil || errkind.IsPermanent(err) || ctx.Err() != nil || attempt == 2 {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+		}
+		if err != nil {
+			errs = append(errs, "attach chart to "+ref+": "+err.Error())
+			a.log().Warn("chart not attached to the postmortem", "workflow_id", rep.Result.WorkflowID, "ticket", ref, "error", err)
+		}
+	}
+	if len(errs) > 0 {
+		w.links.Error = strings.Join(append(nonEmpty(w.links.Error), errs...), "; ")
+	}
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// reportLinks are the written files as the worker shows them: URLs under
+// ReportURL when the reports dir is served there, else paths.
+func (a *Activities) reportLinks(w report.Written) *experiment.ReportLinks {
+	link := func(p string) string {
+		if p == "" || a.ReportURL == "" {
+			return p
+		}
+		rel, err := filepath.Rel(a.ReportDir, p)
+		if err != nil {
+			return p
+		}
+		u, err := url.Parse(a.ReportURL)
+		if err != nil {
+			return p
+		}
+		u.Path = path.Join(u.Path, filepath.ToSlash(rel))
+		return u.String()
+	}
+	return &experiment.ReportLinks{HTML: link(w.HTML), Markdown: link(w.Markdown), JUnit: link(w.JUnit), JSON: link(w.JSON), Chart: link(w.Chart)}
 }

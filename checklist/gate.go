@@ -9,21 +9,25 @@ import (
 )
 
 // EvaluateGate scores a release against its checklist from the signers'
-// verdicts. (It is not called Evaluate because that name is the weight
-// rule's, see weights.go.) The result has one ItemResult per item in
-// checklist order.
+// verdicts and, for evidence-verified items, the run's evidence. (It is not
+// called Evaluate because that name is the weight rule's, see weights.go.)
+// The result has one ItemResult per item in checklist order.
 //
 // Which sign counts for an item: signs by the item's owner take precedence
 // over anyone else's (the owner is accountable for it), and among those the
 // latest wins, so a re-sign after a fix replaces the earlier verdict. Signs
-// for ids not in the checklist are ignored.
+// for ids not in the checklist are ignored, and so are signs for an
+// evidence-verified item: its verdict is its evidence, which counts like a
+// signed one (every check of the item must pass; a check without a result
+// fails). An evidence-verified item with no result at all is pending: the
+// gate is provisional, and not passed, until the run's evidence is in.
 //
-// The release passes when no strong-blocking item failed or is unsigned and
-// Score >= Threshold. An unsigned strong-blocking item blocks: nobody
-// vouched for it. Score is 100 * weight passed / total weight, so weights
-// need not add up to 100. A checklist not run through Validate gets the
-// default threshold when it has none.
-func EvaluateGate(cl Checklist, signs []Sign) Gate {
+// The release passes when nothing is pending, no strong-blocking item
+// failed or is unsigned and Score >= Threshold. An unsigned strong-blocking
+// item blocks: nobody vouched for it. Score is 100 * weight passed / total
+// weight, so weights need not add up to 100. A checklist not run through
+// Validate gets the default threshold when it has none.
+func EvaluateGate(cl Checklist, signs []Sign, evidence ...CheckResult) Gate {
 	g := Gate{Checklist: cl.Metadata.Name, Threshold: cl.Spec.Threshold}
 	if g.Threshold == 0 {
 		g.Threshold = DefaultThreshold
@@ -32,15 +36,22 @@ func EvaluateGate(cl Checklist, signs []Sign) Gate {
 	var blockingUnsigned []string
 	for _, it := range cl.Spec.Items {
 		r := ItemResult{Item: it}
-		if s, ok := signFor(it, signs); ok {
-			r.Signed, r.Pass, r.Evidence, r.User, r.At = true, s.Pass, s.Evidence, s.User, s.At
+		switch {
+		case it.Verified():
+			judge(&r, evidence)
+		default:
+			if s, ok := signFor(it, signs); ok {
+				r.Signed, r.Pass, r.Evidence, r.User, r.At = true, s.Pass, s.Evidence, s.User, s.At
+			}
 		}
 		total += it.Weight
 		if r.Pass {
 			passed += it.Weight
 		}
 		switch {
-		case !r.Signed:
+		case r.Pending:
+			g.Pending = append(g.Pending, it.ID)
+		case !r.Decided():
 			g.Unsigned = append(g.Unsigned, it.ID)
 			if it.StrongBlocking {
 				g.BlockingFailed = append(g.BlockingFailed, it.ID)
@@ -56,11 +67,60 @@ func EvaluateGate(cl Checklist, signs []Sign) Gate {
 		// 99.99999999999999 and a spurious failure.
 		g.Score = math.Round(100*passed/total*1e9) / 1e9
 	}
-	g.Passed = len(cl.Spec.Items) > 0 && len(g.BlockingFailed) == 0 && g.Score >= g.Threshold
+	g.Passed = len(cl.Spec.Items) > 0 && len(g.Pending) == 0 && len(g.BlockingFailed) == 0 && g.Score >= g.Threshold
 	if !g.Passed {
 		g.Reason = reason(g, blockingUnsigned)
 	}
 	return g
+}
+
+// judge decides an evidence-verified item from the results of its checks,
+// in the item's order; a check without a result fails with that said.
+func judge(r *ItemResult, evidence []CheckResult) {
+	var mine []CheckResult
+	for _, e := range evidence {
+		if e.Item == r.ID {
+			mine = append(mine, e)
+		}
+	}
+	if len(mine) == 0 {
+		r.Pending = true
+		return
+	}
+	r.Verified, r.Pass = true, true
+	for _, c := range r.VerifiedBy {
+		i := slices.IndexFunc(mine, func(e CheckResult) bool { return e.Check == c.Name })
+		res := Failed(r.ID, c, "no evidence was computed for this check")
+		if i >= 0 {
+			res = mine[i]
+		}
+		r.Checks = append(r.Checks, res)
+		r.Pass = r.Pass && res.Pass
+	}
+}
+
+// Failing lists the failed checks of an evidence-verified item, for
+// reasons: "fallback-ratio = 0 (want > 0; ...)".
+func (r ItemResult) Failing() []string {
+	var out []string
+	for _, c := range r.Checks {
+		if !c.Pass {
+			out = append(out, c.String())
+		}
+	}
+	return out
+}
+
+// Summary is the gate in one line: "passed, score 100%", "provisional:
+// awaiting evidence for cb-fallback", "FAILED: <reason>".
+func (g Gate) Summary() string {
+	switch {
+	case g.Passed:
+		return fmt.Sprintf("passed, score %s%% (threshold %s%%)", pct(g.Score), pct(g.Threshold))
+	case len(g.Pending) > 0:
+		return "provisional: " + g.Reason
+	}
+	return "FAILED: " + g.Reason
 }
 
 func signFor(it Item, signs []Sign) (Sign, bool) {
@@ -86,6 +146,9 @@ func reason(g Gate, blockingUnsigned []string) string {
 		return "checklist has no items"
 	}
 	var parts []string
+	if len(g.Pending) > 0 {
+		parts = append(parts, fmt.Sprintf("awaiting evidence for %s (judged after the run)", strings.Join(g.Pending, ", ")))
+	}
 	var failed []string
 	for _, id := range g.BlockingFailed {
 		if !slices.Contains(blockingUnsigned, id) {
@@ -95,10 +158,19 @@ func reason(g Gate, blockingUnsigned []string) string {
 	if len(failed) > 0 {
 		parts = append(parts, fmt.Sprintf("strong-blocking %s %s failed", plural(len(failed), "item"), strings.Join(failed, ", ")))
 	}
+	// What the evidence of a failed evidence-verified item measured: the
+	// release manager should not have to dig for the number.
+	for _, it := range g.Items {
+		if it.Verified && !it.Pass {
+			parts = append(parts, "evidence for "+it.ID+": "+strings.Join(it.Failing(), "; "))
+		}
+	}
 	if len(blockingUnsigned) > 0 {
 		parts = append(parts, fmt.Sprintf("strong-blocking %s %s not signed", plural(len(blockingUnsigned), "item"), strings.Join(blockingUnsigned, ", ")))
 	}
-	if g.Score < g.Threshold {
+	// While evidence is pending the score is not final: pending items
+	// count as failed in it, which would read as a verdict.
+	if g.Score < g.Threshold && len(g.Pending) == 0 {
 		s := fmt.Sprintf("score %s%% < %s%%", pct(g.Score), pct(g.Threshold))
 		var open []string
 		for _, id := range g.Unsigned {
@@ -127,11 +199,12 @@ func pct(x float64) string {
 }
 
 // ItemsFor lists the items a role signs, in checklist order: what the
-// sign-off request shows each lead.
+// sign-off request shows each lead. Evidence-verified items are nobody's to
+// sign, so a checklist of evidence alone needs no sign-off gate.
 func ItemsFor(cl Checklist, role string) []Item {
 	var out []Item
 	for _, it := range cl.Spec.Items {
-		if it.Owner == role {
+		if it.Owner == role && !it.Verified() {
 			out = append(out, it)
 		}
 	}

@@ -186,7 +186,7 @@ func TestApply(t *testing.T) {
 	if it := learned.Spec.Items[4]; it.Weight != 55 || !it.StrongBlocking {
 		t.Errorf("lock = %+v", it)
 	}
-	if cl.Spec.Items[4].Weight != 20 || learned.Spec.Items[0] != cl.Spec.Items[0] {
+	if cl.Spec.Items[4].Weight != 20 || !reflect.DeepEqual(learned.Spec.Items[0], cl.Spec.Items[0]) {
 		t.Errorf("Apply changed its input or other items")
 	}
 	g := EvaluateGate(learned, signs(learned, []string{"lock"}, nil))

@@ -58,8 +58,10 @@ func Record(states []ItemState, obs []Observation) []ItemState {
 		s := &out[i]
 		if o.Pass && !o.Alerted {
 			s.ConsecutivePasses++
+			s.Passed++
 		} else {
 			s.ConsecutivePasses = 0
+			s.Failed++
 		}
 		if o.Alerted {
 			if o.At.After(s.LastFault) {

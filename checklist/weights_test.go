@@ -182,10 +182,11 @@ func TestRecord(t *testing.T) {
 		t.Errorf("Record modified its input")
 	}
 	want := []ItemState{
-		{ItemID: "pass", ConsecutivePasses: 3},
-		{ItemID: "fail"},
-		{ItemID: "alert", LastFault: at, AlertReleases: []string{"R1", "R2"}},
-		{ItemID: "late", LastFault: day("2026-08-01"), AlertReleases: []string{"R9"}},
+		{ItemID: "pass", ConsecutivePasses: 3, Passed: 1},
+		{ItemID: "fail", Failed: 1},
+		// An alert is a failed run for the tally, whatever was signed.
+		{ItemID: "alert", LastFault: at, AlertReleases: []string{"R1", "R2"}, Failed: 3},
+		{ItemID: "late", LastFault: day("2026-08-01"), AlertReleases: []string{"R9"}, Failed: 1},
 	}
 	if !reflect.DeepEqual(out, want) {
 		t.Errorf("got  %+v\nwant %+v", out, want)

@@ -18,10 +18,13 @@ func TestCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 1 || all[0].Metadata.Name != "release-default" {
+	if len(all) != 2 || all[0].Metadata.Name != "demo-seed" || all[1].Metadata.Name != "release-default" {
 		t.Fatalf("catalog = %+v", all)
 	}
-	cl := all[0]
+	cl := all[1]
+	if checklist.HasEvidence(cl) {
+		t.Errorf("release-default is signed by people: its checks are not the demo shop's metrics")
+	}
 	if cl.Spec.Threshold != 80 {
 		t.Errorf("threshold = %v, want 80", cl.Spec.Threshold)
 	}
@@ -110,5 +113,39 @@ func TestFind(t *testing.T) {
 	}
 	if _, err := checklists.Find("nope"); err == nil || !strings.Contains(err.Error(), "release-default") {
 		t.Errorf("Find(nope) = %v, want the catalog names listed", err)
+	}
+}
+
+// The demo checklist is evidence alone, on the demo shop's metrics: nobody
+// signs it (so the demo runs have no gate), and its circuit-breaker item
+// blocks the release.
+func TestDemoSeedChecklist(t *testing.T) {
+	cl, err := checklists.Find("demo-seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range signoff.Roles {
+		if n := len(checklist.ItemsFor(cl, role)); n != 0 {
+			t.Errorf("%s signs %d item(s); want none", role, n)
+		}
+	}
+	var queries []string
+	for _, it := range cl.Spec.Items {
+		if !it.Verified() {
+			t.Errorf("item %s is not verified by evidence", it.ID)
+		}
+		for _, c := range it.VerifiedBy {
+			queries = append(queries, c.Query)
+		}
+	}
+	all := strings.Join(queries, "\n")
+	for _, metric := range []string{"fallback_calls_total", `status=~"5.."`} {
+		if !strings.Contains(all, metric) {
+			t.Errorf("no check reads %s", metric)
+		}
+	}
+	cb := cl.Spec.Items[0]
+	if cb.ID != "cb-fallback" || !cb.StrongBlocking || cb.FaultClass != "network-delay" || cb.Weight < 100-cl.Spec.Threshold+1 {
+		t.Errorf("cb-fallback = %+v: must block the gate on its own", cb)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/signoff"
+	"github.com/gameday/gameday/sli"
 )
 
 var schema = yamlx.Schema{APIVersion: checklist.APIVersion, Kind: checklist.Kind}
@@ -91,5 +92,77 @@ func item(v *yamlx.Collector, p string, it *checklist.Item, i int, seen map[stri
 	// spacing variants would silently never match.
 	if it.FaultClass != "" && !yamlx.IsDNSLabel(it.FaultClass) {
 		v.Add(p+".fault_class", "must be a lowercase token of letters, digits and '-' such as network-delay, got %q", it.FaultClass)
+	}
+	names := map[string]int{}
+	for j := range it.VerifiedBy {
+		evidence(v, fmt.Sprintf("%s.verified_by[%d]", p, j), &it.VerifiedBy[j], j, names)
+	}
+}
+
+// evidence validates one check and applies its defaults. A check
+// decides a release on its own, with nobody signing it, so everything that
+// would make it judge something else than what the author meant is
+// refused: an op or threshold next to a guard (the guard's apply), a
+// missing threshold (0 is a real one, so it is never assumed), an unknown
+// window or reduction.
+func evidence(v *yamlx.Collector, p string, c *checklist.Check, j int, names map[string]int) {
+	switch {
+	case c.Guard != "" && c.Query != "":
+		v.Add(p+".query", "give guard (a guard of the scenario) or query, not both")
+	case c.Guard != "":
+		if c.Op != "" {
+			v.Add(p+".op", "comes from guard %s: leave it out", c.Guard)
+		}
+		if c.Threshold != nil {
+			v.Add(p+".threshold", "comes from guard %s: leave it out", c.Guard)
+		}
+		if c.OnNoData != "" {
+			v.Add(p+".on_no_data", "comes from guard %s (its on_no_data): leave it out", c.Guard)
+		}
+		if c.Name == "" {
+			c.Name = c.Guard
+		}
+	case strings.TrimSpace(c.Query) == "":
+		v.Add(p+".query", "required: a PromQL query, or guard: NAME (a guard of the scenario)")
+	default:
+		if c.Name == "" {
+			v.Add(p+".name", "required for a query check (it names the value in the results)")
+		}
+		if !slices.Contains(sli.Ops, c.Op) {
+			v.Add(p+".op", "must be one of %s, got %q", sli.OpList(), c.Op)
+		}
+		switch t := c.Threshold; {
+		case t == nil:
+			v.Add(p+".threshold", "required (a finite number)")
+		case math.IsNaN(*t) || math.IsInf(*t, 0):
+			v.Add(p+".threshold", "must be a finite number, got %v", *t)
+		}
+		if c.OnNoData == "" {
+			c.OnNoData = checklist.NoDataFail
+		} else if !slices.Contains(checklist.NoData, c.OnNoData) {
+			v.Add(p+".on_no_data", "must be %s, got %q (a window with no sample at all fails either way)", strings.Join(checklist.NoData, " or "), c.OnNoData)
+		}
+	}
+	switch k, dup := names[c.Name]; {
+	case c.Name == "":
+	case !yamlx.IsDNSLabel(c.Name):
+		v.Add(p+".name", "must be lowercase letters, digits and '-', got %q", c.Name)
+	case dup:
+		v.Add(p+".name", "duplicate check name %q in this item (also verified_by[%d])", c.Name, k)
+	default:
+		names[c.Name] = j
+	}
+	if c.Window == "" {
+		c.Window = checklist.WindowObserve
+	} else if !slices.Contains(checklist.Windows, c.Window) {
+		v.Add(p+".window", "must be %s, got %q", strings.Join(checklist.Windows, " or "), c.Window)
+	}
+	if c.Within < 0 {
+		v.Add(p+".within", "must be a positive duration such as 3s, got %s", c.Within)
+	}
+	if c.Reduce == "" {
+		c.Reduce = checklist.ReduceWorst
+	} else if !slices.Contains(checklist.Reductions, c.Reduce) {
+		v.Add(p+".reduce", "must be one of %s, got %q", strings.Join(checklist.Reductions, ", "), c.Reduce)
 	}
 }

@@ -90,7 +90,7 @@ func TestParseErrors(t *testing.T) {
 		want []want
 	}{
 		{"unknown field", edit(map[int]string{14: "      strong_bloking: true"}),
-			[]want{{14, "spec.items[0].strong_bloking", "unknown field (known: id, title, verification, criterion, owner, weight, strong_blocking, fault_class)"}}},
+			[]want{{14, "spec.items[0].strong_bloking", "unknown field (known: id, title, verification, criterion, owner, weight, strong_blocking, fault_class, verified_by)"}}},
 		{"unknown top-level field", edit(map[int]string{5: "spec:\n  treshold: 80"}),
 			[]want{{6, "spec.treshold", "unknown field (known: threshold, items)"}}},
 		{"wrong type", edit(map[int]string{13: "      weight: high"}),
@@ -162,22 +162,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax error", edit(map[int]string{9: "      title: [unclosed"}), []want{{9, "", "did not find expected ',' or ']'"}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("x.yaml", tt.data)
-			var errs yamlx.Errors
-			if !errors.As(err, &errs) {
-				t.Fatalf("want Errors, got %T %v", err, err)
-			}
-			if len(errs) != len(tt.want) {
-				t.Fatalf("want %d errors, got %d:\n%v", len(tt.want), len(errs), err)
-			}
-			for i, w := range tt.want {
-				e := errs[i]
-				if e.File != "x.yaml" || e.Line != w.line || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
-					t.Errorf("error %d:\n got %s\nwant x.yaml:%d: %s: ...%s...", i, e, w.line, w.field, w.msg)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantErrors(t, tt.data, tt.want) })
 	}
 }
 
@@ -278,12 +263,119 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Validate changed a parsed checklist")
 		}
 		// And it always yields a gate: an all-pass sign-off passes.
+		// (Evidence-verified items: all their checks pass.)
 		var signs []checklist.Sign
+		var evidence []checklist.CheckResult
 		for _, it := range cl.Spec.Items {
 			signs = append(signs, checklist.Sign{ItemID: it.ID, Pass: true, Role: it.Owner})
+			for _, c := range it.VerifiedBy {
+				evidence = append(evidence, checklist.CheckResult{Item: it.ID, Check: c.Name, Pass: true})
+			}
 		}
-		if g := checklist.EvaluateGate(cl, signs); !g.Passed || g.Score != 100 {
+		if g := checklist.EvaluateGate(cl, signs, evidence...); !g.Passed || g.Score != 100 {
 			t.Fatalf("all-pass gate = %+v", g)
 		}
 	})
+}
+
+// An evidence-verified item: base with cb-fallback's lines 8-15 kept and
+// its evidence on lines 16-27.
+var evidenceBase = strings.Join(base[:15], "\n") + `
+      verified_by:
+        - name: fallback-ratio
+          query: sum(increase(fallback_calls_total[$window]))
+          op: ">"
+          threshold: 0
+          reduce: last
+        - guard: error-rate
+          window: run
+        - name: breaker
+          query: max(circuit_breaker_state{state="open"})
+          op: "=="
+          threshold: 0
+` + strings.Join(base[15:], "\n")
+
+func editEvidence(changes map[int]string) []byte {
+	saved := base
+	base = strings.Split(evidenceBase, "\n")
+	defer func() { base = saved }()
+	return edit(changes)
+}
+
+func TestParseEvidence(t *testing.T) {
+	cl, err := Parse("x.yaml", editEvidence(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0.0
+	wantChecks := []checklist.Check{
+		{Name: "fallback-ratio", Query: "sum(increase(fallback_calls_total[$window]))", Op: ">", Threshold: &zero, Window: "observe", Reduce: "last", OnNoData: "fail"},
+		{Name: "error-rate", Guard: "error-rate", Window: "run", Reduce: "worst"},
+		{Name: "breaker", Query: `max(circuit_breaker_state{state="open"})`, Op: "==", Threshold: &zero, Window: "observe", Reduce: "worst", OnNoData: "fail"},
+	}
+	if got := cl.Spec.Items[0].VerifiedBy; !reflect.DeepEqual(got, wantChecks) {
+		t.Fatalf("got  %+v\nwant %+v", got, wantChecks)
+	}
+	if !cl.Spec.Items[0].Verified() || cl.Spec.Items[1].Verified() {
+		t.Fatal("Verified()")
+	}
+
+	tests := []struct {
+		name string
+		data []byte
+		want []want
+	}{
+		{"guard and query", editEvidence(map[int]string{22: "        - guard: error-rate\n          query: x"}),
+			[]want{{23, "spec.items[0].verified_by[1].query", "give guard (a guard of the scenario) or query, not both"}}},
+		{"neither guard nor query", editEvidence(map[int]string{18: "-"}),
+			[]want{{17, "spec.items[0].verified_by[0].query", "required: a PromQL query, or guard: NAME"}}},
+		{"op next to a guard", editEvidence(map[int]string{23: `          op: "<"`}),
+			[]want{{23, "spec.items[0].verified_by[1].op", "comes from guard error-rate: leave it out"}}},
+		{"threshold next to a guard", editEvidence(map[int]string{23: "          threshold: 1"}),
+			[]want{{23, "spec.items[0].verified_by[1].threshold", "comes from guard error-rate"}}},
+		{"missing threshold", editEvidence(map[int]string{27: "-"}),
+			[]want{{24, "spec.items[0].verified_by[2].threshold", "required (a finite number)"}}},
+		{"infinite threshold", editEvidence(map[int]string{27: "          threshold: .inf"}),
+			[]want{{27, "spec.items[0].verified_by[2].threshold", "must be a finite number, got +Inf"}}},
+		{"bad op", editEvidence(map[int]string{26: `          op: "=<"`}),
+			[]want{{26, "spec.items[0].verified_by[2].op", `must be one of < <= > >= == !=, got "=<"`}}},
+		{"missing name", editEvidence(map[int]string{24: "        - op: \"==\"", 26: "-"}),
+			[]want{{24, "spec.items[0].verified_by[2].name", "required for a query check"}}},
+		{"duplicate name", editEvidence(map[int]string{24: "        - name: error-rate"}),
+			[]want{{24, "spec.items[0].verified_by[2].name", `duplicate check name "error-rate" in this item (also verified_by[1])`}}},
+		{"bad window", editEvidence(map[int]string{23: "          window: hold"}),
+			[]want{{23, "spec.items[0].verified_by[1].window", `must be observe or run, got "hold"`}}},
+		{"bad reduce", editEvidence(map[int]string{21: "          reduce: p99"}),
+			[]want{{21, "spec.items[0].verified_by[0].reduce", `must be one of worst, max, min, avg, last, got "p99"`}}},
+		{"bad within", editEvidence(map[int]string{23: "          within: soon"}),
+			[]want{{23, "spec.items[0].verified_by[1].within", `invalid duration "soon"`}}},
+		{"negative within", editEvidence(map[int]string{23: "          within: -3s"}),
+			[]want{{23, "spec.items[0].verified_by[1].within", "must be a positive duration"}}},
+		{"bad on_no_data", editEvidence(map[int]string{21: "          on_no_data: pass"}),
+			[]want{{21, "spec.items[0].verified_by[0].on_no_data", `must be fail or ignore, got "pass"`}}},
+		{"unknown check field", editEvidence(map[int]string{21: "          reduction: last"}),
+			[]want{{21, "spec.items[0].verified_by[0].reduction", "unknown field (known: name, guard, query, op, threshold, window, within, reduce, on_no_data)"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { wantErrors(t, tt.data, tt.want) })
+	}
+}
+
+// wantErrors parses data as x.yaml and checks the errors, in order.
+func wantErrors(t *testing.T, data []byte, want []want) {
+	t.Helper()
+	_, err := Parse("x.yaml", data)
+	var errs yamlx.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("want Errors, got %T %v", err, err)
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("want %d errors, got %d:\n%v", len(want), len(errs), err)
+	}
+	for i, w := range want {
+		e := errs[i]
+		if e.File != "x.yaml" || e.Line != w.line || e.Field != w.field || !strings.Contains(e.Msg, w.msg) {
+			t.Errorf("error %d:\n got %s\nwant x.yaml:%d: %s: ...%s...", i, e, w.line, w.field, w.msg)
+		}
+	}
 }

@@ -42,7 +42,13 @@ type Config struct {
 	ToxiproxyAuth Credentials
 	DataDir       string // GAMEDAY_DATA_DIR: SQLite history, postmortems
 	UIURL         string // TEMPORAL_UI_URL: base of links to runs
-	Namespace     string // TEMPORAL_NAMESPACE (also read by envconfig)
+	// ReportURL is where the reports directory (ReportDir) is served, for
+	// links in tickets, Slack and postmortems (GAMEDAY_REPORT_URL; empty:
+	// file paths). TraceURL is the trace UI a run's trace id links to
+	// (GAMEDAY_TRACE_URL, e.g. Jaeger's http://jaeger:16686; "{trace_id}"
+	// in it is replaced, else /trace/<id> is appended).
+	ReportURL, TraceURL string
+	Namespace           string // TEMPORAL_NAMESPACE (also read by envconfig)
 	// Users maps a user to the sign-off roles they hold (GAMEDAY_ROLES).
 	Users map[string][]string
 	// GateThreshold overrides a checklist's own threshold when set
@@ -192,6 +198,10 @@ func Read(lookup Lookup) Config {
 		User:      e.raw(EnvUser),
 		ToolsDir:  e.get(EnvToolsDir, DefaultToolsDir()),
 	}
+	c.ReportURL = strings.TrimRight(e.trimmed(EnvReportURL), "/")
+	fail(checkLinkBase(EnvReportURL, c.ReportURL))
+	c.TraceURL = e.trimmed(EnvTraceURL)
+	fail(checkLinkBase(EnvTraceURL, strings.ReplaceAll(c.TraceURL, "{trace_id}", "x")))
 	var err error
 	c.PrometheusURL, c.PrometheusAuth, err = prometheusFrom(e)
 	fail(err)
@@ -286,6 +296,22 @@ func ParseRoles(s string) (map[string][]string, error) {
 	}
 	return out, nil
 }
+
+// checkLinkBase accepts an empty value or an http(s) URL: it only ever
+// becomes part of links people open.
+func checkLinkBase(name, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s: %s is not an http(s) URL like https://gameday.example.com/reports", name, RedactURL(v))
+	}
+	return nil
+}
+
+// ReportDir is where every run's report is written, one directory per run.
+func (c Config) ReportDir() string { return filepath.Join(c.DataDir, "reports") }
 
 // PostmortemDir is where local Markdown postmortems go.
 func (c Config) PostmortemDir() string { return filepath.Join(c.DataDir, "postmortems") }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -167,4 +168,18 @@ func TestDemoFallback(t *testing.T) {
 	assert.NoError(t, c.Validate(), "only the demo reads it: a typo must not stop a worker")
 	assert.ErrorContains(t, c.DemoErr, EnvDemoFallback)
 	assert.True(t, c.DemoFallback, "a bad value keeps the safe default")
+}
+
+func TestReportAndTraceURLs(t *testing.T) {
+	c := Read(MapLookup(map[string]string{EnvReportURL: "https://gameday.example.com/reports/", EnvTraceURL: "http://jaeger:16686"}))
+	require.NoError(t, c.Validate())
+	assert.Equal(t, "https://gameday.example.com/reports", c.ReportURL)
+	assert.Equal(t, "http://jaeger:16686", c.TraceURL)
+	assert.Equal(t, filepath.Join(".data", "reports"), c.ReportDir())
+	require.NoError(t, Read(MapLookup(map[string]string{EnvTraceURL: "https://tempo.example.com/explore?trace={trace_id}"})).Validate())
+	for name, v := range map[string]string{EnvReportURL: "/srv/reports", EnvTraceURL: "jaeger:16686"} {
+		err := Read(MapLookup(map[string]string{name: v})).Validate()
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), name)
+	}
 }

@@ -19,6 +19,8 @@ const (
 	EnvToxiproxyPassword     = "GAMEDAY_TOXIPROXY_PASSWORD"
 	EnvToxiproxyPasswordFile = "GAMEDAY_TOXIPROXY_PASSWORD_FILE"
 	EnvDataDir               = "GAMEDAY_DATA_DIR"
+	EnvReportURL             = "GAMEDAY_REPORT_URL"
+	EnvTraceURL              = "GAMEDAY_TRACE_URL"
 	EnvRoles                 = "GAMEDAY_ROLES"
 	EnvGateThreshold         = "GAMEDAY_GATE_THRESHOLD"
 	EnvUser                  = "USER"
@@ -94,7 +96,9 @@ var Vars = []Var{
 	{EnvToxiproxyUsername, "unset", "basic-auth user for the toxiproxy API (when it sits behind an authenticating proxy)"},
 	{EnvToxiproxyPassword, "unset", "basic-auth password for the toxiproxy API"},
 	{EnvToxiproxyPasswordFile, "unset", "file holding that password (a mounted secret; read again on every request)"},
-	{EnvDataDir, ".data", "local state: Temporal SQLite file, postmortems"},
+	{EnvDataDir, ".data", "local state: Temporal SQLite file, postmortems, reports"},
+	{EnvReportURL, "(unset: links are file paths)", "where the data dir's reports/ folder is served (any static file server), so report links in tickets, Slack and postmortems open in a browser"},
+	{EnvTraceURL, "(unset: the trace id alone)", "trace UI base that a run's trace id links to, e.g. Jaeger's http://jaeger:16686 (/trace/<id> is appended; {trace_id} in it is replaced instead)"},
 	{EnvRoles, "(empty: no gate can be signed)", "sign-off role map, e.g. dana=dev,tess=test,sam=sre+dev"},
 	{EnvDistinctSigners, DefaultDistinctSigners, "environment labels whose sign-off roles must be signed by distinct users (\"*\" every environment, \"none\" none)"},
 	{EnvRequiredSignoff, "(none)", "sign-off roles every scenario of an environment must require, e.g. prod=dev+test+sre,*=sre; unlisted labels and scenarios without one get \"*\" or else every listed role; checked in define"},

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/workflows"
@@ -49,21 +47,7 @@ func update(ctx context.Context, c client.Client, workflowID, name string, arg, 
 // Input reads the input a run was started with (its first history event):
 // the resolved scenario and checklist, exactly as the run sees them.
 func Input(ctx context.Context, c client.Client, workflowID string) (workflows.ExperimentInput, error) {
-	var in workflows.ExperimentInput
-	it := c.GetWorkflowHistory(ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	if !it.HasNext() {
-		return in, fmt.Errorf("run %s has no history", workflowID)
-	}
-	ev, err := it.Next()
-	if err != nil {
-		return in, err
-	}
-	attrs := ev.GetWorkflowExecutionStartedEventAttributes()
-	if attrs == nil || len(attrs.GetInput().GetPayloads()) == 0 {
-		return in, fmt.Errorf("run %s: first event carries no input", workflowID)
-	}
-	// The default converter: gameday configures no custom one.
-	return in, converter.GetDefaultDataConverter().FromPayload(attrs.GetInput().GetPayloads()[0], &in)
+	return InputOf(ctx, c, workflowID, "")
 }
 
 // Follow polls a run's status every half second, handing each answer to

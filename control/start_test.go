@@ -2,6 +2,8 @@ package control
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/experiment"
@@ -71,5 +74,53 @@ func TestDescribeOverrides(t *testing.T) {
 	}
 	if len(in.Overrides) != 1 || in.Overrides[0].String() != "duration=30s (scenario: 1m0s)" || in.Users != nil {
 		t.Fatalf("input overrides %+v, users %v", in.Overrides, in.Users)
+	}
+}
+
+// Where a scenario and a checklist meet: evidence naming a guard the
+// scenario lacks stops the run before it starts, saying which; a good
+// reference travels resolved in the workflow input.
+func TestPrepareResolvesEvidenceGuards(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	list := func(guard string) string {
+		return `apiVersion: gameday/v1
+kind: Checklist
+metadata: {name: ev-test}
+spec:
+  items:
+    - id: slo
+      title: SLO holds
+      verification: evidence
+      criterion: p95 under 800 ms throughout
+      owner: sre
+      weight: 10
+      verified_by:
+        - guard: ` + guard + `
+`
+	}
+	sc, err := scenarios.Find("demo-inventory-latency")
+	require.NoError(t, err)
+	for _, tt := range []struct{ guard, err string }{
+		{"p95-latency", ""},
+		{"p99", `scenario demo-inventory-latency: spec.checklist ` + filepath.Join(dir, "p99.yaml") + `: checklist ev-test: spec.items[0].verified_by[0].guard: item slo names guard "p99", which the scenario does not have (its guards: p95-latency, error-rate)`},
+	} {
+		sc.Spec.Checklist = write(tt.guard+".yaml", list(tt.guard))
+		b, err := yaml.Marshal(sc)
+		require.NoError(t, err)
+		in, err := Launcher{}.Prepare(context.Background(), write(tt.guard+"-scenario.yaml", string(b)), Options{})
+		if tt.err != "" {
+			require.EqualError(t, err, tt.err)
+			continue
+		}
+		require.NoError(t, err)
+		require.NotNil(t, in.Checklist)
+		c := in.Checklist.Spec.Items[0].VerifiedBy[0]
+		assert.Equal(t, sc.Spec.Guards[0].Query, c.Query, "resolved from the scenario")
+		assert.Empty(t, in.Scenario.Spec.Signoff.Roles, "evidence alone: nobody signs, no gate")
 	}
 }

@@ -185,8 +185,12 @@ func TestCacheFaultsFallBackWithoutStampede(t *testing.T) {
 			wg.Wait()
 			close(codes)
 			// On a loaded machine (two cores, -race) a burst this size can
-			// push a stock check past its 80 ms hop timeout; the cache path
-			// itself must never fail an order.
+			// push stock checks past their 80 ms hop timeout, open the
+			// inventory breaker and time out the backup too: how many
+			// orders are served measures the machine, not the cache. What
+			// this test holds the cache to: it never fails an order, every
+			// order read the catalog through the local fallback, and a key
+			// is loaded from the inventory at most once.
 			ok := 0
 			for got := range codes {
 				assert.NotContains(t, got, "catalog unavailable: cache")
@@ -198,7 +202,6 @@ func TestCacheFaultsFallBackWithoutStampede(t *testing.T) {
 				}
 			}
 			t.Logf("%d of %d orders served", ok, keys*perKey)
-			assert.Greater(t, ok, keys*perKey/2)
 			items := metric(t, s, inventoryItems) - 1
 			t.Logf("%d concurrent orders over %d new keys with the cache %s: %v inventory catalog calls", keys*perKey, keys, name, items)
 			assert.LessOrEqual(t, items, float64(keys), "at most one inventory call per key")

@@ -34,7 +34,10 @@ const (
 	PhaseObserve = "observe"
 	PhaseRecover = "recover"
 	PhaseVerify  = "verify"
-	PhaseReport  = "report"
+	// PhaseEvidence judges the checklist's evidence-verified items after
+	// verify; the release gate's verdict is final from then on.
+	PhaseEvidence = "evidence"
+	PhaseReport   = "report"
 )
 
 // Phase statuses.
@@ -137,9 +140,25 @@ type Result struct {
 	// as one of its steps; empty for a run started on its own.
 	GameDay string `json:"game_day,omitempty"`
 	// TraceID is the OpenTelemetry trace id of the run when tracing is on.
-	TraceID string    `json:"trace_id,omitempty"`
-	Started time.Time `json:"started"`
-	Ended   time.Time `json:"ended,omitzero"`
+	TraceID string `json:"trace_id,omitempty"`
+	// Report is where the report step wrote the run's report (every run,
+	// passed too): references only, never the files themselves.
+	Report  *ReportLinks `json:"report,omitempty"`
+	Started time.Time    `json:"started"`
+	Ended   time.Time    `json:"ended,omitzero"`
+}
+
+// ReportLinks are the files of a run's report, written by the report step
+// into the worker's data dir: paths there, or URLs when the worker knows
+// where that directory is served (GAMEDAY_REPORT_URL).
+type ReportLinks struct {
+	HTML     string `json:"html,omitempty"`
+	Markdown string `json:"markdown,omitempty"`
+	JUnit    string `json:"junit,omitempty"`
+	JSON     string `json:"json,omitempty"`
+	Chart    string `json:"chart,omitempty"`
+	// Error says what could not be written; the run's outcome stands.
+	Error string `json:"error,omitempty"`
 }
 
 // RunKey names one run for sinks that must file it once: the workflow id,

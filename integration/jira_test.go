@@ -65,6 +65,13 @@ func TestJiraTicketsAndReleaseGate(t *testing.T) {
 	require.Len(t, rel.Comments, 1)
 	assert.Contains(t, rel.Comments[0], r1.WorkflowID)
 	require.NotEmpty(t, jira.Links(), "release ticket links the postmortem")
+	// The report: linked from the issue, its chart attached as a PNG.
+	require.NotNil(t, r1.Report)
+	assert.Contains(t, pm.Description, r1.Report.HTML)
+	atts := jira.Attachments(pm.Key)
+	require.Len(t, atts, 1, "the chart is attached once")
+	assert.Equal(t, "gameday-demo-inventory-latency-chart.png", atts[0].Filename)
+	assert.True(t, strings.HasPrefix(string(atts[0].Data), "\x89PNG"), "a PNG")
 
 	// 2 and 3. Harmless runs with the checklist: the gate decides.
 	cl, err := checklists.Find("release-default")

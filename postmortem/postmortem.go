@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 )
 
@@ -19,6 +20,19 @@ import (
 // key). Filing the same run twice must not create two postmortems.
 type Sink interface {
 	File(ctx context.Context, r experiment.Result) (string, error)
+}
+
+// Attacher is a Sink that can attach a file to what it filed (Jira: the
+// report's chart PNG on the postmortem issue). Attaching a name that is
+// already there must not attach it twice.
+type Attacher interface {
+	Attach(ctx context.Context, ref, name string, data []byte) error
+}
+
+// Linker is a Sink whose references can be turned into a link people open
+// (Jira: the issue's browse URL).
+type Linker interface {
+	Link(ref string) string
 }
 
 // Render produces the Markdown postmortem of a run.
@@ -46,6 +60,19 @@ func Render(r experiment.Result) string {
 	}
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)
+	}
+	if rl := r.Report; rl != nil {
+		// The report has what a postmortem table cannot: each guard's
+		// chart over the run, values with units, notes and pauses.
+		if rl.HTML != "" {
+			fmt.Fprintf(&b, "- Report (charts of every guard): %s\n", rl.HTML)
+		}
+		if rl.Markdown != "" {
+			fmt.Fprintf(&b, "- Report (Markdown): %s\n", rl.Markdown)
+		}
+		if rl.Chart != "" {
+			fmt.Fprintf(&b, "- Charts (PNG): %s\n", rl.Chart)
+		}
 	}
 	b.WriteString("\n## Timeline\n\n| phase | status | started | ended | detail |\n| --- | --- | --- | --- | --- |\n")
 	for _, p := range r.Phases {
@@ -92,12 +119,27 @@ func Render(r experiment.Result) string {
 		}
 		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %.1f%%, threshold %.1f%%)\n\n", g.Checklist, verdict, g.Score, g.Threshold)
 		b.WriteString("| item | owner | weight | blocking | result | signed by | evidence | alerted |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		var checks []checklist.CheckResult
 		for _, it := range g.Items {
-			result := "unsigned"
-			if it.Signed {
+			result, by := "unsigned", signer(it.User, it.At)
+			switch {
+			case it.Pending:
+				result, by = "pending", "evidence"
+			case it.Decided():
 				result = map[bool]string{true: "pass", false: "FAIL"}[it.Pass]
 			}
-			fmt.Fprintf(&b, "| %s: %s | %s | %g%% | %t | %s | %s | %s | %t |\n", it.ID, cell(it.Title), it.Owner, it.Weight, it.StrongBlocking, result, cell(signer(it.User, it.At)), cell(it.Evidence), it.Alerted)
+			if it.Verified {
+				by = "evidence"
+			}
+			fmt.Fprintf(&b, "| %s: %s | %s | %g%% | %t | %s | %s | %s | %t |\n", it.ID, cell(it.Title), it.Owner, it.Weight, it.StrongBlocking, result, cell(by), cell(it.Evidence), it.Alerted)
+			checks = append(checks, it.Checks...)
+		}
+		if len(checks) > 0 {
+			b.WriteString("\nEvidence (judged after the run; nobody signs these items):\n\n| item | check | value | healthy when | reduce | window | from | to | verdict | query |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+			for _, c := range checks {
+				verdict := map[bool]string{true: "pass", false: "FAIL"}[c.Pass]
+				fmt.Fprintf(&b, "| %s | %s | %s | %s %g | %s | %s | %s | %s | %s | `%s` |\n", c.Item, c.Check, cell(c.Reading()), c.Op, c.Threshold, c.Reduce, c.Window, ts(c.From), ts(c.To), verdict, cell(c.Query))
+			}
 		}
 	}
 	if len(r.WeightChanges) > 0 {
@@ -178,6 +220,11 @@ func (d Dir) ReleaseEvidence(_ context.Context, key string, r experiment.Result,
 	fmt.Fprintf(&b, "- Outcome: %s\n", r.Outcome)
 	if g := r.Gate; g != nil {
 		fmt.Fprintf(&b, "- Release gate: passed=%t, score %.1f%% (threshold %.1f%%) %s\n", g.Passed, g.Score, g.Threshold, g.Reason)
+		for _, it := range g.Items {
+			for _, c := range it.Checks {
+				fmt.Fprintf(&b, "- Evidence for %s: %s\n", it.ID, c)
+			}
+		}
 	}
 	if postmortemRef != "" {
 		fmt.Fprintf(&b, "- Postmortem: %s\n", postmortemRef)

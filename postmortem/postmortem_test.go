@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/sli"
 )
@@ -50,6 +51,26 @@ func TestDirNeverOverwritesAnotherRun(t *testing.T) {
 	assert.Equal(t, p1, again, "a retried report rewrites its own file")
 }
 
+// The postmortem carries the final gate with what the evidence measured:
+// the value (NaN spelt out), what it needed, the window and the query, so
+// the verdict can be checked by hand.
+func TestRenderEvidence(t *testing.T) {
+	from := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	ratio := checklist.CheckResult{Item: "cb-fallback", Check: "fallback-ratio", Query: "sum(increase(f[12s]))", Op: sli.OpGT, Reduce: "last", Window: "first 30s of observe",
+		From: from, To: from.Add(12 * time.Second), Value: 0, Samples: 1}
+	nan := checklist.CheckResult{Item: "cb-fallback", Check: "p95", Query: "q|x", Op: sli.OpLE, Threshold: 0.8, Reduce: "worst", Window: "observe", Value: sli.Float(math.NaN())}
+	cl := checklist.Checklist{Metadata: checklist.Metadata{Name: "demo-seed"}, Spec: checklist.Spec{Threshold: 80, Items: []checklist.Item{
+		{ID: "cb-fallback", Title: "falls back", Owner: "dev", Weight: 60, StrongBlocking: true, VerifiedBy: []checklist.Check{{Name: "fallback-ratio"}, {Name: "p95"}}},
+	}}}
+	g := checklist.EvaluateGate(cl, nil, ratio, nan)
+	r := experiment.Result{Scenario: "demo-seed-inventory-delay", Outcome: experiment.Aborted, Gate: &g}
+	md := Render(r)
+	assert.Contains(t, md, "Gate FAILED: strong-blocking item cb-fallback failed; evidence for cb-fallback: fallback-ratio = 0 (want > 0; last over first 30s of observe): FAIL")
+	assert.Contains(t, md, "| cb-fallback: falls back | dev | 60% | true | FAIL | evidence |")
+	assert.Contains(t, md, "| cb-fallback | fallback-ratio | 0 | > 0 | last | first 30s of observe | 2026-05-01T12:00:00Z | 2026-05-01T12:00:12Z | FAIL | `sum(increase(f[12s]))` |")
+	assert.Contains(t, md, "| cb-fallback | p95 | NaN | <= 0.8 | worst | observe |  |  | FAIL | `q\\|x` |")
+}
+
 // The postmortem tells the pauses (who, why, how each ended, what was
 // removed and re-injected) and every note with its author and time; the
 // release evidence lists the action items.
@@ -88,4 +109,16 @@ func TestRenderPausesAndNotes(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Contains(t, string(ev), "- Paused 2 time(s): drift pause 2026-03-01T10:02:00Z by drift rule: p95 drifted 40%; ended timeout after 10m0s")
 	assert.Contains(t, string(ev), "- Action item: [action] dana 2026-03-01T10:03:00Z: alert on drift")
+}
+
+// The postmortem links the run's report, whose charts it cannot show.
+func TestRenderLinksTheReport(t *testing.T) {
+	r := experiment.Result{Scenario: "x", Outcome: experiment.Aborted, Report: &experiment.ReportLinks{
+		HTML: "https://gameday.example.com/reports/wf/report.html", Markdown: "/data/reports/wf/report.md", Chart: "/data/reports/wf/chart.png",
+	}}
+	md := Render(r)
+	assert.Contains(t, md, "- Report (charts of every guard): https://gameday.example.com/reports/wf/report.html\n")
+	assert.Contains(t, md, "- Report (Markdown): /data/reports/wf/report.md\n")
+	assert.Contains(t, md, "- Charts (PNG): /data/reports/wf/chart.png\n")
+	assert.NotContains(t, Render(experiment.Result{Scenario: "x"}), "Report")
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/chaos"
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/errkind"
@@ -92,7 +94,13 @@ func (v *validator) links(sp *Spec) {
 	if sp.Checklist == "" || strings.HasSuffix(sp.Checklist, ".yaml") || strings.HasSuffix(sp.Checklist, ".yml") {
 		return // a file is resolved when the run starts, relative to where it starts
 	}
-	if _, err := checklists.Find(sp.Checklist); err != nil {
+	cl, err := checklists.Find(sp.Checklist)
+	if err != nil {
+		v.Add("spec.checklist", "%v", err)
+		return
+	}
+	// Its evidence may name this scenario's guards: they must be here.
+	if _, err := checklist.ResolveEvidence(cl, (&Scenario{Spec: *sp}).EvidenceGuards()); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }
@@ -182,8 +190,6 @@ func (v *validator) faults(defaultBackend string, fs []Fault) {
 	}
 }
 
-var ops = []sli.Op{sli.OpLT, sli.OpLE, sli.OpGT, sli.OpGE, sli.OpEQ, sli.OpNE}
-
 func (v *validator) guards(base string, gs []sli.Guard) {
 	seen := map[string]int{}
 	for i := range gs {
@@ -236,6 +242,10 @@ func (v *validator) guards(base string, gs []sli.Guard) {
 		default:
 			v.Add(p+".on_no_data", "must be %s or %s, got %q", sli.OnNoDataBreach, sli.OnNoDataIgnore, g.OnNoData)
 		}
+		// Left empty, reports infer it from the query (sli.UnitOf).
+		if !sli.ValidUnit(g.Unit) {
+			v.Add(p+".unit", "unknown unit %q (one of %s, or leave it out to infer it from the query)", g.Unit, strings.Join(sli.Units, ", "))
+		}
 	}
 }
 
@@ -278,22 +288,9 @@ func (v *validator) guardsFitHold(hold time.Duration, gs []sli.Guard) {
 	}
 }
 
-func validOp(op sli.Op) bool {
-	for _, o := range ops {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
+func validOp(op sli.Op) bool { return slices.Contains(sli.Ops, op) }
 
-func opList() string {
-	s := make([]string, len(ops))
-	for i, o := range ops {
-		s[i] = string(o)
-	}
-	return strings.Join(s, " ")
-}
+func opList() string { return sli.OpList() }
 
 func (v *validator) steadyState(ss *SteadyState) {
 	switch {

@@ -117,6 +117,8 @@ func TestParseErrors(t *testing.T) {
 		data []byte
 		want []want
 	}{
+		{"checklist evidence names a guard the scenario lacks", edit(map[int]string{31: "    roles: [dev, sre]\n  checklist: demo-seed"}),
+			[]want{{32, "spec.checklist", `checklist demo-seed: spec.items[1].verified_by[0].guard: item breaker-recovers names guard "circuit-breaker-closed", which the scenario does not have (its guards: p95, errors)`}}},
 		{"unknown field", edit(map[int]string{22: "      treshold: 0.8"}),
 			[]want{{22, "spec.guards[0].treshold", "unknown field (known: name, query, op, threshold"}}},
 		{"unknown field flow style", edit(map[int]string{10: "      proxy: inventory\n    mde: {a: 1}"}),
@@ -193,6 +195,8 @@ func TestParseErrors(t *testing.T) {
 			[]want{{35, "spec.steady_state.guards[0].threshold", "must be a finite number, got +Inf"}}},
 		{"bad on_no_data", edit(map[int]string{29: "      on_error: ignore\n      on_no_data: skip"}),
 			[]want{{30, "spec.guards[1].on_no_data", `must be breach or ignore, got "skip"`}}},
+		{"unknown unit", edit(map[int]string{22: "      threshold: 0.8\n      unit: milliseconds"}),
+			[]want{{23, "spec.guards[0].unit", `unknown unit "milliseconds" (one of seconds, ms, ratio, percent, bytes, count, or leave it out`}}},
 		{"on_no_data wrong case", edit(map[int]string{22: "      threshold: 0.8\n      on_no_data: Breach"}),
 			[]want{{23, "spec.guards[0].on_no_data", `must be breach or ignore, got "Breach"`}}},
 		{"bad steady-state on_no_data", edit(map[int]string{30: "  steady_state:\n    guards:\n      - name: up\n        query: up\n        op: \">\"\n        on_no_data: zero\n  signoff:"}),

@@ -3,6 +3,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
@@ -155,4 +156,11 @@ func (s Scenario) VerifyGuards() []sli.Guard {
 		return s.Spec.SteadyState.Guards
 	}
 	return s.Spec.Guards
+}
+
+// EvidenceGuards are the guards a checklist item's evidence may name: the
+// observed ones first, then the steady-state ones (a name in both is the
+// observed guard).
+func (s Scenario) EvidenceGuards() []sli.Guard {
+	return append(slices.Clone(s.Spec.Guards), s.Spec.SteadyState.Guards...)
 }

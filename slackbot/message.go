@@ -254,8 +254,11 @@ func resultText(r experiment.Result) string {
 func gateText(r experiment.Result) string {
 	g := r.Gate
 	verdict := ":no_entry: Release gate *failed*"
-	if g.Passed {
+	switch {
+	case g.Passed:
 		verdict = ":white_check_mark: Release gate *passed*"
+	case len(g.Pending) > 0:
+		verdict = ":hourglass: Release gate *provisional*"
 	}
 	s := fmt.Sprintf("%s (%s): score %s%% (threshold %s%%)", verdict, esc(g.Checklist), num(g.Score), num(g.Threshold))
 	if len(g.BlockingFailed) > 0 {
@@ -266,6 +269,11 @@ func gateText(r experiment.Result) string {
 	}
 	if g.Reason != "" {
 		s += "\n" + esc(g.Reason)
+	}
+	for _, it := range g.Items {
+		for _, c := range it.Checks {
+			s += "\nevidence " + esc(it.ID) + ": " + esc(c.String())
+		}
 	}
 	return s
 }
@@ -346,10 +354,27 @@ func threadItems(r experiment.Result) []threadItem {
 	if r.Postmortem != "" {
 		out = append(out, threadItem{"postmortem", ":memo: Postmortem: " + esc(r.Postmortem)})
 	}
+	if rl := r.Report; rl != nil && rl.HTML != "" {
+		// A URL when the worker serves its reports (GAMEDAY_REPORT_URL),
+		// else where the file is on the worker.
+		t := ":bar_chart: Report with a chart of every guard: " + fileLink(rl.HTML, "open")
+		if rl.JUnit != "" {
+			t += " · JUnit " + fileLink(rl.JUnit, "XML")
+		}
+		out = append(out, threadItem{"report", t})
+	}
 	if r.ReleaseTicket != "" && r.Final() {
 		out = append(out, threadItem{"ticket", ":ticket: Release ticket " + esc(r.ReleaseTicket) + " has this run's evidence"})
 	}
 	return out
+}
+
+// fileLink is a Slack link to a URL, or a file path as code.
+func fileLink(ref, text string) string {
+	if strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://") {
+		return "<" + ref + "|" + esc(text) + ">"
+	}
+	return "`" + esc(ref) + "`"
 }
 
 func defineDone(r experiment.Result) bool {

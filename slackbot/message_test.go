@@ -57,3 +57,22 @@ func TestButtonsFollowTheGateRule(t *testing.T) {
 		t.Fatalf("after a rejection: %v", got)
 	}
 }
+
+// The run's thread gets the report: a link when the worker serves its
+// reports, the file path otherwise.
+func TestThreadLinksTheReport(t *testing.T) {
+	item := func(r experiment.Result) string {
+		for _, it := range threadItems(r) {
+			if it.key == "report" {
+				return it.text
+			}
+		}
+		return ""
+	}
+	r := experiment.Result{Report: &experiment.ReportLinks{HTML: "https://gd.example.com/reports/wf_r/report.html", JUnit: "https://gd.example.com/reports/wf_r/report.junit.xml"}}
+	assert.Equal(t, ":bar_chart: Report with a chart of every guard: <https://gd.example.com/reports/wf_r/report.html|open> · JUnit <https://gd.example.com/reports/wf_r/report.junit.xml|XML>", item(r))
+	r.Report = &experiment.ReportLinks{HTML: "/data/reports/wf_r/report.html"}
+	assert.Equal(t, ":bar_chart: Report with a chart of every guard: `/data/reports/wf_r/report.html`", item(r))
+	r.Report = &experiment.ReportLinks{Error: "report dir: permission denied"}
+	assert.Empty(t, item(r), "nothing to link")
+}

@@ -66,10 +66,7 @@ func signoffModal(meta modalMeta, cl *checklist.Checklist, r experiment.Result) 
 	}
 	if cl != nil {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(fmt.Sprintf("Checklist *%s*: the %s items. Every item needs a verdict.", esc(cl.Metadata.Name), meta.Role)), nil, nil))
-		for _, it := range cl.Spec.Items {
-			if it.Owner != meta.Role {
-				continue
-			}
+		for _, it := range checklist.ItemsFor(*cl, meta.Role) { // evidence items are nobody's to sign
 			meta.Items = append(meta.Items, it.ID)
 			blocks = append(blocks, itemBlocks(it)...)
 		}

@@ -1,6 +1,7 @@
 package sli
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/internal/duration"
@@ -21,6 +22,18 @@ const (
 	OpEQ Op = "=="
 	OpNE Op = "!="
 )
+
+// Ops lists the valid ops, for the loaders.
+var Ops = []Op{OpLT, OpLE, OpGT, OpGE, OpEQ, OpNE}
+
+// OpList is Ops for messages: "< <= > >= == !=".
+func OpList() string {
+	s := make([]string, len(Ops))
+	for i, o := range Ops {
+		s[i] = string(o)
+	}
+	return strings.Join(s, " ")
+}
 
 // Guard is an SLI check polled from Prometheus while the fault is held.
 type Guard struct {
@@ -45,6 +58,9 @@ type Guard struct {
 	// workflow on the guards it hands a watch (nil: no drift rule in this
 	// watch). Never written in a scenario.
 	Armed *Float `json:"armed,omitempty" yaml:"-"`
+	// Unit of the query's value, for reports (see Units); empty: inferred
+	// from the query (UnitOf).
+	Unit string `json:"unit,omitempty" yaml:"unit"`
 }
 
 // DefaultGuardInterval is the interval of a guard that names none.

@@ -17,6 +17,21 @@ type Querier interface {
 	Query(ctx context.Context, query string, at time.Time) (float64, error)
 }
 
+// Point is one sample of a range query. Value may be NaN or ±Inf (as
+// Prometheus answered); it never travels through Temporal (reports are
+// files), so it is a plain float64.
+type Point struct {
+	At    time.Time
+	Value float64
+}
+
+// RangeQuerier runs a range PromQL query that must yield at most one
+// series: the guard's value over a window, for reports. An empty answer is
+// no points and no error.
+type RangeQuerier interface {
+	QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]Point, error)
+}
+
 // Healthy reports whether value OP threshold holds. NaN is never healthy:
 // a quantile over no traffic is not evidence of health. ±Inf compare as the
 // extremes they are (an error ratio of +Inf is not below any limit).

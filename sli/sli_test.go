@@ -165,3 +165,29 @@ func TestMinInterval(t *testing.T) {
 	assert.Equal(t, 200*time.Millisecond, MinInterval([]Guard{guard(1, ""), g}))
 	assert.Equal(t, 5*time.Second, MinInterval(nil))
 }
+
+func TestUnitOf(t *testing.T) {
+	cases := []struct {
+		query, unit, want string
+	}{
+		{`histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{service="order"}[10s])))`, "", UnitSeconds},
+		{`sum(rate(http_request_duration_seconds_sum[1m])) / sum(rate(http_request_duration_seconds_count[1m]))`, "", UnitSeconds},
+		{`(sum(rate(http_requests_total{status=~"5.."}[10s])) or vector(0)) / clamp_min(sum(rate(http_requests_total[10s])), 1e-9)`, "", UnitRatio},
+		// The seed's "le=0.2 share": buckets of a seconds histogram, but a ratio.
+		{`sum(rate(http_request_duration_seconds_bucket{le="0.2"}[1m])) / sum(rate(http_request_duration_seconds_count[1m]))`, "", UnitRatio},
+		{`go_gc_duration_seconds{quantile="1"}`, "", UnitSeconds},
+		{`cache_hit_ratio`, "", UnitRatio},
+		{`sum(process_resident_memory_bytes)`, "", UnitBytes},
+		{`sum(go_goroutines{job="order"})`, "", UnitCount},
+		{`sum(circuit_breaker_state{state="open"})`, "", UnitCount},
+		// A slash inside a label value is no division.
+		{`sum(rate(http_requests_total{path="/orders"}[1m]))`, "", UnitCount},
+		{`histogram_quantile(0.99, rate(x_seconds_bucket[1m]))`, UnitMillis, UnitMillis},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, UnitOf(Guard{Query: c.query, Unit: c.unit}), c.query)
+	}
+	assert.True(t, ValidUnit(""))
+	assert.True(t, ValidUnit(UnitRatio))
+	assert.False(t, ValidUnit("percentage"))
+}

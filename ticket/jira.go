@@ -1,6 +1,7 @@
 package ticket
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,7 +49,11 @@ type Jira struct {
 	Logger *slog.Logger
 }
 
-var _ postmortem.Sink = (*Jira)(nil)
+var (
+	_ postmortem.Sink     = (*Jira)(nil)
+	_ postmortem.Attacher = (*Jira)(nil)
+	_ postmortem.Linker   = (*Jira)(nil)
+)
 
 // NewJira validates cfg and returns a client that authenticates every
 // request with basic auth (user + API token). httpClient supplies timeouts
@@ -213,6 +218,45 @@ func (j *Jira) File(ctx context.Context, r experiment.Result) (string, error) {
 	}
 	j.log(ctx, slog.LevelInfo, "jira postmortem filed", "key", created.Key, "workflow_id", r.WorkflowID)
 	return created.Key, nil
+}
+
+// Attach attaches data as a file called name to issue key (the report's
+// chart on the postmortem), once: when the issue already has an attachment
+// of that name (a retried report step) it is left as it is.
+func (j *Jira) Attach(ctx context.Context, key, name string, data []byte) error {
+	key = strings.TrimSpace(key)
+	if !issueKey.MatchString(key) {
+		return errkind.Permanent(fmt.Errorf("jira: cannot attach %s to %q: not an issue key like GD-123", name, key))
+	}
+	issue, resp, err := j.client.Issue.GetWithContext(ctx, key, &jira.GetQueryOptions{Fields: "attachment"})
+	if err != nil {
+		return j.fail(ctx, "get attachments of "+key, resp, err, true)
+	}
+	closeBody(resp)
+	if issue != nil && issue.Fields != nil {
+		for _, a := range issue.Fields.Attachments {
+			if a != nil && a.Filename == name {
+				j.log(ctx, slog.LevelInfo, "jira attachment already there", "key", key, "file", name)
+				return nil
+			}
+		}
+	}
+	_, resp, err = j.client.Issue.PostAttachmentWithContext(ctx, url.PathEscape(key), bytes.NewReader(data), name)
+	if err != nil {
+		return j.fail(ctx, "attach "+name+" to "+key, resp, err, true)
+	}
+	closeBody(resp)
+	j.log(ctx, slog.LevelInfo, "jira attachment added", "key", key, "file", name, "bytes", len(data))
+	return nil
+}
+
+// Link is the browse URL of issue key ("" for a reference that is not an
+// issue key).
+func (j *Jira) Link(key string) string {
+	if !issueKey.MatchString(key) {
+		return ""
+	}
+	return strings.TrimRight(j.cfg.URL, "/") + "/browse/" + key
 }
 
 // findByLabel returns the oldest issue of the project carrying label, or "".
@@ -426,6 +470,11 @@ func (j *Jira) releaseComment(r experiment.Result, postmortemRef string) string 
 		if len(g.Unsigned) > 0 {
 			fmt.Fprintf(&b, "* Unsigned items: %s\n", escapeWiki(strings.Join(g.Unsigned, ", ")))
 		}
+		for _, it := range g.Items {
+			for _, c := range it.Checks {
+				fmt.Fprintf(&b, "* Evidence for %s: %s\n", escapeWiki(it.ID), escapeWiki(c.String()))
+			}
+		}
 	} else {
 		b.WriteString("* Release gate: none (the scenario names no checklist)\n")
 	}
@@ -438,6 +487,9 @@ func (j *Jira) releaseComment(r experiment.Result, postmortemRef string) string 
 	controlComment(&b, r) // pauses and action items (control.go)
 	if postmortemRef != "" {
 		fmt.Fprintf(&b, "* Postmortem: %s\n", escapeWiki(postmortemRef))
+	}
+	if rl := r.Report; rl != nil && rl.HTML != "" {
+		fmt.Fprintf(&b, "* Report (charts of every guard): %s\n", reportLink(rl.HTML))
 	}
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "* Temporal UI: %s\n", r.UIURL)
@@ -490,4 +542,13 @@ func closeBody(resp *jira.Response) {
 	if resp != nil && resp.Response != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
+}
+
+// reportLink writes a report's location in wiki markup: a URL as it is
+// (Jira links it), a file path escaped.
+func reportLink(ref string) string {
+	if strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://") {
+		return ref
+	}
+	return escapeWiki(ref)
 }

@@ -409,13 +409,19 @@ func TestReleaseEvidenceFailureLinksWithoutTransition(t *testing.T) {
 	assert.Len(t, f.Comments("REL-7"), 1)
 	assert.Len(t, f.Links(), 1)
 
-	// A passed run whose gate failed must not move the ticket either.
+	// A passed run whose final gate failed on its evidence must not move
+	// the ticket either, and the comment says what the evidence measured.
 	r2 := passedRun()
 	r2.WorkflowID = "other-run"
-	r2.Gate.Passed = false
+	cl := checklist.Checklist{Metadata: checklist.Metadata{Name: "demo-seed"}, Spec: checklist.Spec{Threshold: 80, Items: []checklist.Item{
+		{ID: "cb-fallback", Owner: "dev", Weight: 60, StrongBlocking: true, VerifiedBy: []checklist.Check{{Name: "no-5xx"}}},
+	}}}
+	g := checklist.EvaluateGate(cl, nil, checklist.CheckResult{Item: "cb-fallback", Check: "no-5xx", Op: "==", Reduce: "last", Window: "observe", Value: 41})
+	r2.Gate = &g
 	require.NoError(t, j.ReleaseEvidence(context.Background(), "REL-7", r2, ""))
 	assert.Zero(t, f.Count("POST /rest/api/2/issue/{key}/transitions"))
-	assert.Len(t, f.Comments("REL-7"), 2)
+	require.Len(t, f.Comments("REL-7"), 2)
+	assert.Contains(t, unescape(f.Comments("REL-7")[1]), "* Evidence for cb-fallback: no-5xx = 41 (want == 0; last over observe): FAIL")
 }
 
 func TestReleaseEvidenceMissingTransition(t *testing.T) {
@@ -547,4 +553,52 @@ func TestPausesAndNotesReachJira(t *testing.T) {
 	c := f.Comments("REL-7")[0]
 	assert.Contains(t, unescape(c), "* Pause: drift pause 2026-03-04T10:00:00Z by drift rule: p95 drifted 40% [7d]; ended timeout after 10m0s")
 	assert.Contains(t, unescape(c), "* Action item by alice.sre: fallback {inventory} slow")
+}
+
+// The report's chart goes onto the postmortem issue once, as a real
+// multipart upload with Jira's XSRF header; a retry finds it there.
+func TestAttachChartOnce(t *testing.T) {
+	f := newFake(t)
+	j, _ := newClient(t, f)
+	ctx := context.Background()
+	key, err := j.File(ctx, failedRun())
+	require.NoError(t, err)
+	png := []byte("\x89PNG\r\n\x1a\nnot really a chart")
+
+	require.NoError(t, j.Attach(ctx, key, "gameday-chart.png", png))
+	require.NoError(t, j.Attach(ctx, key, "gameday-chart.png", png), "a retried report step")
+	got := f.Attachments(key)
+	require.Len(t, got, 1)
+	assert.Equal(t, "gameday-chart.png", got[0].Filename)
+	assert.Equal(t, png, got[0].Data)
+	assert.Equal(t, 1, f.Count("POST /rest/api/2/issue/{key}/attachments"))
+	is, _ := f.Issue(key)
+	assert.Len(t, is.Attachments, 1)
+
+	assert.Equal(t, f.URL()+"/browse/"+key, j.Link(key))
+	assert.Empty(t, j.Link("/data/postmortems/x.md"))
+
+	err = j.Attach(ctx, "not a key", "x.png", png)
+	require.Error(t, err)
+	assert.True(t, errkind.IsPermanent(err))
+	err = j.Attach(ctx, "GD-999", "x.png", png)
+	require.Error(t, err, "no such issue")
+	assert.NotContains(t, err.Error(), testToken)
+}
+
+// The fake refuses an upload without the header, like Jira: the client
+// must send it.
+func TestFakeRefusesAttachmentWithoutXSRFHeader(t *testing.T) {
+	f := newFake(t)
+	j, _ := newClient(t, f)
+	key, err := j.File(context.Background(), failedRun())
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, f.URL()+"/rest/api/2/issue/"+key+"/attachments", strings.NewReader("x"))
+	require.NoError(t, err)
+	req.SetBasicAuth(testUser, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Empty(t, f.Attachments(key))
 }

@@ -51,6 +51,10 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	acts := &activities.Activities{
 		Backends:        backends,
 		Prom:            prom,
+		Ranges:          prom,
+		ReportDir:       cfg.ReportDir(),
+		ReportURL:       cfg.ReportURL,
+		TraceURL:        cfg.TraceURL,
 		Notifier:        notify.Log{Logger: logger},
 		Postmortems:     local,
 		Releases:        local,

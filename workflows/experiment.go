@@ -251,11 +251,14 @@ func (e *experimentRun) validateSignoff(req SignoffRequest) error {
 }
 
 // validateItems checks a role's checklist verdicts: every item is the
-// role's own, none twice, and all of the role's items are there.
+// role's own, none twice, none evidence-verified (nobody signs those), and
+// all of the role's items to sign are there.
 func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 	owner := map[string]string{}
+	verified := map[string]bool{}
 	for _, it := range cl.Spec.Items {
 		owner[it.ID] = it.Owner
+		verified[it.ID] = it.Verified()
 	}
 	seen := map[string]bool{}
 	for _, is := range req.Items {
@@ -263,6 +266,8 @@ func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 		switch {
 		case !ok:
 			return fmt.Errorf("checklist %s has no item %q", cl.Metadata.Name, is.ID)
+		case verified[is.ID]:
+			return fmt.Errorf("item %s is verified by evidence: its checks decide it after the run, nobody signs it", is.ID)
 		case o != req.Role:
 			return fmt.Errorf("item %s is owned by %s, not %s", is.ID, o, req.Role)
 		case seen[is.ID]:
@@ -271,8 +276,8 @@ func validateItems(cl checklist.Checklist, req SignoffRequest) error {
 		seen[is.ID] = true
 	}
 	var missing []string
-	for _, it := range cl.Spec.Items {
-		if it.Owner == req.Role && !seen[it.ID] {
+	for _, it := range checklist.ItemsFor(cl, req.Role) {
+		if !seen[it.ID] {
 			missing = append(missing, it.ID)
 		}
 	}
@@ -344,6 +349,7 @@ func (e *experimentRun) run(ctx workflow.Context) (experiment.Result, error) {
 	if e.res.Outcome == experiment.Running {
 		e.res.Outcome = experiment.Passed
 	}
+	e.judgeEvidence(dctx, injectedAny) // experiment_evidence.go: the final gate
 	if e.version >= versionChecklistV1 && e.res.Gate != nil && injectedAny {
 		e.recordChecklist(dctx)
 	}
@@ -549,7 +555,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 	if e.version >= versionChecklistV1 && e.in.Checklist != nil {
 		g := checklist.EvaluateGate(*e.in.Checklist, e.signs)
 		e.res.Gate = &g
-		detail += fmt.Sprintf("; release gate %s: passed=%t, score %.1f%%", g.Checklist, g.Passed, g.Score)
+		detail += "; release gate " + g.Checklist + " " + g.Summary()
 	}
 	e.end(ctx, experiment.StatusDone, detail)
 	return true
@@ -573,7 +579,7 @@ func (e *experimentRun) recordChecklist(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	obs := make([]checklist.Observation, 0, len(g.Items))
 	for _, it := range g.Items {
-		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Signed && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
+		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Decided() && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(5)})
 	var out activities.ChecklistResult
@@ -647,12 +653,17 @@ func (e *experimentRun) report(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseReport, "")
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10)})
 	var out activities.ReportResult
-	if err := workflow.ExecuteActivity(actx, a.Report, activities.ReportInput{Result: e.res}).Get(ctx, &out); err != nil {
+	// The guards go along for the report's charts (thresholds, units). The
+	// activity's input grows, its place in the history does not: older
+	// histories replay unchanged (the replay test).
+	in := activities.ReportInput{Result: e.res, Guards: e.in.Scenario.Spec.Guards}
+	if err := workflow.ExecuteActivity(actx, a.Report, in).Get(ctx, &out); err != nil {
 		// The outcome stands; the report failure is recorded, not fatal.
 		e.end(ctx, experiment.StatusFailed, rootMessage(err))
 		return
 	}
 	e.res.Postmortem = out.Postmortem
+	e.res.Report = out.Report
 	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr))
 }
 

@@ -62,6 +62,7 @@ func (s *experimentSuite) SetupTest() {
 	s.env.RegisterActivity(&activities.Activities{})
 	s.recovered, s.notified = nil, nil
 	s.recoverHook, s.notifyHook = nil, nil
+	s.reported = experiment.Result{}
 	s.signers, s.distinct = nil, false
 	s.setupLeases()
 	s.env.OnActivity(a.Notify, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.NotifyInput) error {

@@ -125,17 +125,22 @@ weights from the checklist file.`,
 func printChecklistState(out io.Writer, cl checklist.Checklist, st workflows.ChecklistState) {
 	fmt.Fprintf(out, "checklist %s: %d run(s) recorded, threshold %g%%\n\n", st.Checklist, st.Runs, cl.Spec.Threshold)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ITEM\tOWNER\tWEIGHT\tBLOCKING\tPASS STREAK\tLAST FAULT\tALERTING RELEASES")
+	fmt.Fprintln(tw, "ITEM\tOWNER\tVERDICT BY\tWEIGHT\tBLOCKING\tPASSED\tFAILED\tPASS STREAK\tLAST FAULT\tALERTING RELEASES")
 	owner := map[string]string{}
+	by := map[string]string{}
 	for _, it := range cl.Spec.Items {
 		owner[it.ID] = it.Owner
+		by[it.ID] = "signature"
+		if it.Verified() {
+			by[it.ID] = "evidence"
+		}
 	}
 	for _, it := range st.Items {
 		last := "never"
 		if !it.LastFault.IsZero() {
 			last = it.LastFault.UTC().Format(time.DateOnly)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%g%%\t%t\t%d\t%s\t%d\n", it.ItemID, owner[it.ItemID], it.Weight, it.StrongBlocking, it.ConsecutivePasses, last, len(it.AlertReleases))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%g%%\t%t\t%d\t%d\t%d\t%s\t%d\n", it.ItemID, owner[it.ItemID], by[it.ItemID], it.Weight, it.StrongBlocking, it.Passed, it.Failed, it.ConsecutivePasses, last, len(it.AlertReleases))
 	}
 	_ = tw.Flush()
 	printChanges(out, "history", st.Audit)

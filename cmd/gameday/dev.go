@@ -274,8 +274,8 @@ func seedExperiments(fallback bool) string {
 	var b strings.Builder
 	b.WriteString("    the seed's experiments, locally (bin/gameday run NAME --wait):\n")
 	for _, e := range []struct{ name, with, without string }{
-		{"demo-seed-inventory-delay", "passed: delayed calls go to the backup inventory", "aborted: error-rate"},
-		{"demo-seed-inventory-outage", "passed: the breaker opens, the backup serves", "aborted: error-rate"},
+		{"demo-seed-inventory-delay", "passed: delayed calls go to the backup inventory; gate demo-seed passes on evidence", "aborted: error-rate; gate demo-seed fails (cb-fallback: no fallback, 5xx)"},
+		{"demo-seed-inventory-outage", "passed: the breaker opens, the backup serves; gate shows the fallback ratio", "aborted: error-rate; gate demo-seed fails"},
 		{"demo-seed-payment-timeout", "passed: a hung payment costs one retry; the budget holds", "passed: payment has no fallback to lose"},
 		{"demo-seed-cache-slow", "passed: the local cache serves, no stampede", "aborted: error-rate"},
 		{"demo-seed-cache-down", "passed: the local cache serves, no stampede", "aborted: error-rate"},

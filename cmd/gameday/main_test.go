@@ -45,6 +45,11 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"schedule", "apply"},
 		{"schedule", "pause", "demo/x"},
 		{"schedule", "trigger"},
+		{"report"},
+		{"report", "wf", "--format", "pdf"},
+		{"score", "a", "b"},
+		{"score", "--days", "0"},
+		{"maturity", "--days", "-1"},
 	} {
 		_, stderr, code := gameday(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)

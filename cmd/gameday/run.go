@@ -20,6 +20,7 @@ type runFlags struct {
 	id, by             string
 	releaseTicket      string
 	set                []string
+	junit              string
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -33,6 +34,8 @@ func newRunCmd(a *app) *cobra.Command {
              the baseline SLI values, inject nothing
   --wait     follow the run, printing each phase as it happens
   --json     print one JSON object with the final result
+  --junit F  when the run ends, write it to F as JUnit XML (a test case, each
+             guard a property with its reading from PROMETHEUS_URL); implies --wait
 
 A scenario that names a checklist (spec.checklist) waits at the sign-off gate
 for each role to sign its items; the release gate then passes when every
@@ -45,6 +48,9 @@ expired) or release gate failed, 1 error, 2 usage.`,
 			if !cmd.Flags().Changed("by") {
 				f.by = a.cfg.User
 			}
+			if f.junit != "" {
+				f.wait = true
+			}
 			return runExperiment(cmd.Context(), a, cmd.OutOrStdout(), cmd.ErrOrStderr(), pos[0], f)
 		},
 	}
@@ -54,6 +60,7 @@ expired) or release gate failed, 1 error, 2 usage.`,
 	cmd.Flags().StringVar(&f.id, "id", "", "workflow id (default: gameday-<scenario>-<time>-<random>)")
 	cmd.Flags().StringVar(&f.by, "by", "", "who starts the run (recorded in history; default $USER)")
 	cmd.Flags().StringArrayVar(&f.set, "set", nil, "override: duration=D, signoff.timeout=D, <param>=V (all faults) or <fault>.<param>=V; repeatable")
+	cmd.Flags().StringVar(&f.junit, "junit", "", "write the finished run as JUnit XML to FILE (implies --wait)")
 	cmd.Flags().StringVar(&f.releaseTicket, "release-ticket", "", "release ticket (e.g. REL-42) that gets the run's evidence; a passing gate moves it to the ready status")
 	return cmd
 }
@@ -113,6 +120,13 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 	}
 	if res.UIURL == "" {
 		res.UIURL = ui
+	}
+	if f.junit != "" {
+		// The outcome is known; a file that cannot be written is still an
+		// error (CI would read a stale one), naming the outcome.
+		if err := writeJUnit(ctx, cfg, res, sc.Spec.Guards, f.junit); err != nil {
+			return fmt.Errorf("run %s ended %s, but --junit: %w", res.WorkflowID, res.Outcome, err)
+		}
 	}
 	if f.json {
 		enc := json.NewEncoder(out)
@@ -234,13 +248,21 @@ func printResult(out io.Writer, r experiment.Result) {
 	}
 	if g := r.Gate; g != nil {
 		verdict := "PASSED"
-		if !g.Passed {
+		switch {
+		case len(g.Pending) > 0:
+			verdict = "PROVISIONAL (" + g.Reason + ")"
+		case !g.Passed:
 			verdict = "FAILED (" + g.Reason + ")"
 		}
 		fmt.Fprintf(out, "release gate %s: %s, score %.1f%% (threshold %.1f%%)\n", g.Checklist, verdict, g.Score, g.Threshold)
 		for _, it := range g.Items {
 			state := "unsigned"
-			if it.Signed {
+			switch {
+			case it.Pending:
+				state = "pending: judged by its evidence after the run"
+			case it.Verified:
+				state = map[bool]string{true: "pass", false: "FAIL"}[it.Pass] + " by evidence"
+			case it.Signed:
 				state = map[bool]string{true: "pass", false: "FAIL"}[it.Pass] + " by " + it.User
 			}
 			blocking := ""
@@ -248,6 +270,10 @@ func printResult(out io.Writer, r experiment.Result) {
 				blocking = " [blocking]"
 			}
 			fmt.Fprintf(out, "  - %-28s %-4s %5.1f%%%s %s\n", it.ID, it.Owner, it.Weight, blocking, state)
+			// What the evidence measured, so the verdict can be checked.
+			for _, c := range it.Checks {
+				fmt.Fprintf(out, "      %s\n        query: %s\n        window: %s to %s\n", c, c.Query, ts(c.From), ts(c.To))
+			}
 		}
 	}
 	for _, c := range r.WeightChanges {
@@ -256,9 +282,25 @@ func printResult(out io.Writer, r experiment.Result) {
 	if r.Postmortem != "" {
 		fmt.Fprintf(out, "postmortem: %s\n", r.Postmortem)
 	}
+	if rl := r.Report; rl != nil {
+		if rl.HTML != "" {
+			fmt.Fprintf(out, "report: %s\n", rl.HTML)
+		}
+		if rl.Error != "" {
+			fmt.Fprintf(out, "report problem: %s\n", rl.Error)
+		}
+	}
 	if r.UIURL != "" {
 		fmt.Fprintf(out, "ui: %s\n", r.UIURL)
 	}
+}
+
+// ts is a time for the result's text: local time of day, or "-".
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format(time.TimeOnly)
 }
 
 // warnIfNoWorker tells the user why a run would sit still: nothing polls

@@ -149,6 +149,47 @@ func (p *Prometheus) Query(ctx context.Context, query string, at time.Time) (flo
 	}
 }
 
+// QueryRange returns the single series of a range query over [start, end]
+// at step: a guard's value over a report's window. An empty matrix is no
+// points (the series did not exist then, or the server's retention dropped
+// it); more than one series is an error, as for Query. The answer is bounded
+// like an instant one (WithMaxAnswer) and errors are redacted alike. NaN
+// and ±Inf samples are kept as they came.
+func (p *Prometheus) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) ([]sli.Point, error) {
+	if step <= 0 || !end.After(start) {
+		return nil, fmt.Errorf("range query %q: empty window %s..%s or step %s", query, start.Format(time.RFC3339), end.Format(time.RFC3339), step)
+	}
+	val, _, _, err := p.api.QueryRange(ctx, query, v1.Range{Start: start, End: end, Step: step})
+	if err != nil {
+		var perr *v1.Error
+		if errors.As(err, &perr) && perr.Type == v1.ErrBadData {
+			return nil, &sli.BadQueryError{Query: query, Msg: p.mask(perr.Msg)}
+		}
+		var big *AnswerTooLargeError
+		if errors.As(err, &big) {
+			return nil, &sli.BadQueryError{Query: query, Msg: big.Error() + " (wrap it in sum/max/histogram_quantile, or raise " + config.EnvPrometheusMaxAnswer + ")"}
+		}
+		return nil, p.wrap(err)
+	}
+	m, ok := val.(model.Matrix)
+	if !ok {
+		return nil, &sli.BadQueryError{Query: query, Msg: fmt.Sprintf("range query returned a %s; want a matrix", val.Type())}
+	}
+	switch {
+	case len(m) == 0:
+		return nil, nil
+	case len(m) > 1:
+		return nil, &sli.BadQueryError{Query: query, Msg: fmt.Sprintf("returned %d series; a guard must aggregate to one (wrap it in sum/max/histogram_quantile)", len(m))}
+	case len(m[0].Values) == 0 && len(m[0].Histograms) > 0:
+		return nil, &sli.BadQueryError{Query: query, Msg: "returned native histograms; a guard must answer a number (wrap it in histogram_quantile)"}
+	}
+	out := make([]sli.Point, 0, len(m[0].Values))
+	for _, sp := range m[0].Values {
+		out = append(out, sli.Point{At: sp.Timestamp.Time(), Value: float64(sp.Value)})
+	}
+	return out, nil
+}
+
 // Ready reports whether the server answers.
 func (p *Prometheus) Ready(ctx context.Context) error {
 	if _, err := p.api.Buildinfo(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -261,3 +262,77 @@ func TestLimitedBodyBoundary(t *testing.T) {
 type ioNopCloser struct{ *strings.Reader }
 
 func (ioNopCloser) Close() error { return nil }
+
+// Range queries: one series with NaN and ±Inf kept, an empty matrix is no
+// points, several series and bad PromQL are BadQueryErrors, the answer is
+// bounded and errors never carry the credential.
+func TestPrometheusQueryRange(t *testing.T) {
+	var gotStep, gotStart string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+secret {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_ = r.ParseForm()
+		require.Equal(t, "/api/v1/query_range", r.URL.Path)
+		gotStep, gotStart = r.Form.Get("step"), r.Form.Get("start")
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Form.Get("query") {
+		case "one":
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1700000000,"0.25"],[1700000001,"NaN"],[1700000002,"+Inf"],[1700000004,"-Inf"],[1700000005,"1e-3"]]}]}}`))
+		case "empty":
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+		case "two":
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"a":"1"},"values":[[1700000000,"1"]]},{"metric":{"a":"2"},"values":[[1700000000,"2"]]}]}}`))
+		case "big":
+			_, _ = w.Write(manySeries(50_000))
+		case "down":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "echo %s", r.Header.Get("Authorization"))
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected identifier"}`))
+		}
+	}))
+	defer srv.Close()
+	p, err := NewPrometheus(srv.URL, WithCredentials(config.Credentials{BearerToken: secret}))
+	require.NoError(t, err)
+	ctx := context.Background()
+	start := time.Unix(1700000000, 0)
+	end := start.Add(5 * time.Second)
+
+	pts, err := p.QueryRange(ctx, "one", start, end, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "1", gotStep)
+	assert.Equal(t, "1700000000", gotStart)
+	require.Len(t, pts, 5)
+	assert.Equal(t, 0.25, pts[0].Value)
+	assert.True(t, start.Equal(pts[0].At))
+	assert.True(t, math.IsNaN(pts[1].Value))
+	assert.True(t, math.IsInf(pts[2].Value, 1))
+	assert.True(t, math.IsInf(pts[3].Value, -1))
+	assert.True(t, start.Add(4*time.Second).Equal(pts[3].At), "a missing step is a gap, not a zero")
+
+	pts, err = p.QueryRange(ctx, "empty", start, end, time.Second)
+	require.NoError(t, err)
+	assert.Empty(t, pts)
+
+	var bq *sli.BadQueryError
+	_, err = p.QueryRange(ctx, "two", start, end, time.Second)
+	require.True(t, errors.As(err, &bq), "%v", err)
+	assert.Contains(t, err.Error(), "returned 2 series")
+	_, err = p.QueryRange(ctx, "rate(x[", start, end, time.Second)
+	require.True(t, errors.As(err, &bq), "%v", err)
+	_, err = p.QueryRange(ctx, "big", start, end, time.Second)
+	require.True(t, errors.As(err, &bq), "%v", err)
+	assert.Contains(t, err.Error(), "larger than 1 MiB")
+
+	_, err = p.QueryRange(ctx, "down", start, end, time.Second)
+	require.Error(t, err)
+	assert.False(t, errors.As(err, &bq), "a server error stays retryable")
+	assert.NotContains(t, err.Error(), secret)
+	assert.Contains(t, err.Error(), strings.TrimPrefix(srv.URL, "http://"))
+
+	_, err = p.QueryRange(ctx, "one", end, start, time.Second)
+	assert.ErrorContains(t, err, "empty window")
+}

@@ -14,6 +14,7 @@
 //	GET  /rest/api/2/issue/{key}/transitions
 //	POST /rest/api/2/issue/{key}/transitions
 //	POST /rest/api/2/issueLink
+//	POST /rest/api/2/issue/{key}/attachments  (multipart "file"; needs X-Atlassian-Token)
 //
 // Every request must carry basic auth with the user and token given to New;
 // other requests are answered 401. Searches understand only JQL of the form
@@ -51,6 +52,16 @@ type Issue struct {
 	Comments []string
 	// Links are the issue links this issue takes part in, either side.
 	Links []Link
+	// Attachments are the files attached to the issue, oldest first.
+	Attachments []Attachment
+}
+
+// Attachment is one file attached to an issue.
+type Attachment struct {
+	ID, Filename string
+	// MimeType is the part's Content-Type as the client sent it.
+	MimeType string
+	Data     []byte
 }
 
 // Link is an issue link: Inward (e.g. the release ticket) relates to
@@ -93,6 +104,9 @@ type Server struct {
 	order    []string
 	nextID   int
 	comments map[string][]string
+	// attachments per issue key; their ids count apart from issues'.
+	attachments    map[string][]Attachment
+	nextAttachment int
 	// transitions available per issue (the same from every status).
 	transitions map[string][]Transition
 	links       []Link
@@ -127,6 +141,7 @@ func New(tb testing.TB, user, token string) *Server {
 		issues:      map[string]*issue{},
 		byID:        map[string]string{},
 		comments:    map[string][]string{},
+		attachments: map[string][]Attachment{},
 		transitions: map[string][]Transition{},
 		calls:       map[string]int{},
 	}
@@ -148,6 +163,7 @@ func New(tb testing.TB, user, token string) *Server {
 	handle("GET /rest/api/2/issue/{key}/transitions", s.listTransitions)
 	handle("POST /rest/api/2/issue/{key}/transitions", s.doTransition)
 	handle("POST /rest/api/2/issueLink", s.addLink)
+	handle("POST /rest/api/2/issue/{key}/attachments", s.addAttachment)
 
 	// Serve under a context path so the client's relative URLs are
 	// exercised.
@@ -277,6 +293,7 @@ func (s *Server) snapshot(i *issue) Issue {
 	is := Issue{
 		ID: i.ID, Key: i.Key, Project: i.Project, Summary: i.Summary, Description: i.Description,
 		Labels: slices.Clone(i.Labels), Status: i.Status, Comments: slices.Clone(s.comments[i.Key]),
+		Attachments: slices.Clone(s.attachments[i.Key]),
 	}
 	for _, l := range s.links {
 		if l.Inward == i.Key || l.Outward == i.Key {
@@ -483,9 +500,64 @@ func (s *Server) getIssue(w http.ResponseWriter, r *http.Request) {
 			links = append(links, map[string]any{"type": map[string]any{"name": l.Type}, "inwardIssue": map[string]any{"key": l.Inward}})
 		}
 	}
+	attachments := []map[string]any{}
+	for _, a := range s.attachments[is.Key] {
+		attachments = append(attachments, attachmentJSON(a))
+	}
 	WriteJSON(w, http.StatusOK, map[string]any{"id": is.ID, "key": is.Key, "fields": map[string]any{
-		"summary": is.Summary, "status": map[string]any{"name": is.Status}, "issuelinks": links,
+		"summary": is.Summary, "status": map[string]any{"name": is.Status}, "issuelinks": links, "attachment": attachments,
 	}})
+}
+
+func attachmentJSON(a Attachment) map[string]any {
+	return map[string]any{"id": a.ID, "filename": a.Filename, "size": len(a.Data), "mimeType": a.MimeType}
+}
+
+// addAttachment takes a multipart upload in the field "file", as Jira
+// does, and refuses one without the XSRF header Jira requires.
+func (s *Server) addAttachment(w http.ResponseWriter, r *http.Request) {
+	is := s.issue(w, r)
+	if is == nil {
+		return
+	}
+	if tok := r.Header.Get("X-Atlassian-Token"); tok != "no-check" && tok != "nocheck" {
+		WriteError(w, http.StatusForbidden, "XSRF check failed")
+		return
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		WriteError(w, http.StatusBadRequest, "not a multipart upload: "+err.Error())
+		return
+	}
+	var out []map[string]any
+	for _, fh := range r.MultipartForm.File["file"] {
+		f, err := fh.Open()
+		if err != nil {
+			WriteError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		data, err := io.ReadAll(f)
+		_ = f.Close()
+		if err != nil {
+			WriteError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.nextAttachment++
+		a := Attachment{ID: strconv.Itoa(20000 + s.nextAttachment), Filename: fh.Filename, MimeType: fh.Header.Get("Content-Type"), Data: data}
+		s.attachments[is.Key] = append(s.attachments[is.Key], a)
+		out = append(out, attachmentJSON(a))
+	}
+	if len(out) == 0 {
+		WriteError(w, http.StatusBadRequest, "no file in the field \"file\"")
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// Attachments are the files attached to issue key, oldest first.
+func (s *Server) Attachments(key string) []Attachment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.attachments[key])
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request) {

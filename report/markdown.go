@@ -1,0 +1,238 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/gameday/gameday/experiment"
+)
+
+// ChartFile is the name of the charts' PNG next to the other files of a
+// report; the Markdown shows it.
+const ChartFile = "chart.png"
+
+// Markdown renders the report as Markdown: the numbers with units, the
+// charts as the PNG next to it (ChartFile), when withChart.
+func Markdown(rep *Report, withChart bool) []byte {
+	var b strings.Builder
+	r := rep.Result
+	fmt.Fprintf(&b, "# %s on %s: %s\n\n", r.Scenario, r.Service, r.Outcome)
+	if br := BreachText(rep); br != "" {
+		fmt.Fprintf(&b, "**Breach:** %s\n\n", br)
+	} else if r.AbortReason != "" {
+		fmt.Fprintf(&b, "**Reason:** %s\n\n", oneLine(r.AbortReason))
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "**Error:** %s\n\n", oneLine(r.Error))
+	}
+	if r.Unguarded {
+		b.WriteString("**UNGUARDED**: no guard watched this run; nothing could abort it on an outage.\n\n")
+	}
+	for _, a := range r.RecoverAlarms {
+		fmt.Fprintf(&b, "**Recover alarm:** %s\n\n", oneLine(a))
+	}
+	fmt.Fprintf(&b, "- Run: `%s` run `%s`\n", r.WorkflowID, r.RunID)
+	fmt.Fprintf(&b, "- Started: %s\n", ts(r.Started))
+	if !r.Ended.IsZero() {
+		fmt.Fprintf(&b, "- Ended: %s (%s)\n", ts(r.Ended), r.Ended.Sub(r.Started).Round(1e9))
+	}
+	if rep.Score.Scored {
+		fmt.Fprintf(&b, "- Resilience score: %.0f / 100 (%s)\n", rep.Score.Score, rep.Score.Why)
+	} else {
+		fmt.Fprintf(&b, "- Resilience score: not scored (%s)\n", rep.Score.Why)
+	}
+	if r.GameDay != "" {
+		fmt.Fprintf(&b, "- Game day: `%s`\n", r.GameDay)
+	}
+	for _, o := range r.Overrides {
+		fmt.Fprintf(&b, "- Changed: %s\n", o)
+	}
+	l := rep.Links
+	if l.TemporalUI != "" {
+		fmt.Fprintf(&b, "- Temporal UI: %s\n", l.TemporalUI)
+	}
+	if l.Ticket != "" {
+		fmt.Fprintf(&b, "- Postmortem: %s\n", linkOr(l.Ticket, l.TicketURL))
+	}
+	if l.ReleaseTicket != "" {
+		fmt.Fprintf(&b, "- Release ticket: %s\n", l.ReleaseTicket)
+	}
+	if r.TraceID != "" {
+		fmt.Fprintf(&b, "- Trace: %s\n", linkOr(r.TraceID, l.Trace))
+	}
+	for _, name := range slices.Sorted(maps.Keys(l.Files)) {
+		fmt.Fprintf(&b, "- %s: %s\n", name, l.Files[name])
+	}
+
+	b.WriteString("\n## Guards\n\n")
+	if withChart && len(rep.Guards) > 0 {
+		fmt.Fprintf(&b, "![guards](%s)\n\n", ChartFile)
+	}
+	if len(rep.Guards) == 0 {
+		b.WriteString("No guards (the scenario is unguarded).\n")
+	} else {
+		b.WriteString("| guard | healthy when | baseline | min | max | last | bad samples | verify | breach |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		for _, g := range rep.Guards {
+			min, max, last := Format(g.Unit, g.Min), Format(g.Unit, g.Max), Format(g.Unit, g.Last)
+			bad := fmt.Sprintf("%d of %d", g.Bad, len(g.Points))
+			switch {
+			case g.Err != "":
+				min, max, last, bad = "", "", "", "query failed: "+g.Err
+			case g.NoData():
+				min, max, last, bad = "", "", "", "no data in the window"
+			}
+			if g.NonFinite > 0 {
+				bad += fmt.Sprintf(" (%d NaN/±Inf)", g.NonFinite)
+			}
+			breach := ""
+			if br := g.Breach; br != nil {
+				breach = clock(br.At) + " " + breachValue(g)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", g.Guard.Name, FormatThreshold(g.Guard),
+				gv(g, g.Baseline), min, max, last, cell(bad), gv(g, g.Verify), cell(breach))
+		}
+		b.WriteString("\n")
+		for _, g := range rep.Guards {
+			fmt.Fprintf(&b, "- `%s`: `%s`\n", g.Guard.Name, g.Guard.Query)
+		}
+	}
+	fmt.Fprintf(&b, "\nWindow %s – %s, one sample every %s", ts(rep.Window.From), ts(rep.Window.To), rep.Window.Step)
+	if rep.Window.Cut {
+		fmt.Fprintf(&b, "; cut when the report was made (`gameday report %s` shows the minutes after the run)", r.WorkflowID)
+	}
+	b.WriteString(".\n")
+
+	b.WriteString("\n## Timeline\n\n| time (UTC) | what | |\n| --- | --- | --- |\n")
+	for _, e := range rep.Timeline {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", clock(e.At), e.Kind, cell(e.Text))
+	}
+
+	b.WriteString("\n## Faults\n\n")
+	switch {
+	case len(r.RecoverLog) > 0:
+		b.WriteString("| fault | recovered at | recovery |\n| --- | --- | --- |\n")
+		for _, f := range r.RecoverLog {
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.FaultID, ts(f.At), cell(recoveryText(f)))
+		}
+	case len(r.Injected) > 0:
+		fmt.Fprintf(&b, "Injected: %s (no recover log)\n", strings.Join(r.Injected, ", "))
+	default:
+		b.WriteString("Nothing was injected.\n")
+	}
+
+	if len(r.Signoffs) > 0 {
+		b.WriteString("\n## Sign-off\n\n| role | user | decision | reason | at |\n| --- | --- | --- | --- | --- |\n")
+		for _, s := range r.Signoffs {
+			d := "approved"
+			if !s.Approved {
+				d = "rejected"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", s.Role, s.User, d, cell(s.Reason), ts(s.At))
+		}
+	}
+	if g := r.Gate; g != nil {
+		verdict := "passed"
+		if !g.Passed {
+			verdict = "FAILED: " + g.Reason
+		}
+		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %.0f%%, threshold %.0f%%)\n\n", g.Checklist, cell(verdict), g.Score, g.Threshold)
+		b.WriteString("| item | owner | weight | blocking | verdict | signed by | evidence | alerted |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		for _, it := range g.Items {
+			v := "unsigned"
+			if it.Signed {
+				v = map[bool]string{true: "pass", false: "FAIL"}[it.Pass]
+			}
+			fmt.Fprintf(&b, "| %s: %s | %s | %g%% | %t | %s | %s | %s | %t |\n", it.ID, cell(it.Title), it.Owner, it.Weight, it.StrongBlocking, v, it.User, cell(it.Evidence), it.Alerted)
+		}
+	}
+	if len(r.WeightChanges) > 0 {
+		b.WriteString("\n## Weight changes\n\n| item | weight | strong-blocking | rule | why |\n| --- | --- | --- | --- | --- |\n")
+		for _, c := range r.WeightChanges {
+			fmt.Fprintf(&b, "| %s | %g%% → %g%% | %t → %t | %s | %s |\n", c.ItemID, c.OldWeight, c.NewWeight, c.OldBlocking, c.NewBlocking, c.Rule, cell(c.Reason))
+		}
+	}
+	if len(r.Pauses) > 0 {
+		b.WriteString("\n## Pauses\n\n| from | to | by | reason | ended |\n| --- | --- | --- | --- | --- |\n")
+		for _, p := range r.Pauses {
+			by := p.By
+			if p.Drift {
+				by += " (drift)"
+			}
+			ended := p.Ended
+			if p.EndedBy != "" {
+				ended += " by " + p.EndedBy
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", ts(p.From), ts(p.To), by, cell(p.Reason), ended)
+		}
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- **%s** by %s at %s: %s\n", n.Kind, n.By, clock(n.At), oneLine(n.Text))
+		}
+	}
+	return []byte(b.String())
+}
+
+// gv is a define or verify reading of the guard in its unit.
+func gv(g GuardReport, v *experiment.GuardValue) string {
+	switch {
+	case v == nil:
+		return ""
+	case v.Error != "":
+		return "error: " + v.Error
+	case v.NoData:
+		return "no data"
+	}
+	return Format(g.Unit, float64(v.Value))
+}
+
+func breachValue(g GuardReport) string {
+	br := g.Breach
+	switch {
+	case br.QueryError != "":
+		return "query kept failing"
+	case br.NoData:
+		return "no data"
+	}
+	return Format(g.Unit, float64(br.Value))
+}
+
+func linkOr(text, url string) string {
+	if url == "" || url == text {
+		return text
+	}
+	return "[" + text + "](" + url + ")"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+
+// MarkdownGameDay renders a game day: a table of its experiments, then each
+// one's report.
+func MarkdownGameDay(name string, reps []*Report) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Game day %s\n\n| # | scenario | service | outcome | score | run |\n| --- | --- | --- | --- | --- | --- |\n", name)
+	for i, rep := range reps {
+		score := "not scored"
+		if rep.Score.Scored {
+			score = fmt.Sprintf("%.0f", rep.Score.Score)
+		}
+		r := rep.Result
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | `%s` |\n", i+1, r.Scenario, r.Service, r.Outcome, score, r.WorkflowID)
+	}
+	for _, rep := range reps {
+		b.WriteString("\n---\n\n")
+		// Each run's headings one level down, under the game day's.
+		for _, line := range strings.SplitAfter(string(Markdown(rep, false)), "\n") {
+			if strings.HasPrefix(line, "#") {
+				line = "#" + line
+			}
+			b.WriteString(line)
+		}
+	}
+	return []byte(b.String())
+}
