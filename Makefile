@@ -4,7 +4,7 @@ TOOLS_DIR ?= $(or $(GAMEDAY_TOOLS_DIR),$(HOME)/.cache/gameday/bin)
 export GAMEDAY_TOOLS_DIR := $(TOOLS_DIR)
 BIN       := bin/gameday
 
-.PHONY: all build tools kube-tools run test test-unit bench chaos-self fuzz clean
+.PHONY: all build tools kube-tools run test test-unit bench chaos-self fuzz dashboard rules clean
 
 all: build
 
@@ -23,10 +23,11 @@ kube-tools:
 run: tools build
 	$(BIN) dev
 
-## test: every test, unit and integration (real Temporal dev server and Prometheus)
+## test: every test, unit and integration (real Temporal dev server and Prometheus); integration
+## tests mostly wait on holds and timers, so four run at once (the seed-shop ones alone)
 test: tools kube-tools
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m -parallel 4 ./...
 
 test-unit:
 	$(GO) test -count=1 -short ./...
@@ -48,6 +49,14 @@ chaos-self: tools
 	GAMEDAY_CHAOS_SELF_RUNS=$${GAMEDAY_CHAOS_SELF_RUNS:-20} GAMEDAY_CHAOS_SELF_REPORT=$(CURDIR)/bench/chaos-self.md \
 		$(GO) test -count=1 -v -run '^TestChaosSelf$$' -timeout 90m ./integration/; \
 		status=$$?; cat bench/chaos-self.md 2>/dev/null; exit $$status
+
+## dashboard: regenerate deploy/grafana/gameday.json from its Go generator (a test keeps them equal)
+dashboard:
+	$(GO) generate ./deploy/grafana
+
+## rules: check deploy/prometheus/rules.yml and run its unit tests with promtool (make test does too)
+rules: tools
+	cd deploy/prometheus && $(TOOLS_DIR)/promtool check rules rules.yml && $(TOOLS_DIR)/promtool test rules rules_test.yml
 
 ## fuzz: fuzz the scenario loader for a minute
 fuzz:

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/chaos"
@@ -20,6 +21,7 @@ import (
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/telemetry"
 )
 
 // Activities is registered with the worker.
@@ -69,6 +71,10 @@ type Activities struct {
 	// must require (GAMEDAY_REQUIRED_SIGNOFF); nil: none.
 	RequiredSignoff func(environment string) []string
 	Logger          *slog.Logger
+	// Metrics are the worker's own series (nil: none). Activities record
+	// them, never workflow code: an activity attempt runs once, a workflow
+	// replays.
+	Metrics *telemetry.Metrics
 }
 
 // ReleaseSink records a run's evidence on a release ticket: a comment, and a
@@ -117,6 +123,12 @@ func classify(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePermanent, nil)
 	}
 	return err
+}
+
+// firstAttempt says whether this is an activity's first attempt: what is
+// counted once per run is counted there, so a retry never counts it again.
+func firstAttempt(ctx context.Context) bool {
+	return !activity.IsActivity(ctx) || activity.GetInfo(ctx).Attempt <= 1
 }
 
 func keys[V any](m map[string]V) []string {

@@ -27,6 +27,9 @@ type DefineInput struct {
 	// complete. Set by workflows from version worker-signers 1; older runs
 	// took the role map from their input.
 	ResolveSigners bool `json:"resolve_signers,omitempty"`
+	// Recheck is define run again right before the first inject, after a
+	// sign-off gate: the same run, not a new one (metrics count it once).
+	Recheck bool `json:"recheck,omitempty"`
 	// ResolveDrift asks define for every guard's drift baseline (drift.go);
 	// set by workflows from version drift 1.
 	ResolveDrift bool `json:"resolve_drift,omitempty"`
@@ -48,6 +51,9 @@ type DefineResult struct {
 // valid PromQL with data behind it, and the guards are healthy now. Starting
 // chaos on an already-unhealthy system teaches nothing and risks an outage.
 func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, error) {
+	if !in.Recheck && firstAttempt(ctx) {
+		a.Metrics.ExperimentStarted(in.Scenario.Metadata.Name)
+	}
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
 	var res DefineResult

@@ -2,13 +2,16 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/telemetry"
 )
 
 // GuardHeartbeatEvery is how often a guard heartbeats, from a ticker of its
@@ -21,6 +24,8 @@ type GuardInput struct {
 	// Until ends the watch without a breach (the faults' own expiry); zero
 	// means "until the workflow cancels it".
 	Until time.Time `json:"until,omitzero"`
+	// Scenario names the run's scenario in the guard's metrics.
+	Scenario string `json:"scenario,omitempty"`
 }
 
 // GuardResult is how a guard ended. A cancelled guard returns it as the
@@ -44,8 +49,19 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 	}
 	w := a.watch(ctx, in.Guards)
 	w.Until = in.Until
+	if a.Metrics != nil {
+		names := make([]string, len(in.Guards))
+		for i, g := range in.Guards {
+			names[i] = g.Name
+		}
+		a.Metrics.WatchStarted(in.Scenario, names)
+		w.Querier = countingQuerier{next: a.Prom, guards: in.Guards, m: a.Metrics}
+	}
 	r, err := w.Run(ctx)
 	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended}
+	if r.Breach != nil {
+		a.Metrics.GuardBreached(in.Scenario, r.Breach.Guard)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// The workflow ended the watch: hand it what was seen.
@@ -88,4 +104,34 @@ func (a *Activities) watch(ctx context.Context, guards []sli.Guard) sli.Watch {
 	}
 	w.Heartbeat = func(st sli.WatchState) { activity.RecordHeartbeat(ctx, st) }
 	return w
+}
+
+// countingQuerier counts every guard query's answer in the worker's
+// metrics: healthy, unhealthy, no data (empty or NaN) or an error (a timeout
+// included). A query shared by several guards is counted under the first.
+type countingQuerier struct {
+	next   sli.Querier
+	guards []sli.Guard
+	m      *telemetry.Metrics
+}
+
+func (q countingQuerier) Query(ctx context.Context, query string, at time.Time) (float64, error) {
+	v, err := q.next.Query(ctx, query, at)
+	for _, g := range q.guards {
+		if g.Query != query {
+			continue
+		}
+		switch {
+		case errors.Is(err, sli.ErrNoData) || (err == nil && math.IsNaN(v)):
+			q.m.GuardEvaluated(g.Name, telemetry.EvalNoData)
+		case err != nil:
+			q.m.GuardEvaluated(g.Name, telemetry.EvalError)
+		case sli.Healthy(g.Op, v, g.Threshold):
+			q.m.GuardEvaluated(g.Name, telemetry.EvalHealthy)
+		default:
+			q.m.GuardEvaluated(g.Name, telemetry.EvalUnhealthy)
+		}
+		break
+	}
+	return v, err
 }

@@ -69,6 +69,7 @@ func (a *Activities) Inject(ctx context.Context, in InjectInput) (InjectResult, 
 	_ = failpoint.Sleep(callCtx, "inject-delay")
 	_ = failpoint.Sleep(callCtx, fmt.Sprintf("inject-delay-step%d", f.Step))
 	inj, err := b.Inject(callCtx, f)
+	a.Metrics.Injected(f.Backend, f.Action, err)
 	if err != nil {
 		return InjectResult{}, settledError(classify(fmt.Errorf("inject %s (%s %s): %w", in.Fault.Name, in.Fault.Backend, in.Fault.Action, err)), attempt)
 	}

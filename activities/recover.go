@@ -2,12 +2,17 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/internal/failpoint"
 )
+
+// errNoBackend is a recover attempt on a worker without the fault's
+// back-end, for the failure counter.
+var errNoBackend = errors.New("back-end not configured on this worker")
 
 type RecoverInput struct {
 	Fault chaos.Fault `json:"fault"`
@@ -25,6 +30,7 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 		// Retryable, unlike in define and inject: this worker cannot remove
 		// the fault, but another worker on the task queue may, and giving
 		// up would leave the fault behind.
+		a.Metrics.Recovered(in.Fault.Backend, false, errNoBackend)
 		return RecoverResult{}, fmt.Errorf("recover %s (%s): back-end %q is not configured on this worker (configured: %v); retrying so a worker that has it can remove the fault",
 			in.Fault.Name, in.Fault.ID, in.Fault.Backend, keys(a.Backends))
 	}
@@ -32,6 +38,7 @@ func (a *Activities) Recover(ctx context.Context, in RecoverInput) (RecoverResul
 	defer stop()
 	_ = failpoint.Sleep(ctx, "recover-delay")
 	r, err := b.Recover(ctx, in.Fault)
+	a.Metrics.Recovered(in.Fault.Backend, r.Removed, err)
 	if err != nil {
 		// Never non-retryable: recovery is retried until the fault is gone.
 		return RecoverResult{}, fmt.Errorf("recover %s (%s): %w", in.Fault.Name, in.Fault.ID, err)

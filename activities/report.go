@@ -17,6 +17,7 @@ import (
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/report"
 	"github.com/gameday/gameday/sli"
+	"github.com/gameday/gameday/telemetry"
 )
 
 type ReportInput struct {
@@ -52,10 +53,13 @@ const (
 // never files twice. A report that cannot be written is said in the
 // result (Report.Error) and the log; it never fails the step.
 func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, error) {
+	r := in.Result
+	if firstAttempt(ctx) {
+		a.recordFinished(r)
+	}
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
 	var res ReportResult
-	r := in.Result
 	rep, written := a.writeReport(ctx, r, in.Guards)
 	if written != nil {
 		res.Report = written.links
@@ -103,6 +107,50 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 	}
 	a.pauseOnFailure(ctx, r)
 	return res, nil
+}
+
+// recordFinished counts the finished run, its phases' durations and, after
+// a breach, how long it took until every fault was gone.
+func (a *Activities) recordFinished(r experiment.Result) {
+	if a.Metrics == nil {
+		return
+	}
+	phases := make([]telemetry.Phase, 0, len(r.Phases))
+	for _, p := range r.Phases {
+		if !p.Ended.IsZero() {
+			phases = append(phases, telemetry.Phase{Name: p.Name, Started: p.Started, Ended: p.Ended})
+		}
+	}
+	a.Metrics.ExperimentFinished(r.Scenario, string(r.Outcome), phases)
+	if d, ok := AbortLatency(r); ok {
+		a.Metrics.AbortLatency(r.Scenario, d)
+	}
+}
+
+// AbortLatency is how long a run took from its guard's breach until the
+// last of its faults was confirmed gone (the recover log's times); false
+// when there was no breach or a fault was never confirmed removed.
+func AbortLatency(r experiment.Result) (time.Duration, bool) {
+	if r.Breach == nil || r.Breach.At.IsZero() || len(r.Injected) == 0 {
+		return 0, false
+	}
+	var last time.Time
+	gone := map[string]bool{}
+	for _, rec := range r.RecoverLog {
+		gone[rec.FaultID] = true
+		if rec.At.After(last) {
+			last = rec.At
+		}
+	}
+	for _, id := range r.Injected {
+		if !gone[id] {
+			return 0, false
+		}
+	}
+	if last.Before(r.Breach.At) {
+		return 0, false
+	}
+	return last.Sub(r.Breach.At), true
 }
 
 // writtenReport is a report on disk and the links to it.

@@ -190,6 +190,7 @@ func (a *Activities) Sweep(ctx context.Context, in SweepInput) (SweepResult, err
 				default:
 					s.Outcome, s.Detail = "already-gone", r.Detail
 				}
+				a.Metrics.Swept(name, s.Outcome)
 				a.log().Info("sweep", "fault_id", inj.FaultID, "backend", name, "object", inj.Object, "reason", s.Reason, "outcome", s.Outcome)
 			}
 			res.Faults = append(res.Faults, s)

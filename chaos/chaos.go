@@ -109,6 +109,11 @@ type Driver struct {
 	Actions map[string]func(params map[string]any) error
 	// ValidateTarget checks spec.target for this back-end (may be nil).
 	ValidateTarget func(t Target) error
+	// Describe, when set, says in a few words what a fault does and what
+	// undoing it does (see Describe). resolved are the fault's target
+	// lines from Resolve (define), without the fault-name prefix; it may
+	// be empty. Pure and deterministic: workflow code calls it.
+	Describe func(f Fault, resolved []string) Description
 }
 
 var (

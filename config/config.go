@@ -72,6 +72,8 @@ type Config struct {
 	Safety Safety // the inputs of the safety policy (safety.FromConfig)
 	Jira   Jira   // where postmortems and release evidence are filed
 	Slack  Slack  // the Slack control room
+	// Telemetry: the worker's metrics endpoint and the trace exporter.
+	Telemetry Telemetry
 
 	err error // the first malformed core value (Validate)
 }
@@ -265,6 +267,7 @@ func Read(lookup Lookup) Config {
 	c.Safety = safetyFrom(e)
 	c.Jira = jiraFrom(e)
 	c.Slack = slackFrom(e)
+	c.Telemetry = telemetryFrom(e)
 	c.err = first
 	return c
 }
@@ -330,10 +333,10 @@ func SplitList(s string) []string {
 // String shows the configuration with URLs redacted and credentials
 // described, never shown.
 func (c Config) String() string {
-	return fmt.Sprintf("Config{TaskQueue:%s PrometheusURL:%s PrometheusAuth:%s PrometheusMaxAnswer:%s ToxiproxyURL:%s ToxiproxyAuth:%s DataDir:%s UIURL:%s Namespace:%s Users:%v GateThreshold:%g Signoff:%s User:%s ToolsDir:%s Kube:%s Safety:%s Jira:%s Slack:%s}",
+	return fmt.Sprintf("Config{TaskQueue:%s PrometheusURL:%s PrometheusAuth:%s PrometheusMaxAnswer:%s ToxiproxyURL:%s ToxiproxyAuth:%s DataDir:%s UIURL:%s Namespace:%s Users:%v GateThreshold:%g Signoff:%s User:%s ToolsDir:%s Kube:%s Safety:%s Jira:%s Slack:%s Telemetry:%s}",
 		c.TaskQueue, RedactURL(c.PrometheusURL), c.PrometheusAuth, FormatSize(c.maxAnswer()), RedactURL(c.ToxiproxyURL), c.ToxiproxyAuth,
 		c.DataDir, RedactURL(c.UIURL), c.Namespace, c.Users, c.GateThreshold,
-		c.Signoff, c.User, c.ToolsDir, c.Kube, c.Safety, c.Jira, c.Slack)
+		c.Signoff, c.User, c.ToolsDir, c.Kube, c.Safety, c.Jira, c.Slack, c.Telemetry)
 }
 
 // GoString keeps %#v from printing the fields.
@@ -370,6 +373,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("safety", c.Safety),
 		slog.Any("jira", c.Jira),
 		slog.Any("slack", c.Slack),
+		slog.String("telemetry", c.Telemetry.String()),
 	)
 }
 

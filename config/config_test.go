@@ -170,6 +170,32 @@ func TestDemoFallback(t *testing.T) {
 	assert.True(t, c.DemoFallback, "a bad value keeps the safe default")
 }
 
+func TestTelemetry(t *testing.T) {
+	read := func(m map[string]string) Telemetry { return Read(MapLookup(m)).Telemetry }
+	tel := read(nil)
+	assert.Equal(t, Telemetry{}, tel, "both off by default")
+	assert.False(t, tel.Tracing())
+	require.NoError(t, tel.Validate())
+
+	tel = read(map[string]string{EnvMetricsAddr: " :9464 ", EnvOTLPEndpoint: "http://127.0.0.1:4318/"})
+	require.NoError(t, tel.Validate())
+	assert.Equal(t, ":9464", tel.MetricsAddr)
+	assert.Equal(t, "http://127.0.0.1:4318", tel.OTLPEndpoint)
+	assert.True(t, tel.Tracing())
+
+	tel = read(map[string]string{EnvMetricsAddr: "OFF", EnvOTLPEndpoint: "off"})
+	assert.Equal(t, Telemetry{}, tel)
+
+	for _, bad := range []string{"9464", "localhost", "http://x:9464"} {
+		assert.ErrorContains(t, read(map[string]string{EnvMetricsAddr: bad}).Validate(), EnvMetricsAddr, bad)
+	}
+	for _, bad := range []string{"127.0.0.1:4318", "grpc://x:4317", "http://"} {
+		assert.ErrorContains(t, read(map[string]string{EnvOTLPEndpoint: bad}).Validate(), EnvOTLPEndpoint, bad)
+	}
+	err := read(map[string]string{EnvOTLPEndpoint: "ftp://user:hunter2@x"}).Validate()
+	assert.NotContains(t, err.Error(), "hunter2", "a password in the URL is never printed")
+}
+
 func TestReportAndTraceURLs(t *testing.T) {
 	c := Read(MapLookup(map[string]string{EnvReportURL: "https://gameday.example.com/reports/", EnvTraceURL: "http://jaeger:16686"}))
 	require.NoError(t, c.Validate())

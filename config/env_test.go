@@ -119,8 +119,9 @@ func TestNoEnvironmentReadsOutsideConfig(t *testing.T) {
 }
 
 // sdkVars are documented in Vars but read by the Temporal SDK's envconfig,
-// not by Read.
-var sdkVars = []string{"TEMPORAL_ADDRESS", "TEMPORAL_API_KEY", "TEMPORAL_TLS", "TEMPORAL_TLS_*", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE"}
+// or by the OpenTelemetry OTLP exporter (its headers, timeout and TLS
+// settings; the endpoint is config's), not by Read.
+var sdkVars = []string{"TEMPORAL_ADDRESS", "TEMPORAL_API_KEY", "TEMPORAL_TLS", "TEMPORAL_TLS_*", "TEMPORAL_PROFILE", "TEMPORAL_CONFIG_FILE", "OTEL_EXPORTER_OTLP_*"}
 
 // Every variable Read asks for is in Vars, and every entry of Vars is read
 // (by Read, or by the SDK's envconfig).

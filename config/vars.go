@@ -126,6 +126,9 @@ var Vars = []Var{
 	{EnvSlackPoll, "2s", "how often a run's Slack message is refreshed (at least 100ms)"},
 	{EnvDemoFallback, "on", "demo shop (gameday demo, gameday dev): off builds it without the backup-inventory and local-cache fallbacks (same as --fallback=false)"},
 	{EnvToolsDir, "~/.cache/gameday/bin", "where make tools puts the local stack's servers (gameday dev, integration tests)"},
+	{EnvMetricsAddr, "(off; gameday dev: " + DevMetricsAddr + ")", "host:port where gameday worker serves /metrics (gameday's and the Temporal SDK's), /healthz and /readyz, e.g. :9464; off: none"},
+	{EnvOTLPEndpoint, "(unset: no tracing)", "OTLP/HTTP receiver traces go to (worker, CLI, Slack bot, demo shop), e.g. http://jaeger:4318; gameday dev starts a local Jaeger when unset and it is built"},
+	{"OTEL_EXPORTER_OTLP_*", "unset", "the OTLP exporter's other standard settings (_HEADERS, _TIMEOUT, _CERTIFICATE, _COMPRESSION), read by the OpenTelemetry exporter itself when tracing is on"},
 }
 
 // EnvHelp renders Vars for --help.

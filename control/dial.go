@@ -15,8 +15,9 @@ import (
 // Dial connects to Temporal with the SDK's environment configuration
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS, API key, profiles), at
 // hostPort when set (gameday dev points at the server it started). A nil
-// logger discards the SDK's log.
-func Dial(ctx context.Context, hostPort string, logger *slog.Logger) (client.Client, error) {
+// logger discards the SDK's log. Options add tracing and metrics
+// (WithTracing, WithMetrics).
+func Dial(ctx context.Context, hostPort string, logger *slog.Logger, options ...DialOption) (client.Client, error) {
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, fmt.Errorf("temporal client configuration: %w", err)
@@ -34,6 +35,11 @@ func Dial(ctx context.Context, hostPort string, logger *slog.Logger) (client.Cli
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	opts.Logger = sdklog.NewStructuredLogger(logger)
+	for _, o := range options {
+		if err := o(&opts); err != nil {
+			return nil, err
+		}
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w; is it running? `make run` starts a local one", opts.HostPort, opts.Namespace, err)

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/gameday/gameday/telemetry"
 )
 
 // The seed's client contract (chapter 1): every call to another service has
@@ -97,7 +99,7 @@ type client struct {
 	transport *http.Transport
 }
 
-func newClient(h hop) *client {
+func newClient(h hop, tracing telemetry.Tracing) *client {
 	if h.attempt <= 0 || h.attempt > h.timeout {
 		h.attempt = h.timeout
 	}
@@ -107,7 +109,9 @@ func newClient(h hop) *client {
 		DisableKeepAlives:   h.fresh,
 	}
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Timeout: h.attempt, Transport: budgetTransport{next: tr, attempt: h.attempt}}
+	// Each attempt is a client span (retries show as siblings), its trace
+	// context in the headers through the toxiproxy link.
+	rc.HTTPClient = &http.Client{Timeout: h.attempt, Transport: tracing.HTTPTransport(budgetTransport{next: tr, attempt: h.attempt})}
 	rc.Logger = nil
 	rc.RetryMax = RetryMax
 	rc.RetryWaitMin, rc.RetryWaitMax = retryWaitMin, retryWaitMax

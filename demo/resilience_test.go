@@ -13,6 +13,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/telemetry"
 )
 
 // The breaker opens exactly when 30 % of at least 10 calls in the window
@@ -78,7 +80,7 @@ func TestRetriesAtMostTwiceNeverOn4xx(t *testing.T) {
 				w.WriteHeader(c.status)
 			}))
 			defer srv.Close()
-			cl := newClient(hop{name: "t", url: srv.URL, timeout: time.Second})
+			cl := newClient(hop{name: "t", url: srv.URL, timeout: time.Second}, telemetry.Off())
 			defer cl.transport.CloseIdleConnections()
 			_, err := cl.call(context.Background(), http.MethodGet, "/", nil)
 			assert.Equal(t, c.attempts, n.Load())
@@ -100,7 +102,7 @@ func TestRetriesAtMostTwiceNeverOn4xx(t *testing.T) {
 			}
 		}))
 		defer srv.Close()
-		cl := newClient(hop{name: "t", url: srv.URL, timeout: time.Second})
+		cl := newClient(hop{name: "t", url: srv.URL, timeout: time.Second}, telemetry.Off())
 		defer cl.transport.CloseIdleConnections()
 		_, err := cl.call(context.Background(), http.MethodGet, "/", nil)
 		assert.Error(t, err)
@@ -125,7 +127,7 @@ func TestBudgetPropagatesToEachHop(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	cl := newClient(hop{name: "t", url: srv.URL, timeout: 300 * time.Millisecond, attempt: 120 * time.Millisecond})
+	cl := newClient(hop{name: "t", url: srv.URL, timeout: 300 * time.Millisecond, attempt: 120 * time.Millisecond}, telemetry.Off())
 	defer cl.transport.CloseIdleConnections()
 
 	// A generous caller: each attempt gets the attempt cap.

@@ -39,6 +39,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gameday/gameday/chaos/toxiproxy"
+	"github.com/gameday/gameday/telemetry"
 )
 
 // The toxiproxy proxies (links) of the shop; scenarios target one with
@@ -96,6 +97,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Mode picks the order service (default ModePlain).
 	Mode Mode
+	// Tracing traces every request the shop serves and sends, and sends
+	// probe orders into the trace of each traced gameday fault (see
+	// tracing.go); the zero value is off.
+	Tracing telemetry.Tracing
 }
 
 // Shop is a running demo shop. Stop it with Close.
@@ -108,6 +113,9 @@ type Shop struct {
 	api      *toxiserver.ApiServer
 
 	mode Mode
+
+	tracing telemetry.Tracing
+	faults  faultTraces // gameday toxics created by traced requests
 
 	orderURL, inventoryURL, toxiproxyURL, metricsTarget, proxyAddr string
 	serviceURLs, proxyAddrs                                        map[string]string // by proxy name
@@ -139,6 +147,7 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 		cancel:      cancel,
 		registry:    prometheus.NewRegistry(),
 		mode:        cfg.Mode,
+		tracing:     cfg.Tracing,
 		serviceURLs: map[string]string{},
 		proxyAddrs:  map[string]string{},
 	}
@@ -183,7 +192,7 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 		if err != nil {
 			return nil, err
 		}
-		s.servers = append(s.servers, s.serve(ln, b.mux, true))
+		s.servers = append(s.servers, s.serve(ln, s.tracing.HTTPHandler(b.mux, b.proxy), true))
 		upstreams[b.proxy] = dialable(ln.Addr())
 		s.serviceURLs[b.proxy] = "http://" + upstreams[b.proxy]
 	}
@@ -205,7 +214,11 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.apiServer = s.serve(apiLn, s.api.Routes(), false)
+	var api http.Handler = s.api.Routes()
+	if s.tracing.On {
+		api = s.noteToxics(api)
+	}
+	s.apiServer = s.serve(apiLn, api, false)
 	s.toxiproxyURL = "http://" + dialable(apiLn.Addr())
 	for _, name := range Proxies {
 		proxy := toxiserver.NewProxy(s.api, name, "127.0.0.1:0", upstreams[name])
@@ -227,7 +240,7 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 		s.transports = append(s.transports, invTransport)
 		orders := &orderService{
 			inventoryURL: "http://" + s.proxyAddr,
-			client:       &http.Client{Timeout: inventoryTimeout, Transport: invTransport},
+			client:       &http.Client{Timeout: inventoryTimeout, Transport: s.tracing.HTTPTransport(invTransport)},
 			orders:       m.orders,
 		}
 		orderMux.Handle("/orders", m.instrument(serviceOrder, "/orders", orders.handleOrders))
@@ -243,7 +256,7 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.servers = append(s.servers, s.serve(orderLn, orderMux, true))
+	s.servers = append(s.servers, s.serve(orderLn, s.tracing.HTTPHandler(orderMux, serviceOrder), true))
 	s.metricsTarget = dialable(orderLn.Addr())
 	s.orderURL = "http://" + s.metricsTarget
 
@@ -252,9 +265,15 @@ func Start(ctx context.Context, cfg Config) (_ *Shop, err error) {
 		s.transports = append(s.transports, loadTransport)
 		// Longer than the inventory timeout so the order service, not the
 		// load generator, decides when a slow order fails (and records it).
-		client := &http.Client{Timeout: inventoryTimeout + 2*time.Second, Transport: loadTransport}
+		client := &http.Client{Timeout: inventoryTimeout + 2*time.Second, Transport: s.tracing.HTTPTransport(loadTransport)}
 		s.background.Add(1)
 		go s.runLoad(cfg.LoadRPS, client)
+	}
+	if s.tracing.On {
+		probeTransport := &http.Transport{MaxIdleConnsPerHost: MaxProbes, IdleConnTimeout: 30 * time.Second}
+		s.transports = append(s.transports, probeTransport)
+		s.background.Add(1)
+		go s.runProbes(&http.Client{Transport: s.tracing.HTTPTransport(probeTransport)})
 	}
 	s.background.Add(1)
 	go s.runReaper(cfg.ReapInterval)
@@ -285,10 +304,10 @@ var Proxies = []string{InventoryProxy, BackupProxy, PaymentProxy, CouponProxy, C
 func (s *Shop) seedOrders(m *metrics, fallback bool) *seedOrders {
 	via := func(proxy string) string { return "http://" + s.proxyAddrs[proxy] }
 	o := &seedOrders{
-		inventory: newClient(hop{name: InventoryProxy, url: via(InventoryProxy), timeout: inventoryHopTimeout, fresh: true}),
-		backup:    newClient(hop{name: BackupProxy, url: via(BackupProxy), timeout: backupHopTimeout}),
-		coupon:    newClient(hop{name: CouponProxy, url: via(CouponProxy), timeout: couponHopTimeout}),
-		payment:   newClient(hop{name: PaymentProxy, url: via(PaymentProxy), timeout: paymentHopTimeout, attempt: paymentAttemptTimeout, fresh: true}),
+		inventory: newClient(hop{name: InventoryProxy, url: via(InventoryProxy), timeout: inventoryHopTimeout, fresh: true}, s.tracing),
+		backup:    newClient(hop{name: BackupProxy, url: via(BackupProxy), timeout: backupHopTimeout}, s.tracing),
+		coupon:    newClient(hop{name: CouponProxy, url: via(CouponProxy), timeout: couponHopTimeout}, s.tracing),
+		payment:   newClient(hop{name: PaymentProxy, url: via(PaymentProxy), timeout: paymentHopTimeout, attempt: paymentAttemptTimeout, fresh: true}, s.tracing),
 		m:         m,
 		fallback:  fallback,
 	}
@@ -346,6 +365,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Mode == "" {
 		cfg.Mode = ModePlain
 	}
+	if cfg.Tracing.Provider == nil {
+		cfg.Tracing = telemetry.Off()
+	}
 	return cfg
 }
 
@@ -383,18 +405,8 @@ func (s *Shop) serve(ln net.Listener, h http.Handler, cancelOnClose bool) *http.
 	return srv
 }
 
-// dialable turns a listener address into one a client can dial: a wildcard
-// host (":8080", "0.0.0.0", "::") becomes 127.0.0.1.
-func dialable(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
-}
+// dialable is the address a client dials for a listener.
+func dialable(a net.Addr) string { return telemetry.Dialable(a.String()) }
 
 // OrderURL is the order service's base URL (POST /orders, GET /metrics).
 func (s *Shop) OrderURL() string { return s.orderURL }
@@ -532,7 +544,9 @@ func (s *Shop) runLoad(rps int, client *http.Client) {
 		go func() {
 			defer inflight.Done()
 			defer func() { <-sem }()
-			req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, u, nil)
+			ctx, span := s.loadContext(s.ctx)
+			defer span.End()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 			if err != nil {
 				return
 			}

@@ -61,6 +61,9 @@ func Render(r experiment.Result) string {
 	if r.UIURL != "" {
 		fmt.Fprintf(&b, "- Temporal UI: %s\n", r.UIURL)
 	}
+	if r.TraceID != "" {
+		fmt.Fprintf(&b, "- Trace: `%s` (the run, its activities and the requests its faults hurt, in your tracing backend)\n", r.TraceID)
+	}
 	if rl := r.Report; rl != nil {
 		// The report has what a postmortem table cannot: each guard's
 		// chart over the run, values with units, notes and pauses.

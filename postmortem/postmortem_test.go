@@ -71,6 +71,15 @@ func TestRenderEvidence(t *testing.T) {
 	assert.Contains(t, md, "| cb-fallback | p95 | NaN | <= 0.8 | worst | observe |  |  | FAIL | `q\\|x` |")
 }
 
+// A traced run's postmortem (and so its Jira ticket, which renders it)
+// names its trace; an untraced run's says nothing about tracing.
+func TestRenderTraceID(t *testing.T) {
+	r := experiment.Result{Scenario: "s", Outcome: experiment.Aborted, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
+	assert.Contains(t, Render(r), "- Trace: `4bf92f3577b34da6a3ce929d0e0e4736`")
+	r.TraceID = ""
+	assert.NotContains(t, Render(r), "Trace:")
+}
+
 // The postmortem tells the pauses (who, why, how each ended, what was
 // removed and re-injected) and every note with its author and time; the
 // release evidence lists the action items.

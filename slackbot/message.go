@@ -318,6 +318,9 @@ func threadItems(r experiment.Result) []threadItem {
 	if r.UIURL != "" {
 		out = append(out, threadItem{"ui", ":link: Temporal UI: <" + r.UIURL + "|" + esc(r.WorkflowID) + ">"})
 	}
+	if r.TraceID != "" {
+		out = append(out, threadItem{"trace", ":mag: Trace: `" + esc(r.TraceID) + "`"})
+	}
 	if defineDone(r) {
 		t := "*Targets* (define)"
 		if len(r.Targets) == 0 {

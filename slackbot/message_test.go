@@ -58,6 +58,21 @@ func TestButtonsFollowTheGateRule(t *testing.T) {
 	}
 }
 
+// The run's thread names its trace once it is known.
+func TestThreadNamesTheTrace(t *testing.T) {
+	items := threadItems(experiment.Result{WorkflowID: "wf", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
+	var trace string
+	for _, it := range items {
+		if it.key == "trace" {
+			trace = it.text
+		}
+	}
+	assert.Equal(t, ":mag: Trace: `4bf92f3577b34da6a3ce929d0e0e4736`", trace)
+	for _, it := range threadItems(experiment.Result{WorkflowID: "wf"}) {
+		assert.NotEqual(t, "trace", it.key, "no trace item for an untraced run")
+	}
+}
+
 // The run's thread gets the report: a link when the worker serves its
 // reports, the file path otherwise.
 func TestThreadLinksTheReport(t *testing.T) {

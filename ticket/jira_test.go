@@ -531,6 +531,12 @@ func TestTokenOnlyInAuthHeader(t *testing.T) {
 	assert.Equal(t, want, post.Links)
 }
 
+// The postmortem issue names the run's trace.
+func TestDescriptionNamesTheTrace(t *testing.T) {
+	d := Description(experiment.Result{Scenario: "s", Outcome: experiment.Aborted, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})
+	assert.Contains(t, d, "Trace: {{4bf92f3577b34da6a3ce929d0e0e4736}}")
+}
+
 // The postmortem issue carries the pauses and notes tables (one renderer
 // with the file); the release comment lists each pause and note.
 func TestPausesAndNotesReachJira(t *testing.T) {

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -26,12 +28,31 @@ import (
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/safety"
 	"github.com/gameday/gameday/sli/promclient"
+	"github.com/gameday/gameday/telemetry"
 	"github.com/gameday/gameday/ticket"
 	"github.com/gameday/gameday/workflows"
 )
 
+// Option adds to what NewActivities wires.
+type Option func(*options)
+
+type options struct{ signals *Signals }
+
+// WithSignals records the activities' metrics in s, and traces the calls
+// they make to the toxiproxy API (the demo shop's toxiproxy links the
+// faulted requests to the run's trace from them).
+func WithSignals(s *Signals) Option { return func(o *options) { o.signals = s } }
+
 // NewActivities wires the activity dependencies from configuration.
-func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
+func NewActivities(cfg config.Config, logger *slog.Logger, opts ...Option) (*activities.Activities, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	tracing := telemetry.Off()
+	if o.signals != nil {
+		tracing = o.signals.Tracing
+	}
 	prom, err := promclient.NewPrometheus(cfg.PrometheusURL, promclient.WithCredentials(cfg.PrometheusAuth), promclient.WithMaxAnswer(cfg.PrometheusMaxAnswer))
 	if err != nil {
 		return nil, err
@@ -42,7 +63,7 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 	}
 	backends := map[string]chaos.Backend{}
 	if cfg.ToxiproxyURL != "" {
-		backends[toxiproxy.BackendName] = newToxiproxy(cfg)
+		backends[toxiproxy.BackendName] = newToxiproxy(cfg, tracing)
 	}
 	if err := addKubeBackends(backends, cfg, logger); err != nil {
 		return nil, err
@@ -64,6 +85,16 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 		RequiredSignoff: cfg.Signoff.RequiredRoles, // GAMEDAY_REQUIRED_SIGNOFF
 		Logger:          logger,
 	}
+	if o.signals != nil {
+		acts.Metrics = o.signals.Metrics
+		actions := map[string][]string{}
+		for name := range backends {
+			if d, ok := chaos.Lookup(name); ok {
+				actions[name] = slices.Sorted(maps.Keys(d.Actions))
+			}
+		}
+		acts.Metrics.InitBackends(actions)
+	}
 	// With Jira configured, postmortems and release evidence go there; the
 	// token stays in this process (never in activity inputs or history).
 	if jc, ok := ticket.JiraConfigFrom(cfg.Jira); ok {
@@ -80,17 +111,23 @@ func NewActivities(cfg config.Config, logger *slog.Logger) (*activities.Activiti
 
 // newToxiproxy builds the toxiproxy back-end; the credentials that were in
 // TOXIPROXY_URL go in the Authorization header of requests to its host.
-func newToxiproxy(cfg config.Config) *toxiproxy.Backend {
-	if cfg.ToxiproxyAuth.IsZero() {
+// With tracing on, each API call is a span of the activity that makes it,
+// its trace context in the request's headers.
+func newToxiproxy(cfg config.Config, tracing telemetry.Tracing) *toxiproxy.Backend {
+	if cfg.ToxiproxyAuth.IsZero() && !tracing.On {
 		return toxiproxy.New(cfg.ToxiproxyURL)
 	}
-	host := ""
-	if u, err := url.Parse(cfg.ToxiproxyURL); err == nil {
-		host = u.Host
+	var rt http.RoundTripper = http.DefaultTransport
+	if !cfg.ToxiproxyAuth.IsZero() {
+		host := ""
+		if u, err := url.Parse(cfg.ToxiproxyURL); err == nil {
+			host = u.Host
+		}
+		rt = cfg.ToxiproxyAuth.Transport(host, nil)
 	}
 	return toxiproxy.New(cfg.ToxiproxyURL, toxiproxy.WithHTTPClient(&http.Client{
 		Timeout:   toxiproxy.DefaultHTTPTimeout,
-		Transport: cfg.ToxiproxyAuth.Transport(host, nil),
+		Transport: tracing.HTTPTransport(rt),
 	}))
 }
 
@@ -126,8 +163,8 @@ func loopback(host string) bool {
 // NewActivitiesWithClient also wires what needs the Temporal client: the
 // checklist, lease and kill switch entities, the schedules' runs (blackout
 // windows, pause on failure) and the abort of running runs.
-func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Logger) (*activities.Activities, error) {
-	acts, err := NewActivities(cfg, logger)
+func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Logger, opts ...Option) (*activities.Activities, error) {
+	acts, err := NewActivities(cfg, logger, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -132,6 +133,7 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 		Unguarded:     len(sc.Spec.Guards) == 0,
 		UIURL:         experiment.UIURL(e.in.UIBase, info.Namespace, info.WorkflowExecution.ID, info.WorkflowExecution.RunID),
 		Overrides:     e.in.Overrides,
+		TraceID:       traceID(ctx),
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
@@ -389,6 +391,20 @@ func (e *experimentRun) stopped(ctx workflow.Context, err error, what string) {
 	e.finish(experiment.Failed, fmt.Sprintf("%s: %s", what, rootMessage(err)))
 }
 
+// traceID is the trace the worker's tracing interceptor put this run in,
+// empty when the worker does not trace. It is a function of the history:
+// the trace context the starting client sent (recorded in the run's first
+// event), or, for a run started without one, the trace derived from the
+// workflow and run id (control.TracingInterceptor). No clock, no random
+// source, no command: replays read the same id.
+func traceID(ctx workflow.Context) string {
+	span, ok := temporalotel.SpanFromWorkflowContext(ctx)
+	if !ok || !span.SpanContext().HasTraceID() {
+		return ""
+	}
+	return span.SpanContext().TraceID().String()
+}
+
 func rootMessage(err error) string {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
@@ -453,6 +469,7 @@ func (e *experimentRun) define(ctx workflow.Context) bool {
 		StartToCloseTimeout: time.Minute,
 		HeartbeatTimeout:    phaseHeartbeatTimeout,
 		RetryPolicy:         retry(5),
+		Summary:             e.defineSummary(),
 	})
 	var def activities.DefineResult
 	in := e.defineInput()
@@ -492,7 +509,7 @@ func (e *experimentRun) defineInput() activities.DefineInput {
 }
 
 func (e *experimentRun) notify(ctx workflow.Context, event, text string) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: retry(3)})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: retry(3), Summary: "notify " + event + ": " + chaos.Clip(text, 120)})
 	fut := workflow.ExecuteActivity(actx, a.Notify, activities.NotifyInput{Message: notify.Message{
 		WorkflowID: e.res.WorkflowID, Scenario: e.res.Scenario, Event: event, Text: text, URL: e.res.UIURL,
 	}})
@@ -520,7 +537,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 	start := workflow.Now(ctx)
 	timeout := so.Timeout.D()
 	if r := so.Reminder.D(); r > 0 && r < timeout {
-		ok, err := workflow.AwaitWithTimeout(ctx, r, decided)
+		ok, err := workflow.AwaitWithOptions(ctx, timerFor(r, fmt.Sprintf("remind %s to sign off after %s", strings.Join(so.Roles, ", "), r)), decided)
 		if err != nil {
 			e.end(ctx, experiment.StatusCancelled, "")
 			e.stopped(ctx, err, "sign-off")
@@ -531,7 +548,7 @@ func (e *experimentRun) gate(ctx workflow.Context) bool {
 		}
 	}
 	remaining := timeout - workflow.Now(ctx).Sub(start)
-	ok, err := workflow.AwaitWithTimeout(ctx, max(remaining, time.Millisecond), decided)
+	ok, err := workflow.AwaitWithOptions(ctx, timerFor(max(remaining, time.Millisecond), fmt.Sprintf("sign-off deadline: expire the run if %s have not signed within %s", strings.Join(so.Roles, ", "), timeout)), decided)
 	switch {
 	case err != nil:
 		e.end(ctx, experiment.StatusCancelled, "")
@@ -581,7 +598,10 @@ func (e *experimentRun) recordChecklist(ctx workflow.Context) {
 	for _, it := range g.Items {
 		obs = append(obs, checklist.Observation{ItemID: it.ID, Pass: it.Decided() && it.Pass && !it.Alerted, Alerted: it.Alerted, Release: release, At: now})
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry(5)})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute, RetryPolicy: retry(5),
+		Summary: fmt.Sprintf("record %d item verdict(s) in checklist %s's learned weights", len(obs), e.in.Checklist.Metadata.Name),
+	})
 	var out activities.ChecklistResult
 	err := workflow.ExecuteActivity(actx, a.RecordChecklist, activities.RecordChecklistInput{
 		Checklist: *e.in.Checklist, WorkflowID: e.res.WorkflowID, Observations: obs,
@@ -622,6 +642,7 @@ func (e *experimentRun) verify(ctx workflow.Context) {
 		StartToCloseTimeout: timeout + time.Minute,
 		HeartbeatTimeout:    phaseHeartbeatTimeout,
 		RetryPolicy:         retry(3),
+		Summary:             chaos.Clip(fmt.Sprintf("wait up to %s for steady state: %s", timeout, guardNames(guards)), chaos.MaxDescription),
 	})
 	var out activities.VerifyResult
 	err := workflow.ExecuteActivity(actx, a.Verify, activities.VerifyInput{Guards: guards, Timeout: timeout}).Get(ctx, &out)
@@ -651,7 +672,7 @@ func unhealthy(vals []experiment.GuardValue) string {
 
 func (e *experimentRun) report(ctx workflow.Context) {
 	e.begin(ctx, experiment.PhaseReport, "")
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10)})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, HeartbeatTimeout: phaseHeartbeatTimeout, RetryPolicy: retry(10), Summary: e.reportSummary()})
 	var out activities.ReportResult
 	// The guards go along for the report's charts (thresholds, units). The
 	// activity's input grows, its place in the history does not: older

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/gameday/gameday/activities"
+	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
 )
 
@@ -80,9 +81,9 @@ func (e *experimentRun) guardedRun(ctx workflow.Context) {
 			HeartbeatTimeout:    GuardHeartbeatTimeout,
 			WaitForCancellation: true,
 			RetryPolicy:         retry(10, activities.ErrTypeBadQuery),
-			Summary:             fmt.Sprintf("watch %d guard(s)", len(guards)),
+			Summary:             guardSummary(guards),
 		})
-		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: e.watchGuards(true)})
+		e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: e.watchGuards(true), Scenario: e.res.Scenario})
 	}
 	e.exposure(ctx, dctx) // inject and hold, again after each resume (experiment_pause.go)
 }
@@ -104,7 +105,9 @@ func (e *experimentRun) recheckAfterGate(ctx workflow.Context) bool {
 		Summary:             "re-check steady state and targets after sign-off",
 	})
 	var def activities.DefineResult
-	err := workflow.ExecuteActivity(actx, a.Define, e.defineInput()).Get(ctx, &def)
+	in := e.defineInput()
+	in.Recheck = true
+	err := workflow.ExecuteActivity(actx, a.Define, in).Get(ctx, &def)
 	if err != nil {
 		e.end(ctx, experiment.StatusFailed, "steady state gone after sign-off: "+rootMessage(err))
 		if temporal.IsCanceledError(err) || ctx.Err() != nil {
@@ -177,7 +180,7 @@ func (e *experimentRun) injectAll(ctx, dctx workflow.Context) bool {
 			// while an attempt can still land.
 			WaitForCancellation: true,
 			RetryPolicy:         retry(5),
-			Summary:             fmt.Sprintf("inject %s: %s %s", f.Name, f.Backend, f.Action),
+			Summary:             e.injectSummary(i),
 		})
 		// Marked before calling: if this worker dies after the fault landed
 		// but before the result is recorded, recover still removes it.
@@ -245,7 +248,7 @@ func (e *experimentRun) awaitReleasing(ctx, dctx workflow.Context, cond func() b
 			return workflow.Await(ctx, cond)
 		}
 		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
-			done, err := workflow.AwaitWithTimeout(ctx, wait, cond)
+			done, err := workflow.AwaitWithOptions(ctx, timerFor(wait, e.holdSummary(next)), cond)
 			if err != nil || done {
 				return err
 			}
@@ -289,7 +292,7 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 			break
 		}
 		if wait := next.Sub(workflow.Now(ctx)); wait > 0 {
-			interrupted, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return e.guardEnded() || e.abort != nil || e.pauseWanted() })
+			interrupted, err := workflow.AwaitWithOptions(ctx, timerFor(wait, e.holdSummary(next)), func() bool { return e.guardEnded() || e.abort != nil || e.pauseWanted() })
 			switch {
 			case err != nil:
 				e.end(ctx, experiment.StatusCancelled, "")
@@ -333,7 +336,7 @@ func (e *experimentRun) holdAll(ctx, dctx workflow.Context) {
 		// with now (cancelled, or a heartbeat timeout if its worker died) is
 		// just the guard being stopped.
 		e.stopGuard()
-		_, _ = workflow.AwaitWithTimeout(ctx, GuardHeartbeatTimeout, e.guard.IsReady)
+		_, _ = workflow.AwaitWithOptions(ctx, timerFor(GuardHeartbeatTimeout, fmt.Sprintf("give the stopped guard %s to hand in a breach it saw during the hold", GuardHeartbeatTimeout)), e.guard.IsReady)
 		var out activities.GuardResult
 		if e.guard.IsReady() && e.guard.Get(ctx, &out) == nil && out.Breach != nil && !isDrift(out.Breach) && !out.Breach.At.After(holdEnd) {
 			e.res.Breach = out.Breach
@@ -399,7 +402,7 @@ func (e *experimentRun) startRecover(ctx workflow.Context, i int) {
 			// deadline: one more (idempotent) removal after it.
 			if wait := late.Sub(workflow.Now(ctx)); wait > 0 {
 				e.setDetail(ctx, fmt.Sprintf("inject of %s timed out; last removal pass at %s", e.faults[i].Name, late.UTC().Format(time.RFC3339)))
-				_ = workflow.Sleep(ctx, wait)
+				_ = sleep(ctx, wait, fmt.Sprintf("wait out %s's timed-out inject attempt, then remove it once more", e.faults[i].Name))
 			}
 			e.recoverOne(ctx, i, true)
 		}
@@ -449,7 +452,7 @@ func (e *experimentRun) recoverOne(ctx workflow.Context, i int, lastPass bool) {
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second,
 			MaximumAttempts: recoverAttemptsBeforeAlarm,
 		},
-		Summary: fmt.Sprintf("remove %s (%s %s)", f.Name, f.Backend, f.Action),
+		Summary: e.recoverSummary(i),
 	}
 	var out activities.RecoverResult
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Recover, activities.RecoverInput{Fault: f}).Get(ctx, &out)
@@ -462,7 +465,7 @@ func (e *experimentRun) recoverOne(ctx workflow.Context, i int, lastPass bool) {
 		// Keep trying, without limit: another worker may have the back-end,
 		// the API may come back; the sweep is only a backstop.
 		opts.RetryPolicy = &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second}
-		opts.Summary += " (retrying until it succeeds)"
+		opts.Summary = chaos.Clip(opts.Summary+" (retrying until it succeeds)", chaos.MaxDescription)
 		err = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.Recover, activities.RecoverInput{Fault: f}).Get(ctx, &out)
 	}
 	if err != nil {

@@ -347,7 +347,7 @@ func (e *experimentRun) restartGuard(ctx workflow.Context, drift bool, bound tim
 		Summary:             fmt.Sprintf("%s: %d guard(s)", summary, len(guards)),
 	})
 	e.stopGuard = stop
-	e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: e.watchGuards(drift)})
+	e.guard = workflow.ExecuteActivity(gctx, a.Guard, activities.GuardInput{Guards: e.watchGuards(drift), Scenario: e.res.Scenario})
 }
 
 // retiredSettled reports whether a guard watch stopped at a pause has
@@ -421,7 +421,7 @@ func (e *experimentRun) paused(ctx workflow.Context) bool {
 	removed := false
 	for {
 		wait := max(p.Deadline.Sub(workflow.Now(ctx)), time.Millisecond)
-		ok, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
+		ok, err := workflow.AwaitWithOptions(ctx, timerFor(wait, fmt.Sprintf("%s: abort the run unless resumed by %s", what, p.Deadline.UTC().Format("15:04:05"))), func() bool {
 			return e.pause.resume != nil || e.abort != nil || e.guardEnded() || e.retiredSettled() || (!removed && e.removalsDone())
 		})
 		switch {

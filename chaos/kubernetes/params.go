@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -47,7 +48,44 @@ func init() {
 			ActionNodeNotReady: func(p map[string]any) error { _, err := parseNodeNotReady(p); return err },
 		},
 		ValidateTarget: validateTarget,
+		Describe:       describe,
 	})
+}
+
+// describe says what a fault does, with the counts define resolved: "delete
+// 2 of 4 pods in shop app=order (mode fixed 2): order-a, order-b", "cordon
+// node n1 (hosts 2 matched pods), then evict …".
+func describe(f chaos.Fault, resolved []string) chaos.Description {
+	where := chaos.TargetString(f.Target)
+	mode := chaos.ModeString(f.Target.Mode, f.Target.Value)
+	var lines []string
+	for _, r := range resolved {
+		if rest, ok := strings.CutPrefix(r, f.Action+": would "); ok {
+			lines = append(lines, rest)
+		}
+	}
+	switch f.Action {
+	case ActionPodKill:
+		d := chaos.Description{
+			Inject:  fmt.Sprintf("delete pods in %s (mode %s)", where, mode),
+			Recover: fmt.Sprintf("wait until the pods deleted in %s are Ready again", where),
+		}
+		if len(lines) == 1 {
+			// "delete 2 of 4 pods in shop (mode …): …" + the selector.
+			d.Inject = strings.Replace(lines[0], " in "+f.Target.Namespace+" (", " in "+where+" (", 1)
+		}
+		return d
+	case ActionNodeNotReady:
+		d := chaos.Description{
+			Inject:  fmt.Sprintf("cordon the nodes of pods in %s (mode %s)", where, mode),
+			Recover: fmt.Sprintf("uncordon the nodes cordoned for %s", where),
+		}
+		if len(lines) > 0 {
+			d.Inject = strings.Join(lines, "; ")
+		}
+		return d
+	}
+	return chaos.Description{}
 }
 
 // validateTarget checks what every action needs: a namespace (the safety

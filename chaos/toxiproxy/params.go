@@ -29,7 +29,22 @@ func init() {
 			ActionTimeout: func(p map[string]any) error { _, err := parseToxic(ActionTimeout, p); return err },
 		},
 		ValidateTarget: validateTarget,
+		Describe:       describe,
 	})
+}
+
+// describe says what a fault does to its link: "add latency 1.2s to
+// inventory (100% of downstream)", and removing it.
+func describe(f chaos.Fault, _ []string) chaos.Description {
+	spec, err := parseToxic(f.Action, f.Params)
+	if err != nil {
+		return chaos.Description{}
+	}
+	proxy := f.Target.Selector[SelectorProxy]
+	return chaos.Description{
+		Inject:  fmt.Sprintf("add %s to %s (%s of %s)", spec.what, proxy, pct(spec.toxicity), spec.stream),
+		Recover: fmt.Sprintf("remove %s from %s", spec.what, proxy),
+	}
 }
 
 func validateTarget(t chaos.Target) error {
@@ -62,6 +77,7 @@ type toxicSpec struct {
 	toxicity float32
 	stream   string
 	summary  string // human description for Resolve
+	what     string // the toxic alone: "latency 1.2s", for Describe
 }
 
 // parseToxic validates params for an action and turns them into a toxic.
@@ -90,12 +106,17 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 		if err != nil {
 			return toxicSpec{}, err
 		}
+		what := "latency " + lat.String()
+		if jit > 0 {
+			what += " ±" + jit.String()
+		}
 		return toxicSpec{
 			typ:      "latency",
 			attrs:    map[string]any{"latency": lat.Milliseconds(), "jitter": jit.Milliseconds()},
 			toxicity: tox,
 			stream:   st,
 			summary:  fmt.Sprintf("latency %s ±%s on %s of %s", lat, jit, pct(tox), st),
+			what:     what,
 		}, nil
 	case ActionTimeout:
 		var p timeoutParams
@@ -125,6 +146,7 @@ func parseToxic(action string, params map[string]any) (toxicSpec, error) {
 			toxicity: tox,
 			stream:   st,
 			summary:  fmt.Sprintf("%s on %s of %s", what, pct(tox), st),
+			what:     what,
 		}, nil
 	default:
 		return toxicSpec{}, &errkind.FieldError{Field: "action", Msg: fmt.Sprintf("unknown toxiproxy action %q (known: %s, %s)", action, ActionLatency, ActionTimeout)}

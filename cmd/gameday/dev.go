@@ -19,8 +19,10 @@ import (
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/demo"
+	"github.com/gameday/gameday/deploy"
 	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/schedules"
+	"github.com/gameday/gameday/telemetry"
 	"github.com/gameday/gameday/worker"
 	"github.com/gameday/gameday/workflows"
 )
@@ -31,6 +33,7 @@ type devFlags struct {
 	noExperiment, noSchedule                 bool
 	temporalPort, uiPort, promPort, toxiPort int
 	orderPort, inventoryPort                 int
+	jaegerPort, otlpPort                     int
 	fallback                                 bool
 }
 
@@ -91,6 +94,8 @@ default ~/.cache/gameday/bin).`,
 	fl.IntVar(&f.toxiPort, "toxiproxy-port", 8474, "toxiproxy API port")
 	fl.IntVar(&f.orderPort, "order-port", 8081, "demo order service port (serves /metrics too)")
 	fl.IntVar(&f.inventoryPort, "inventory-port", 8082, "demo inventory service port")
+	fl.IntVar(&f.jaegerPort, "jaeger-port", 16686, "Jaeger UI and query API port (when Jaeger is built and OTEL_EXPORTER_OTLP_ENDPOINT is unset)")
+	fl.IntVar(&f.otlpPort, "otlp-port", 4318, "port of the local Jaeger's OTLP/HTTP receiver")
 	fl.BoolVar(&f.fallback, "fallback", true, fallbackUsage)
 	return cmd
 }
@@ -125,6 +130,35 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	}
 	defer tmp.Stop(10 * time.Second)
 
+	// Traces: to the configured OTLP endpoint, or to a local Jaeger when
+	// make tools built one; off otherwise.
+	tel := a.cfg.Telemetry
+	if err := tel.Validate(); err != nil {
+		return err
+	}
+	jaegerUI := ""
+	if !tel.Tracing() {
+		if _, err := devstack.Tool(a.cfg.ToolsDir, "jaeger"); err != nil {
+			say("tracing off: %v", err)
+		} else {
+			say("starting Jaeger (traces in memory) on 127.0.0.1:%d, OTLP/HTTP on :%d", f.jaegerPort, f.otlpPort)
+			j, err := devstack.StartJaeger(ctx, devstack.JaegerOptions{ToolsDir: a.cfg.ToolsDir, Dir: filepath.Join(dataDir, "jaeger"), OTLPPort: f.otlpPort, QueryPort: f.jaegerPort, Log: logs})
+			if err != nil {
+				return err
+			}
+			defer j.Stop(10 * time.Second)
+			tel.OTLPEndpoint, jaegerUI = j.OTLPEndpoint, j.QueryURL
+		}
+	}
+	if tel.MetricsAddr == "" {
+		tel.MetricsAddr = config.DevMetricsAddr
+	}
+	shopTracing, err := telemetry.NewTracing(tel.OTLPEndpoint, telemetry.ServiceDemo, telemetry.SampleRoots(demo.LoadSampleRatio))
+	if err != nil {
+		return err
+	}
+	defer shopTracing.Stop(5 * time.Second)
+
 	mode := demo.ModeSeed
 	if !f.fallback {
 		mode = demo.ModeNoFallback
@@ -136,14 +170,21 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 		InventoryAddr: fmt.Sprintf("127.0.0.1:%d", f.inventoryPort),
 		ToxiproxyAddr: fmt.Sprintf("127.0.0.1:%d", f.toxiPort),
 		Logger:        logger,
+		Tracing:       shopTracing,
 	})
 	if err != nil {
 		return fmt.Errorf("demo shop: %w", err)
 	}
 	defer shop.Close()
 
-	say("starting Prometheus on 127.0.0.1:%d scraping %s every 1s", f.promPort, shop.MetricsTarget())
-	prom, err := devstack.StartPrometheus(ctx, devstack.PrometheusOptions{ToolsDir: a.cfg.ToolsDir, DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort, Targets: []string{shop.MetricsTarget()}, Log: logs})
+	say("starting Prometheus on 127.0.0.1:%d scraping %s and the worker's %s every 1s, with gameday's rules", f.promPort, shop.MetricsTarget(), tel.MetricsAddr)
+	prom, err := devstack.StartPrometheus(ctx, devstack.PrometheusOptions{
+		ToolsDir: a.cfg.ToolsDir, DataDir: filepath.Join(dataDir, "prometheus"), Port: f.promPort,
+		Targets: []string{shop.MetricsTarget()},
+		Jobs:    []devstack.ScrapeJob{{Name: devstack.WorkerJob, Targets: []string{telemetry.Dialable(tel.MetricsAddr)}}},
+		Rules:   [][]byte{deploy.PrometheusRules},
+		Log:     logs,
+	})
 	if err != nil {
 		return err
 	}
@@ -170,10 +211,20 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	cfg.PrometheusURL, cfg.PrometheusAuth = prom.URL, config.Credentials{}
 	cfg.ToxiproxyURL, cfg.ToxiproxyAuth = shop.ToxiproxyURL(), config.Credentials{}
 	cfg.UIURL = tmp.UIURL
+	cfg.Telemetry = tel
+	if cfg.TraceURL == "" && jaegerUI != "" {
+		cfg.TraceURL = jaegerUI // reports link a run's trace id to the local Jaeger
+	}
 	// Everything here (worker, schedules, the demo run) talks to the
 	// servers just started, whatever the environment names.
 	local := &app{cfg: cfg, temporalAddress: tmp.Address}
-	c, err := local.dial(ctx, logger)
+	defer local.stopTracing()
+	sig, err := worker.NewSignals(tel)
+	if err != nil {
+		return err
+	}
+	defer sig.Close()
+	c, err := control.Dial(ctx, tmp.Address, logger, sig.DialOptions()...)
 	if err != nil {
 		return err
 	}
@@ -181,7 +232,11 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace); err != nil {
 		return err
 	}
-	acts, err := worker.NewActivitiesWithClient(c, cfg, logger)
+	acts, err := worker.NewActivitiesWithClient(c, cfg, logger, worker.WithSignals(sig))
+	if err != nil {
+		return err
+	}
+	metrics, err := sig.Serve(tel.MetricsAddr, c, acts, logger)
 	if err != nil {
 		return err
 	}
@@ -213,9 +268,15 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	}
 
 	say("stack is up:")
-	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    postmortems   %s\n    server logs   %s\n    worker log    %s\n",
+	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    worker        %s/metrics (%s/readyz)\n    postmortems   %s\n    server logs   %s\n    worker log    %s\n",
 		config.RedactURL(tmp.UIURL), tmp.Address, config.RedactURL(cfg.PrometheusURL), config.RedactURL(shop.OrderURL()), config.RedactURL(shop.MetricsURL()),
-		config.RedactURL(cfg.ToxiproxyURL), cfg.PostmortemDir(), logs.Name(), wlog.Name())
+		config.RedactURL(cfg.ToxiproxyURL), metrics.URL, metrics.URL, cfg.PostmortemDir(), logs.Name(), wlog.Name())
+	switch {
+	case jaegerUI != "":
+		fmt.Fprintf(out, "    Jaeger UI     %s (a run's trace: the trace id in gameday status and the postmortem)\n", jaegerUI)
+	case tel.Tracing():
+		fmt.Fprintf(out, "    traces        %s\n", config.RedactURL(tel.OTLPEndpoint))
+	}
 	fmt.Fprintf(out, "    try (another terminal): bin/gameday run demo-inventory-latency-harmless --wait\n")
 	fmt.Fprint(out, seedExperiments(f.fallback))
 
@@ -303,6 +364,15 @@ func newDemoCmd(a *app) *cobra.Command {
 				return err
 			}
 			cfg.Mode = mode
+			if err := a.cfg.Telemetry.Validate(); err != nil {
+				return err
+			}
+			tr, err := telemetry.NewTracing(a.cfg.Telemetry.OTLPEndpoint, telemetry.ServiceDemo, telemetry.SampleRoots(demo.LoadSampleRatio))
+			if err != nil {
+				return err
+			}
+			defer tr.Stop(5 * time.Second)
+			cfg.Tracing = tr
 			return demo.Run(cmd.Context(), cfg)
 		},
 	}

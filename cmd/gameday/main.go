@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -18,6 +19,7 @@ import (
 	_ "github.com/gameday/gameday/chaos/all" // registers every back-end
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/control"
+	"github.com/gameday/gameday/telemetry"
 )
 
 // Exit codes of `gameday run --wait` (and every command).
@@ -54,9 +56,14 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	a := &app{}
+	root := newRootFor(a, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	// The client's spans (a run's start) are exported before exiting.
+	if terr := a.stopTracing(); terr != nil {
+		fmt.Fprintln(stderr, "gameday: tracing:", terr)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -78,10 +85,15 @@ type app struct {
 	// temporalAddress, when set, overrides the frontend address the SDK's
 	// envconfig reads (gameday dev points at the server it started).
 	temporalAddress string
+	// tracing of the clients this command dials (OTEL_EXPORTER_OTLP_ENDPOINT),
+	// made on first use; dialOptions replaces it (the worker's own).
+	tracing     *telemetry.Tracing
+	dialOptions []control.DialOption
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
-	a := &app{}
+func newRoot(stdout, stderr io.Writer) *cobra.Command { return newRootFor(&app{}, stdout, stderr) }
+
+func newRootFor(a *app, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "gameday",
 		Short: "Run chaos-engineering game days as durable Temporal workflows",
@@ -144,7 +156,41 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// dial connects to Temporal (control.Dial), at a.temporalAddress when set.
+// dial connects to Temporal (control.Dial), at a.temporalAddress when set,
+// traced when OTEL_EXPORTER_OTLP_ENDPOINT says where spans go: a run
+// started here is then one trace from its start to its report.
 func (a *app) dial(ctx context.Context, logger *slog.Logger) (client.Client, error) {
-	return control.Dial(ctx, a.temporalAddress, logger)
+	opts := a.dialOptions
+	if opts == nil {
+		t, err := a.clientTracing()
+		if err != nil {
+			return nil, err
+		}
+		opts = []control.DialOption{control.WithTracing(t)}
+	}
+	return control.Dial(ctx, a.temporalAddress, logger, opts...)
+}
+
+// clientTracing is the CLI's tracer provider (service "gameday"), made once.
+func (a *app) clientTracing() (telemetry.Tracing, error) {
+	if a.tracing == nil {
+		if err := a.cfg.Telemetry.Validate(); err != nil {
+			return telemetry.Off(), err
+		}
+		t, err := telemetry.NewTracing(a.cfg.Telemetry.OTLPEndpoint, telemetry.ServiceCLI)
+		if err != nil {
+			return telemetry.Off(), err
+		}
+		a.tracing = &t
+	}
+	return *a.tracing, nil
+}
+
+// stopTracing exports the command's spans (bounded: a collector that is
+// down must not hang the CLI).
+func (a *app) stopTracing() error {
+	if a.tracing == nil {
+		return nil
+	}
+	return a.tracing.Stop(5 * time.Second)
 }

@@ -33,6 +33,14 @@ another within seconds.
 				return err
 			}
 			logger := newLogger(cmd.ErrOrStderr())
+			sig, err := worker.NewSignals(cfg.Telemetry)
+			if err != nil {
+				return err
+			}
+			defer sig.Close()
+			// The worker's client carries its metrics handler and tracing
+			// interceptor: the worker built on it inherits both.
+			a.dialOptions = sig.DialOptions()
 			c, err := a.dial(cmd.Context(), logger)
 			if err != nil {
 				return err
@@ -41,12 +49,22 @@ another within seconds.
 			if err := worker.EnsureSearchAttributes(cmd.Context(), c, cfg.Namespace); err != nil {
 				return err
 			}
-			acts, err := worker.NewActivitiesWithClient(c, cfg, logger)
+			acts, err := worker.NewActivitiesWithClient(c, cfg, logger, worker.WithSignals(sig))
+			if err != nil {
+				return err
+			}
+			srv, err := sig.Serve(cfg.Telemetry.MetricsAddr, c, acts, logger)
 			if err != nil {
 				return err
 			}
 			w := worker.New(c, cfg, acts)
 			worker.LogStart(logger, cfg)
+			if srv != nil {
+				logger.Info("metrics endpoint", "url", srv.URL+"/metrics", "healthz", srv.URL+"/healthz", "readyz", srv.URL+"/readyz")
+			}
+			if sig.Tracing.On {
+				logger.Info("tracing", "otlp_endpoint", config.RedactURL(cfg.Telemetry.OTLPEndpoint))
+			}
 			stop := make(chan any)
 			go func() { <-cmd.Context().Done(); close(stop) }()
 			if err := w.Run(stop); err != nil {
