@@ -32,14 +32,16 @@ test: tools kube-tools
 test-unit:
 	$(GO) test -count=1 -short ./...
 
-## bench: abort latency and the guard (breach/hang -> every fault removed; real servers), the Kubernetes back-ends (real control plane) and the
-## Slack acknowledgement; each writes its section (bench/*.md), joined into bench/REPORT.md
+## bench: abort latency and the guard (breach/hang -> every fault removed; real servers), fast abort (signal bad -> fault gone, Prometheus
+## and HTTP probe guards, toxiproxy and chaos-mesh), the Kubernetes back-ends (real control plane) and the Slack acknowledgement; each
+## writes its section (bench/*.md), joined into bench/REPORT.md
 bench: tools kube-tools
 	GAMEDAY_BENCH_REPORT=$(CURDIR)/bench/abort-latency.md $(GO) test -count=1 -run '^$$' -bench AbortLatency -benchtime 1x -timeout 30m ./integration/
 	GAMEDAY_BENCH_GUARD_REPORT=$(CURDIR)/bench/guard.md $(GO) test -count=1 -run '^$$' -bench GuardAbort -benchtime 1x -timeout 30m ./integration/
+	GAMEDAY_BENCH_FAST_REPORT=$(CURDIR)/bench/fast-abort.md $(GO) test -count=1 -run '^$$' -bench FastAbort -benchtime 1x -timeout 30m ./integration/
 	GAMEDAY_BENCH_KUBE_REPORT=$(CURDIR)/bench/kube.md $(GO) test -count=1 -run '^$$' -bench KubeFaults -benchtime 1x -timeout 30m ./integration/
 	GAMEDAY_BENCH_SLACK_REPORT=$(CURDIR)/bench/slack-ack.md $(GO) test -count=1 -run '^$$' -bench SlashCommandAck -benchtime 300x ./slackbot/
-	{ cat bench/abort-latency.md; echo; cat bench/guard.md; echo; cat bench/kube.md; echo; cat bench/slack-ack.md; } > bench/REPORT.md
+	{ cat bench/abort-latency.md; echo; cat bench/guard.md; echo; cat bench/fast-abort.md; echo; cat bench/kube.md; echo; cat bench/slack-ack.md; } > bench/REPORT.md
 	@cat bench/REPORT.md
 
 ## chaos-self: chaos on gameday itself: 20 runs SIGKILLing the worker at random phases, a Temporal

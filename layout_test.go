@@ -52,7 +52,8 @@ var temporalSide = []string{
 
 // adapters: each talks to one outside system and is wired to the others
 // only by the wiring packages. sli (the guard and its rules; its Querier
-// is the port sli/promclient implements) and postmortem (its Sink is the
+// is the port sli/promclient implements, its Prober the port of sli/probe)
+// and postmortem (its Sink is the
 // port ticket implements) are the core's words, not adapters, and may be
 // imported by adapters.
 var adapters = map[string][]string{
@@ -61,6 +62,7 @@ var adapters = map[string][]string{
 	"toxiproxy":            {"chaos/toxiproxy"},
 	"Kubernetes API":       {"chaos/kubetarget", "chaos/kubernetes", "chaos/chaosmesh"}, // Chaos Mesh is driven through the Kubernetes API, with the shared helpers
 	"Prometheus":           {"sli/promclient"},
+	"probed services":      {"sli/probe"}, // probe guards: HTTP and TCP to the services under test
 	"Temporal (as client)": {"control"},
 }
 

@@ -28,6 +28,13 @@ import (
 type Activities struct {
 	Backends map[string]chaos.Backend
 	Prom     sli.Querier
+	// Probes runs the probe guards (kind http, tcp) within the worker's
+	// allow-list; nil refuses them.
+	Probes sli.Prober
+	// Freshness derives a prometheus guard's freshness query from its
+	// query (promclient.FreshnessQuery); nil evaluates such guards on their
+	// interval only.
+	Freshness func(query string) (string, error)
 	// Ranges answers the report's range queries (the same Prometheus).
 	Ranges sli.RangeQuerier
 	// ReportDir is where every run's report is written (GAMEDAY_DATA_DIR

@@ -48,7 +48,8 @@ type DefineResult struct {
 
 // Define proves the run can go ahead before anything is touched: every fault
 // resolves to concrete targets (what a dry run shows), every guard query is
-// valid PromQL with data behind it, and the guards are healthy now. Starting
+// valid PromQL with data behind it, every probe is one the worker's
+// allow-list allows, and the guards are healthy now. Starting
 // chaos on an already-unhealthy system teaches nothing and risks an outage.
 func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, error) {
 	if !in.Recheck && firstAttempt(ctx) {
@@ -116,16 +117,28 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 	now := time.Now()
 	seen := map[string]bool{}
 	guards := append(append([]sli.Guard{}, in.Scenario.Spec.Guards...), in.Scenario.Spec.SteadyState.Guards...)
+	if err := a.canWatch(guards); err != nil {
+		return res, err
+	}
 	for _, g := range guards {
-		if seen[g.Name+"\x00"+g.Query] {
+		key := g.Name + "\x00" + g.Source()
+		if seen[key] {
 			continue
 		}
-		seen[g.Name+"\x00"+g.Query] = true
+		seen[key] = true
+		if g.IsProbe() {
+			// The scenario comes from whoever starts the run: the worker
+			// decides where its probes may go.
+			if err := a.Probes.Allowed(ctx, g); err != nil {
+				return res, temporal.NewNonRetryableApplicationError("refused: "+err.Error(), ErrTypeBadInput, nil)
+			}
+		}
 		qctx, cancel := context.WithTimeout(ctx, sli.QueryTimeout(g))
-		v, err := a.Prom.Query(qctx, g.Query, now)
+		v, err := sli.Read(qctx, a.Prom, a.Probes, g, now)
 		cancel()
 		gv := guardValue(g, v, err)
-		if err != nil && !(errors.Is(err, sli.ErrNoData) && gv.Healthy) {
+		var bad *sli.BadAnswerError
+		if err != nil && !errors.As(err, &bad) && !(errors.Is(err, sli.ErrNoData) && gv.Healthy) {
 			if errors.Is(err, sli.ErrNoData) {
 				// Retryable: a freshly started service may not be scraped yet.
 				return res, fmt.Errorf("guard %s: %w (is the service scraped? query: %s; set on_no_data: ignore if it is legitimately empty)", g.Name, err, g.Query)
@@ -134,8 +147,12 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 		}
 		res.Baseline = append(res.Baseline, gv)
 		if !gv.Healthy {
+			cond := fmt.Sprintf("healthy when %s %g", g.Op, g.Threshold)
+			if g.IsProbe() {
+				cond = "probe: " + g.Source()
+			}
 			return res, temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("steady state not established before injecting: guard %s = %s, healthy when %s %g", g.Name, gv.Reading(), g.Op, g.Threshold),
+				fmt.Sprintf("steady state not established before injecting: guard %s = %s, %s", g.Name, gv.Reading(), cond),
 				ErrTypeNotSteady, nil, res)
 		}
 	}

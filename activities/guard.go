@@ -36,6 +36,9 @@ type GuardResult struct {
 	Last        []sli.Sample `json:"last,omitempty"`
 	StartedAt   time.Time    `json:"started_at"`
 	EndedAt     time.Time    `json:"ended_at"`
+	// Load is what each guard cost: queries (freshness checks included)
+	// and queries per second, and the freshness query it used.
+	Load []sli.GuardLoad `json:"load,omitempty"`
 }
 
 // Guard watches the guards from before the first inject until the workflow
@@ -44,8 +47,8 @@ type GuardResult struct {
 // retried on another worker continues them; the attempt that died counts as
 // one query error on every guard (nobody watched meanwhile).
 func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, error) {
-	if a.Prom == nil {
-		return GuardResult{}, temporal.NewNonRetryableApplicationError("no Prometheus configured on this worker: guards cannot be evaluated", ErrTypeBadInput, nil)
+	if err := a.canWatch(in.Guards); err != nil {
+		return GuardResult{}, err
 	}
 	w := a.watch(ctx, in.Guards)
 	w.Until = in.Until
@@ -56,9 +59,15 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 		}
 		a.Metrics.WatchStarted(in.Scenario, names)
 		w.Querier = countingQuerier{next: a.Prom, guards: in.Guards, m: a.Metrics}
+		if a.Probes != nil {
+			w.Prober = countingProber{next: a.Probes, m: a.Metrics}
+		}
 	}
 	r, err := w.Run(ctx)
-	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended}
+	res := GuardResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended, Load: r.Load}
+	for _, l := range r.Load {
+		a.log().Info("guard load", "guard", l.Guard, "evaluations", l.Evaluations, "queries", l.Queries, "queries_per_second", l.PerSecond, "freshness", l.Freshness)
+	}
 	if r.Breach != nil {
 		a.Metrics.GuardBreached(in.Scenario, r.Breach.Guard)
 	}
@@ -77,10 +86,24 @@ func (a *Activities) Guard(ctx context.Context, in GuardInput) (GuardResult, err
 	return res, nil
 }
 
+// canWatch refuses guards this worker cannot evaluate: prometheus guards
+// without Prometheus, probes without probes enabled.
+func (a *Activities) canWatch(guards []sli.Guard) error {
+	for _, g := range guards {
+		switch {
+		case g.IsProbe() && a.Probes == nil:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("guard %s: %v", g.Name, sli.ErrNoProber), ErrTypeBadInput, nil)
+		case !g.IsProbe() && a.Prom == nil:
+			return temporal.NewNonRetryableApplicationError(fmt.Sprintf("guard %s: %v", g.Name, sli.ErrNoQuerier), ErrTypeBadInput, nil)
+		}
+	}
+	return nil
+}
+
 // watch builds a sli.Watch that resumes from the heartbeat details of a
 // previous attempt and heartbeats from a ticker.
 func (a *Activities) watch(ctx context.Context, guards []sli.Guard) sli.Watch {
-	w := sli.Watch{Guards: guards, Querier: a.Prom, HeartbeatEvery: GuardHeartbeatEvery}
+	w := sli.Watch{Guards: guards, Querier: a.Prom, Prober: a.Probes, Freshness: a.Freshness, HeartbeatEvery: GuardHeartbeatEvery}
 	if !activity.IsActivity(ctx) {
 		return w
 	}
@@ -121,17 +144,43 @@ func (q countingQuerier) Query(ctx context.Context, query string, at time.Time) 
 		if g.Query != query {
 			continue
 		}
-		switch {
-		case errors.Is(err, sli.ErrNoData) || (err == nil && math.IsNaN(v)):
-			q.m.GuardEvaluated(g.Name, telemetry.EvalNoData)
-		case err != nil:
-			q.m.GuardEvaluated(g.Name, telemetry.EvalError)
-		case sli.Healthy(g.Op, v, g.Threshold):
-			q.m.GuardEvaluated(g.Name, telemetry.EvalHealthy)
-		default:
-			q.m.GuardEvaluated(g.Name, telemetry.EvalUnhealthy)
-		}
+		q.m.GuardEvaluated(g.Name, evalResult(g, v, err))
 		break
 	}
 	return v, err
+}
+
+// evalResult is how the metrics count one answer: no data (empty, NaN, a
+// probe with no answer at all), an error (a timeout included), healthy or
+// unhealthy (a probe's bad answer too).
+func evalResult(g sli.Guard, v float64, err error) string {
+	var bad *sli.BadAnswerError
+	switch {
+	case errors.Is(err, sli.ErrNoData) || (err == nil && math.IsNaN(v)):
+		return telemetry.EvalNoData
+	case errors.As(err, &bad):
+		return telemetry.EvalUnhealthy
+	case err != nil:
+		return telemetry.EvalError
+	case sli.Healthy(g.Op, v, g.Threshold):
+		return telemetry.EvalHealthy
+	}
+	return telemetry.EvalUnhealthy
+}
+
+// countingProber counts every probe's answer in the worker's metrics, as
+// countingQuerier counts the queries'.
+type countingProber struct {
+	next sli.Prober
+	m    *telemetry.Metrics
+}
+
+func (p countingProber) Probe(ctx context.Context, g sli.Guard) (float64, error) {
+	v, err := p.next.Probe(ctx, g)
+	p.m.GuardEvaluated(g.Name, evalResult(g, v, err))
+	return v, err
+}
+
+func (p countingProber) Allowed(ctx context.Context, g sli.Guard) error {
+	return p.next.Allowed(ctx, g)
 }

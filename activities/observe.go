@@ -21,11 +21,12 @@ type ObserveInput struct {
 }
 
 type ObserveResult struct {
-	Breach      *sli.Breach  `json:"breach,omitempty"`
-	Evaluations int          `json:"evaluations"`
-	Last        []sli.Sample `json:"last,omitempty"`
-	StartedAt   time.Time    `json:"started_at"`
-	EndedAt     time.Time    `json:"ended_at"`
+	Breach      *sli.Breach     `json:"breach,omitempty"`
+	Evaluations int             `json:"evaluations"`
+	Last        []sli.Sample    `json:"last,omitempty"`
+	StartedAt   time.Time       `json:"started_at"`
+	EndedAt     time.Time       `json:"ended_at"`
+	Load        []sli.GuardLoad `json:"load,omitempty"`
 }
 
 // Observe holds the faults for Hold while watching the guards. It is the
@@ -41,16 +42,17 @@ func (a *Activities) Observe(ctx context.Context, in ObserveInput) (ObserveResul
 	}
 	w.Until = start.Add(in.Hold)
 	r, err := w.Run(ctx)
-	res := ObserveResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended}
+	res := ObserveResult{Breach: r.Breach, Evaluations: r.Evaluations, Last: r.Last, StartedAt: r.Started, EndedAt: r.Ended, Load: r.Load}
 	if r.Breach != nil {
 		a.log().Warn("guard breached", "guard", r.Breach.Guard, "value", r.Breach.Value.String(), "threshold", r.Breach.Threshold)
 	}
 	return res, err
 }
 
-// readGuards queries every guard once, concurrently, each bounded by
-// sli.QueryTimeout. NaN and empty answers are unhealthy unless the guard
-// says on_no_data: ignore.
+// readGuards reads every guard once (its query, or its probe),
+// concurrently, each bounded by sli.QueryTimeout. NaN and empty answers are
+// unhealthy unless the guard says on_no_data: ignore; a probe's bad answer
+// is unhealthy.
 func (a *Activities) readGuards(ctx context.Context, guards []sli.Guard, at time.Time) []experiment.GuardValue {
 	out := make([]experiment.GuardValue, len(guards))
 	var wg sync.WaitGroup
@@ -60,7 +62,7 @@ func (a *Activities) readGuards(ctx context.Context, guards []sli.Guard, at time
 			defer wg.Done()
 			qctx, cancel := context.WithTimeout(ctx, sli.QueryTimeout(g))
 			defer cancel()
-			v, err := a.Prom.Query(qctx, g.Query, at)
+			v, err := sli.Read(qctx, a.Prom, a.Probes, g, at)
 			out[i] = guardValue(g, v, err)
 		}()
 	}
@@ -71,20 +73,25 @@ func (a *Activities) readGuards(ctx context.Context, guards []sli.Guard, at time
 // guardValue turns one answer into a GuardValue whose Value is always
 // encodable.
 func guardValue(g sli.Guard, v float64, err error) experiment.GuardValue {
-	gv := experiment.GuardValue{Guard: g.Name, Query: g.Query, Value: sli.Float(v)}
+	gv := experiment.GuardValue{Guard: g.Name, Query: g.Source(), Value: sli.Float(v), Kind: g.Kind}
 	noData := errors.Is(err, sli.ErrNoData)
+	var bad *sli.BadAnswerError
+	isBad := errors.As(err, &bad)
 	switch {
-	case err != nil && !noData:
+	case err != nil && !noData && !isBad:
 		gv.Error, gv.Value = err.Error(), sli.Float(math.NaN())
 		return gv
-	case noData:
+	case isBad:
+		gv.Reason = bad.Reason
+	}
+	if noData {
 		gv.NoData, gv.Value = true, sli.Float(math.NaN())
 	}
 	if noData || math.IsNaN(v) {
 		gv.Healthy = g.OnNoData == sli.OnNoDataIgnore
 		return gv
 	}
-	gv.Healthy = sli.Healthy(g.Op, v, g.Threshold)
+	gv.Healthy = !isBad && sli.Healthy(g.Op, v, g.Threshold)
 	return gv
 }
 

@@ -68,6 +68,10 @@ type Config struct {
 	// demo and gameday dev only (Validate leaves it out).
 	DemoErr error
 
+	// ProbeAllow is GAMEDAY_PROBE_ALLOW as set: the hosts and ports probe
+	// guards may reach (probe.ParseAllow reads it; empty: none).
+	ProbeAllow string
+
 	Kube   Kube   // the Kubernetes back-ends' cluster
 	Safety Safety // the inputs of the safety policy (safety.FromConfig)
 	Jira   Jira   // where postmortems and release evidence are filed
@@ -193,12 +197,13 @@ func Read(lookup Lookup) Config {
 		}
 	}
 	c := Config{
-		TaskQueue: e.get(EnvTaskQueue, DefaultTaskQueue),
-		DataDir:   e.get(EnvDataDir, ".data"),
-		UIURL:     strings.TrimRight(e.get(EnvUIURL, "http://127.0.0.1:8233"), "/"),
-		Namespace: e.get(EnvNamespace, "default"),
-		User:      e.raw(EnvUser),
-		ToolsDir:  e.get(EnvToolsDir, DefaultToolsDir()),
+		TaskQueue:  e.get(EnvTaskQueue, DefaultTaskQueue),
+		DataDir:    e.get(EnvDataDir, ".data"),
+		UIURL:      strings.TrimRight(e.get(EnvUIURL, "http://127.0.0.1:8233"), "/"),
+		Namespace:  e.get(EnvNamespace, "default"),
+		User:       e.raw(EnvUser),
+		ToolsDir:   e.get(EnvToolsDir, DefaultToolsDir()),
+		ProbeAllow: e.trimmed(EnvProbeAllow),
 	}
 	c.ReportURL = strings.TrimRight(e.trimmed(EnvReportURL), "/")
 	fail(checkLinkBase(EnvReportURL, c.ReportURL))

@@ -26,6 +26,10 @@ const (
 	EnvUser                  = "USER"
 	EnvToolsDir              = "GAMEDAY_TOOLS_DIR"
 
+	// EnvProbeAllow lists the hosts and ports probe guards (kind http,
+	// tcp) may reach from the worker; empty refuses every probe.
+	EnvProbeAllow = "GAMEDAY_PROBE_ALLOW"
+
 	EnvDistinctSigners = "GAMEDAY_DISTINCT_SIGNERS"
 	EnvRequiredSignoff = "GAMEDAY_REQUIRED_SIGNOFF"
 
@@ -92,6 +96,7 @@ var Vars = []Var{
 	{EnvPrometheusPassword, "unset", "basic-auth password for Prometheus"},
 	{EnvPrometheusPasswordFile, "unset", "file holding that password (read again on every request)"},
 	{EnvPrometheusMaxAnswer, "1MiB", "largest Prometheus answer read (bytes, KiB, MiB); a bigger one is refused undecoded"},
+	{EnvProbeAllow, "(empty: probe guards refused; gameday dev: loopback)", "hosts and ports probe guards (kind http, tcp) may reach, comma list of HOST[:PORTS]: a name, *.domain, an address, a CIDR range or loopback; PORTS 8080, 8000-8999 or * (any), e.g. *.shop.svc.cluster.local:8080,10.0.0.0/8:80"},
 	{EnvToxiproxyURL, "http://127.0.0.1:8474", "toxiproxy API for the toxiproxy back-end (\"off\" disables it; user:password@ in it is sent as basic auth and never printed)"},
 	{EnvToxiproxyUsername, "unset", "basic-auth user for the toxiproxy API (when it sits behind an authenticating proxy)"},
 	{EnvToxiproxyPassword, "unset", "basic-auth password for the toxiproxy API"},

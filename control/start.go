@@ -243,6 +243,10 @@ func StaticDetails(sc scenarios.Scenario) string {
 		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
 	}
 	for _, g := range sc.Spec.Guards {
+		if g.IsProbe() {
+			fmt.Fprintf(&b, "- guard %s (%s probe): `%s`\n", g.Name, g.Kind, g.Source())
+			continue
+		}
 		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
 	}
 	return b.String()

@@ -67,15 +67,19 @@ type GuardValue struct {
 	NoData  bool      `json:"no_data,omitempty"`
 	Healthy bool      `json:"healthy"`
 	Error   string    `json:"error,omitempty"`
+	// Kind is the guard's kind (empty: prometheus; Query then holds the
+	// probe's description) and Reason why a probe's answer was bad.
+	Kind   string `json:"kind,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Reading renders the value for people: "no data", "NaN", "+Inf", "0.012",
-// or the query's error.
+// a probe's latency or why its answer was bad, or the query's error.
 func (g GuardValue) Reading() string {
 	if g.Error != "" {
 		return "error: " + g.Error
 	}
-	return sli.Describe(g.Value, g.NoData)
+	return sli.DescribeReading(g.Kind, g.Value, g.NoData, g.Reason)
 }
 
 // Signoff records one role's decision at the gate.

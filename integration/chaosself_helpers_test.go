@@ -93,11 +93,12 @@ func (w *chaosWorld) env(t *testing.T, srv *devstack.Temporal, toxiURL string) *
 	t.Cleanup(c.Close)
 	fromEnv := config.FromEnv()
 	e := &env{
-		t:       t,
-		shop:    w.shop,
-		prom:    w.prom,
-		client:  c,
-		backend: toxiproxy.New(w.shop.ToxiproxyURL()),
+		t:        t,
+		temporal: srv,
+		shop:     w.shop,
+		prom:     w.prom,
+		client:   c,
+		backend:  toxiproxy.New(w.shop.ToxiproxyURL()),
 		cfg: config.Config{
 			TaskQueue:     fmt.Sprintf("it-chaos-self-%d", queueSeq.Add(1)),
 			PrometheusURL: w.prom.URL,

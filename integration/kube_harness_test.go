@@ -331,7 +331,7 @@ func (c *cluster) podUIDs(t *testing.T, ns, selector string) map[string]string {
 // serviceAccountKubeconfig returns a kubeconfig that authenticates as the
 // worker's ServiceAccount from deploy/rbac.yaml, with a token from the
 // TokenRequest API: what the worker runs as in a real cluster.
-func (c *cluster) serviceAccountKubeconfig(t *testing.T) string {
+func (c *cluster) serviceAccountKubeconfig(t testing.TB) string {
 	t.Helper()
 	exp := int64(3600)
 	tok, err := c.admin.CoreV1().ServiceAccounts("gameday").CreateToken(context.Background(), "gameday-worker",

@@ -84,9 +84,10 @@ func Render(r experiment.Result) string {
 	renderControl(&b, r) // pauses and notes (control.go)
 	if br := r.Breach; br != nil {
 		b.WriteString("\n## SLI evidence\n\n")
-		fmt.Fprintf(&b, "- Guard: %s\n- Query: `%s`\n- Value: %s (healthy when %s %g)\n- At: %s\n", br.Guard, br.Query, br.Reading(), br.Op, br.Threshold, ts(br.At))
+		label := map[string]string{"query": "Query", "probe": "Probe"}[br.SourceLabel()]
+		fmt.Fprintf(&b, "- Guard: %s\n- %s: `%s`\n- Value: %s (healthy when %s)\n- At: %s\n", br.Guard, label, br.Query, br.Reading(), br.Condition(), ts(br.At))
 		if br.QueryError != "" {
-			fmt.Fprintf(&b, "- Query error: %s\n", br.QueryError)
+			fmt.Fprintf(&b, "- %s error: %s\n", label, br.QueryError)
 		}
 	}
 	if len(r.Baseline) > 0 {

@@ -51,6 +51,20 @@ func TestDirNeverOverwritesAnotherRun(t *testing.T) {
 	assert.Equal(t, p1, again, "a retried report rewrites its own file")
 }
 
+// A probe guard's breach reads as the probe and its answer, not a query.
+func TestRenderProbeBreach(t *testing.T) {
+	r := experiment.Result{
+		Scenario: "x", Outcome: experiment.Aborted,
+		Breach: &sli.Breach{Guard: "health", Kind: sli.KindHTTP, Query: "GET http://shop:8080/healthz, status 200-399, within 300ms",
+			Op: "<=", Threshold: 0.3, Value: sli.Float(math.NaN()), NoData: true, Reason: "connection refused"},
+		Baseline: []experiment.GuardValue{{Guard: "health", Kind: sli.KindHTTP, Value: 0.004, Healthy: true}},
+	}
+	md := Render(r)
+	assert.Contains(t, md, "- Probe: `GET http://shop:8080/healthz, status 200-399, within 300ms`")
+	assert.Contains(t, md, "- Value: no answer (connection refused) (healthy when an answer within 300ms)")
+	assert.Contains(t, md, "| health | 4ms | true |")
+}
+
 // The postmortem carries the final gate with what the evidence measured:
 // the value (NaN spelt out), what it needed, the window and the query, so
 // the verdict can be checked by hand.

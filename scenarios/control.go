@@ -41,6 +41,11 @@ func (v *validator) control(sp *Spec) {
 }
 
 func (v *validator) drift(p string, g *sli.Guard) {
+	if g.IsProbe() && (g.Baseline != nil || g.Drift != 0) {
+		// A probe's value is its latency, bounded by its own limit.
+		v.Add(p+".baseline", "the drift rule is for prometheus guards; a %s probe has its latency limit", g.Kind)
+		return
+	}
 	switch {
 	case math.IsNaN(g.Drift) || math.IsInf(g.Drift, 0):
 		v.Add(p+".drift", "must be a finite number (percent), got %v", g.Drift)

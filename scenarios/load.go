@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +18,7 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/internal/duration"
 	"github.com/gameday/gameday/internal/errkind"
 	"github.com/gameday/gameday/internal/yamlx"
@@ -202,19 +207,13 @@ func (v *validator) guards(base string, gs []sli.Guard) {
 		} else {
 			seen[g.Name] = i
 		}
-		if strings.TrimSpace(g.Query) == "" {
-			v.Add(p+".query", "required (a PromQL expression returning one value)")
-		}
-		switch {
-		case g.Op == "":
-			v.Add(p+".op", "required (one of %s)", opList())
-		case !validOp(g.Op):
-			v.Add(p+".op", "unknown operator %q (one of %s)", g.Op, opList())
-		}
-		// NaN compares false against everything, and neither NaN nor Inf
-		// survives the JSON of the workflow input.
-		if math.IsNaN(g.Threshold) || math.IsInf(g.Threshold, 0) {
-			v.Add(p+".threshold", "must be a finite number, got %v", g.Threshold)
+		switch g.Kind {
+		case "", sli.KindPrometheus:
+			v.prometheusGuard(p, g)
+		case sli.KindHTTP, sli.KindTCP:
+			v.probeGuard(p, g)
+		default:
+			v.Add(p+".kind", "unknown kind %q (prometheus, the default, http or tcp)", g.Kind)
 		}
 		switch {
 		case g.For == 0:
@@ -247,6 +246,146 @@ func (v *validator) guards(base string, gs []sli.Guard) {
 			v.Add(p+".unit", "unknown unit %q (one of %s, or leave it out to infer it from the query)", g.Unit, strings.Join(sli.Units, ", "))
 		}
 	}
+}
+
+// prometheusGuard checks a PromQL guard: a query and its healthy
+// condition.
+func (v *validator) prometheusGuard(p string, g *sli.Guard) {
+	if strings.TrimSpace(g.Query) == "" {
+		v.Add(p+".query", "required (a PromQL expression returning one value)")
+	}
+	switch {
+	case g.Op == "":
+		v.Add(p+".op", "required (one of %s)", opList())
+	case !validOp(g.Op):
+		v.Add(p+".op", "unknown operator %q (one of %s)", g.Op, opList())
+	}
+	// NaN compares false against everything, and neither NaN nor Inf
+	// survives the JSON of the workflow input.
+	if math.IsNaN(g.Threshold) || math.IsInf(g.Threshold, 0) {
+		v.Add(p+".threshold", "must be a finite number, got %v", g.Threshold)
+	}
+	if g.HTTP != nil {
+		v.Add(p+".http", "is for kind: http (this guard is a prometheus query)")
+	}
+	if g.TCP != nil {
+		v.Add(p+".tcp", "is for kind: tcp (this guard is a prometheus query)")
+	}
+	if strings.TrimSpace(g.Freshness) != g.Freshness || (g.Freshness != "" && strings.TrimSpace(g.Freshness) == "") {
+		v.Add(p+".freshness", "must be off, a PromQL expression returning the newest sample's time, or left out (derived from the query)")
+	}
+}
+
+// probeMethods are the methods a probe may send: none changes anything.
+var probeMethods = []string{"GET", "HEAD", "OPTIONS"}
+
+// probeGuard checks a probe guard (kind http or tcp) and applies its
+// defaults. Its healthy condition is the latency limit: op <= and the
+// limit in seconds as threshold, filled in here so reports read the same
+// as for a query (and written back as is, so a resolved scenario loads
+// again).
+func (v *validator) probeGuard(p string, g *sli.Guard) {
+	if g.Query != "" {
+		v.Add(p+".query", "a %s probe has no query (remove it, or drop kind: %s for a prometheus guard)", g.Kind, g.Kind)
+	}
+	if g.Freshness != "" {
+		v.Add(p+".freshness", "is for prometheus guards; a probe runs every interval")
+	}
+	var lat *duration.Duration
+	switch g.Kind {
+	case sli.KindHTTP:
+		if g.TCP != nil {
+			v.Add(p+".tcp", "is for kind: tcp (this guard is kind: http)")
+		}
+		if g.HTTP == nil {
+			v.Add(p+".http", "required for kind: http (url, and optionally method, status, body, latency)")
+			return
+		}
+		v.httpProbe(p+".http", g.HTTP)
+		lat = &g.HTTP.Latency
+	case sli.KindTCP:
+		if g.HTTP != nil {
+			v.Add(p+".http", "is for kind: http (this guard is kind: tcp)")
+		}
+		if g.TCP == nil {
+			v.Add(p+".tcp", "required for kind: tcp (address host:port, and optionally latency)")
+			return
+		}
+		if h, port, err := net.SplitHostPort(g.TCP.Address); err != nil || h == "" || !validPort(port) {
+			v.Add(p+".tcp.address", "want host:port, got %q", g.TCP.Address)
+		}
+		lat = &g.TCP.Latency
+	}
+	limitPath := p + "." + g.Kind + ".latency"
+	switch {
+	case *lat == 0:
+		*lat = duration.Duration(sli.DefaultProbeLatency)
+	case lat.D() < time.Millisecond || lat.D() > sli.MaxProbeLatency:
+		v.Add(limitPath, "must be between 1ms and %s, got %s", sli.MaxProbeLatency, *lat)
+		return
+	}
+	limit := lat.D().Seconds()
+	switch g.Op {
+	case "":
+		g.Op = sli.OpLE
+	case sli.OpLE:
+	default:
+		v.Add(p+".op", "a probe is healthy when it answers within %s.latency: leave op out (it is <=)", g.Kind)
+	}
+	switch {
+	case g.Threshold == 0:
+		g.Threshold = limit
+	case math.Abs(g.Threshold-limit) > 1e-9:
+		v.Add(p+".threshold", "a probe's limit is %s.latency (%s): leave threshold out", g.Kind, *lat)
+	}
+}
+
+// httpProbe checks an HTTP probe and applies its defaults. A URL must not
+// carry a secret: the scenario travels in the run's Temporal history.
+func (v *validator) httpProbe(p string, h *sli.HTTPProbe) {
+	u, err := url.Parse(h.URL)
+	switch {
+	case strings.TrimSpace(h.URL) == "":
+		v.Add(p+".url", "required (http:// or https://)")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "":
+		v.Add(p+".url", "%s is not an http(s) URL with a host", config.RedactURL(h.URL))
+	default:
+		if _, has := u.User.Password(); has {
+			v.Add(p+".url", "%s carries a password: it would be stored in the run's history; probe an endpoint that needs none", config.RedactURL(h.URL))
+		}
+		for name := range u.Query() {
+			if config.TokenLike(name) {
+				v.Add(p+".url", "%s carries a credential (query parameter %s): it would be stored in the run's history", config.RedactURL(h.URL), name)
+				break
+			}
+		}
+		if u.Port() != "" && !validPort(u.Port()) {
+			v.Add(p+".url", "%s: bad port", config.RedactURL(h.URL))
+		}
+	}
+	switch m := strings.ToUpper(h.Method); {
+	case h.Method == "":
+		h.Method = "GET"
+	case slices.Contains(probeMethods, m):
+		h.Method = m
+	default:
+		v.Add(p+".method", "must be %s: a probe must not change anything, got %q", strings.Join(probeMethods, ", "), h.Method)
+	}
+	if h.Status == "" {
+		h.Status = sli.DefaultHTTPStatus
+	} else if _, err := sli.ParseStatus(h.Status); err != nil {
+		v.Add(p+".status", "%v", err)
+	}
+	if h.Body != "" {
+		if _, err := regexp.Compile(h.Body); err != nil {
+			v.Add(p+".body", "not a regular expression: %v", err)
+		}
+	}
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // guarded requires spec.guards: they are what aborts the run and recovers

@@ -213,11 +213,11 @@ func TestParseErrors(t *testing.T) {
 			[]want{{18, "spec.unguarded", "is true but spec.guards lists 2 guard(s)"}}},
 		{"for × interval longer than the hold", edit(map[int]string{27: "      for: 20"}),
 			[]want{{27, "spec.guards[1].for", "for 20 × interval 2s = 40s does not fit in the hold of 30s (the longest fault duration): the guard could never breach"}}},
-		{"defaults longer than the hold", edit(map[int]string{14: "      duration: 4s"}),
+		{"defaults longer than the hold", edit(map[int]string{14: "      duration: 900ms"}),
 			[]want{
 				// guard 0 has no for: the line is the guard's.
-				{19, "spec.guards[0].for", "for 1 × interval 5s = 5s does not fit in the hold of 4s"},
-				{27, "spec.guards[1].for", "for 3 × interval 2s = 6s does not fit in the hold of 4s"},
+				{19, "spec.guards[0].for", "for 1 × interval 1s = 1s does not fit in the hold of 900ms"},
+				{27, "spec.guards[1].for", "for 3 × interval 2s = 6s does not fit in the hold of 900ms"},
 			}},
 		{"interval longer than the hold", edit(map[int]string{22: "      threshold: 0.8\n      interval: 1m"}),
 			[]want{{19, "spec.guards[0].for", "for 1 × interval 1m0s = 1m0s does not fit in the hold of 30s"}}},
@@ -300,7 +300,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"fault backend from target", s.Spec.Faults[0].Backend, "fake"},
 		{"guard for", g0.For, 1},
-		{"guard interval", g0.Interval.D(), 5 * time.Second},
+		{"guard interval", g0.Interval.D(), time.Second},
 		{"guard on_error", g0.OnError, sli.OnErrorAbort},
 		{"guard on_no_data", g0.OnNoData, sli.OnNoDataBreach},
 		{"unguarded", s.Spec.Unguarded, false},
@@ -413,7 +413,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{`"duration":"30s"`, `"interval":"5s"`, `"timeout":"2m0s"`, `"timeout":"24h0m0s"`, `"reminder":"30m0s"`} {
+	for _, w := range []string{`"duration":"30s"`, `"interval":"1s"`, `"timeout":"2m0s"`, `"timeout":"24h0m0s"`, `"reminder":"30m0s"`} {
 		if !strings.Contains(string(b), w) {
 			t.Errorf("JSON lacks %s:\n%s", w, b)
 		}

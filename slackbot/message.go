@@ -210,6 +210,15 @@ func signoffText(r experiment.Result) string {
 
 func num(v float64) string { return fmt.Sprintf("%.4g", v) }
 
+// breachCondition is the healthy condition with the threshold to 4
+// significant digits (a probe's says its latency limit).
+func breachCondition(br *sli.Breach) string {
+	if br.SourceLabel() == "probe" {
+		return br.Condition()
+	}
+	return br.Op + " " + num(br.Threshold)
+}
+
 func guardsText(r experiment.Result) string {
 	var lines []string
 	// The latest values: verify's after recovery, else define's baseline.
@@ -225,7 +234,7 @@ func guardsText(r experiment.Result) string {
 		case !g.Healthy:
 			state = "unhealthy"
 		}
-		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), esc(sli.Describe(g.Value, g.NoData)), label, state))
+		lines = append(lines, fmt.Sprintf("• `%s` %s (%s, %s)", esc(g.Guard), esc(sli.DescribeReading(g.Kind, g.Value, g.NoData, g.Reason)), label, state))
 	}
 	lines = append(lines, driftLines(r)...)
 	if br := r.Breach; br != nil {
@@ -339,11 +348,12 @@ func threadItems(r experiment.Result) []threadItem {
 		out = append(out, threadItem{"signoff:" + s.Role, t})
 	}
 	if br := r.Breach; br != nil {
-		t := fmt.Sprintf(":rotating_light: *Guard breach* `%s`\n• query: `%s`\n", esc(br.Guard), esc(br.Query))
+		what := br.SourceLabel() // "query", or "probe" for a direct probe guard
+		t := fmt.Sprintf(":rotating_light: *Guard breach* `%s`\n• %s: `%s`\n", esc(br.Guard), what, esc(br.Query))
 		if br.QueryError != "" {
-			t += "• query error: " + esc(br.QueryError) + "\n"
+			t += "• " + what + " error: " + esc(br.QueryError) + "\n"
 		} else {
-			t += fmt.Sprintf("• value: %s (healthy when %s %s)\n", esc(br.Reading()), esc(br.Op), num(br.Threshold))
+			t += fmt.Sprintf("• value: %s (healthy when %s)\n", esc(br.Reading()), esc(breachCondition(br)))
 		}
 		t += "• at: " + br.At.UTC().Format(time.RFC3339)
 		out = append(out, threadItem{"breach", truncate(t, 3500)})

@@ -37,6 +37,24 @@ func TestGuardsTextNonFiniteUnguardedAlarms(t *testing.T) {
 	assert.Contains(t, breach, "value: NaN (healthy when &lt;= 0.8)")
 }
 
+// A probe guard's breach says "probe" and its answer.
+func TestProbeBreachInSlack(t *testing.T) {
+	r := experiment.Result{
+		Baseline: []experiment.GuardValue{{Guard: "health", Kind: sli.KindHTTP, Value: 0.012, Healthy: true}},
+		Breach: &sli.Breach{Guard: "health", Kind: sli.KindHTTP, Query: "GET http://shop/healthz, status 200-399, within 250ms",
+			Op: "<=", Threshold: 0.25, Value: 0.01, Reason: "status 503, want 200-399"},
+	}
+	assert.Contains(t, guardsText(r), "`health` 12ms (baseline, healthy)")
+	var breach string
+	for _, it := range threadItems(r) {
+		if it.key == "breach" {
+			breach = it.text
+		}
+	}
+	assert.Contains(t, breach, "• probe: `GET http://shop/healthz, status 200-399, within 250ms`")
+	assert.Contains(t, breach, "• value: status 503, want 200-399 (healthy when an answer within 250ms)")
+}
+
 // TestButtonsFollowTheGateRule: the message offers sign-off only while the
 // workflow's validator would accept it (Result.AwaitingSignoff), so after
 // a rejection the remaining roles get no button, while Abort stays.

@@ -163,7 +163,7 @@ func TestMinInterval(t *testing.T) {
 	g := guard(1, "abort")
 	g.Interval = duration.Duration(200 * time.Millisecond)
 	assert.Equal(t, 200*time.Millisecond, MinInterval([]Guard{guard(1, ""), g}))
-	assert.Equal(t, 5*time.Second, MinInterval(nil))
+	assert.Equal(t, DefaultGuardInterval, MinInterval(nil))
 }
 
 func TestUnitOf(t *testing.T) {

@@ -506,9 +506,9 @@ func shortSummary(r experiment.Result) string {
 	var parts []string
 	if br := r.Breach; br != nil {
 		if br.QueryError != "" {
-			parts = append(parts, fmt.Sprintf("guard %s: query kept failing: %s", br.Guard, br.QueryError))
+			parts = append(parts, fmt.Sprintf("guard %s: %s kept failing: %s", br.Guard, br.SourceLabel(), br.QueryError))
 		} else {
-			parts = append(parts, fmt.Sprintf("guard %s breached: %s (healthy when %s %g)", br.Guard, br.Reading(), br.Op, br.Threshold))
+			parts = append(parts, fmt.Sprintf("guard %s breached: %s (healthy when %s)", br.Guard, br.Reading(), br.Condition()))
 		}
 	}
 	if r.AbortReason != "" {

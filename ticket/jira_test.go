@@ -531,6 +531,15 @@ func TestTokenOnlyInAuthHeader(t *testing.T) {
 	assert.Equal(t, want, post.Links)
 }
 
+// A probe guard's breach reads as the probe's answer in the ticket too.
+func TestShortSummaryOfAProbeBreach(t *testing.T) {
+	r := experiment.Result{Outcome: experiment.Aborted, Breach: &sli.Breach{Guard: "health", Kind: sli.KindHTTP,
+		Query: "GET http://shop/healthz, status 200-399, within 250ms", Op: "<=", Threshold: 0.25, Value: 0.003, Reason: "status 503, want 200-399"}}
+	assert.Equal(t, "guard health breached: status 503, want 200-399 (healthy when an answer within 250ms)", shortSummary(r))
+	r.Breach.Reason, r.Breach.QueryError = "", "probe target 10.0.0.1:80 is not allowed"
+	assert.Contains(t, shortSummary(r), "guard health: probe kept failing: probe target")
+}
+
 // The postmortem issue names the run's trace.
 func TestDescriptionNamesTheTrace(t *testing.T) {
 	d := Description(experiment.Result{Scenario: "s", Outcome: experiment.Aborted, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"})

@@ -27,6 +27,7 @@ import (
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/safety"
+	"github.com/gameday/gameday/sli/probe"
 	"github.com/gameday/gameday/sli/promclient"
 	"github.com/gameday/gameday/telemetry"
 	"github.com/gameday/gameday/ticket"
@@ -61,6 +62,10 @@ func NewActivities(cfg config.Config, logger *slog.Logger, opts ...Option) (*act
 	if err != nil {
 		return nil, err
 	}
+	allow, err := probe.ParseAllow(cfg.ProbeAllow)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvProbeAllow, err)
+	}
 	backends := map[string]chaos.Backend{}
 	if cfg.ToxiproxyURL != "" {
 		backends[toxiproxy.BackendName] = newToxiproxy(cfg, tracing)
@@ -72,6 +77,8 @@ func NewActivities(cfg config.Config, logger *slog.Logger, opts ...Option) (*act
 	acts := &activities.Activities{
 		Backends:        backends,
 		Prom:            prom,
+		Freshness:       promclient.FreshnessQuery,
+		Probes:          probe.New(allow), // empty list: every probe guard refused in define
 		Ranges:          prom,
 		ReportDir:       cfg.ReportDir(),
 		ReportURL:       cfg.ReportURL,
@@ -137,7 +144,7 @@ func newToxiproxy(cfg config.Config, tracing telemetry.Tracing) *toxiproxy.Backe
 // warning.
 func LogStart(logger *slog.Logger, cfg config.Config) {
 	logger.Info("worker started", "task_queue", cfg.TaskQueue,
-		"prometheus", config.RedactURL(cfg.PrometheusURL), "prometheus_auth", cfg.PrometheusAuth,
+		"prometheus", config.RedactURL(cfg.PrometheusURL), "prometheus_auth", cfg.PrometheusAuth, "probe_allow", cfg.ProbeAllow,
 		"toxiproxy", config.RedactURL(cfg.ToxiproxyURL), "toxiproxy_auth", cfg.ToxiproxyAuth)
 	for _, s := range []struct {
 		name, url string

@@ -76,9 +76,10 @@ func Resources() []string {
 
 // ChaosVerbs are the verbs used on every chaos-mesh.org resource: create
 // (inject, and the server-side dry run of Resolve), get (adopt an existing
-// object on a retried inject, wait for deletion), list (List, for sweeps)
-// and delete (Recover). No watch: deletion is awaited by polling.
-var ChaosVerbs = []string{"create", "get", "list", "delete"}
+// object on a retried inject, wait for deletion), list (List, for sweeps),
+// delete (Recover) and watch (Recover waits for the object to go by
+// watching it; without the verb it polls every kubetarget.FinePoll).
+var ChaosVerbs = []string{"create", "get", "list", "delete", "watch"}
 
 // Permissions is every (apiGroup, resource, verbs) the back-end uses, as
 // listed in the package documentation.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -197,6 +198,61 @@ func TestRecoverWaitsForFinalizers(t *testing.T) {
 	require.NotEmpty(t, progress)
 	assert.Contains(t, progress[0], "waiting for NetworkChaos shop/"+faultID+" to be deleted (finalizers: chaos-mesh/records)")
 	assert.Empty(t, c.objects(t, netKind))
+}
+
+// The wait ends when the object goes, not on the next poll: with a poll
+// of an hour, the watch alone wakes it, and the removal time it reports is
+// when the object went.
+func TestRecoverWatchesTheObjectGo(t *testing.T) {
+	c := newCluster(t, true)
+	b := c.backend(chaosmesh.WithPollInterval(time.Hour), chaosmesh.WithDeleteWait(2*time.Hour))
+	f := delayFault()
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	finalizing(c, 0)
+	var gone atomic.Int64 // unix nanos when the "controller" removed it
+	deleted := make(chan struct{})
+	ctx := chaos.WithProgress(context.Background(), func(string) {
+		select {
+		case <-deleted:
+		default:
+			close(deleted)
+			go func() {
+				time.Sleep(70 * time.Millisecond)
+				gone.Store(time.Now().UnixNano())
+				_ = c.dyn.Tracker().Delete(netGVR, ns, faultID)
+			}()
+		}
+	})
+	start := time.Now()
+	done := make(chan chaos.Recovered, 1)
+	go func() {
+		rec, err := b.Recover(ctx, f)
+		assert.NoError(t, err)
+		done <- rec
+	}()
+	var rec chaos.Recovered
+	select {
+	case rec = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("recover waited for its hour-long poll: the object's removal did not wake it")
+	}
+	returned := time.Since(start)
+	assert.True(t, rec.Removed)
+	m := regexp.MustCompile(`finished removing it after (\S+)$`).FindStringSubmatch(rec.Detail)
+	require.NotNil(t, m, rec.Detail)
+	took, err := time.ParseDuration(m[1])
+	require.NoError(t, err)
+	removedAfter := time.Duration(gone.Load() - start.UnixNano())
+	assert.GreaterOrEqual(t, took, 70*time.Millisecond, "the object went 70 ms after the delete at the earliest")
+	assert.LessOrEqual(t, took, returned+time.Millisecond, "reported %s (rounded to the ms), returned after %s", took, returned)
+	t.Logf("removed %s after the delete, reported %s", removedAfter, took)
+	assert.Empty(t, c.objects(t, netKind))
+	watched := false
+	for _, a := range c.dyn.Actions() {
+		watched = watched || (a.GetVerb() == "watch" && a.GetResource().Resource == "networkchaos")
+	}
+	assert.True(t, watched, "the wait watches the object")
 }
 
 func TestRecoverReportsStuckFinalizer(t *testing.T) {

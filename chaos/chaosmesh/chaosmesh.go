@@ -13,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -30,7 +32,8 @@ const (
 	// recover time to run first.
 	DefaultTTLMargin = 30 * time.Second
 	// DefaultPollInterval is how often Recover checks whether the deleted
-	// object is gone.
+	// object is gone besides what the watch of the object reports (a
+	// safety net: the watch wakes it the moment the object goes).
 	DefaultPollInterval = time.Second
 	// DefaultDeleteWait bounds Recover's wait for the finalizers when ctx
 	// has no deadline.
@@ -392,9 +395,11 @@ func (b *Backend) Recover(ctx context.Context, f chaos.Fault) (chaos.Recovered, 
 	return out, nil
 }
 
-// waitGone polls until the object is NotFound, reporting progress, and
+// waitGone waits until the object is NotFound, reporting progress, and
 // gives up a margin before ctx's deadline (or after waitMax) with an error
-// that says what blocks the deletion.
+// that says what blocks the deletion. It watches the object, so the time
+// it reports is when the API server removed it (not the next poll's); the
+// poll is a safety net, FinePoll when the watch cannot be opened.
 func (b *Backend) waitGone(ctx context.Context, k Kind, ns, id string, start time.Time) (time.Duration, error) {
 	name := objectName(k, ns, id)
 	deadline := start.Add(b.waitMax)
@@ -405,6 +410,10 @@ func (b *Backend) waitGone(ctx context.Context, k Kind, ns, id string, start tim
 		deadline = d.Add(-margin)
 	}
 	c := b.client(k, ns)
+	changes := kubetarget.WatchChanges(ctx, func(ctx context.Context) (watch.Interface, error) {
+		return c.Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", id).String()})
+	})
+	defer changes.Stop()
 	for {
 		got, err := c.Get(ctx, id, metav1.GetOptions{})
 		switch {
@@ -418,17 +427,14 @@ func (b *Backend) waitGone(ctx context.Context, k Kind, ns, id string, start tim
 		}
 		fin := got.GetFinalizers()
 		chaos.Progress(ctx, fmt.Sprintf("waiting for %s to be deleted (finalizers: %s)", name, finalizerList(fin)))
-		if !time.Now().Add(b.poll).Before(deadline) {
+		left := time.Until(deadline)
+		if left <= 0 {
 			return 0, stuck(k, ns, id, got, time.Since(start))
 		}
-		t := time.NewTimer(b.poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := changes.Wait(ctx, min(b.poll, left)); err != nil {
 			// Both wrapped: errors.Is(err, context.Canceled) holds, and the
 			// message still says what the deletion was waiting for.
-			return 0, fmt.Errorf("%w (%w)", stuck(k, ns, id, got, time.Since(start)), ctx.Err())
-		case <-t.C:
+			return 0, fmt.Errorf("%w (%w)", stuck(k, ns, id, got, time.Since(start)), err)
 		}
 	}
 }

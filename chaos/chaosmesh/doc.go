@@ -75,13 +75,13 @@
 // a test keeps the two in step, and deploy/rbac.yaml must grant it):
 //
 //	apiGroup        resource        verbs
-//	chaos-mesh.org  dnschaos        create, get, list, delete
-//	chaos-mesh.org  httpchaos       create, get, list, delete
-//	chaos-mesh.org  iochaos         create, get, list, delete
-//	chaos-mesh.org  networkchaos    create, get, list, delete
-//	chaos-mesh.org  podchaos        create, get, list, delete
-//	chaos-mesh.org  stresschaos     create, get, list, delete
-//	chaos-mesh.org  timechaos       create, get, list, delete
+//	chaos-mesh.org  dnschaos        create, get, list, delete, watch
+//	chaos-mesh.org  httpchaos       create, get, list, delete, watch
+//	chaos-mesh.org  iochaos         create, get, list, delete, watch
+//	chaos-mesh.org  networkchaos    create, get, list, delete, watch
+//	chaos-mesh.org  podchaos        create, get, list, delete, watch
+//	chaos-mesh.org  stresschaos     create, get, list, delete, watch
+//	chaos-mesh.org  timechaos       create, get, list, delete, watch
 //	""              pods            list
 //	""              namespaces      get
 //	""              configmaps      list
@@ -91,7 +91,8 @@
 //	apps            statefulsets    get
 //
 // create also covers Resolve's dry run; get is used to adopt an object on
-// a retried inject and to wait for deletion (polling: no watch); list is
+// a retried inject and to wait for deletion, with watch (the wait wakes the
+// moment the object goes; without watch it polls every 100 ms); list is
 // for List (sweeps); delete for Recover. configmaps, nodes and the apps
 // resources are read for the cumulative blast radius (kubetarget.TakeCensus):
 // pod-kill markers, nodes gameday cordoned, the owners' desired replicas.

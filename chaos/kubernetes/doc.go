@@ -49,9 +49,9 @@
 //	""        nodes          get, list, patch
 //	""        pods           delete, list
 //	""        pods/eviction  create
-//	apps      deployments    get
-//	apps      replicasets    get
-//	apps      statefulsets   get
+//	apps      deployments    get, watch
+//	apps      replicasets    get, watch
+//	apps      statefulsets   get, watch
 //	chaos-mesh.org dnschaos       list
 //	chaos-mesh.org httpchaos      list
 //	chaos-mesh.org iochaos        list
@@ -59,6 +59,10 @@
 //	chaos-mesh.org podchaos       list
 //	chaos-mesh.org stresschaos    list
 //	chaos-mesh.org timechaos      list
+//
+// A pod-kill's recover watches the killed pods' owners until they are Ready
+// again (without watch it polls every 100 ms), so the recovery time it
+// reports is when they were.
 //
 // The cumulative blast radius (kubetarget.TakeCensus) lists the pods of the
 // namespaces a fault touches, the gameday markers, the nodes gameday

@@ -23,7 +23,8 @@ import (
 
 const (
 	// DefaultPollInterval is how often recover of a pod-kill looks at the
-	// owners while waiting for them to be Ready.
+	// owners while waiting for them to be Ready besides what its watch of
+	// them reports (a safety net).
 	DefaultPollInterval = 500 * time.Millisecond
 	// DefaultDeadlineMargin is how long before the context's deadline a
 	// waiting recover stops and returns a retryable error, so the activity
@@ -263,16 +264,4 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,7 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/chaos/kubetarget"
@@ -360,7 +362,26 @@ func (b *Backend) recoverPodKill(ctx context.Context, f chaos.Fault) (chaos.Reco
 	return out, nil
 }
 
-// ownerStatus is one owner's readiness at one poll.
+// ownerWatches opens a watch of each owner ("deployment/order") by name.
+func (b *Backend) ownerWatches(ns string, owners []string) []kubetarget.OpenWatch {
+	var out []kubetarget.OpenWatch
+	for _, o := range owners {
+		kind, name, _ := strings.Cut(o, "/")
+		opts := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()}
+		apps := b.cs.AppsV1()
+		switch kind {
+		case "deployment":
+			out = append(out, func(ctx context.Context) (watch.Interface, error) { return apps.Deployments(ns).Watch(ctx, opts) })
+		case "statefulset":
+			out = append(out, func(ctx context.Context) (watch.Interface, error) { return apps.StatefulSets(ns).Watch(ctx, opts) })
+		case "replicaset":
+			out = append(out, func(ctx context.Context) (watch.Interface, error) { return apps.ReplicaSets(ns).Watch(ctx, opts) })
+		}
+	}
+	return out
+}
+
+// ownerStatus is one owner's readiness at one look.
 type ownerStatus struct {
 	owner       string // "deployment/order"
 	ready, want int32
@@ -376,7 +397,7 @@ func (s ownerStatus) String() string {
 	return fmt.Sprintf("%s %d/%d ready", s.owner, s.ready, s.want)
 }
 
-// waitReady polls the owners until all are Ready or the ready timeout
+// waitReady watches the owners until all are Ready or the ready timeout
 // since the kill has passed. It never outlives ctx's deadline: shortly
 // before it, it returns a retryable error and the retried recover picks up
 // the wait; the kill time comes from the marker, so the measurement
@@ -389,6 +410,11 @@ func (b *Backend) waitReady(ctx context.Context, id, ns string, m marker) (chaos
 	}
 	giveUp := m.expires()
 	readyAt := map[string]time.Time{} // since when each owner has been Ready, in this call
+	// Watch the owners: their status changes the moment the controller
+	// counts the replacements Ready, so the recovery time is that moment,
+	// not the next poll's.
+	changes := kubetarget.WatchChanges(ctx, b.ownerWatches(ns, m.owners)...)
+	defer changes.Stop()
 	for first := true; ; first = false {
 		statuses := make([]ownerStatus, 0, len(m.owners))
 		for _, o := range m.owners {
@@ -433,7 +459,7 @@ func (b *Backend) waitReady(ctx context.Context, id, ns string, m marker) (chaos
 			return chaos.Recovered{}, fmt.Errorf("pod-kill %s: still waiting for %s, %s after the kill (gives up %s after it); stopping before the activity's deadline, a retry resumes the wait from the recorded kill time",
 				id, waiting, roundDur(now.Sub(m.killedAt)), m.readyTimeout)
 		}
-		if err := sleep(ctx, b.poll); err != nil {
+		if err := changes.Wait(ctx, b.poll); err != nil {
 			return chaos.Recovered{}, fmt.Errorf("pod-kill %s: waiting for %s: %w", id, waiting, err)
 		}
 	}

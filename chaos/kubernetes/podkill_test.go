@@ -428,6 +428,40 @@ func TestPodKillRecoverWaitsUntilTheDeploymentIsReady(t *testing.T) {
 	assert.True(t, again.AlreadyGone, "recover is idempotent")
 }
 
+// Recover watches the owner: with a poll of an hour, the Deployment
+// turning Ready wakes it, so the recovery time is that moment.
+func TestPodKillRecoverWatchesTheOwner(t *testing.T) {
+	c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(3, true))...)
+	b := c.backend(policy(t, "*=50%"), gdk8s.WithPollInterval(time.Hour))
+	f := podKillFault("", "", nil)
+	_, err := b.Inject(context.Background(), f)
+	require.NoError(t, err)
+	c.setDeploymentReady("order", 2)
+	waiting := make(chan struct{}, 100)
+	ctx := chaos.WithProgress(context.Background(), func(string) { waiting <- struct{}{} })
+	done := make(chan chaos.Recovered, 1)
+	go func() {
+		rec, err := b.Recover(ctx, f)
+		assert.NoError(t, err)
+		done <- rec
+	}()
+	select {
+	case <-waiting:
+	case <-time.After(time.Minute):
+		t.Fatal("recover does not wait")
+	}
+	c.clock.Set(t0.Add(4100 * time.Millisecond))
+	c.add(replacement("order-7d9-x", t0.Add(4100*time.Millisecond)))
+	c.setDeploymentReady("order", 3)
+	select {
+	case rec := <-done:
+		assert.Equal(t, 4100*time.Millisecond, rec.RecoveryTime)
+	case <-time.After(time.Minute):
+		t.Fatal("recover waited for its hour-long poll: the Deployment turning Ready did not wake it")
+	}
+	assert.Positive(t, c.requests("watch", "deployments"))
+}
+
 func TestPodKillRecoverDoesNotTrustAStaleOwnerStatus(t *testing.T) {
 	c := newCluster(t, withObjs(objs(namespace(shop, false)), orderApp(3, true))...)
 	b := c.backend(policy(t, "*=50%"))

@@ -11,9 +11,9 @@ var Permissions = append([]kubetarget.Permission{
 	{Group: "", Resource: "nodes", Verbs: []string{"get", "list", "patch"}},
 	{Group: "", Resource: "pods", Verbs: []string{"delete", "list"}},
 	{Group: "", Resource: "pods/eviction", Verbs: []string{"create"}},
-	{Group: "apps", Resource: "deployments", Verbs: []string{"get"}},
-	{Group: "apps", Resource: "replicasets", Verbs: []string{"get"}},
-	{Group: "apps", Resource: "statefulsets", Verbs: []string{"get"}},
+	{Group: "apps", Resource: "deployments", Verbs: []string{"get", "watch"}},
+	{Group: "apps", Resource: "replicasets", Verbs: []string{"get", "watch"}},
+	{Group: "apps", Resource: "statefulsets", Verbs: []string{"get", "watch"}},
 }, chaosMeshList()...)
 
 // chaosMeshList is list on every Chaos Mesh resource: the census of the

@@ -22,6 +22,7 @@ import (
 	"github.com/gameday/gameday/deploy"
 	"github.com/gameday/gameday/internal/devstack"
 	"github.com/gameday/gameday/schedules"
+	"github.com/gameday/gameday/sli/probe"
 	"github.com/gameday/gameday/telemetry"
 	"github.com/gameday/gameday/worker"
 	"github.com/gameday/gameday/workflows"
@@ -198,6 +199,12 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 		cfg.Kube.Mode = "off"
 	}
 	cfg.DataDir = dataDir
+	if cfg.ProbeAllow == "" {
+		// Probe guards may reach the local shop: everything here is on
+		// this machine. A real worker without GAMEDAY_PROBE_ALLOW refuses
+		// every probe.
+		cfg.ProbeAllow = probe.Loopback
+	}
 	if len(cfg.Users) == 0 {
 		// On the local stack the one person at the keyboard may sign every
 		// role of the demo gates; a real worker without GAMEDAY_ROLES lets
