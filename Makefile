@@ -60,9 +60,10 @@ dashboard:
 rules: tools
 	cd deploy/prometheus && $(TOOLS_DIR)/promtool check rules rules.yml && $(TOOLS_DIR)/promtool test rules rules_test.yml
 
-## fuzz: fuzz the scenario loader for a minute
+## fuzz: fuzz the scenario and game-day plan loaders for a minute each
 fuzz:
 	$(GO) test ./scenarios/ -run '^$$' -fuzz FuzzParse -fuzztime 60s
+	$(GO) test ./plans/ -run '^$$' -fuzz FuzzParse -fuzztime 60s
 
 clean:
 	rm -rf bin .data

@@ -50,6 +50,9 @@ type Activities struct {
 	Checklists ChecklistStore
 	// Runs answers whether a fault's workflow still runs (sweeps).
 	Runs RunStatus
+	// Updates sends Updates to other runs (a game day's abort, pause and
+	// resume reaching its running steps); nil: ForwardUpdate refuses.
+	Updates RunUpdater
 	// Past reads earlier runs' results (drift baselines from runs); nil:
 	// such baselines are off, and say so.
 	Past PastRuns

@@ -54,7 +54,15 @@ func (a *Activities) Observe(ctx context.Context, in ObserveInput) (ObserveResul
 // unhealthy unless the guard says on_no_data: ignore; a probe's bad answer
 // is unhealthy.
 func (a *Activities) readGuards(ctx context.Context, guards []sli.Guard, at time.Time) []experiment.GuardValue {
+	vals, _ := a.queryGuards(ctx, guards, at)
+	return vals
+}
+
+// queryGuards is readGuards with each read's error (nil, sli.ErrNoData, a
+// *sli.BadQueryError, a timeout...), for callers that decide on retrying.
+func (a *Activities) queryGuards(ctx context.Context, guards []sli.Guard, at time.Time) ([]experiment.GuardValue, []error) {
 	out := make([]experiment.GuardValue, len(guards))
+	errs := make([]error, len(guards))
 	var wg sync.WaitGroup
 	for i, g := range guards {
 		wg.Add(1)
@@ -63,11 +71,11 @@ func (a *Activities) readGuards(ctx context.Context, guards []sli.Guard, at time
 			qctx, cancel := context.WithTimeout(ctx, sli.QueryTimeout(g))
 			defer cancel()
 			v, err := sli.Read(qctx, a.Prom, a.Probes, g, at)
-			out[i] = guardValue(g, v, err)
+			out[i], errs[i] = guardValue(g, v, err), err
 		}()
 	}
 	wg.Wait()
-	return out
+	return out, errs
 }
 
 // guardValue turns one answer into a GuardValue whose Value is always

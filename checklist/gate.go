@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gameday/gameday/signoff"
 )
 
 // EvaluateGate scores a release against its checklist from the signers'
@@ -206,6 +208,19 @@ func ItemsFor(cl Checklist, role string) []Item {
 	for _, it := range cl.Spec.Items {
 		if it.Owner == role && !it.Verified() {
 			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// SigningRoles are the roles with items to sign, in signoff.Roles order:
+// the sign-off gate of a scenario that names the checklist and no roles of
+// its own (none for a checklist of evidence alone).
+func SigningRoles(cl Checklist) []string {
+	var out []string
+	for _, r := range signoff.Roles {
+		if len(ItemsFor(cl, r)) > 0 {
+			out = append(out, r)
 		}
 	}
 	return out

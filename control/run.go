@@ -13,12 +13,7 @@ import (
 
 // Status queries a run's live state.
 func Status(ctx context.Context, c client.Client, workflowID string) (experiment.Result, error) {
-	var r experiment.Result
-	v, err := c.QueryWorkflow(ctx, workflowID, "", workflows.QueryStatus)
-	if err != nil {
-		return r, err
-	}
-	return r, v.Get(&r)
+	return query[experiment.Result](ctx, c, workflowID, workflows.QueryStatus)
 }
 
 // Abort sends the abort Update; the workflow's validator may refuse it
@@ -54,13 +49,19 @@ func Input(ctx context.Context, c client.Client, workflowID string) (workflows.E
 // progress, until the run ends; then hands progress the workflow's result
 // and returns it. Cancelling ctx stops following; the run goes on.
 func Follow(ctx context.Context, c client.Client, wr client.WorkflowRun, progress func(experiment.Result)) (experiment.Result, error) {
+	return follow(ctx, c, wr, "experiment", progress)
+}
+
+// follow is Follow for any workflow whose status query answers what the
+// workflow returns (an experiment.Result, a gameday.Result).
+func follow[R any](ctx context.Context, c client.Client, wr client.WorkflowRun, what string, progress func(R)) (R, error) {
 	type done struct {
-		res experiment.Result
+		res R
 		err error
 	}
 	ch := make(chan done, 1)
 	go func() {
-		var r experiment.Result
+		var r R
 		err := wr.Get(ctx, &r)
 		ch <- done{r, err}
 	}()
@@ -70,16 +71,27 @@ func Follow(ctx context.Context, c client.Client, wr client.WorkflowRun, progres
 		select {
 		case d := <-ch:
 			if d.err != nil {
-				return d.res, fmt.Errorf("experiment %s: %w", wr.GetID(), d.err)
+				return d.res, fmt.Errorf("%s %s: %w", what, wr.GetID(), d.err)
 			}
 			progress(d.res)
 			return d.res, nil
 		case <-ctx.Done():
-			return experiment.Result{}, fmt.Errorf("stopped following %s (the run goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
+			var zero R
+			return zero, fmt.Errorf("stopped following %s (it goes on; `gameday status %s`): %w", wr.GetID(), wr.GetID(), ctx.Err())
 		case <-t.C:
-			if r, err := Status(ctx, c, wr.GetID()); err == nil {
+			if r, err := query[R](ctx, c, wr.GetID(), workflows.QueryStatus); err == nil {
 				progress(r)
 			}
 		}
 	}
+}
+
+// query asks a workflow's query and decodes its answer.
+func query[R any](ctx context.Context, c client.Client, workflowID, name string) (R, error) {
+	var r R
+	v, err := c.QueryWorkflow(ctx, workflowID, "", name)
+	if err != nil {
+		return r, err
+	}
+	return r, v.Get(&r)
 }

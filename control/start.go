@@ -15,15 +15,11 @@ package control
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"gopkg.in/yaml.v3"
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/checklists"
@@ -89,7 +85,7 @@ func (l Launcher) PrepareCatalog(ctx context.Context, sc scenarios.Scenario, o O
 	if sc.Metadata.Name == "" {
 		return workflows.ExperimentInput{}, fmt.Errorf("no scenario to start")
 	}
-	sc = cloneScenario(sc)
+	sc = scenarios.Clone(sc)
 	ov := DescribeOverrides(sc, o.Set)
 	if err := ApplyOverrides(&sc, o.Set); err != nil {
 		return workflows.ExperimentInput{}, err
@@ -111,62 +107,16 @@ func (l Launcher) input(sc scenarios.Scenario, source string, cl *checklist.Chec
 	}
 }
 
-// DescribeOverrides lists what set changes in sc, with the value sc had,
-// sorted by key: what the approvers and the status show. Call it on the
-// scenario before ApplyOverrides; keys ApplyOverrides would refuse are
-// described as given (the refusal comes from ApplyOverrides).
+// DescribeOverrides is scenarios.DescribeOverrides: what set changes in
+// sc, with the value sc had (call it before ApplyOverrides).
 func DescribeOverrides(sc scenarios.Scenario, set map[string]string) []experiment.Override {
-	var out []experiment.Override
-	for _, k := range slices.Sorted(maps.Keys(set)) {
-		o := experiment.Override{Key: k, Value: set[k]}
-		var was []string
-		add := func(v string) {
-			if v != "" && !slices.Contains(was, v) {
-				was = append(was, v)
-			}
-		}
-		switch {
-		case k == "duration":
-			for _, f := range sc.Spec.Faults {
-				add(f.Duration.D().String())
-			}
-		case k == "signoff.timeout":
-			if sc.Spec.Signoff.Timeout > 0 {
-				add(sc.Spec.Signoff.Timeout.D().String())
-			}
-		default:
-			fault, param, scoped := strings.Cut(k, ".")
-			for _, f := range sc.Spec.Faults {
-				p := k
-				if scoped {
-					if f.Name != fault {
-						continue
-					}
-					p = param
-				}
-				if v, ok := f.Params[p]; ok {
-					add(fmt.Sprint(v))
-				}
-			}
-		}
-		o.Was = strings.Join(was, ", ")
-		out = append(out, o)
-	}
-	return out
+	return scenarios.DescribeOverrides(sc, set)
 }
 
-// cloneScenario copies what preparing a scenario writes to (fault params
-// by overrides, sign-off roles by resolveChecklist), so the caller's value
-// stays as it was checked.
-func cloneScenario(sc scenarios.Scenario) scenarios.Scenario {
-	sc.Metadata.Labels = maps.Clone(sc.Metadata.Labels)
-	sc.Spec.Faults = slices.Clone(sc.Spec.Faults)
-	for i := range sc.Spec.Faults {
-		sc.Spec.Faults[i].Params = maps.Clone(sc.Spec.Faults[i].Params)
-	}
-	sc.Spec.Guards = slices.Clone(sc.Spec.Guards)
-	sc.Spec.Signoff.Roles = slices.Clone(sc.Spec.Signoff.Roles)
-	return sc
+// ApplyOverrides is scenarios.ApplyOverrides: the key=value overrides of
+// `gameday run --set`, validated again after they are applied.
+func ApplyOverrides(sc *scenarios.Scenario, set map[string]string) error {
+	return scenarios.ApplyOverrides(sc, set)
 }
 
 // catalogChecklist finds a checklist in the embedded catalog by name, and
@@ -235,22 +185,9 @@ func (l Launcher) UIURL(run client.WorkflowRun) string {
 	return experiment.UIURL(l.Config.UIURL, l.Config.Namespace, run.GetID(), run.GetRunID())
 }
 
-// StaticDetails is the Markdown the Temporal UI shows for a run.
-func StaticDetails(sc scenarios.Scenario) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(sc.Spec.Description))
-	for _, f := range sc.Spec.Faults {
-		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
-	}
-	for _, g := range sc.Spec.Guards {
-		if g.IsProbe() {
-			fmt.Fprintf(&b, "- guard %s (%s probe): `%s`\n", g.Name, g.Kind, g.Source())
-			continue
-		}
-		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
-	}
-	return b.String()
-}
+// StaticDetails is the Markdown the Temporal UI shows for a run
+// (scenarios.Scenario.Describe).
+func StaticDetails(sc scenarios.Scenario) string { return sc.Describe() }
 
 // resolveChecklist loads the scenario's checklist so the workflow input
 // carries exactly what is signed, scored with the weights it has learned.
@@ -282,92 +219,10 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 		return nil, fmt.Errorf("scenario %s: spec.checklist %s: %w", sc.Metadata.Name, sc.Spec.Checklist, err)
 	}
 	if len(sc.Spec.Signoff.Roles) == 0 {
-		for _, r := range scenarios.Roles {
-			if len(checklist.ItemsFor(cl, r)) > 0 {
-				sc.Spec.Signoff.Roles = append(sc.Spec.Signoff.Roles, r)
-			}
-		}
+		sc.Spec.Signoff.Roles = checklist.SigningRoles(cl)
 		if sc.Spec.Signoff.Timeout == 0 {
 			sc.Spec.Signoff.Timeout = duration.Duration(scenarios.DefaultSignoffTimeout)
 		}
 	}
 	return &cl, nil
-}
-
-// ApplyOverrides sets key=value overrides on a scenario, then validates it
-// again, so an override can never produce a scenario the loader would
-// refuse. Keys:
-//
-//	duration=D            every fault's duration
-//	signoff.timeout=D     the sign-off deadline
-//	<fault>.<param>=V     one fault's back-end parameter
-//	<param>=V             that parameter on every fault
-func ApplyOverrides(sc *scenarios.Scenario, set map[string]string) error {
-	for _, k := range slices.Sorted(maps.Keys(set)) {
-		v := set[k]
-		switch {
-		case k == "duration":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("override duration=%s: want a positive duration like 30s", v)
-			}
-			for i := range sc.Spec.Faults {
-				sc.Spec.Faults[i].Duration = duration.Duration(d)
-			}
-		case k == "signoff.timeout":
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("override signoff.timeout=%s: want a positive duration like 1h", v)
-			}
-			sc.Spec.Signoff.Timeout = duration.Duration(d)
-		default:
-			fault, param, scoped := strings.Cut(k, ".")
-			matched := false
-			for i := range sc.Spec.Faults {
-				f := &sc.Spec.Faults[i]
-				if scoped && f.Name != fault {
-					continue
-				}
-				p := k
-				if scoped {
-					p = param
-				}
-				if f.Params == nil {
-					f.Params = map[string]any{}
-				}
-				f.Params[p] = scalar(v)
-				matched = true
-			}
-			if !matched {
-				return fmt.Errorf("override %s: no fault named %q (faults: %s)", k, fault, faultNames(*sc))
-			}
-		}
-	}
-	if err := scenarios.Validate(sc); err != nil {
-		return fmt.Errorf("scenario %s with overrides: %w", sc.Metadata.Name, err)
-	}
-	return nil
-}
-
-// scalar reads an override value the way YAML would (numbers, booleans,
-// strings), so "toxicity=0.5" is a number and "latency=200ms" a string.
-func scalar(v string) any {
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		return f
-	}
-	var out any
-	if err := yaml.Unmarshal([]byte(v), &out); err == nil {
-		if _, isMap := out.(map[string]any); !isMap && out != nil {
-			return out
-		}
-	}
-	return v
-}
-
-func faultNames(sc scenarios.Scenario) string {
-	var n []string
-	for _, f := range sc.Spec.Faults {
-		n = append(n, f.Name)
-	}
-	return strings.Join(n, ", ")
 }

@@ -63,7 +63,7 @@ func TestPauseResumeThroughCLI(t *testing.T) {
 	assert.Contains(t, stderr, "already paused since")
 	out, stderr, code = e.gameday(ctx, "note", id, "fallback never kicked in", "--action", "--user", "dana")
 	require.Equal(t, 0, code, "note: %s", stderr)
-	assert.Contains(t, out, "noted (1 on the run): [action] dana")
+	assert.Contains(t, out, "noted (1 so far): [action] dana")
 	out, _, code = e.gameday(ctx, "status", id)
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "phase paused")

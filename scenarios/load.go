@@ -195,6 +195,13 @@ func (v *validator) faults(defaultBackend string, fs []Fault) {
 	}
 }
 
+// CheckGuards checks guards written in another kind of file (a game-day
+// plan's pre-flight guards) by the rules of spec.guards, applying the same
+// defaults, so a guard means one thing wherever it is written.
+func CheckGuards(c *yamlx.Collector, path string, gs []sli.Guard) {
+	(&validator{c}).guards(path, gs)
+}
+
 func (v *validator) guards(base string, gs []sli.Guard) {
 	seen := map[string]int{}
 	for i := range gs {

@@ -3,7 +3,9 @@
 package scenarios
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/chaos"
@@ -156,6 +158,24 @@ func (s Scenario) VerifyGuards() []sli.Guard {
 		return s.Spec.SteadyState.Guards
 	}
 	return s.Spec.Guards
+}
+
+// Describe is the Markdown the Temporal UI shows for a run of the scenario
+// (its static details): the description, each fault and each guard.
+func (s Scenario) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(s.Spec.Description))
+	for _, f := range s.Spec.Faults {
+		fmt.Fprintf(&b, "- fault %s: %s %s for %s\n", f.Name, f.Backend, f.Action, f.Duration)
+	}
+	for _, g := range s.Spec.Guards {
+		if g.IsProbe() {
+			fmt.Fprintf(&b, "- guard %s (%s probe): `%s`\n", g.Name, g.Kind, g.Source())
+			continue
+		}
+		fmt.Fprintf(&b, "- guard %s: `%s` %s %g\n", g.Name, g.Query, g.Op, g.Threshold)
+	}
+	return b.String()
 }
 
 // EvidenceGuards are the guards a checklist item's evidence may name: the

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -197,7 +198,7 @@ func (b *Bot) cmdRun(cmd slack.SlashCommand, dry bool, args []string, key []byte
 	}
 	if sc == nil {
 		msg := fmt.Sprintf(":grey_question: No scenario `%s`.", esc(name))
-		if near := suggest(name, names); len(near) > 0 {
+		if near := yamlx.Suggest(name, names); len(near) > 0 {
 			msg += " Did you mean `" + strings.Join(near, "`, `") + "`?"
 		} else {
 			msg += fmt.Sprintf(" See `%s list`.", cmd.Command)

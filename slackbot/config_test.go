@@ -186,25 +186,3 @@ func TestAccessCan(t *testing.T) {
 		t.Errorf("vic: %v", err)
 	}
 }
-
-func TestSuggest(t *testing.T) {
-	names := []string{"demo-inventory-latency", "demo-inventory-latency-harmless", "demo-inventory-timeout", "db-failover"}
-	cases := map[string]string{
-		"demo-inventroy-latency": "demo-inventory-latency",
-		"demo-inventory-timout":  "demo-inventory-timeout",
-		"db-failovr":             "db-failover",
-		"DB-FAILOVER":            "db-failover",
-		"failover":               "db-failover",
-	}
-	for in, want := range cases {
-		if got := suggest(in, names); len(got) == 0 || got[0] != want {
-			t.Errorf("suggest(%q) = %v, want %s first", in, got, want)
-		}
-	}
-	if got := suggest("kafka", names); len(got) != 0 {
-		t.Errorf("suggest(kafka) = %v", got)
-	}
-	if d := levenshtein("kitten", "sitting"); d != 3 {
-		t.Errorf("levenshtein = %d", d)
-	}
-}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"unicode"
@@ -30,6 +31,18 @@ func (r Runs) RunState(ctx context.Context, workflowID string) (string, error) {
 		return activities.RunRunning, nil
 	}
 	return kebab(st.String()), nil
+}
+
+// UpdateRun sends an Update and waits for its answer
+// (activities.RunUpdater): the run's refusal, or its accepting.
+func (r Runs) UpdateRun(ctx context.Context, workflowID, update string, arg json.RawMessage) error {
+	h, err := r.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, nil)
 }
 
 // kebab turns the enum's "TimedOut" into "timed-out".

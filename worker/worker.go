@@ -177,6 +177,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	}
 	acts.Checklists = Checklists{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.Runs = Runs{Client: c}
+	acts.Updates = Runs{Client: c}
 	acts.Past = PastRuns{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.KillSwitch = KillSwitch{Client: c, TaskQueue: cfg.TaskQueue}

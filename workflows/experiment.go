@@ -135,6 +135,9 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 		Overrides:     e.in.Overrides,
 		TraceID:       traceID(ctx),
 	}
+	// The game day this run is a step of (none: ""); only recorded, so
+	// histories of any version replay.
+	e.res.GameDay = e.in.GameDay
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (experiment.Result, error) {
 		return e.res, nil
 	}); err != nil {

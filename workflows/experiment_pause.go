@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -113,7 +114,7 @@ func (e *experimentRun) setupControl(ctx workflow.Context) error {
 		e.pause.remaining = append(e.pause.remaining, f.Duration.D())
 	}
 
-	if err := message(e, ctx, SignalPause, UpdatePause, e.validatePause,
+	if err := message(ctx, e.logger, SignalPause, UpdatePause, e.validatePause,
 		func(ctx workflow.Context, req PauseRequest, wait bool) (PauseResponse, error) {
 			w := &pauseWant{req: req}
 			e.pause.want = w
@@ -130,7 +131,7 @@ func (e *experimentRun) setupControl(ctx workflow.Context) error {
 		}); err != nil {
 		return err
 	}
-	if err := message(e, ctx, SignalResume, UpdateResume, e.validateResume,
+	if err := message(ctx, e.logger, SignalResume, UpdateResume, e.validateResume,
 		func(ctx workflow.Context, req ResumeRequest, wait bool) (ResumeResponse, error) {
 			w := &resumeWant{req: req}
 			e.pause.resume = w
@@ -148,7 +149,7 @@ func (e *experimentRun) setupControl(ctx workflow.Context) error {
 		}); err != nil {
 		return err
 	}
-	return message(e, ctx, SignalNote, UpdateNote, e.validateNote,
+	return message(ctx, e.logger, SignalNote, UpdateNote, e.validateNote,
 		func(ctx workflow.Context, req NoteRequest, _ bool) (NoteResponse, error) {
 			n := e.addNote(ctx, req)
 			return NoteResponse{Note: n, Notes: len(e.res.Notes)}, nil
@@ -159,7 +160,7 @@ func (e *experimentRun) setupControl(ctx workflow.Context) error {
 // cannot send updates: validated, then applied without waiting; a refusal
 // is logged) and as an update with the same validator (the CLI and Slack:
 // applied, its answer awaited).
-func message[Req, Resp any](e *experimentRun, ctx workflow.Context, signal, update string, validate func(Req) error,
+func message[Req, Resp any](ctx workflow.Context, logger log.Logger, signal, update string, validate func(Req) error,
 	apply func(ctx workflow.Context, req Req, wait bool) (Resp, error)) error {
 	ch := workflow.GetSignalChannel(ctx, signal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
@@ -167,7 +168,7 @@ func message[Req, Resp any](e *experimentRun, ctx workflow.Context, signal, upda
 			var req Req
 			ch.Receive(ctx, &req)
 			if err := validate(req); err != nil {
-				e.logger.Warn(signal+" signal ignored", "error", err)
+				logger.Warn(signal+" signal ignored", "error", err)
 				continue
 			}
 			_, _ = apply(ctx, req, false)
@@ -607,14 +608,20 @@ func (e *experimentRun) validateNote(req NoteRequest) error {
 }
 
 func (e *experimentRun) addNote(ctx workflow.Context, req NoteRequest) experiment.Note {
+	n := newNote(ctx, req)
+	e.res.Notes = append(e.res.Notes, n)
+	workflow.SetCurrentDetails(ctx, e.details())
+	return n
+}
+
+// newNote is a note as recorded (on a run or a game day): trimmed, an
+// observation unless it says otherwise, and when.
+func newNote(ctx workflow.Context, req NoteRequest) experiment.Note {
 	kind := req.Kind
 	if kind == "" {
 		kind = experiment.NoteObservation
 	}
-	n := experiment.Note{Text: strings.TrimSpace(req.Text), By: strings.TrimSpace(req.By), Kind: kind, At: workflow.Now(ctx)}
-	e.res.Notes = append(e.res.Notes, n)
-	workflow.SetCurrentDetails(ctx, e.details())
-	return n
+	return experiment.Note{Text: strings.TrimSpace(req.Text), By: strings.TrimSpace(req.By), Kind: kind, At: workflow.Now(ctx)}
 }
 
 // controlDetails adds the pauses and notes to the Temporal UI's details.

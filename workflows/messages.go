@@ -5,6 +5,7 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/schedules"
@@ -45,6 +46,9 @@ type AbortRequest struct {
 
 type AbortResponse struct {
 	Phase string `json:"phase"`
+	// Steps (a game day's abort) is what each running step's experiment
+	// answered when the abort was passed on to it.
+	Steps []gameday.Forwarded `json:"steps,omitempty"`
 }
 
 // PauseRequest is the payload of the pause signal and update: the run's
@@ -159,6 +163,49 @@ type ChecklistState struct {
 	Pending   []checklist.Change    `json:"pending"`
 	Runs      int                   `json:"runs"`
 	AsOf      time.Time             `json:"as_of"`
+}
+
+// The game day's messages (GameDayWorkflow: its input and the answer of
+// its pause and resume updates; abort answers AbortResponse and note a
+// NoteResponse, as a run's do; the status query a gameday.Result).
+
+// GameDayInput is a plan with every step resolved, so the history records
+// exactly what each step ran whatever the catalogs say later: the plan as
+// loaded (people, pre-flight guards, policies) and, per entry of its
+// steps, the experiments to start together.
+type GameDayInput struct {
+	Plan gameday.Plan `json:"plan"`
+	// Source is where the plan came from (catalog name or file path).
+	Source    string         `json:"source,omitempty"`
+	Stages    []GameDayStage `json:"stages"`
+	DryRun    bool           `json:"dry_run,omitempty"`
+	StartedBy string         `json:"started_by,omitempty"`
+	// UIBase is the Temporal Web UI base URL, for the steps' links.
+	UIBase string `json:"ui_base,omitempty"`
+}
+
+// GameDayStage is one entry of the plan's steps: one experiment, or a
+// parallel group's (started together, awaited together).
+type GameDayStage struct {
+	Name  string        `json:"name"`
+	Group bool          `json:"group,omitempty"`
+	Steps []GameDayStep `json:"steps"`
+}
+
+// GameDayStep is one experiment of a game day. The workflow sets the
+// experiment's GameDay (its own workflow id) and DryRun (the game day's).
+type GameDayStep struct {
+	Name       string          `json:"name"`
+	Source     string          `json:"source,omitempty"`
+	OnFailure  string          `json:"on_failure"`
+	Experiment ExperimentInput `json:"experiment"`
+}
+
+// GameDayResponse answers a game day's pause and resume: where the plan
+// stands and what each running step's experiment answered.
+type GameDayResponse struct {
+	Where string              `json:"where"`
+	Steps []gameday.Forwarded `json:"steps,omitempty"`
 }
 
 // The kill switch entity's messages (KillSwitchWorkflow: its input, the

@@ -20,6 +20,7 @@ func Definitions() []Definition {
 		{ChecklistQuarterlyWorkflowName, ChecklistQuarterlyWorkflow},
 		{SweepWorkflowName, SweepWorkflow},
 		{LeasesWorkflowName, LeasesWorkflow},
+		{GameDayWorkflowName, GameDayWorkflow},
 		{KillSwitchWorkflowName, KillSwitchWorkflow},
 		{BlackoutWorkflowName, BlackoutWorkflow},
 	}

@@ -3,11 +3,13 @@ package workflows
 import (
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -27,7 +29,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			Register(r) // exactly what a worker registers
-			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
+			require.NoError(t, replayHistoryFile(r, logger, f))
 		})
 	}
 }
@@ -42,4 +44,24 @@ func TestReplayDetectsNondeterminism(t *testing.T) {
 	}, workflow.RegisterOptions{Name: ExperimentWorkflowName})
 	err := r.ReplayWorkflowHistoryFromJSONFile(logger, "testdata/experiment-breach.json")
 	require.Error(t, err)
+}
+
+// replayHistoryFile replays a recorded history under the workflow id and
+// run id it ran with (the replayer's default id is "ReplayId"): a game
+// day's child workflow ids are derived from its own, so under another id
+// its replay would not match.
+func replayHistoryFile(r worker.WorkflowReplayer, logger log.Logger, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		return err
+	}
+	start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+	return r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: start.GetWorkflowId(), RunID: start.GetOriginalExecutionRunId()},
+	})
 }

@@ -157,7 +157,7 @@ func TestReplayRecordedHistoriesWithTracing(t *testing.T) {
 			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: []interceptor.WorkerInterceptor{i}})
 			require.NoError(t, err)
 			workflows.Register(r)
-			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quiet(), f))
+			require.NoError(t, workflows.ReplayHistoryFile(r, quiet(), f))
 		})
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -97,15 +95,16 @@ func newAbortCmd(a *app) *cobra.Command {
 	var req workflows.AbortRequest
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "abort RUN --reason TEXT | abort --all --reason TEXT",
-		Short: "Abort a run now (or every running run: --all); whatever was injected is removed",
-		Long: `Abort a run now: its faults are removed and it ends aborted with the reason.
+		Use:   "abort RUN|GAMEDAY --reason TEXT | abort --all --reason TEXT",
+		Short: "Abort a run or a game day now (or every running one: --all); whatever was injected is removed",
+		Long: `Abort a run or a game day now: its faults are removed and it ends aborted with
+the reason (a game day passes the abort on to its running steps).
 
 --all is the kill switch's other half: every running experiment and game day
 on this task queue (GAMEDAY_TASK_QUEUE) gets the abort update at once, and the
-answer of each is printed: aborted (in which phase), or refused with the
-workflow's reason (already recovering, say). To keep new runs from starting
-too, ` + "`gameday freeze on`" + `.`,
+answer of each is printed: aborted (in which phase), refused with the
+workflow's reason (already recovering, say), or aborted with its game day (a
+game day's steps). To keep new runs from starting too, ` + "`gameday freeze on`" + `.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if strings.TrimSpace(req.Reason) == "" {
@@ -130,6 +129,8 @@ too, ` + "`gameday freeze on`" + `.`,
 				return fmt.Errorf("abort refused: %w", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "abort accepted during %s; recovering\n", resp.Phase)
+			// A game day passes the abort on to its running steps.
+			printForwarded(cmd.OutOrStdout(), resp.Steps)
 			return nil
 		},
 	}
@@ -142,9 +143,9 @@ too, ` + "`gameday freeze on`" + `.`,
 func newStatusCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status [RUN]",
-		Short: "Show the live state of a run (a Temporal query), or the kill switch and the runs going",
-		Long: `With RUN, the live state of that run (a Temporal query). Without, the kill
+		Use:   "status [RUN|GAMEDAY]",
+		Short: "Show the live state of a run or a game day (a Temporal query), or the kill switch and the runs going",
+		Long: `With RUN or GAMEDAY, its live state (a Temporal query). Without, the kill
 switch and the experiments and game days running on this task queue. Either
 way a first line says so while the kill switch is on (gameday freeze).`,
 		Args: args(cobra.MaximumNArgs(1)),
@@ -174,6 +175,12 @@ way a first line says so while the kill switch is on (gameday freeze).`,
 				}
 				return nil
 			}
+			if typ, err := control.WorkflowType(cmd.Context(), c, pos[0]); err == nil && typ == workflows.GameDayWorkflowName {
+				if !asJSON {
+					freezeBanner(cmd.Context(), out, c, a.cfg.TaskQueue)
+				}
+				return showGameDay(cmd.Context(), out, c, pos[0], asJSON)
+			}
 			r, err := control.Status(cmd.Context(), c, pos[0])
 			if err != nil {
 				return fmt.Errorf("status of %s: %w", pos[0], err)
@@ -192,10 +199,4 @@ way a first line says so while the kill switch is on (gameday freeze).`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-func writeJSON(out io.Writer, v any) error {
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,6 +127,7 @@ injected is always removed, even after a worker crash.
 		newResumeCmd(a),
 		newNoteCmd(a),
 		newStatusCmd(a),
+		newGameDayCmd(a),
 		newReportCmd(a),
 		newScoreCmd(a),
 		newMaturityCmd(a),
@@ -154,6 +156,23 @@ func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 
 func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// withClient dials Temporal, hands fn the client and closes it.
+func (a *app) withClient(ctx context.Context, fn func(client.Client) error) error {
+	c, err := a.dial(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(c)
+}
+
+// writeJSON prints v as one indented JSON object (--json).
+func writeJSON(out io.Writer, v any) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // dial connects to Temporal (control.Dial), at a.temporalAddress when set,

@@ -19,8 +19,8 @@ import (
 func newPauseCmd(a *app) *cobra.Command {
 	var req workflows.PauseRequest
 	cmd := &cobra.Command{
-		Use:   "pause RUN --reason TEXT [--timeout D]",
-		Short: "Pause a run: remove its faults and hold, guards still watching",
+		Use:   "pause RUN|GAMEDAY --reason TEXT [--timeout D]",
+		Short: "Pause a run (remove its faults and hold, guards still watching) or a game day",
 		Long: `Pause a running experiment. Its faults are removed (an inject in flight is
 settled first) and the run holds in phase paused while its guards keep
 watching: a breach while paused still aborts it. ` + "`gameday resume RUN`" + ` re-injects
@@ -31,7 +31,11 @@ timeout (--timeout, else the scenario's spec.pause_timeout, else 10m; at most
 
 A run can be paused while it injects or observes, not before (nothing is
 injected yet: abort it) nor after (its faults are being removed anyway).
-The command answers once the pause took effect.`,
+The command answers once the pause took effect.
+
+A game day paused holds before its next step, and passes the pause on to
+its running steps (each step's answer is printed); nobody resuming within
+the timeout aborts it.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if strings.TrimSpace(req.Reason) == "" {
@@ -42,6 +46,11 @@ The command answers once the pause took effect.`,
 			}
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
+			}
+			if done, err := forGameDay(cmd, a, pos[0], "pause", "paused", func(ctx context.Context, c client.Client) (workflows.GameDayResponse, error) {
+				return control.PauseGameDay(ctx, c, pos[0], req)
+			}); done || err != nil {
+				return err
 			}
 			resp, err := call(cmd, a, "pause", func(ctx context.Context, c client.Client) (workflows.PauseResponse, error) {
 				return control.Pause(ctx, c, pos[0], req)
@@ -65,7 +74,7 @@ The command answers once the pause took effect.`,
 func newResumeCmd(a *app) *cobra.Command {
 	var req workflows.ResumeRequest
 	cmd := &cobra.Command{
-		Use:     "resume RUN",
+		Use:     "resume RUN|GAMEDAY",
 		Aliases: []string{"continue"},
 		Short:   "Resume a paused run (continue after a drift pause): re-inject and observe what is left",
 		Long: `Resume a paused run. Once every fault removed for the pause is gone, the run
@@ -73,11 +82,17 @@ re-injects each fault for what was left of its hold, under fresh fault ids,
 and observes the rest. ` + "`gameday continue RUN`" + ` is the same command: the answer a
 drift pause asks for (a guard drifted from its baseline while still inside
 its threshold); continuing turns that guard's drift rule off for the rest
-of the run, its hard threshold still applies.`,
+of the run, its hard threshold still applies. A game day resumed resumes the
+steps it paused and goes on with its plan.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
+			}
+			if done, err := forGameDay(cmd, a, pos[0], cmd.CalledAs(), "resumed", func(ctx context.Context, c client.Client) (workflows.GameDayResponse, error) {
+				return control.ResumeGameDay(ctx, c, pos[0], req)
+			}); done || err != nil {
+				return err
 			}
 			resp, err := call(cmd, a, cmd.CalledAs(), func(ctx context.Context, c client.Client) (workflows.ResumeResponse, error) {
 				return control.Resume(ctx, c, pos[0], req)
@@ -100,12 +115,13 @@ func newNoteCmd(a *app) *cobra.Command {
 	var req workflows.NoteRequest
 	var action bool
 	cmd := &cobra.Command{
-		Use:   "note RUN TEXT [--action] [--user NAME]",
-		Short: "Record an observation or action item on a run",
+		Use:   "note RUN|GAMEDAY TEXT [--action] [--user NAME]",
+		Short: "Record an observation or action item on a run or a game day",
 		Long: `Record a note on a run: what you saw, or with --action something somebody must
 do afterwards. It is kept with its author and time and shown by
 ` + "`gameday status`" + `, in the run's Slack thread, the postmortem and the ticket.
-Notes are taken in any phase until the run's report starts.`,
+Notes are taken in any phase until the run's report starts. A game day takes
+notes until it ends, shown by its status.`,
 		Args: args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			req.Text = strings.TrimSpace(pos[1])
@@ -130,7 +146,7 @@ Notes are taken in any phase until the run's report starts.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "noted (%d on the run): %s\n", resp.Notes, resp.Note)
+			fmt.Fprintf(cmd.OutOrStdout(), "noted (%d so far): %s\n", resp.Notes, resp.Note)
 			return nil
 		},
 	}

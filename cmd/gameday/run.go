@@ -104,43 +104,59 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 	if !f.json {
 		fmt.Fprintf(out, "started %s (run %s)\n  scenario: %s on %s\n  ui: %s\n", wr.GetID(), wr.GetRunID(), sc.Metadata.Name, sc.Metadata.Service, ui)
 	}
-	if !f.wait && !f.dryRun {
-		if f.json {
+	return followStarted(out, wr, ui, f.wait || f.dryRun, f.json,
+		func(progress io.Writer) (experiment.Result, error) { return follow(ctx, c, wr, progress) },
+		func(r *experiment.Result) error {
+			if r.UIURL == "" {
+				r.UIURL = ui
+			}
+			if f.junit != "" {
+				// The outcome is known; a file that cannot be written is still an
+				// error (CI would read a stale one), naming the outcome.
+				if err := writeJUnit(ctx, cfg, *r, sc.Spec.Guards, f.junit); err != nil {
+					return fmt.Errorf("run %s ended %s, but --junit: %w", r.WorkflowID, r.Outcome, err)
+				}
+			}
+			return nil
+		},
+		printResult,
+		func(r experiment.Result) bool {
+			return (r.Outcome == experiment.Passed || r.Outcome == experiment.DryRun) && (r.Gate == nil || r.Gate.Passed)
+		})
+}
+
+// followStarted is what run and gameday start do once the workflow has
+// started: without wait, print its ids (--json) and return; with it,
+// follow it (progress on out, unless --json), complete the result (finish:
+// the UI link, files written from it), print it (one JSON object with
+// --json) and exit 3 when it did not pass.
+func followStarted[R any](out io.Writer, wr client.WorkflowRun, ui string, wait, asJSON bool,
+	follow func(progress io.Writer) (R, error), finish func(*R) error, print func(io.Writer, R), passed func(R) bool) error {
+	if !wait {
+		if asJSON {
 			return json.NewEncoder(out).Encode(map[string]string{"workflow_id": wr.GetID(), "run_id": wr.GetRunID(), "ui_url": ui})
 		}
 		return nil
 	}
 	var progress io.Writer = out
-	if f.json {
+	if asJSON {
 		progress = io.Discard
 	}
-	res, err := follow(ctx, c, wr, progress)
+	res, err := follow(progress)
 	if err != nil {
 		return err
 	}
-	if res.UIURL == "" {
-		res.UIURL = ui
+	if err := finish(&res); err != nil {
+		return err
 	}
-	if f.junit != "" {
-		// The outcome is known; a file that cannot be written is still an
-		// error (CI would read a stale one), naming the outcome.
-		if err := writeJUnit(ctx, cfg, res, sc.Spec.Guards, f.junit); err != nil {
-			return fmt.Errorf("run %s ended %s, but --junit: %w", res.WorkflowID, res.Outcome, err)
-		}
-	}
-	if f.json {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+	if asJSON {
+		if err := writeJSON(out, res); err != nil {
 			return err
 		}
 	} else {
-		printResult(out, res)
+		print(out, res)
 	}
-	if res.Outcome != experiment.Passed && res.Outcome != experiment.DryRun {
-		return &exitErr{code: exitNotPassd}
-	}
-	if res.Gate != nil && !res.Gate.Passed {
+	if !passed(res) {
 		return &exitErr{code: exitNotPassd}
 	}
 	return nil

@@ -1,16 +1,16 @@
-package slackbot
+package yamlx
 
 import (
 	"sort"
 	"strings"
 )
 
-// suggest returns up to three catalog names close to a mistyped one, best
-// first: typing a scenario name from memory in a chat box is exactly where
-// typos happen, and "did you mean" is faster than reading the whole list.
+// Suggest returns up to three catalog names close to a mistyped one, best
+// first: typing a scenario name from memory (in a chat box, a plan file) is
+// exactly where typos happen, and "did you mean" is faster than reading the whole list.
 // A name is close when its edit distance is small for its length, or when
 // one contains the other (a prefix such as "demo-inventory").
-func suggest(name string, names []string) []string {
+func Suggest(name string, names []string) []string {
 	name = strings.ToLower(name)
 	type cand struct {
 		name string

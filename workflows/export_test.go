@@ -1,0 +1,5 @@
+package workflows
+
+// ReplayHistoryFile is replayHistoryFile, for the external tests (the
+// traced replay).
+var ReplayHistoryFile = replayHistoryFile
