@@ -15,6 +15,7 @@ import (
 	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/schedules"
+	"github.com/gameday/gameday/sli"
 )
 
 type fakeSwitch struct {
@@ -112,4 +113,23 @@ func TestReportPausesTheScheduleOnFailureButNotForASkip(t *testing.T) {
 	_, err = h.env.ExecuteActivity(h.acts.Report, ReportInput{Result: passed})
 	require.NoError(t, err)
 	assert.Len(t, sch.paused, 1)
+}
+
+// A game day's pre-flight meets the kill switch first, as a run's define
+// does: a frozen game day starts no step.
+func TestPreflightRefusesWhileFrozen(t *testing.T) {
+	h := newHarness(t)
+	h.prom.values["p95"] = []float64{0.1}
+	h.acts.KillSwitch = fakeSwitch{st: killswitch.State{Frozen: true, By: "sam", Reason: "INC-7", Since: time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)}}
+	_, err := h.env.ExecuteActivity(h.acts.Preflight, PreflightInput{Guards: []sli.Guard{guard("p95", 1)}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "frozen by sam at 2026-12-07T08:00:00Z: INC-7")
+	typ, nonRetryable := appErrType(t, err)
+	assert.Equal(t, ErrTypeFrozen, typ)
+	assert.True(t, nonRetryable)
+	assert.Len(t, h.prom.values["p95"], 1)
+
+	h.acts.KillSwitch = fakeSwitch{}
+	_, err = h.env.ExecuteActivity(h.acts.Preflight, PreflightInput{Guards: []sli.Guard{guard("p95", 1)}})
+	require.NoError(t, err)
 }

@@ -23,17 +23,12 @@ import (
 // the set's Temporal Schedules match it), list, trigger, pause, unpause.
 //
 // What a scheduled run starts is prepared at apply time exactly as `gameday
-// run` prepares it (Launcher.Prepare: the scenario resolved, the overrides
+// run` (a plan: `gameday gameday start`) prepares it (Launcher.Prepare: the scenario resolved, the overrides
 // applied and recorded, the checklist with the weights learned so far), and
 // kept in the Schedule's action: every run of the schedule starts with that
 // input, and the history shows it. Apply again to pick up a changed
 // catalog or newly learned weights (the fingerprint then differs, and apply
 // says "updated").
-
-// errPlansNotSupported: game-day plans (GameDayWorkflow) are built by
-// another part of issue 12; until they land, a plan entry is refused when
-// apply prepares it.
-var errPlansNotSupported = errors.New("plans not yet supported: this gameday has no game-day plans (GameDayWorkflow) to schedule; schedule a scenario instead")
 
 // blackoutCatchup: an aborter that could not fire at its window's opening
 // (the server was down) still fires within a day; it aborts nothing once
@@ -229,11 +224,25 @@ func (l Launcher) wantEntry(ctx context.Context, f schedules.File, src schedules
 		w.spec.Intervals = []client.ScheduleIntervalSpec{{Every: e.Every.D()}}
 	}
 	w.memo = schedules.Memo{ID: id, Set: set, Name: e.Name, When: whenText(e), File: pause, Blackouts: f.WindowsFor(e.Name)}
+	by := "schedule " + set + "/" + e.Name
 	if e.Plan != "" {
-		w.d.Kind = schedules.KindPlan
-		return w, "plan", errPlansNotSupported
+		// A game day, prepared as `gameday gameday start` prepares it; its
+		// steps read the blackout windows from its memo (their parent's).
+		w.d.Kind, w.memo.Kind, w.memo.What = schedules.KindPlan, schedules.KindPlan, "plan "+e.Plan
+		o := GameDayOptions{ID: id, By: by}
+		in, err := l.PrepareGameDay(ctx, schedules.ResolveRef(src.Dir, e.Plan), o)
+		if err != nil {
+			return w, "plan", err
+		}
+		act := l.GameDayAction(in, o)
+		summary := fmt.Sprintf("%s (schedule %s/%s)", GameDaySummary(in), set, e.Name)
+		if w, err = l.finish(w, workflows.GameDayWorkflowName, in, summary, GameDayDetails(in)); err != nil {
+			return w, "plan", err
+		}
+		w.action.TypedSearchAttributes = act.TypedSearchAttributes // GamedayGameDay=<plan> from the start
+		return w, "plan", nil
 	}
-	in, err := l.Prepare(ctx, schedules.ResolveRef(src.Dir, e.Scenario), Options{By: "schedule " + set + "/" + e.Name, Set: e.Overrides})
+	in, err := l.Prepare(ctx, schedules.ResolveRef(src.Dir, e.Scenario), Options{By: by, Set: e.Overrides})
 	if err != nil {
 		field := "scenario"
 		if len(e.Overrides) > 0 && strings.Contains(err.Error(), "override") {

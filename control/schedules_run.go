@@ -258,11 +258,12 @@ func RunSchedule(ctx context.Context, c client.Client, workflowID, runID string,
 	return m, false, nil
 }
 
-// PauseScheduleOnFailure pauses the schedule that started a run, when the
-// schedule's policy says pause on failure and it is not paused yet; it
-// returns the schedule's id when it paused it.
+// PauseScheduleOnFailure pauses the schedule that started a run (or the
+// game day the run is a step of: a game day whose step did not pass did
+// not pass either), when the schedule's policy says pause on failure and it
+// is not paused yet; it returns the schedule's id when it paused it.
 func PauseScheduleOnFailure(ctx context.Context, c client.Client, workflowID, runID, note string) (string, error) {
-	m, ok, err := RunSchedule(ctx, c, workflowID, runID, false)
+	m, ok, err := RunSchedule(ctx, c, workflowID, runID, true)
 	if err != nil || !ok {
 		return "", err
 	}

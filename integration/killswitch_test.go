@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/schedules"
 	"github.com/gameday/gameday/workflows"
@@ -28,7 +29,26 @@ func TestFreezeRefusesNewAndScheduledRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	set := fmt.Sprintf("it-freeze-%d", queueSeq.Add(1))
-	dir := e.scheduleDir(map[string]func(*scenarios.Scenario){"short.yaml": shorten(3 * time.Second)})
+	// Three runs go at once once unfrozen (by hand, scheduled, a scheduled
+	// game day's step), all on the inventory link.
+	dir := e.scheduleDir(map[string]func(*scenarios.Scenario){"short.yaml": func(sc *scenarios.Scenario) {
+		shorten(3 * time.Second)(sc)
+		sc.Spec.Overlap = scenarios.OverlapAllow
+	}})
+	writeFile(t, filepath.Join(dir, "day.yaml"), `apiVersion: gameday/v1
+kind: GameDay
+metadata: {name: `+set+`}
+spec:
+  environment: demo
+  people: {owner: dana}
+  preflight:
+    - name: order-error-rate
+      query: (sum(rate(http_requests_total{service="order",status=~"5.."}[10s])) or vector(0)) / clamp_min(sum(rate(http_requests_total{service="order"}[10s])), 1e-9)
+      op: "<"
+      threshold: 0.001
+  steps:
+    - {name: latency, scenario: short.yaml}
+`)
 	file := filepath.Join(dir, "freeze.yaml")
 	writeFile(t, file, `apiVersion: gameday/v1
 kind: Schedules
@@ -36,12 +56,14 @@ metadata: {name: `+set+`}
 spec:
   schedules:
     - {name: nightly, scenario: short.yaml, cron: ["0 2 * * *"], pause_on_failure: true}
+    - {name: day, plan: day.yaml, cron: ["0 3 * * sat"]}
 `)
 	t.Cleanup(func() { _, _, _ = e.gameday(context.Background(), "schedule", "delete", set) })
-	_, stderr, code := e.gameday(ctx, "schedule", "apply", file)
+	out, stderr, code := e.gameday(ctx, "schedule", "apply", file)
 	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `create\s+gameday-schedule\.`+set+`\.day\s+plan day\.yaml; cron 0 3 \* \* sat UTC`, out)
 
-	out, stderr, code := e.gameday(ctx, "freeze", "on", "--reason", "payment incident INC-7", "--user", "sam")
+	out, stderr, code = e.gameday(ctx, "freeze", "on", "--reason", "payment incident INC-7", "--user", "sam")
 	require.Equal(t, 0, code, stderr)
 	assert.Regexp(t, `^FROZEN: frozen by sam at \S+Z: payment incident INC-7`, out)
 	_, stderr, code = e.gameday(ctx, "freeze", "on", "--reason", "me too", "--user", "dana")
@@ -52,7 +74,7 @@ spec:
 	assert.Contains(t, out, "FROZEN: frozen by sam")
 
 	// By hand: refused in define, exit 3, the reason says who and why.
-	_, path := e.scenario("demo-inventory-latency-harmless", shorten(3*time.Second))
+	path := filepath.Join(dir, "short.yaml")
 	out, stderr, code = e.gameday(ctx, "run", path, "--wait", "--json")
 	require.Equal(t, 3, code, "%s\n%s", stderr, out)
 	assert.Contains(t, stderr, "warning: frozen by sam")
@@ -76,6 +98,13 @@ spec:
 	require.NoError(t, err)
 	assert.False(t, d.Schedule.State.Paused, "a skipped run is not a failure: %s", d.Schedule.State.Note)
 
+	// A scheduled game day: its pre-flight refuses it, no step starts.
+	gid := e.triggered(ctx, set+"/day")
+	var g gameday.Result
+	require.NoError(t, e.client.GetWorkflow(ctx, gid, "").Get(ctx, &g))
+	assert.Equal(t, experiment.Failed, g.Outcome)
+	assert.Regexp(t, `^pre-flight: frozen by sam at \S+Z: payment incident INC-7; nothing was started$`, g.Reason)
+
 	// The switch is Temporal state, not the worker's: a new worker sees it.
 	e.worker.Stop()
 	e.startWorker()
@@ -87,11 +116,15 @@ spec:
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "not frozen: new runs start")
 	assert.Contains(t, out, "last change: dana unfroze at")
+	// Unfrozen: all three go through (at once: the scenario allows overlap).
+	wid = e.triggered(ctx, set+"/nightly")
+	gid = e.triggered(ctx, set+"/day")
 	out, stderr, code = e.gameday(ctx, "run", path, "--wait", "--json")
 	require.Equal(t, 0, code, "unfrozen, the run goes through: %s\n%s", stderr, out)
-	wid = e.triggered(ctx, set+"/nightly")
 	sr = e.finished(ctx, wid)
 	assert.Equal(t, experiment.Passed, sr.Outcome, "%s", sr.Error)
+	require.NoError(t, e.client.GetWorkflow(ctx, gid, "").Get(ctx, &g))
+	assert.Equal(t, experiment.Passed, g.Outcome, "%s", g.Reason)
 	assert.Empty(t, e.faults())
 	recordHistoryTo(t, e, workflows.KillSwitchWorkflowID(e.cfg.TaskQueue), "GAMEDAY_RECORD_KILLSWITCH_HISTORY")
 }
