@@ -97,7 +97,10 @@ func (a *Activities) judgeCheck(ctx context.Context, rq sli.RangeQuerier, c chec
 	defer cancel()
 	var pts []sli.Point
 	var err error
-	if c.Reduce == checklist.ReduceLast {
+	// reduce: last reads the window's end; a window of one instant (a run
+	// stopped as its fault took effect, checklist.Check.Span) is that one
+	// value too: Prometheus refuses a range query over no time at all.
+	if c.Reduce == checklist.ReduceLast || !to.After(from) {
 		var v float64
 		if v, err = a.Prom.Query(qctx, query, to); err == nil {
 			pts = []sli.Point{{At: to, Value: v}}

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ func (p *rangeProm) QueryRange(_ context.Context, q string, start, end time.Time
 	defer p.mu.Unlock()
 	p.asked = append(p.asked, q)
 	p.windows = append(p.windows, [2]time.Time{start, end})
+	if !end.After(start) || step <= 0 { // as promclient.QueryRange refuses it
+		return nil, fmt.Errorf("range query %q: empty window %s..%s or step %s", q, start, end, step)
+	}
 	if err := p.errs[q]; err != nil {
 		return nil, err
 	}
@@ -153,4 +157,27 @@ func TestEvidenceWaitsForTheLastScrape(t *testing.T) {
 	require.NoError(t, v.Get(&res))
 	assert.True(t, res.Checks[0].Pass)
 	assert.GreaterOrEqual(t, time.Since(now), EvidenceSettle, "waited for the scrape after the window")
+}
+
+// A run stopped the moment its fault took effect has a window of one
+// instant (checklist.Check.Span). Prometheus refuses a range query over
+// it, which the activity took for Prometheus being down: retried four
+// times, then every check failed with "evidence could not be computed:
+// empty window". The instant is judged from one instant query instead.
+func TestEvidenceOfAnInstantWindow(t *testing.T) {
+	h := newHarness(t)
+	p := &rangeProm{instant: map[string]float64{"errors": 3}}
+	h.acts.Prom = p
+	at := time.Now().Add(-time.Minute)
+	items := []checklist.Item{{ID: "cb-fallback", VerifiedBy: evidenceItems()[0].VerifiedBy[1:2]}}
+	v, err := h.env.ExecuteActivity(h.acts.Evidence, EvidenceInput{Items: items, Timeline: checklist.Timeline{FaultAt: at, HoldEnd: at, RunEnd: at}})
+	require.NoError(t, err, "not an error to retry: the window is what it is")
+	var res EvidenceResult
+	require.NoError(t, v.Get(&res))
+	require.Len(t, res.Checks, 1)
+	c := res.Checks[0]
+	assert.False(t, c.Pass)
+	assert.Equal(t, sli.Float(3), c.Value, "judged from the value at that instant")
+	assert.Equal(t, 1, c.Samples)
+	assert.True(t, c.From.Equal(at) && c.To.Equal(at))
 }

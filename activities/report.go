@@ -33,6 +33,9 @@ type ReportResult struct {
 	// Report is where the run's report was written (references only: the
 	// files stay out of the history).
 	Report *experiment.ReportLinks `json:"report,omitempty"`
+	// NotifyError says the outcome could not be announced (the notifier
+	// kept failing); the step does not fail for it.
+	NotifyError string `json:"notify_error,omitempty"`
 }
 
 // reportBudget bounds writing the report, and reportQueryTimeout each
@@ -50,8 +53,9 @@ const (
 // the chart is attached when the sink takes attachments), records release
 // evidence and announces the outcome with the report's link. Sinks are
 // idempotent by run (Result.RunKey: workflow id + run id), so a retry
-// never files twice. A report that cannot be written is said in the
-// result (Report.Error) and the log; it never fails the step.
+// never files twice. A report that cannot be written, or an announcement
+// the notifier keeps refusing, is said in the result (Report.Error,
+// NotifyError) and the log; neither fails the step.
 func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, error) {
 	r := in.Result
 	if firstAttempt(ctx) {
@@ -101,8 +105,21 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 		text += "; report " + rl.HTML
 	}
 	if a.Notifier != nil {
-		if err := a.Notifier.Notify(ctx, notify.Message{WorkflowID: r.WorkflowID, Scenario: r.Scenario, Event: "finished", Text: text, URL: r.UIURL}); err != nil {
-			return res, fmt.Errorf("notify: %w", err)
+		// The announcement comes last: failing the step for it would lose
+		// what the step did (the postmortem's key, the report's links) from
+		// the run's result, as a lost notification elsewhere in the run
+		// does not stop it either. A short retry, then it is said.
+		msg := notify.Message{WorkflowID: r.WorkflowID, Scenario: r.Scenario, Event: "finished", Text: text, URL: r.UIURL}
+		var err error
+		for attempt := range 3 {
+			if err = a.Notifier.Notify(ctx, msg); err == nil || errkind.IsPermanent(err) || ctx.Err() != nil || attempt == 2 {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 500 * time.Millisecond)
+		}
+		if err != nil {
+			res.NotifyError = "outcome not announced: " + err.Error()
+			a.log().Warn("outcome not announced; the run's result stands", "workflow_id", r.WorkflowID, "error", err)
 		}
 	}
 	a.pauseOnFailure(ctx, r)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/report"
 	"github.com/gameday/gameday/sli"
@@ -156,4 +157,33 @@ func TestReportFailuresDoNotFailTheStep(t *testing.T) {
 	require.NotNil(t, unwritten.Report)
 	assert.Contains(t, unwritten.Report.Error, "report dir")
 	assert.Empty(t, unwritten.Report.HTML)
+}
+
+// failingNotifier is a Slack that is down.
+type failingNotifier struct{ tries int }
+
+func (n *failingNotifier) Notify(context.Context, notify.Message) error {
+	n.tries++
+	return errors.New("slack: post message: 503 Service Unavailable")
+}
+
+// The announcement is the step's last act: when Slack is down the step
+// must not fail, or the workflow loses what the step already did (the
+// postmortem's key, the report's links: `gameday maturity` then says the
+// run has no postmortem although its ticket exists). It tries again
+// briefly, then says in the result that the announcement was lost.
+func TestReportStepSurvivesANotifierThatIsDown(t *testing.T) {
+	h := newHarness(t)
+	n := &failingNotifier{}
+	h.acts.Notifier = n
+	h.acts.Ranges, h.acts.ReportDir, h.acts.Postmortems = &rangeQuerier{}, t.TempDir(), &ticketSink{}
+	v, err := h.env.ExecuteActivity(h.acts.Report, ReportInput{Result: reportRun(experiment.Aborted), Guards: reportGuards})
+	require.NoError(t, err)
+	var res ReportResult
+	require.NoError(t, v.Get(&res))
+	assert.Equal(t, "GD-7", res.Postmortem)
+	require.NotNil(t, res.Report)
+	assert.NotEmpty(t, res.Report.HTML)
+	assert.Contains(t, res.NotifyError, "503 Service Unavailable")
+	assert.Equal(t, 3, n.tries, "tried again before giving up")
 }

@@ -83,6 +83,11 @@ func ResolveEvidence(cl Checklist, guards []sli.Guard) (Checklist, error) {
 				continue
 			}
 			g := guards[k]
+			if g.IsProbe() {
+				errs = append(errs, fmt.Sprintf("spec.items[%d].verified_by[%d].guard: item %s names guard %q, a %s probe: Prometheus keeps no series of it to judge (write a query check instead)",
+					i, j, items[i].ID, c.Guard, g.Kind))
+				continue
+			}
 			th := g.Threshold
 			c.Query, c.Op, c.Threshold = g.Query, g.Op, &th
 			c.OnNoData = NoDataFail
@@ -100,6 +105,31 @@ func ResolveEvidence(cl Checklist, guards []sli.Guard) (Checklist, error) {
 		return cl, fmt.Errorf("checklist %s: %s", cl.Metadata.Name, strings.Join(errs, "; "))
 	}
 	return cl, nil
+}
+
+// RefuseProbeEvidence is the error for evidence naming a probe guard (kind
+// http or tcp), nil when there is none. A probe's answers are the run's
+// own, not a Prometheus series a window of the run could be read back from
+// after it: such a check would fail every run with Prometheus refusing its
+// empty query. The scenario loader and a run's Prepare call it next to
+// ResolveEvidence (which the workflow calls too, unchanged, so recorded
+// runs replay as they ran).
+func RefuseProbeEvidence(cl Checklist, guards []sli.Guard) error {
+	var errs []string
+	for i, it := range cl.Spec.Items {
+		for j, c := range it.VerifiedBy {
+			k := slices.IndexFunc(guards, func(g sli.Guard) bool { return g.Name == c.Guard })
+			if c.Guard == "" || k < 0 || !guards[k].IsProbe() {
+				continue
+			}
+			errs = append(errs, fmt.Sprintf("spec.items[%d].verified_by[%d].guard: item %s names guard %q, a probe (kind %s): its answers are not a Prometheus series the evidence could read after the run (name a prometheus guard, or give a query)",
+				i, j, it.ID, c.Guard, guards[k].GuardKind()))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("checklist %s: %s", cl.Metadata.Name, strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 func guardNames(guards []sli.Guard) string {

@@ -138,6 +138,11 @@ func TestResolveEvidence(t *testing.T) {
 	_, err = ResolveEvidence(cl, guards[:1])
 	require.Error(t, err)
 	assert.Equal(t, `checklist ev: spec.items[0].verified_by[1].guard: item cb-fallback names guard "error-rate", which the scenario does not have (its guards: p95)`, err.Error())
+	// A probe guard has no series in Prometheus: the evidence could only
+	// ever run an empty query, so the reference is refused where they meet.
+	_, err = ResolveEvidence(cl, []sli.Guard{{Name: "error-rate", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://shop/healthz"}, Op: sli.OpLE, Threshold: 1}})
+	require.Error(t, err)
+	assert.Equal(t, `checklist ev: spec.items[0].verified_by[1].guard: item cb-fallback names guard "error-rate", a http probe: Prometheus keeps no series of it to judge (write a query check instead)`, err.Error())
 	assert.False(t, HasEvidence(Checklist{Spec: Spec{Items: []Item{{ID: "a"}}}}))
 	assert.True(t, HasEvidence(cl))
 }
@@ -189,4 +194,21 @@ func TestEvaluateGateWithEvidence(t *testing.T) {
 
 	assert.Empty(t, ItemsFor(cl, "dev"), "nobody signs an evidence-verified item")
 	assert.Len(t, ItemsFor(cl, "sre"), 1)
+}
+
+// A probe guard's answers are the run's own, not a Prometheus series that
+// a window of the run can be read back from: evidence naming one is
+// refused where the scenario and the checklist meet, with the reason,
+// rather than failing every run with Prometheus' "no expression found".
+func TestProbeGuardsAreNoEvidence(t *testing.T) {
+	cl := evidenceList()
+	guards := []sli.Guard{
+		{Name: "p95", Query: "p", Op: sli.OpLE, Threshold: 0.8},
+		{Name: "error-rate", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://shop/healthz"}, Op: sli.OpLE, Threshold: 1},
+	}
+	err := RefuseProbeEvidence(cl, guards)
+	require.Error(t, err)
+	assert.Equal(t, `checklist ev: spec.items[0].verified_by[1].guard: item cb-fallback names guard "error-rate", a probe (kind http): its answers are not a Prometheus series the evidence could read after the run (name a prometheus guard, or give a query)`, err.Error())
+	guards[1] = sli.Guard{Name: "error-rate", Query: "e", Op: sli.OpLT, Threshold: 0.001}
+	assert.NoError(t, RefuseProbeEvidence(cl, guards))
 }

@@ -173,7 +173,7 @@ func reason(g Gate, blockingUnsigned []string) string {
 	// While evidence is pending the score is not final: pending items
 	// count as failed in it, which would read as a verdict.
 	if g.Score < g.Threshold && len(g.Pending) == 0 {
-		s := fmt.Sprintf("score %s%% < %s%%", pct(g.Score), pct(g.Threshold))
+		s := fmt.Sprintf("score %s%% < %s%%", PctApart(g.Score, g.Threshold), pct(g.Threshold))
 		var open []string
 		for _, id := range g.Unsigned {
 			if !slices.Contains(blockingUnsigned, id) {
@@ -196,8 +196,22 @@ func plural(n int, word string) string {
 }
 
 // pct renders a percentage with at most one decimal: 62.5, 80, 66.7.
-func pct(x float64) string {
-	return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64)
+func pct(x float64) string { return pctDigits(x, 1) }
+
+func pctDigits(x float64, decimals int) string {
+	p := math.Pow(10, float64(decimals))
+	return strconv.FormatFloat(math.Round(x*p)/p, 'f', -1, 64)
+}
+
+// PctApart is pct of a score, with as many more decimals as it takes not
+// to read as the threshold it is not: 66.67 against 66.7, not "66.7 <
+// 66.7".
+func PctApart(score, threshold float64) string {
+	s := pct(score)
+	for d := 2; score != threshold && d <= 9 && s == pct(threshold); d++ {
+		s = pctDigits(score, d)
+	}
+	return s
 }
 
 // ItemsFor lists the items a role signs, in checklist order: what the

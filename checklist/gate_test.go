@@ -194,3 +194,17 @@ func TestApply(t *testing.T) {
 		t.Errorf("gate with learned weights = %+v", g)
 	}
 }
+
+// A score under the threshold never reads as equal to it: two of three
+// equal items (66.67 %) against a threshold of 66.7 is "66.67% < 66.7%",
+// not "66.7% < 66.7%".
+func TestGateReasonNeverRoundsOntoTheThreshold(t *testing.T) {
+	cl := Checklist{Metadata: Metadata{Name: "thirds"}, Spec: Spec{Threshold: 66.7, Items: []Item{{ID: "a", Owner: "dev", Weight: 10}, {ID: "b", Owner: "dev", Weight: 10}, {ID: "c", Owner: "dev", Weight: 10}}}}
+	g := EvaluateGate(cl, signs(cl, []string{"c"}, nil))
+	if g.Passed || g.Reason != "score 66.67% < 66.7%" {
+		t.Errorf("gate = %+v", g)
+	}
+	if s := g.Summary(); s != "FAILED: score 66.67% < 66.7%" {
+		t.Errorf("summary = %q", s)
+	}
+}

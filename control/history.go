@@ -138,8 +138,9 @@ const historyWorkers = 8
 // input (fault class, labels). A run started by a Temporal Schedule
 // (TemporalScheduledById) or by a game day (a parent workflow, or
 // GamedayGameDay) is automated. Runs whose result cannot be read
-// (terminated, timed out) are counted in skipped and left out.
-func History(ctx context.Context, c client.Client, q HistoryQuery) (runs []resilience.Run, skipped int, err error) {
+// (terminated, timed out) are counted in skipped and left out; runs past
+// q.Limit (the oldest) are counted in dropped and not read.
+func History(ctx context.Context, c client.Client, q HistoryQuery) (runs []resilience.Run, skipped, dropped int, err error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 2000
@@ -155,6 +156,7 @@ func History(ctx context.Context, c client.Client, q HistoryQuery) (runs []resil
 	var items []item
 	err = list(ctx, c, query, func(ex *workflowExecutionInfo) {
 		if len(items) >= limit {
+			dropped++
 			return
 		}
 		sa := ex.GetSearchAttributes().GetIndexedFields()
@@ -164,7 +166,7 @@ func History(ctx context.Context, c client.Client, q HistoryQuery) (runs []resil
 			automated: scheduled || inGameDay || ex.GetParentExecution().GetWorkflowId() != ""})
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	out := make([]*resilience.Run, len(items))
 	var wg sync.WaitGroup
@@ -188,7 +190,7 @@ func History(ctx context.Context, c client.Client, q HistoryQuery) (runs []resil
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	for _, r := range out {
 		if r == nil {
@@ -197,7 +199,7 @@ func History(ctx context.Context, c client.Client, q HistoryQuery) (runs []resil
 		}
 		runs = append(runs, *r)
 	}
-	return runs, skipped, nil
+	return runs, skipped, dropped, nil
 }
 
 type workflowExecutionInfo = workflowpb.WorkflowExecutionInfo

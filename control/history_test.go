@@ -81,3 +81,40 @@ func TestChecklistWeightsFallBackOnTheRuns(t *testing.T) {
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], "checklist not-in-the-catalog: weights as its latest run recorded them (entity did not answer (no worker?))")
 }
+
+// listClient lists n closed experiment runs (newest first) whose results
+// cannot be read.
+type listClient struct {
+	client.Client
+	n int
+}
+
+func (l *listClient) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	start := 0
+	if len(req.NextPageToken) > 0 {
+		start = int(req.NextPageToken[0]) * int(req.PageSize)
+	}
+	resp := &workflowservice.ListWorkflowExecutionsResponse{}
+	for i := start; i < l.n && i < start+int(req.PageSize); i++ {
+		resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{Execution: &commonpb.WorkflowExecution{WorkflowId: "wf", RunId: "r"}})
+	}
+	if start+int(req.PageSize) < l.n {
+		resp.NextPageToken = []byte{byte(start/int(req.PageSize) + 1)}
+	}
+	return resp, nil
+}
+
+func (l *listClient) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return nil, errors.New("not found")
+}
+
+// History reads at most Limit runs, newest first; the runs it leaves out
+// are counted, so the score and maturity commands can say their history is
+// cut (a service whose oldest month is cut away would miss L3's monthly
+// runs with no word why).
+func TestHistorySaysWhatItLeftOut(t *testing.T) {
+	_, skipped, dropped, err := History(t.Context(), &listClient{n: 450}, HistoryQuery{Limit: 300})
+	require.NoError(t, err)
+	assert.Equal(t, 300, skipped, "the runs read (none had a result here)")
+	assert.Equal(t, 150, dropped, "the runs past the limit")
+}

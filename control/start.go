@@ -218,6 +218,9 @@ func (l Launcher) resolveChecklist(ctx context.Context, sc *scenarios.Scenario, 
 	if cl, err = checklist.ResolveEvidence(cl, sc.EvidenceGuards()); err != nil {
 		return nil, fmt.Errorf("scenario %s: spec.checklist %s: %w", sc.Metadata.Name, sc.Spec.Checklist, err)
 	}
+	if err := checklist.RefuseProbeEvidence(cl, sc.EvidenceGuards()); err != nil {
+		return nil, fmt.Errorf("scenario %s: spec.checklist %s: %w", sc.Metadata.Name, sc.Spec.Checklist, err)
+	}
 	if len(sc.Spec.Signoff.Roles) == 0 {
 		sc.Spec.Signoff.Roles = checklist.SigningRoles(cl)
 		if sc.Spec.Signoff.Timeout == 0 {

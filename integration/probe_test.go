@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"os"
 	"testing"
 	"time"
 
@@ -67,6 +68,20 @@ func TestProbeGuardAbortsARun(t *testing.T) {
 	// The status the CLI prints reads the probe's answer.
 	status, _, _ := e.gameday(ctx, "status", r.WorkflowID)
 	assert.Contains(t, status, "no answer within 400ms")
+
+	// The run's report: a probe is no Prometheus series (nothing is
+	// range-queried for it, no "query failed"), its limit reads as a
+	// latency and its bad answer in words; `gameday report` renders it
+	// later too (it refused a run guarded by probes alone as "lost data").
+	require.NotNil(t, r.Report, "the worker wrote the report")
+	md, err := os.ReadFile(r.Report.Markdown)
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| inventory-answers | ≤ 400 ms |")
+	assert.Contains(t, string(md), "no answer within 400ms, healthy when ≤ 400 ms")
+	assert.NotContains(t, string(md), "query failed")
+	out, stderr, code = e.gameday(ctx, "report", r.WorkflowID, "--format", "md")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "a probe: no series in Prometheus")
 
 	// Define refuses a probe the worker's allow-list does not name.
 	_, path = e.scenario("demo-inventory-latency", func(sc *scenarios.Scenario) {

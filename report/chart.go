@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,10 +71,14 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 	x0, x1 := unix(rep.Window.From), unix(rep.Window.To)
 	p.X.Min, p.X.Max = x0, x1
 
-	// The y range: the threshold and every finite sample, the breach value.
-	lo, hi := g.Guard.Threshold, g.Guard.Threshold
+	// The y range: the threshold and every drawable sample, the breach
+	// value.
+	lo, hi := 0.0, 0.0
+	if drawable(g.Guard.Threshold) {
+		lo, hi = g.Guard.Threshold, g.Guard.Threshold
+	}
 	widen := func(v float64) {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if drawable(v) {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 	}
@@ -93,7 +98,7 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 	allPositive := lo >= 0
 	// Room above the data for the legend, one line per entry.
 	entries := 2
-	for _, more := range []bool{g.Bad > 0, g.NonFinite > 0, g.Breach != nil && !g.Breach.At.IsZero()} {
+	for _, more := range []bool{g.Bad > 0, g.NonFinite > 0 || offScaleIn(g), g.Breach != nil && !g.Breach.At.IsZero()} {
 		if more {
 			entries++
 		}
@@ -132,6 +137,7 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 	var seg plotter.XYs
 	var bad, nonFinite plotter.XYs
 	var prev time.Time
+	offScale := 0
 	var lines int
 	flush := func() error {
 		if len(seg) == 0 {
@@ -165,12 +171,15 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 			}
 		}
 		prev = pt.At
-		if !sli.Float(v).Finite() {
+		if !drawable(v) {
 			if err := flush(); err != nil {
 				return nil, err
 			}
-			edge := ys(lo) // NaN and -Inf at the bottom, +Inf at the top
-			if math.IsInf(v, 1) {
+			if sli.Float(v).Finite() {
+				offScale++
+			}
+			edge := ys(lo) // NaN and -Inf (or off-scale below) at the bottom, +Inf at the top
+			if v > 0 {
 				edge = ys(hi)
 			}
 			nonFinite = append(nonFinite, plotter.XY{X: x, Y: edge})
@@ -188,7 +197,11 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		return nil, err
 	}
 
-	th, err := plotter.NewLine(plotter.XYs{{X: x0, Y: ys(g.Guard.Threshold)}, {X: x1, Y: ys(g.Guard.Threshold)}})
+	thy := ys(hi) // a threshold too large to draw: at the top edge
+	if drawable(g.Guard.Threshold) {
+		thy = ys(g.Guard.Threshold)
+	}
+	th, err := plotter.NewLine(plotter.XYs{{X: x0, Y: thy}, {X: x1, Y: thy}})
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +225,11 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: ColorNonFinite, Radius: vg.Points(3), Shape: draw.CrossGlyph{}}
 		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("NaN/±Inf (%d, at the edge)", g.NonFinite), s)
+		label := fmt.Sprintf("NaN/±Inf (%d, at the edge)", len(nonFinite)-offScale)
+		if offScale > 0 {
+			label = fmt.Sprintf("NaN/±Inf or off-scale (%d, %d off-scale, at the edge)", len(nonFinite), offScale)
+		}
+		p.Legend.Add(label, s)
 	}
 
 	if b := g.Breach; b != nil && !b.At.IsZero() {
@@ -220,10 +237,10 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		v := float64(b.Value)
 		by := ys(lo)
 		switch {
-		case math.IsInf(v, 1):
-			by = ys(hi)
-		case !math.IsNaN(v) && !math.IsInf(v, 0):
+		case drawable(v):
 			by = ys(v)
+		case v > 0:
+			by = ys(hi)
 		}
 		vl, err := plotter.NewLine(plotter.XYs{{X: bx, Y: ys(lo)}, {X: bx, Y: ys(hi)}})
 		if err != nil {
@@ -237,7 +254,7 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 		}
 		dot.GlyphStyle = draw.GlyphStyle{Color: ColorBreach, Radius: vg.Points(6), Shape: draw.CircleGlyph{}}
 		p.Add(dot)
-		p.Legend.Add("breach "+Format(g.Unit, v)+" at "+b.At.UTC().Format("15:04:05"), dot)
+		p.Legend.Add("breach "+FormatApart(g.Unit, v, b.Threshold)+" at "+b.At.UTC().Format("15:04:05"), dot)
 	}
 
 	if msg := chartMessage(g); msg != "" {
@@ -260,11 +277,27 @@ func chart(rep *Report, g GuardReport) (*plot.Plot, error) {
 	return p, nil
 }
 
+// maxDrawable bounds the magnitude of a value the charts draw where it is:
+// Prometheus may answer any float64, and a sample near the float's limit
+// overflows the axis arithmetic (span, headroom, ×1000 for ms) to ±Inf,
+// which gonum/plot refuses, costing the run its HTML and its ticket chart.
+// Beyond it a sample is marked at the edge like ±Inf, and the y range is
+// that of the drawable samples.
+const maxDrawable = 1e300
+
+func drawable(v float64) bool { return !math.IsNaN(v) && math.Abs(v) <= maxDrawable }
+
+func offScaleIn(g GuardReport) bool {
+	return slices.ContainsFunc(g.Points, func(p sli.Point) bool { return sli.Float(p.Value).Finite() && !drawable(p.Value) })
+}
+
 // chartMessage says why a chart has no line.
 func chartMessage(g GuardReport) string {
 	switch {
 	case g.Err != "":
 		return "no chart: " + truncate(g.Err, 110)
+	case g.Probe:
+		return "no chart: a probe's answers are not a Prometheus series (its readings are in the report)"
 	case g.NoData():
 		return "no data in this window (the series did not exist, or Prometheus no longer keeps it)"
 	}

@@ -15,12 +15,17 @@ const QueryTimeout = 15 * time.Second
 
 // Collect runs every guard's range query over w, concurrently, each bounded
 // by timeout. A failed query is recorded in its Series (the chart says so);
-// it never fails the report.
+// it never fails the report. A probe guard has no query: its Series says
+// so and nothing is sent.
 func Collect(ctx context.Context, q sli.RangeQuerier, guards []sli.Guard, w Window, timeout time.Duration) []Series {
 	out := make([]Series, len(guards))
 	var wg sync.WaitGroup
 	for i, g := range guards {
 		out[i].Guard = g.Name
+		if g.IsProbe() {
+			out[i].Probe = true
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"time"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 )
 
@@ -118,6 +119,10 @@ var funcs = template.FuncMap{
 	"gv":          gv,
 	"breach":      BreachText,
 	"breachValue": breachValue,
+	"verdict":     func(it checklist.ItemResult) string { v, _ := itemVerdict(it); return v },
+	"signer":      func(it checklist.ItemResult) string { _, by := itemVerdict(it); return by },
+	"evidence":    evidenceRows,
+	"gatePct":     checklist.PctApart,
 	"colors": func() []struct {
 		Name string
 		C    template.CSS
@@ -176,8 +181,8 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 <figure class="chart" id="chart-{{$g.Guard.Name}}" data-guard="{{$g.Guard.Name}}" data-unit="{{$g.Unit}}" data-threshold="{{$g.Guard.Threshold}}" data-bad="{{$g.Bad}}"{{if $g.Breach}} data-breach="{{ts $g.Breach.At}}"{{end}}>
 {{index $.Charts $i}}
 <figcaption>
-<strong>{{$g.Guard.Name}}</strong>: healthy when {{thresh $g.Guard}}; query <code>{{$g.Guard.Query}}</code><br>
-{{if $g.Err}}<span class="warn">range query failed: {{$g.Err}}</span>{{else if $g.NoData}}<span class="warn">no data in this window</span>{{else}}
+<strong>{{$g.Guard.Name}}</strong>: healthy when {{thresh $g.Guard}}; {{$g.Guard.SourceLabel}} <code>{{$g.Guard.Source}}</code><br>
+{{if $g.Err}}<span class="warn">range query failed: {{$g.Err}}</span>{{else if $g.Probe}}<span class="muted">a probe: its answers are not a Prometheus series; its readings are below</span>{{else if $g.NoData}}<span class="warn">no data in this window</span>{{else}}
 {{len $g.Points}} samples, {{$g.Bad}} outside the threshold{{if $g.NonFinite}}, {{$g.NonFinite}} NaN/±Inf{{end}}; min {{format $g.Unit $g.Min}}, max {{format $g.Unit $g.Max}}, last {{format $g.Unit $g.Last}}{{end}}
 {{with $g.Baseline}}<br>baseline (define): {{gv $g .}}{{end}}
 {{with $g.Verify}} · verify: {{gv $g .}} ({{if .Healthy}}healthy{{else}}unhealthy{{end}}){{end}}
@@ -210,10 +215,14 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 {{end}}</table></section>{{end}}
 
 {{with .Result.Gate}}<section id="checklist"><h2>Release checklist {{.Checklist}}</h2>
-<p>Gate {{if .Passed}}<strong>passed</strong>{{else}}<strong class="warn">failed</strong>: {{.Reason}}{{end}} — score {{pct .Score}}% (threshold {{pct .Threshold}}%)</p>
+<p>Gate {{if .Passed}}<strong>passed</strong>{{else}}<strong class="warn">failed</strong>: {{.Reason}}{{end}} — score {{gatePct .Score .Threshold}}% (threshold {{gatePct .Threshold .Threshold}}%)</p>
 <table><tr><th>item</th><th>owner</th><th>weight</th><th>blocking</th><th>verdict</th><th>signed by</th><th>evidence</th><th>alerted</th></tr>
-{{range .Items}}<tr><td>{{.ID}}: {{.Title}}</td><td>{{.Owner}}</td><td>{{.Weight}}%</td><td>{{if .StrongBlocking}}yes{{end}}</td><td>{{if .Signed}}{{if .Pass}}pass{{else}}<span class="warn">FAIL</span>{{end}}{{else}}unsigned{{end}}</td><td>{{.User}}</td><td>{{.Evidence}}</td><td>{{if .Alerted}}yes{{end}}</td></tr>
-{{end}}</table></section>{{end}}
+{{range .Items}}{{$v := verdict .}}<tr><td>{{.ID}}: {{.Title}}</td><td>{{.Owner}}</td><td>{{.Weight}}%</td><td>{{if .StrongBlocking}}yes{{end}}</td><td>{{if eq $v "FAIL"}}<span class="warn">FAIL</span>{{else}}{{$v}}{{end}}</td><td>{{signer .}}</td><td>{{.Evidence}}</td><td>{{if .Alerted}}yes{{end}}</td></tr>
+{{end}}</table>
+{{with evidence .}}<p>Evidence (judged after the run; nobody signs these items):</p>
+<table id="evidence"><tr><th>item</th><th>check</th><th>value</th><th>healthy when</th><th>reduce</th><th>window</th><th>verdict</th><th>query</th></tr>
+{{range .}}<tr><td>{{.Item}}</td><td>{{.Check}}</td><td>{{.Value}}</td><td>{{.Healthy}}</td><td>{{.Reduce}}</td><td>{{.Window}}</td><td>{{if eq .Verdict "FAIL"}}<span class="warn">FAIL</span>{{else}}{{.Verdict}}{{end}}</td><td><code>{{.Query}}</code></td></tr>
+{{end}}</table>{{end}}</section>{{end}}
 
 {{if .Result.WeightChanges}}<section id="weights"><h2>Weight changes</h2>
 <table><tr><th>item</th><th>weight</th><th>strong-blocking</th><th>rule</th><th>why</th></tr>

@@ -84,7 +84,7 @@ func jsonOf(rep *Report) jsonReport {
 	out := jsonReport{Result: rep.Result, Score: rep.Score, Window: rep.Window, Links: rep.Links, Generated: rep.Generated, Regions: rep.Regions, Timeline: rep.Timeline}
 	for _, g := range rep.Guards {
 		jg := jsonGuard{
-			Name: g.Guard.Name, Query: g.Guard.Query, Op: string(g.Guard.Op), Threshold: g.Guard.Threshold, Unit: g.Unit,
+			Name: g.Guard.Name, Query: g.Guard.Source(), Op: string(g.Guard.Op), Threshold: g.Guard.Threshold, Unit: g.Unit,
 			Healthy: FormatThreshold(g.Guard), Error: g.Err, NoData: g.NoData(), Bad: g.Bad, NonFinite: g.NonFinite,
 			Min: finite(g.Min), Max: finite(g.Max), Last: finite(g.Last), Breach: g.Breach, Samples: []jsonPoint{},
 		}

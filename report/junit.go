@@ -17,7 +17,8 @@ import (
 // words) and the run's facts; a game day is a suite with one case per
 // experiment. How outcomes map (docs/design.md, Reports):
 //
-//	passed                                  → pass
+//	passed                                  → pass (a release gate that did
+//	                                          not pass: <failure> release-gate)
 //	aborted (a breach or a person), expired,
 //	failed in verify (steady state not back) → <failure>
 //	failed otherwise, cancelled              → <error> (the platform or a person stopped it)
@@ -79,7 +80,7 @@ type junitProblem struct {
 // JUnit renders runs as one suite named suite (a game day's name, or the
 // scenario for a single run), one test case per run, in the order given.
 func JUnit(suite string, reps ...*Report) []byte {
-	s := junitSuite{Name: suite}
+	s := junitSuite{Name: xmlSafe(suite)}
 	var total time.Duration
 	var first time.Time
 	for _, rep := range reps {
@@ -154,6 +155,11 @@ func junitCase(rep *Report) (junitTestCase, time.Duration) {
 	reason := oneLine(cmp.Or(BreachText(rep), r.AbortReason, r.Error))
 	switch r.Outcome {
 	case experiment.Passed:
+		// The guards held, but a release gate that did not pass makes
+		// `run --wait` exit 3: CI must not read the run as a pass.
+		if g := r.Gate; g != nil && !g.Passed {
+			c.Failure = &junitProblem{Type: "release-gate", Message: oneLine("release gate " + g.Checklist + " " + g.Summary())}
+		}
 	case experiment.DryRun:
 		c.Skipped = &junitProblem{Message: "dry run: nothing was injected"}
 	case experiment.Running, "":
@@ -185,7 +191,38 @@ func junitCase(rep *Report) (junitTestCase, time.Duration) {
 		fmt.Fprintf(&out, "%s %-9s %s\n", clock(e.At), e.Kind, oneLine(e.Text))
 	}
 	c.SystemOut = &junitText{Text: out.String()}
+	c.Name, c.Classname = xmlSafe(c.Name), xmlSafe(c.Classname)
+	if c.Properties != nil {
+		for i := range c.Properties.Props {
+			p := &c.Properties.Props[i]
+			p.Name, p.Value = xmlSafe(p.Name), xmlSafe(p.Value)
+		}
+	}
+	for _, p := range []*junitProblem{c.Failure, c.Error, c.Skipped} {
+		if p != nil {
+			p.Message, p.Text = xmlSafe(p.Message), xmlSafe(p.Text)
+		}
+	}
+	c.SystemOut.Text = xmlSafe(c.SystemOut.Text)
 	return c, d
+}
+
+// xmlSafe replaces what XML 1.0 does not allow (control characters but
+// tab and newlines, bytes that are not UTF-8, U+FFFE/U+FFFF) with U+FFFD.
+// encoding/xml escapes attributes but writes CDATA as it is, and one such
+// character (a note pasted from a terminal, a back-end's error) makes CI
+// reject the whole file.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return '\uFFFD'
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 func cmpProblem(c junitTestCase) *junitProblem {
@@ -226,6 +263,8 @@ func guardSummary(g GuardReport) string {
 	switch {
 	case g.Err != "":
 		parts = append(parts, "range query failed: "+oneLine(g.Err))
+	case g.Probe:
+		parts = append(parts, "a probe (no series in Prometheus)")
 	case g.NoData():
 		parts = append(parts, "no data in the window")
 	default:

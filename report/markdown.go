@@ -1,12 +1,15 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
 )
 
 // ChartFile is the name of the charts' PNG next to the other files of a
@@ -80,6 +83,8 @@ func Markdown(rep *Report, withChart bool) []byte {
 			switch {
 			case g.Err != "":
 				min, max, last, bad = "", "", "", "query failed: "+g.Err
+			case g.Probe:
+				min, max, last, bad = "", "", "", "a probe: no series in Prometheus"
 			case g.NoData():
 				min, max, last, bad = "", "", "", "no data in the window"
 			}
@@ -95,7 +100,7 @@ func Markdown(rep *Report, withChart bool) []byte {
 		}
 		b.WriteString("\n")
 		for _, g := range rep.Guards {
-			fmt.Fprintf(&b, "- `%s`: `%s`\n", g.Guard.Name, g.Guard.Query)
+			fmt.Fprintf(&b, "- `%s`: `%s`\n", g.Guard.Name, g.Guard.Source())
 		}
 	}
 	fmt.Fprintf(&b, "\nWindow %s – %s, one sample every %s", ts(rep.Window.From), ts(rep.Window.To), rep.Window.Step)
@@ -137,14 +142,17 @@ func Markdown(rep *Report, withChart bool) []byte {
 		if !g.Passed {
 			verdict = "FAILED: " + g.Reason
 		}
-		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %.0f%%, threshold %.0f%%)\n\n", g.Checklist, cell(verdict), g.Score, g.Threshold)
+		fmt.Fprintf(&b, "\n## Release checklist %s\n\nGate %s (score %s%%, threshold %s%%)\n\n", g.Checklist, cell(verdict), checklist.PctApart(g.Score, g.Threshold), checklist.PctApart(g.Threshold, g.Threshold))
 		b.WriteString("| item | owner | weight | blocking | verdict | signed by | evidence | alerted |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, it := range g.Items {
-			v := "unsigned"
-			if it.Signed {
-				v = map[bool]string{true: "pass", false: "FAIL"}[it.Pass]
+			v, by := itemVerdict(it)
+			fmt.Fprintf(&b, "| %s: %s | %s | %g%% | %t | %s | %s | %s | %t |\n", it.ID, cell(it.Title), it.Owner, it.Weight, it.StrongBlocking, v, by, cell(it.Evidence), it.Alerted)
+		}
+		if rows := evidenceRows(g); len(rows) > 0 {
+			b.WriteString("\nEvidence (judged after the run; nobody signs these items):\n\n| item | check | value | healthy when | reduce | window | verdict | query |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+			for _, e := range rows {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | `%s` |\n", e.Item, e.Check, cell(e.Value), e.Healthy, e.Reduce, e.Window, e.Verdict, cell(e.Query))
 			}
-			fmt.Fprintf(&b, "| %s: %s | %s | %g%% | %t | %s | %s | %s | %t |\n", it.ID, cell(it.Title), it.Owner, it.Weight, it.StrongBlocking, v, it.User, cell(it.Evidence), it.Alerted)
 		}
 	}
 	if len(r.WeightChanges) > 0 {
@@ -176,6 +184,54 @@ func Markdown(rep *Report, withChart bool) []byte {
 	return []byte(b.String())
 }
 
+// itemVerdict is a checklist item's verdict and who gave it: a signer, or
+// the run's evidence for an evidence-verified item (nobody signs those;
+// "pending" until it is judged after the run).
+func itemVerdict(it checklist.ItemResult) (verdict, by string) {
+	by = it.User
+	switch {
+	case it.Pending:
+		return "pending", "evidence"
+	case it.Verified:
+		by = "evidence"
+	}
+	switch {
+	case !it.Decided():
+		return "unsigned", by
+	case it.Pass:
+		return "pass", by
+	}
+	return "FAIL", by
+}
+
+// evidenceRow is one check of an evidence-verified item as judged, in
+// words and units.
+type evidenceRow struct {
+	Item, Check, Value, Healthy, Reduce, Window, Verdict, Query string
+}
+
+// evidenceRows lists what judged the gate's evidence-verified items: each
+// check's value in the unit its query infers (sli.UnitOf), its condition,
+// how and over which window it was reduced, and its verdict.
+func evidenceRows(g *checklist.Gate) []evidenceRow {
+	var out []evidenceRow
+	for _, it := range g.Items {
+		for _, c := range it.Checks {
+			unit := sli.UnitOf(sli.Guard{Query: c.Query})
+			v := FormatApart(unit, float64(c.Value), c.Threshold)
+			switch {
+			case c.Error != "":
+				v = "not computed: " + c.Error
+			case c.NoData:
+				v = "no data"
+			}
+			out = append(out, evidenceRow{Item: cmp.Or(c.Item, it.ID), Check: c.Check, Value: v, Healthy: OpSymbol(c.Op) + " " + Format(unit, c.Threshold),
+				Reduce: c.Reduce, Window: c.Window, Verdict: map[bool]string{true: "pass", false: "FAIL"}[c.Pass], Query: c.Query})
+		}
+	}
+	return out
+}
+
 // gv is a define or verify reading of the guard in its unit.
 func gv(g GuardReport, v *experiment.GuardValue) string {
 	switch {
@@ -183,6 +239,8 @@ func gv(g GuardReport, v *experiment.GuardValue) string {
 		return ""
 	case v.Error != "":
 		return "error: " + v.Error
+	case probeAnswer(v.Kind, v.NoData, v.Reason):
+		return v.Reading()
 	case v.NoData:
 		return "no data"
 	}
@@ -193,11 +251,13 @@ func breachValue(g GuardReport) string {
 	br := g.Breach
 	switch {
 	case br.QueryError != "":
-		return "query kept failing"
+		return br.SourceLabel() + " kept failing"
+	case probeAnswer(br.Kind, br.NoData, br.Reason):
+		return br.Reading()
 	case br.NoData:
 		return "no data"
 	}
-	return Format(g.Unit, float64(br.Value))
+	return FormatApart(g.Unit, float64(br.Value), br.Threshold)
 }
 
 func linkOr(text, url string) string {

@@ -43,14 +43,23 @@ type Window struct {
 // WindowOf is [start − Margin, end + Margin] of the run, cut at now (a
 // report written as the run ends cannot show the minutes after it: `gameday
 // report` run later can), with a step that keeps MaxPoints samples at most
-// and is never finer than a second.
+// and is never finer than a second. Start is when the run began to act:
+// the end of its sign-off wait when it had one. The wait may last a day,
+// and charts stretched over it would sample a minute-long fault once or
+// not at all.
 func WindowOf(r experiment.Result, now time.Time) Window {
 	end := RunEnd(r)
 	if end.IsZero() || end.After(now) {
 		end = now
 	}
-	w := Window{From: r.Started.Add(-Margin), To: end.Add(Margin)}
-	if r.Started.IsZero() {
+	start := r.Started
+	for _, p := range r.Phases {
+		if p.Name == experiment.PhaseSignoff && p.Ended.After(start) && !p.Ended.After(end) {
+			start = p.Ended
+		}
+	}
+	w := Window{From: start.Add(-Margin), To: end.Add(Margin)}
+	if start.IsZero() {
 		w.From = end.Add(-Margin)
 	}
 	if !now.IsZero() && w.To.After(now) {
@@ -89,6 +98,9 @@ type Series struct {
 	Guard  string      `json:"guard"`
 	Points []sli.Point `json:"-"`
 	Err    string      `json:"error,omitempty"`
+	// Probe: the guard probes the service (kind http/tcp); its answers
+	// are the run's own, not a Prometheus series, so nothing was queried.
+	Probe bool `json:"probe,omitempty"`
 }
 
 // Links are where a reader goes next. Empty ones are left out.
@@ -152,6 +164,8 @@ type GuardReport struct {
 	Points []sli.Point
 	// Err: the range query failed; the chart says so instead of a line.
 	Err string
+	// Probe: a probe guard, which has no series to chart (Series.Probe).
+	Probe bool
 	// Bad counts samples outside the healthy condition (NaN included,
 	// unless the guard ignores no-data), NonFinite the NaN/±Inf ones.
 	Bad, NonFinite int
@@ -163,7 +177,7 @@ type GuardReport struct {
 }
 
 // NoData reports whether the window has no sample of the guard at all.
-func (g GuardReport) NoData() bool { return g.Err == "" && len(g.Points) == 0 }
+func (g GuardReport) NoData() bool { return g.Err == "" && !g.Probe && len(g.Points) == 0 }
 
 // Healthy reports whether a sample is inside the guard's condition.
 func (g GuardReport) Healthy(v float64) bool {
@@ -235,6 +249,7 @@ func Build(in Input) *Report {
 		if s, ok := series[g.Name]; ok {
 			gr.Points, gr.Err = s.Points, s.Err
 		}
+		gr.Probe = g.IsProbe()
 		for _, p := range gr.Points {
 			if !gr.Healthy(p.Value) {
 				gr.Bad++
@@ -420,13 +435,21 @@ func BreachText(rep *Report) string {
 	return breachText(b, u)
 }
 
+// probeAnswer: a probe's reading is its answer in words (no answer, a bad
+// status or body), not a number with a unit.
+func probeAnswer(kind string, noData bool, reason string) bool {
+	return (kind == sli.KindHTTP || kind == sli.KindTCP) && (noData || reason != "")
+}
+
 func breachText(b *sli.Breach, unit string) string {
 	cond := OpSymbol(sli.Op(b.Op)) + " " + Format(unit, b.Threshold)
 	switch {
 	case b.QueryError != "":
-		return fmt.Sprintf("guard %s: query failed %d times in a row: %s", b.Guard, sli.MaxQueryErrors, b.QueryError)
+		return fmt.Sprintf("guard %s: %s failed %d times in a row: %s", b.Guard, b.SourceLabel(), sli.MaxQueryErrors, b.QueryError)
+	case probeAnswer(b.Kind, b.NoData, b.Reason):
+		return fmt.Sprintf("guard %s breached: %s, healthy when %s", b.Guard, b.Reading(), cond)
 	case b.NoData:
 		return fmt.Sprintf("guard %s breached: no data (is the service down or no longer scraped?), healthy when %s", b.Guard, cond)
 	}
-	return fmt.Sprintf("guard %s breached: %s, healthy when %s", b.Guard, Format(unit, float64(b.Value)), cond)
+	return fmt.Sprintf("guard %s breached: %s, healthy when %s", b.Guard, FormatApart(unit, float64(b.Value), b.Threshold), cond)
 }

@@ -9,10 +9,12 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -159,6 +161,7 @@ func TestJUnitGolden(t *testing.T) {
 	// A game day: one suite, a case per experiment, counted by kind.
 	passed := fixture()
 	passed.Result.Outcome, passed.Result.Breach, passed.Result.AbortReason = experiment.Passed, nil, ""
+	passed.Result.Gate.Passed = true // its release gate too (see TestJUnitFailsARunWhoseReleaseGateFailed)
 	dry := fixture()
 	dry.Result.Outcome = experiment.DryRun
 	cancelled := fixture()
@@ -386,4 +389,226 @@ func TestCollectQueriesAtOnceAndBoundsEach(t *testing.T) {
 		assert.Equal(t, guards[i].Name, s.Guard)
 		assert.Contains(t, s.Err, "deadline exceeded")
 	}
+}
+
+// Prometheus answers any float64: a finite sample near the float's limit
+// (a counter reset gone wrong, an exporter's garbage) must not cost the
+// run its HTML report and its ticket chart. Such a sample is marked at the
+// chart's edge like ±Inf; the threshold keeps its line.
+func TestHugeFiniteSamplesRender(t *testing.T) {
+	in := fixture()
+	in.Series[0].Points = append(in.Series[0].Points, sli.Point{At: at(100), Value: 1.7e308}, sli.Point{At: at(105), Value: -1.7e308})
+	in.Series[1].Points = append(in.Series[1].Points, sli.Point{At: at(100), Value: 1e307}) // a ratio: ×100 to show it as %
+	in.Result.Breach.Value = 1.7e308
+	rep := Build(in)
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	assert.Equal(t, len(guards), strings.Count(string(h), "<svg"), "every guard still has its chart")
+	assert.Contains(t, string(h), `stroke:#FF7F00;stroke-width:2.5`, "threshold line")
+	b, err := PNG(rep)
+	require.NoError(t, err)
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Greater(t, CountColor(img, ColorThreshold, 12), 400, "threshold lines")
+	assert.Greater(t, CountColor(img, ColorBreach, 12), 100, "breach line and dot")
+	assert.Greater(t, CountColor(img, ColorSeries, 12), 200, "value lines: the huge samples do not flatten the others away")
+}
+
+// A JUnit file with a character XML 1.0 forbids is rejected whole by CI
+// parsers: a note typed with a terminal's escape sequence, an error with a
+// NUL or a byte that is not UTF-8 must not cost the run its test result.
+func TestJUnitIsWellFormedWithControlCharacters(t *testing.T) {
+	in := fixture()
+	in.Result.Notes = append(in.Result.Notes, experiment.Note{Text: "pasted \x1b[31mred\x1b[0m and a bell \x07", By: "sam", Kind: experiment.NoteObservation, At: at(61)})
+	in.Result.AbortReason = "inject: back-end said \x00\xff"
+	in.Result.Breach = nil
+	in.Result.Scenario = "demo\x01"
+	x := JUnit("suite\x02", Build(in))
+	d := xml.NewDecoder(bytes.NewReader(x))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err, "the JUnit file is well-formed XML")
+	}
+	assert.Contains(t, string(x), "pasted \uFFFD[31mred", "the rest of the text is kept")
+}
+
+// A run whose guards held but whose release gate failed (an evidence item
+// failed, a strong-blocking item was signed as failing) is not a pass:
+// `run --junit` exits 3 for it, and the JUnit file CI reads must agree.
+func TestJUnitFailsARunWhoseReleaseGateFailed(t *testing.T) {
+	in := fixture()
+	in.Result.Outcome, in.Result.Breach, in.Result.AbortReason = experiment.Passed, nil, ""
+	var doc junitSuites
+	require.NoError(t, xml.Unmarshal(JUnit("s", Build(in)), &doc))
+	c := doc.Suites[0].Cases[0]
+	require.NotNil(t, c.Failure, "the gate failed: score 75%% below 80%%")
+	assert.Equal(t, "release-gate", c.Failure.Type)
+	assert.Contains(t, c.Failure.Message, "release gate release-default")
+	assert.Contains(t, c.Failure.Message, "score 75% below 80%")
+	assert.Equal(t, 1, doc.Failures)
+
+	in.Result.Gate.Passed, in.Result.Gate.Reason = true, ""
+	var ok junitSuites
+	require.NoError(t, xml.Unmarshal(JUnit("s", Build(in)), &ok))
+	assert.Nil(t, ok.Suites[0].Cases[0].Failure, "guards held and the gate passed")
+}
+
+// countingQuerier answers every range query with one sample and counts the
+// queries it was sent.
+type countingQuerier struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (q *countingQuerier) QueryRange(_ context.Context, query string, from, _ time.Time, _ time.Duration) ([]sli.Point, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queries = append(q.queries, query)
+	if query == "" {
+		return nil, &sli.BadQueryError{Query: query, Msg: "invalid parameter \"query\": 1:1: parse error: no expression found in input"}
+	}
+	return []sli.Point{{At: from, Value: 0.01}}, nil
+}
+
+// A probe guard (kind http/tcp) has no PromQL query: its answers are the
+// run's own, not a Prometheus series. The report must not send Prometheus
+// an empty query and draw "range query failed", and it shows the probe's
+// latency limit and its bad answer in words, in seconds, not as a count.
+func TestProbeGuardReport(t *testing.T) {
+	probe := sli.Guard{Name: "order-probe", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://127.0.0.1:8080/orders"}, Op: sli.OpLE, Threshold: 0.4}
+	in := fixture()
+	in.Guards = append(slices.Clone(guards[:1]), probe)
+	q := &countingQuerier{}
+	w := in.Window
+	in.Series = Collect(context.Background(), q, in.Guards, w, time.Second)
+	assert.Equal(t, []string{guards[0].Query}, q.queries, "only the prometheus guard is range-queried")
+	require.Len(t, in.Series, 2)
+	assert.Empty(t, in.Series[1].Err)
+	assert.True(t, in.Series[1].Probe)
+	in.Result.Breach = &sli.Breach{Guard: "order-probe", Kind: sli.KindHTTP, Query: probe.Source(), Op: "<=", Threshold: 0.4,
+		Value: sli.Float(math.Inf(1)), Reason: "status 503, want 200-399", At: at(90)}
+	in.Result.Baseline = append(in.Result.Baseline, experiment.GuardValue{Guard: "order-probe", Kind: sli.KindHTTP, Value: 0.012, Healthy: true})
+	rep := Build(in)
+
+	assert.Equal(t, "≤ 400 ms", FormatThreshold(probe), "a probe's value is its latency in seconds")
+	assert.Equal(t, "guard order-probe breached: status 503, want 200-399, healthy when ≤ 400 ms", BreachText(rep))
+	md := string(Markdown(rep, true))
+	assert.Contains(t, md, "| order-probe | ≤ 400 ms | 12 ms |")
+	assert.Contains(t, md, "GET http://127.0.0.1:8080/orders, status 200-399, within 1s", "what the probe asks")
+	assert.NotContains(t, md, "query failed")
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	assert.NotContains(t, string(h), "range query failed")
+	assert.Contains(t, string(h), "its answers are not a Prometheus series")
+	x := JUnit("s", rep)
+	assert.Contains(t, string(x), "status 503, want 200-399")
+	assert.NotContains(t, string(x), "+Inf, healthy when")
+}
+
+// An evidence-verified checklist item is decided by what the run measured,
+// never signed: the report must show its verdict and the measurement, not
+// "unsigned" beside a weight the gate counted as passed.
+func TestReportShowsEvidenceVerdicts(t *testing.T) {
+	in := fixture()
+	th := 0.0
+	fallback := checklist.Check{Name: "fallback-ratio", Query: `sum(rate(fallback_total[10s])) / sum(rate(orders_total[10s]))`, Op: sli.OpGT, Threshold: &th, Reduce: checklist.ReduceMin}
+	in.Result.Gate.Items = append(in.Result.Gate.Items,
+		checklist.ItemResult{Item: checklist.Item{ID: "cb-evidence", Title: "Fallback serves", Owner: "dev", Weight: 20, VerifiedBy: []checklist.Check{fallback}}, Verified: true, Pass: true,
+			Checks: []checklist.CheckResult{{Item: "cb-evidence", Check: "fallback-ratio", Query: fallback.Query, Op: sli.OpGT, Threshold: 0, Reduce: checklist.ReduceMin, Window: "first 30s of observe", Value: 0.0123, Samples: 30, Pass: true, From: at(41), To: at(71)}}},
+		checklist.ItemResult{Item: checklist.Item{ID: "no-5xx", Title: "No 5xx", Owner: "sre", Weight: 10, VerifiedBy: []checklist.Check{{Name: "errors"}}}, Verified: true, Pass: false,
+			Checks: []checklist.CheckResult{{Item: "no-5xx", Check: "errors", Query: "sum(increase(e[60s]))", Op: sli.OpEQ, Threshold: 0, Reduce: checklist.ReduceLast, Window: "observe", Value: 3, Samples: 1, Pass: false}}},
+		checklist.ItemResult{Item: checklist.Item{ID: "later", Title: "Judged after the run", Owner: "sre", Weight: 5, VerifiedBy: []checklist.Check{{Name: "x"}}}, Pending: true},
+	)
+	rep := Build(in)
+	md := string(Markdown(rep, true))
+	assert.Contains(t, md, "| cb-evidence: Fallback serves | dev | 20% | false | pass | evidence |")
+	assert.Contains(t, md, "| no-5xx: No 5xx | sre | 10% | false | FAIL | evidence |")
+	assert.Contains(t, md, "| later: Judged after the run | sre | 5% | false | pending | evidence |")
+	assert.Contains(t, md, "| cb-evidence | fallback-ratio | 1.23 % | > 0 % | min | first 30s of observe | pass |", "the measurement, with its unit")
+	assert.Contains(t, md, "| no-5xx | errors | 3 | = 0 | last | observe | FAIL |")
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	s := string(h)
+	assert.Contains(t, s, "<td>cb-evidence: Fallback serves</td><td>dev</td><td>20%</td><td></td><td>pass</td><td>evidence</td>")
+	assert.Contains(t, s, "1.23 %")
+	assert.NotContains(t, s, "<td>cb-evidence: Fallback serves</td><td>dev</td><td>20%</td><td></td><td>unsigned</td>")
+}
+
+// The gate's score is not rounded onto its threshold: 66.67 % of a 66.7 %
+// gate is shown as such, not as "67 %, threshold 67 %" beside FAILED.
+func TestGateScoreNotRoundedOntoThreshold(t *testing.T) {
+	in := fixture()
+	in.Result.Gate.Score, in.Result.Gate.Threshold = 200.0/3, 66.7
+	rep := Build(in)
+	assert.Contains(t, string(Markdown(rep, false)), "(score 66.67%, threshold 66.7%)")
+	h, err := HTML(rep)
+	require.NoError(t, err)
+	assert.Contains(t, string(h), "score 66.67% (threshold 66.7%)")
+}
+
+// A run that waited hours at its sign-off gate (24 h by default) must not
+// have its charts stretched over the wait: at most 720 samples over 8 h is
+// one every 41 s, and a one-minute fault, its breach and the steady state
+// around it vanish between samples. The charts start 5 minutes before the
+// run acted: when the sign-off wait ended.
+func TestWindowSkipsTheSignoffWait(t *testing.T) {
+	r := experiment.Result{Started: at(0), Ended: at(8*3600 + 180), Phases: []experiment.Phase{
+		{Name: experiment.PhaseDefine, Started: at(0), Ended: at(2)},
+		{Name: experiment.PhaseSignoff, Started: at(2), Ended: at(8 * 3600)},
+		{Name: experiment.PhaseInject, Started: at(8 * 3600), Ended: at(8*3600 + 1)},
+		{Name: experiment.PhaseObserve, Started: at(8*3600 + 1), Ended: at(8*3600 + 61)},
+	}}
+	w := WindowOf(r, at(9*3600))
+	assert.Equal(t, at(8*3600).Add(-Margin), w.From)
+	assert.Equal(t, at(8*3600+180).Add(Margin), w.To)
+	assert.Equal(t, 2*time.Second, w.Step, "a sample every 2 s over the 13 minutes that matter")
+
+	r.Phases = r.Phases[:1] // no sign-off: from the start
+	assert.Equal(t, at(0).Add(-Margin), WindowOf(r, at(9*3600)).From)
+}
+type recordingQuerier struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (q *recordingQuerier) QueryRange(_ context.Context, query string, from, _ time.Time, _ time.Duration) ([]sli.Point, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queries = append(q.queries, query)
+	if query == "" {
+		return nil, &sli.BadQueryError{Query: query, Msg: "parse error: no expression found in input"}
+	}
+	return []sli.Point{{At: from, Value: 0.1}}, nil
+}
+
+// A probe guard has no series in Prometheus: the report asks Prometheus
+// nothing for it, shows what it probes and its latency limit in seconds,
+// and says where its answers are instead of "range query failed".
+func TestProbeGuardInReport(t *testing.T) {
+	probe := sli.Guard{Name: "order-answers", Kind: sli.KindHTTP, HTTP: &sli.HTTPProbe{URL: "http://order.shop:8080/healthz", Status: "200-399", Latency: 300_000_000},
+		Op: sli.OpLE, Threshold: 0.3, For: 1}
+	gs := []sli.Guard{guards[0], probe}
+	q := &recordingQuerier{}
+	in := fixture()
+	in.Guards = gs
+	in.Series = Collect(context.Background(), q, gs, in.Window, time.Second)
+	in.Result.Baseline = append(in.Result.Baseline, experiment.GuardValue{Guard: "order-answers", Value: 0.012, Healthy: true, Kind: sli.KindHTTP})
+	assert.Equal(t, []string{guards[0].Query}, q.queries, "nothing asked of Prometheus for the probe")
+	rep := Build(in)
+	html, err := HTML(rep)
+	require.NoError(t, err)
+	js, err := JSON(rep)
+	require.NoError(t, err)
+	for name, out := range map[string]string{"html": string(html), "markdown": string(Markdown(rep, false)), "junit": string(JUnit("x", rep)), "json": string(js)} {
+		assert.NotContains(t, out, "query failed", name)
+		assert.NotContains(t, out, "no expression found", name)
+		if name != "junit" { // JUnit names only the guards that went bad
+			assert.Contains(t, out, "300 ms", name+": the latency limit in seconds")
+		}
+	}
+	assert.Contains(t, string(html), "GET http://order.shop:8080/healthz", "what the probe reaches")
+	assert.Contains(t, string(html), "12 ms", "the define answer's latency")
 }

@@ -54,7 +54,20 @@ func bytesScale(v float64) scale {
 // Format renders one value of a guard in unit for people: three
 // significant digits, with the unit ("812 ms", "1.21 s", "0.917 %",
 // "1.5 KiB", "42"); NaN, +Inf and -Inf are spelled out.
-func Format(unit string, v float64) string {
+func Format(unit string, v float64) string { return formatDigits(unit, v, 3) }
+
+// FormatApart is Format of v with as many more significant digits as it
+// takes to differ from how threshold is shown, when v is not threshold: a
+// breach at 0.10004 % of a "≤ 0.1 %" guard must not read "0.1 %".
+func FormatApart(unit string, v, threshold float64) string {
+	s := Format(unit, v)
+	for digits := 4; v != threshold && digits <= 17 && s == Format(unit, threshold); digits++ {
+		s = formatDigits(unit, v, digits)
+	}
+	return s
+}
+
+func formatDigits(unit string, v float64, digits int) string {
 	if k := sli.Float(v).Kind(); k != sli.KindValue {
 		return k
 	}
@@ -65,7 +78,7 @@ func Format(unit string, v float64) string {
 	if unit == sli.UnitMillis && math.Abs(v) >= 1000 {
 		s = scale{0.001, " s"}
 	}
-	return number(v*s.factor) + s.suffix
+	return number(v*s.factor, digits) + s.suffix
 }
 
 // FormatThreshold is the healthy condition of g in its unit, e.g.
@@ -89,21 +102,22 @@ func OpSymbol(op sli.Op) string {
 	return string(op)
 }
 
-// number writes v with three significant digits and no exponent for the
-// magnitudes reports meet (integers up to a billion stay whole).
-func number(v float64) string {
+// number writes v with digits significant digits (three in reports) and
+// no exponent for the magnitudes reports meet (integers up to a billion
+// stay whole, unless more digits are asked for).
+func number(v float64, digits int) string {
 	if v == 0 {
 		return "0"
 	}
 	a := math.Abs(v)
-	if a >= 1000 && a < 1e9 {
+	if a >= 1000 && a < 1e9 && digits <= 3 {
 		return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 	}
 	if a >= 1e9 || a < 1e-4 {
-		return strconv.FormatFloat(v, 'g', 3, 64)
+		return strconv.FormatFloat(v, 'g', digits, 64)
 	}
-	// Digits after the point for three significant ones.
-	d := 2 - int(math.Floor(math.Log10(a)))
+	// Digits after the point for that many significant ones.
+	d := digits - 1 - int(math.Floor(math.Log10(a)))
 	d = max(d, 0)
 	s := strconv.FormatFloat(v, 'f', d, 64)
 	if strings.Contains(s, ".") {

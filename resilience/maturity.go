@@ -3,7 +3,9 @@ package resilience
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,8 +247,15 @@ func Assess(service string, all []Run, score ServiceScore, now time.Time) Maturi
 	l5 := Level{Level: 5, Name: "Antifragile"}
 	{
 		c := Criterion{ID: "l5-score", Text: fmt.Sprintf("the service's resilience score is at least %d", L5MinScore)}
+		exact := score.Score
+		if score.exact != 0 {
+			exact = score.exact
+		}
 		c.Evidence = "score " + score.String()
-		if score.Scored && score.Score >= L5MinScore {
+		if score.Scored && exact < L5MinScore && score.Score >= L5MinScore {
+			c.Evidence += fmt.Sprintf(" (%s before rounding)", strconv.FormatFloat(math.Floor(exact*1e6)/1e6, 'f', -1, 64))
+		}
+		if score.Scored && exact >= L5MinScore {
 			c.Met = true
 		} else {
 			c.Missing = "raise the score: fix the failing scenarios and rerun stale ones (gameday score " + service + ")"

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 )
 
@@ -129,4 +130,19 @@ func TestAssessCriteria(t *testing.T) {
 	assert.False(t, c.Met)
 	assert.Contains(t, c.Missing, "REL-2 (1)")
 	assert.True(t, crit(assess(fresh), "l4-releases").Met, "no release: nothing to check")
+}
+
+// L5 asks for a score of at least 90: a service at 89.95, shown rounded
+// as 90, has not reached it.
+func TestL5ScoreIsNotReachedByRounding(t *testing.T) {
+	r := Run{Result: res("order", "pod-kill", experiment.Passed, daysAgo(1), func(r *experiment.Result) {
+		r.Gate = &checklist.Gate{Checklist: "release-default", Passed: true, Score: 89.95}
+	})}
+	s := ScoreService("order", []Run{r}, nil, now)
+	assert.Equal(t, "90", s.String(), "shown with one decimal")
+	m := Assess("order", []Run{r}, s, now)
+	c := m.Levels[4].Criteria[0]
+	require.Equal(t, "l5-score", c.ID)
+	assert.False(t, c.Met, "89.95 is not at least 90")
+	assert.Contains(t, c.Evidence, "89.95")
 }

@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,7 +60,8 @@ type RunScore struct {
 	// came back, 0 when a guard breached or verify failed.
 	Held float64 `json:"held"`
 	// Checklist is the share of the checklist's (learned) weight whose
-	// items were signed as passing (the gate's score / 100); 1 without a
+	// items passed, signed or verified by evidence (the gate's score /
+	// 100); 1 without a
 	// checklist.
 	Checklist float64 `json:"checklist"`
 	// Why says what decided the score, or why the run is not scored.
@@ -98,7 +100,7 @@ func ScoreRun(r experiment.Result) RunScore {
 	case r.Outcome == experiment.Passed:
 		why := "guards held and steady state came back"
 		if r.Gate != nil {
-			why += fmt.Sprintf("; checklist %s: %.0f%% of its weight signed as passing", r.Gate.Checklist, r.Gate.Score)
+			why += fmt.Sprintf("; checklist %s: %s%% of its weight passed", r.Gate.Checklist, strconv.FormatFloat(math.Round(r.Gate.Score*10)/10, 'f', -1, 64))
 		}
 		return RunScore{Scored: true, Score: 100 * checklistShare, Held: 1, Checklist: checklistShare, Why: why}
 	case r.Outcome == experiment.Aborted:
@@ -221,6 +223,9 @@ type ServiceScore struct {
 	Unscored map[string]string `json:"unscored,omitempty"`
 	Runs     int               `json:"runs"`
 	AsOf     time.Time         `json:"as_of"`
+	// exact is Score before rounding: rules compare it, so 89.95 (shown
+	// as 90) does not reach a level that asks for 90.
+	exact float64
 }
 
 // ScoreService scores service from its runs (any order; runs of other
@@ -274,7 +279,7 @@ func ScoreService(service string, runs []Run, weights map[string]float64, now ti
 		out.Unscored = nil
 	}
 	if sumW > 0 {
-		out.Scored, out.Score = true, round1(sum/sumW)
+		out.Scored, out.Score, out.exact = true, round1(sum/sumW), sum/sumW
 	}
 	return out
 }

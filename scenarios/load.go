@@ -105,7 +105,11 @@ func (v *validator) links(sp *Spec) {
 		return
 	}
 	// Its evidence may name this scenario's guards: they must be here.
-	if _, err := checklist.ResolveEvidence(cl, (&Scenario{Spec: *sp}).EvidenceGuards()); err != nil {
+	guards := (&Scenario{Spec: *sp}).EvidenceGuards()
+	if _, err := checklist.ResolveEvidence(cl, guards); err != nil {
+		v.Add("spec.checklist", "%v", err)
+	}
+	if err := checklist.RefuseProbeEvidence(cl, guards); err != nil {
 		v.Add("spec.checklist", "%v", err)
 	}
 }
@@ -357,8 +361,10 @@ func (v *validator) httpProbe(p string, h *sli.HTTPProbe) {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "":
 		v.Add(p+".url", "%s is not an http(s) URL with a host", config.RedactURL(h.URL))
 	default:
-		if _, has := u.User.Password(); has {
-			v.Add(p+".url", "%s carries a password: it would be stored in the run's history; probe an endpoint that needs none", config.RedactURL(h.URL))
+		if u.User != nil {
+			// A user name alone is a credential too (https://<token>@host):
+			// the client sends it as basic auth.
+			v.Add(p+".url", "%s carries credentials (user info before the host): they would be stored in the run's history; probe an endpoint that needs none", config.RedactURL(h.URL))
 		}
 		for name := range u.Query() {
 			if config.TokenLike(name) {

@@ -69,7 +69,10 @@ func TestProbeGuardErrors(t *testing.T) {
 		{"http block missing", "    - name: x\n      kind: http", []want{{23, "spec.guards[1].http", "required for kind: http"}}},
 		{"url missing", "    - name: x\n      kind: http\n      http:\n        method: GET", []want{{25, "spec.guards[1].http.url", "required"}}},
 		{"not http", "    - name: x\n      kind: http\n      http:\n        url: ftp://h/x", []want{{26, "spec.guards[1].http.url", "is not an http(s) URL"}}},
-		{"password in url", "    - name: x\n      kind: http\n      http:\n        url: http://u:hunter2@h/x", []want{{26, "spec.guards[1].http.url", "carries a password"}}},
+		{"password in url", "    - name: x\n      kind: http\n      http:\n        url: http://u:hunter2@h/x", []want{{26, "spec.guards[1].http.url", "carries credentials"}}},
+		// A user name alone is how many tokens travel (https://<token>@host):
+		// Go's client sends it as basic auth, and the history keeps it.
+		{"user in url", "    - name: x\n      kind: http\n      http:\n        url: http://ghp_hunter2@h/x", []want{{26, "spec.guards[1].http.url", "carries credentials"}}},
 		{"token in url", "    - name: x\n      kind: http\n      http:\n        url: http://h/x?access_token=abc", []want{{26, "spec.guards[1].http.url", "query parameter access_token"}}},
 		{"method", "    - name: x\n      kind: http\n      http:\n        url: http://h/\n        method: POST", []want{{27, "spec.guards[1].http.method", "must be GET, HEAD, OPTIONS"}}},
 		{"status", "    - name: x\n      kind: http\n      http:\n        url: http://h/\n        status: 2xx-3xx", []want{{27, "spec.guards[1].http.status", "want codes between 100 and 599"}}},
@@ -113,4 +116,18 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
+}
+
+// Checklist evidence that names a probe guard is refused where scenario and
+// checklist meet: the evidence is read from Prometheus after the run, and
+// a probe's answers are not there.
+func TestProbeGuardIsNoChecklistEvidence(t *testing.T) {
+	doc := edit(map[int]string{23: `    - name: circuit-breaker-closed
+      kind: http
+      http:
+        url: http://shop.internal:8080/healthz`, 24: "-", 25: "-", 26: "-", 27: "-", 28: "-", 29: "-",
+		31: "    roles: [dev, sre]\n  checklist: demo-seed"})
+	_, err := Parse("x.yaml", doc)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `spec.checklist: checklist demo-seed: spec.items[1].verified_by[0].guard: item breaker-recovers names guard "circuit-breaker-closed", a probe (kind http)`)
 }

@@ -3,12 +3,14 @@ package slackbot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/scenarios"
 )
 
 // Pause, resume (continue after a drift pause) and notes from Slack: the
@@ -206,6 +208,21 @@ func (b *Bot) resumeRun(ctx context.Context, user, run, name string) error {
 	}
 	if err := b.cfg.Access.Can(user, ActionResume, r.Scenario); err != nil {
 		return err
+	}
+	// A resume injects faults again: a user limited to some environments
+	// resumes only runs whose environment the catalog says is one of them.
+	if u, _ := b.cfg.Access.user(user); len(u.Environments) > 0 {
+		scs, err := b.catalog()
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(scs, func(s scenarios.Scenario) bool { return s.Metadata.Name == r.Scenario })
+		if i < 0 {
+			return fmt.Errorf("%s may run only in environment(s) %s, and scenario %s is not in the catalog: its environment is unknown", u.Name, strings.Join(u.Environments, ", "), r.Scenario)
+		}
+		if err := b.cfg.Access.CanRunScenario(user, ActionResume, scs[i]); err != nil {
+			return err
+		}
 	}
 	return b.eng.Resume(ctx, run, name)
 }

@@ -196,6 +196,32 @@ func TestResumeNeedsTheRunGrant(t *testing.T) {
 	}
 }
 
+// Resuming re-injects faults, so the environment limit of run applies too:
+// dana runs demo-* in staging only and may not resume a production run
+// someone else paused, nor one whose environment the catalog cannot tell.
+func TestResumeKeepsTheEnvironmentLimit(t *testing.T) {
+	h := newHarness(t)
+	h.eng.script = []experiment.Result{{Scenario: "demo-prod-failover", Outcome: experiment.Running, Phase: experiment.PhasePaused}}
+	if rep := h.command(dana, testChannel, "resume wf-1"); !strings.Contains(rep.Text, "dana may not run in environment production (allowed: staging)") {
+		t.Fatalf("dana, production: %q", rep.Text)
+	}
+	h.eng.script = []experiment.Result{{Scenario: "demo-from-a-file", Outcome: experiment.Running, Phase: experiment.PhasePaused}}
+	if rep := h.command(dana, testChannel, "resume wf-2"); !strings.Contains(rep.Text, "not in the catalog") {
+		t.Fatalf("dana, unknown environment: %q", rep.Text)
+	}
+	h.eng.script = []experiment.Result{{Scenario: "demo-inventory-latency", Outcome: experiment.Running, Phase: experiment.PhasePaused}}
+	if rep := h.command(dana, testChannel, "resume wf-3"); !strings.Contains(rep.Text, "`wf-3` resumed") {
+		t.Fatalf("dana, her own: %q", rep.Text)
+	}
+	h.eng.script = []experiment.Result{{Scenario: "demo-prod-failover", Outcome: experiment.Running, Phase: experiment.PhasePaused}}
+	if rep := h.command(sam, testChannel, "resume wf-4"); !strings.Contains(rep.Text, "`wf-4` resumed") {
+		t.Fatalf("sam, no environment limit: %q", rep.Text)
+	}
+	if got := h.eng.control().resumes; len(got) != 2 || got[0].id != "wf-3" || got[1].id != "wf-4" {
+		t.Fatalf("resumes %+v", got)
+	}
+}
+
 func TestNoteCommand(t *testing.T) {
 	h := newHarness(t)
 	if rep := h.command(stranger, testChannel, "note wf-1 hello"); !strings.Contains(rep.Text, "not in the game-day access file") {

@@ -292,3 +292,32 @@ func TestFreshnessDerived(t *testing.T) {
 	q, _ = w.freshness(Guard{Kind: KindHTTP})
 	assert.Empty(t, q, "probes have no freshness")
 }
+
+// A freshness expression that does not answer a Unix time in seconds (here
+// milliseconds: `max(timestamp(x)) * 1000`) would have the guard evaluated
+// tens of thousands of years ahead, where Prometheus has no data: a healthy
+// service breached on "no data". The guard goes back to its interval and
+// the load report says why.
+func TestFreshnessNotSecondsFallsBackToTheInterval(t *testing.T) {
+	q := atFunc(func(q string, at time.Time) (float64, error) {
+		if q == "fresh" {
+			return float64(time.Now().UnixMilli()), nil
+		}
+		if at.After(time.Now().Add(time.Minute)) {
+			return math.NaN(), ErrNoData
+		}
+		return 0.1, nil
+	})
+	g := freshGuard(1)
+	g.Interval = duration.Duration(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	r, _ := Watch{Guards: []Guard{g}, Querier: q, FreshEvery: 5 * time.Millisecond}.Run(ctx)
+	require.Nil(t, r.Breach, "a healthy service")
+	assert.Greater(t, r.Evaluations, 3, "evaluated on its interval")
+	assert.Contains(t, r.Load[0].Freshness, "interval only: freshness answered")
+}
+
+type atFunc func(q string, at time.Time) (float64, error)
+
+func (f atFunc) Query(_ context.Context, q string, at time.Time) (float64, error) { return f(q, at) }

@@ -183,6 +183,29 @@ func TestUnitOf(t *testing.T) {
 		// A slash inside a label value is no division.
 		{`sum(rate(http_requests_total{path="/orders"}[1m]))`, "", UnitCount},
 		{`histogram_quantile(0.99, rate(x_seconds_bucket[1m]))`, UnitMillis, UnitMillis},
+		// A histogram's _count and _bucket series count observations: a
+		// request rate is no duration.
+		{`sum(rate(http_request_duration_seconds_count{service="order"}[1m]))`, "", UnitCount},
+		{`increase(http_request_duration_seconds_count[5m])`, "", UnitCount},
+		{`sum(rate(http_request_duration_seconds_bucket{le="+Inf"}[1m]))`, "", UnitCount},
+		// Seconds spent per second (CPU, time in GC) is a share.
+		{`rate(process_cpu_seconds_total[1m])`, "", UnitRatio},
+		{`sum(irate(go_gc_duration_seconds_sum[30s]))`, "", UnitRatio},
+		{`increase(process_cpu_seconds_total[5m])`, "", UnitSeconds},
+		// Scaled by a number: ×1000 of seconds is ms, ×100 of a ratio a
+		// percentage; any other scaling leaves a number whose unit the
+		// query does not say (and a division by a number is no ratio).
+		{`histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[1m]))) * 1000`, "", UnitMillis},
+		{`1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[1m])))`, "", UnitMillis},
+		{`100 * sum(rate(http_requests_total{status=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))`, "", UnitPercent},
+		{`(1 - sum(rate(a_total[1m])) / sum(rate(b_total[1m]))) * 100`, "", UnitPercent},
+		{`process_resident_memory_bytes / 1024 / 1024`, "", UnitCount},
+		{`sum(rate(http_requests_total[1m])) * 60`, "", UnitCount},
+		{`sum(rate(http_requests_total[5m])) / 60`, "", UnitCount},
+		{`histogram_quantile(0.95, sum by (le) (rate(x_seconds_bucket[1m]))) / 1e3`, "", UnitCount},
+		// Numbers that scale nothing: a quantile, a clamp, a metric name.
+		{`sum(rate(http2_requests_total[1m]))`, "", UnitCount},
+		{`sum(rate(e_total[1m])) / clamp_min(sum(rate(r_total[1m])), 1e-9)`, "", UnitRatio},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, UnitOf(Guard{Query: c.query, Unit: c.unit}), c.query)
@@ -190,4 +213,11 @@ func TestUnitOf(t *testing.T) {
 	assert.True(t, ValidUnit(""))
 	assert.True(t, ValidUnit(UnitRatio))
 	assert.False(t, ValidUnit("percentage"))
+}
+
+// A probe's value is its answer's latency in seconds, whatever its (empty)
+// query says.
+func TestUnitOfProbes(t *testing.T) {
+	assert.Equal(t, UnitSeconds, UnitOf(Guard{Kind: KindHTTP, HTTP: &HTTPProbe{URL: "http://x/healthz"}}))
+	assert.Equal(t, UnitSeconds, UnitOf(Guard{Kind: KindTCP, TCP: &TCPProbe{Address: "x:6379"}}))
 }

@@ -484,6 +484,12 @@ func (w Watch) fresh(r *guardRun, tr *Tracker, a answer) {
 		// gets staleness markers at its next failed scrape), or
 		// Prometheus fails: the interval rules, from now.
 		r.blind(tr, a.guard, g)
+	case a.value > float64(a.at.Add(time.Minute).Unix()):
+		// Newer than the time it was asked at: not the newest sample's Unix
+		// time in seconds (a freshness expression in milliseconds, say).
+		// Evaluating at it would read where Prometheus has no data yet.
+		r.blind(tr, a.guard, g)
+		r.query, r.note = "", fmt.Sprintf("interval only: freshness answered %g, not the newest sample's Unix time in seconds (asked at %d)", a.value, a.at.Unix())
 	default:
 		r.freshness = freshOK
 		if s := time.UnixMilli(int64(math.Round(a.value * 1000))); s.After(r.seen) {

@@ -688,7 +688,7 @@ func (e *experimentRun) report(ctx workflow.Context) {
 	}
 	e.res.Postmortem = out.Postmortem
 	e.res.Report = out.Report
-	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr))
+	e.end(ctx, experiment.StatusDone, joinNonEmpty("; ", out.Postmortem, e.checklistErr, out.NotifyError))
 }
 
 func joinNonEmpty(sep string, parts ...string) string {

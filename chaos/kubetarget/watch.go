@@ -58,24 +58,31 @@ func (ch *Changes) signal() {
 func (ch *Changes) run(ctx context.Context, open OpenWatch, w watch.Interface, err error) {
 	defer ch.wg.Done()
 	backoff := ch.backoffs
+	// reopen waits out the backoff, then opens again; false when ctx ended.
+	reopen := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+		if w, err = open(ctx); err == nil {
+			ch.open.Add(1)
+			ch.signal() // changes may have been missed while closed
+		}
+		return true
+	}
 	for {
 		if err != nil {
 			if apierrors.IsForbidden(err) || apierrors.IsMethodNotSupported(err) || ctx.Err() != nil {
 				return // not allowed to watch (an older RBAC): FinePoll it is
 			}
-			select {
-			case <-ctx.Done():
+			if !reopen() {
 				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-			if w, err = open(ctx); err == nil {
-				ch.open.Add(1)
-				ch.signal() // changes may have been missed while closed
 			}
 			continue
 		}
-		backoff = ch.backoffs
+		opened := time.Now()
 		ok := ch.consume(ctx, w)
 		w.Stop()
 		ch.open.Add(-1)
@@ -83,11 +90,24 @@ func (ch *Changes) run(ctx context.Context, open OpenWatch, w watch.Interface, e
 			return
 		}
 		ch.signal()
+		if time.Since(opened) < shortWatch {
+			// Ended at once (a failing API server sends an error event and
+			// closes): reopening at once would be a busy loop against it.
+			if !reopen() {
+				return
+			}
+			continue
+		}
+		backoff = ch.backoffs
 		if w, err = open(ctx); err == nil {
 			ch.open.Add(1)
 		}
 	}
 }
+
+// shortWatch: a watch that ended sooner than this after it was opened is
+// reopened after a backoff, like one that failed to open.
+const shortWatch = time.Second
 
 // consume forwards w's events until it ends (true) or ctx does (false).
 func (ch *Changes) consume(ctx context.Context, w watch.Interface) bool {

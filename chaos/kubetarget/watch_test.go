@@ -58,3 +58,27 @@ func TestChangesForbiddenFallsBackToFinePoll(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, ch.Wait(ctx, time.Hour), context.Canceled)
 }
+
+// A server that ends every watch at once (an API server whose storage is
+// failing sends an error event and closes) is not reopened in a busy loop:
+// reopening backs off as after a failed open.
+func TestChangesWatchEndingAtOnceBacksOff(t *testing.T) {
+	var opened atomic.Int32
+	ch := WatchChanges(context.Background(), func(context.Context) (watch.Interface, error) {
+		opened.Add(1)
+		c := make(chan watch.Event, 1)
+		c <- watch.Event{Type: watch.Error}
+		close(c)
+		return endedWatch(c), nil
+	})
+	time.Sleep(time.Second)
+	ch.Stop()
+	// 100 ms, 200, 400, ...: a handful in a second; the busy loop made thousands.
+	assert.LessOrEqual(t, opened.Load(), int32(10), "watches opened in one second")
+}
+
+// endedWatch is a watch that already sent its last event and ended.
+type endedWatch chan watch.Event
+
+func (w endedWatch) ResultChan() <-chan watch.Event { return w }
+func (endedWatch) Stop()                            {}

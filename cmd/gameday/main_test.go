@@ -50,6 +50,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"score", "a", "b"},
 		{"score", "--days", "0"},
 		{"maturity", "--days", "-1"},
+		{"score", "--days", "200000"}, // past a time.Duration: the window would wrap into the future
 	} {
 		_, stderr, code := gameday(t, args...)
 		assert.Equal(t, 2, code, "%v: %s", args, stderr)

@@ -31,7 +31,8 @@ func newReportCmd(a *app) *cobra.Command {
 		Short: "Write the report of a finished run or game day: charts of every guard, JUnit, JSON",
 		Long: `Write the report of a run (or of a game day: every experiment it ran) that
 has ended. Each guard's value over the run, from five minutes before it
-started to five minutes after it ended, is read again from Prometheus
+started (before its sign-off wait ended, when it had one) to five minutes
+after it ended, is read again from Prometheus
 (PROMETHEUS_URL, range queries) and drawn with its threshold, the bad samples,
 the breach, and the inject/pause/recover periods shaded.
 
@@ -191,11 +192,16 @@ func runReport(ctx context.Context, prom *promclient.Prometheus, cfg config.Conf
 }
 
 // lostData is the error for a window Prometheus has nothing of: every query
-// failed, or every guard came back empty.
+// failed, or every guard came back empty. Probe guards are not queried and
+// do not count.
 func lostData(cfg config.Config, r experiment.Result, series []report.Series, w report.Window) error {
 	var errs []error
-	empty := 0
+	empty, queried := 0, 0
 	for _, s := range series {
+		if s.Probe {
+			continue // nothing to read from Prometheus: the run has its answers
+		}
+		queried++
 		switch {
 		case s.Err != "":
 			errs = append(errs, fmt.Errorf("guard %s: %s", s.Guard, s.Err))
@@ -209,9 +215,11 @@ func lostData(cfg config.Config, r experiment.Result, series []report.Series, w 
 		saved = "; the report the worker wrote when the run ended is " + r.Report.HTML
 	}
 	switch {
-	case len(errs) == len(series):
+	case queried == 0:
+		return nil
+	case len(errs) == queried:
 		return fmt.Errorf("cannot read the guards from Prometheus %s (PROMETHEUS_URL): %w%s", where, errors.Join(errs...), saved)
-	case empty == len(series):
+	case empty == queried:
 		return fmt.Errorf("prometheus %s has no samples of any guard of run %s between %s and %s: it no longer keeps them (retention, 15 days by default) or PROMETHEUS_URL is not the server the run used%s",
 			where, r.WorkflowID, w.From.UTC().Format(time.RFC3339), w.To.UTC().Format(time.RFC3339), saved)
 	}

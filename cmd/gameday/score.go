@@ -27,6 +27,11 @@ func (f *historyFlags) add(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.days, "days", int(resilience.Horizon/(24*time.Hour)), "read the runs that ended in the last DAYS days")
 }
 
+// maxDays bounds --days: ten years is more history than anyone keeps, and
+// far more days overflow a time.Duration (about 292 years), wrapping the
+// window into the future.
+const maxDays = 3650
+
 // judged is the history the score and maturity commands read, scored.
 type judged struct {
 	runs  []resilience.Run
@@ -43,8 +48,8 @@ type judged struct {
 // named in pos, or all) and scores their services.
 func (f historyFlags) judge(ctx context.Context, a *app, pos []string) (judged, error) {
 	j := judged{now: time.Now(), named: len(pos) == 1, days: f.days}
-	if f.days <= 0 {
-		return j, usageErr("--days must be at least 1")
+	if f.days <= 0 || f.days > maxDays {
+		return j, usageErr("--days must be between 1 and %d", maxDays)
 	}
 	service := ""
 	if j.named {
@@ -55,13 +60,16 @@ func (f historyFlags) judge(ctx context.Context, a *app, pos []string) (judged, 
 		return j, err
 	}
 	defer c.Close()
-	runs, skipped, err := control.History(ctx, c, control.HistoryQuery{Service: service, Since: j.now.Add(-time.Duration(f.days) * 24 * time.Hour)})
+	runs, skipped, dropped, err := control.History(ctx, c, control.HistoryQuery{Service: service, Since: j.now.Add(-time.Duration(f.days) * 24 * time.Hour)})
 	if err != nil {
 		return j, err
 	}
 	weights, notes := control.ChecklistWeights(ctx, c, runs)
 	if skipped > 0 {
 		notes = append(notes, fmt.Sprintf("%d run(s) ended without a result (terminated, timed out) and were left out", skipped))
+	}
+	if dropped > 0 {
+		notes = append(notes, fmt.Sprintf("only the newest %d runs were read; %d older run(s) of the last %d days were left out (name a SERVICE, or fewer --days): criteria that look back that far may be missing runs", len(runs)+skipped, dropped, f.days))
 	}
 	j.runs, j.notes = runs, notes
 	services := []string{service}
@@ -85,10 +93,10 @@ visibility: GamedayService, then each run's result):
   run score      = 100 x held x checklist
                    held: 1 when the guards held and steady state came back,
                    0 on a breach or a failed verify; checklist: the share of
-                   the checklist's learned weight signed as passing (1 without
-                   one). Dry runs, runs that injected nothing, unguarded runs,
-                   a person's abort, a cancel or a platform failure are not
-                   scored.
+                   the checklist's learned weight that passed, signed or
+                   verified by evidence (1 without one). Dry runs, runs that
+                   injected nothing, unguarded runs, a person's abort, a
+                   cancel or a platform failure are not scored.
   service score  = sum(W x D x S) / sum(W) over the service's scenarios:
                    S the latest scored run's score, W the learned weight of
                    the checklist items of its fault class (10 when none),

@@ -227,6 +227,9 @@ func sliPanels(catalog []scenarios.Scenario) []cog.Builder[dashboard.Panel] {
 	seen := map[string]*entry{}
 	for _, sc := range catalog {
 		for _, g := range append(slices.Clone(sc.Spec.Guards), sc.Spec.SteadyState.Guards...) {
+			if g.IsProbe() {
+				continue // the worker probes it: Prometheus has no series of it
+			}
 			key := g.Name + "\x00" + g.Query + "\x00" + string(g.Op) + fmt.Sprint(g.Threshold)
 			e, ok := seen[key]
 			if !ok {

@@ -244,3 +244,38 @@ func TestProbeRedactsCredentials(t *testing.T) {
 	}
 	assert.Contains(t, g.Source(), "GET http://"+addr+"/health?access_token=REDACTED, status 200-399, within 300ms")
 }
+
+// The odd ways of writing this machine's address (decimal, octal, short,
+// IPv4-mapped IPv6, a trailing dot, upper case) reach nothing a list that
+// does not allow it: define refuses them and the probe sends nothing.
+// Where a form does name loopback, a list allowing loopback allows it.
+func TestProbeAllowListOddForms(t *testing.T) {
+	var mu sync.Mutex
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { mu.Lock(); hits++; mu.Unlock() }))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	other, err := ParseAllow("10.0.0.0/8, *.example.internal, [fd00::/8]")
+	require.NoError(t, err)
+	p := New(other)
+	for _, host := range []string{"2130706433", "0177.0.0.1", "127.1", "0x7f.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
+		"localhost.", "LOCALHOST", "127.0.0.1.", "[::1]", "0.0.0.0", "[::]", "localhost.example.internal.evil.test"} {
+		g := httpGuard("http://"+host+":"+port+"/", nil)
+		assert.Error(t, p.Allowed(context.Background(), g), host)
+		_, err := p.Probe(context.Background(), g)
+		assert.Error(t, err, host)
+		g = sli.Guard{Name: "t", Kind: sli.KindTCP, TCP: &sli.TCPProbe{Address: net.JoinHostPort(strings.Trim(host, "[]"), port), Latency: duration.Duration(300 * time.Millisecond)}}
+		assert.Error(t, p.Allowed(context.Background(), g), host)
+		_, err = p.Probe(context.Background(), g)
+		assert.Error(t, err, host)
+	}
+	mu.Lock()
+	assert.Zero(t, hits, "nothing reached the server")
+	mu.Unlock()
+
+	lo := loopbackProber(t)
+	for _, host := range []string{"[::ffff:127.0.0.1]", "localhost.", "LocalHost"} {
+		g := httpGuard("http://"+host+":"+port+"/", nil)
+		assert.NoError(t, lo.Allowed(context.Background(), g), host)
+	}
+}

@@ -19,13 +19,20 @@ func TestFreshnessQuery(t *testing.T) {
 		{`(sum(rate(http_requests_total{service="order",status=~"5.."}[10s])) or vector(0)) / clamp_min(sum(rate(http_requests_total{service="order"}[10s])), 1e-9)`,
 			`max(label_replace(timestamp(http_requests_total{service="order",status=~"5.."}), "gameday_selector", "0", "", "") or ` +
 				`label_replace(timestamp(http_requests_total{service="order"}), "gameday_selector", "1", "", ""))`},
-		{`{__name__=~"a|b", job="x"}`, `max(timestamp({__name__=~"a|b",job="x"}))`},
+		{`{__name__="a", job="x"}`, `max(timestamp({__name__="a",job="x"}))`},
 	} {
 		got, err := FreshnessQuery(c.query)
 		require.NoError(t, err, c.query)
 		assert.Equal(t, c.want, got, c.query)
 		_, err = promql.ParseExpr(got)
 		assert.NoError(t, err, "the freshness query parses: %s", got)
+	}
+	// A selector that may read several metric names has none: timestamp()
+	// drops the name, and Prometheus refuses series left with equal
+	// labels ("vector cannot contain metrics with the same labelset").
+	for _, q := range []string{`sum(rate({__name__=~"a|b", job="x"}[1m]))`, `sum(x) / count({job="x"})`} {
+		_, err := FreshnessQuery(q)
+		assert.ErrorContains(t, err, "several metric names", q)
 	}
 	_, err := FreshnessQuery(`vector(1)`)
 	assert.ErrorContains(t, err, "reads no series")
