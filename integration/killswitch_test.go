@@ -12,10 +12,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/schedules"
+	"github.com/gameday/gameday/telemetry"
+	"github.com/gameday/gameday/worker"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -105,17 +108,25 @@ spec:
 	assert.Equal(t, experiment.Failed, g.Outcome)
 	assert.Regexp(t, `^pre-flight: frozen by sam at \S+Z: payment incident INC-7; nothing was started$`, g.Reason)
 
-	// The switch is Temporal state, not the worker's: a new worker sees it.
+	// The switch is Temporal state, not the worker's: a new worker sees it,
+	// and its freeze gauge (the dashboard's "Change freeze") reads 1.
 	e.worker.Stop()
+	sig, err := worker.NewSignals(config.Telemetry{})
+	require.NoError(t, err)
+	t.Cleanup(func() { sig.Close() })
+	e.signals = sig
 	e.startWorker()
 	out, _, code = e.gameday(ctx, "freeze", "status")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "FROZEN: frozen by sam")
+	assert.Equal(t, 1.0, freezeGauge(t, sig), "gameday_freeze_active while frozen")
 
 	out, stderr, code = e.gameday(ctx, "freeze", "off", "--reason", "INC-7 resolved", "--user", "dana")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "not frozen: new runs start")
 	assert.Contains(t, out, "last change: dana unfroze at")
+	require.Eventually(t, func() bool { return freezeGauge(t, sig) == 0 }, 15*time.Second, 500*time.Millisecond,
+		"gameday_freeze_active reads 0 once unfrozen (cached for a few seconds)")
 	// Unfrozen: all three go through (at once: the scenario allows overlap).
 	wid = e.triggered(ctx, set+"/nightly")
 	gid = e.triggered(ctx, set+"/day")
@@ -180,4 +191,18 @@ func TestAbortAllThroughCLI(t *testing.T) {
 		out, _, code = e.gameday(ctx, "abort", "--all", "--reason", "again")
 		return code == 0 && strings.Contains(out, "no experiment or game day is running on task queue "+e.cfg.TaskQueue)
 	}, 30*time.Second, 300*time.Millisecond, "nothing left to abort: %s", out)
+}
+
+// freezeGauge is the worker's gameday_freeze_active as a scrape sees it
+// (-1: not exported in this scrape).
+func freezeGauge(t *testing.T, sig *worker.Signals) float64 {
+	t.Helper()
+	mfs, err := sig.Registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == telemetry.MetricFreezeActive && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
 }
