@@ -59,6 +59,13 @@ type Activities struct {
 	// Leases holds the target leases (the lease entity workflow); nil
 	// means no leases are checked or taken.
 	Leases LeaseStore
+	// KillSwitch is the freeze define refuses new runs under; Schedules
+	// answers for the Schedule that started a run (blackout windows,
+	// pause on failure); Aborter aborts running runs (blackout windows
+	// opening). Nil: no such check or action.
+	KillSwitch KillSwitch
+	Schedules  ScheduleInfo
+	Aborter    RunAborter
 	// Safety is the worker's safety policy; define checks every fault's
 	// duration against it (the Kubernetes back-ends check the rest).
 	Safety safety.Policy

@@ -58,6 +58,11 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 	ctx, stop := withHeartbeat(ctx)
 	defer stop()
 	var res DefineResult
+	// The kill switch and the blackout windows first: a refused run did
+	// nothing and looks at nothing.
+	if err := a.checkGate(ctx, in); err != nil {
+		return res, err
+	}
 	env := in.Scenario.Metadata.Labels[scenarios.EnvironmentLabel]
 	if in.ResolveSigners && a.RequiredSignoff != nil {
 		// The scenario file comes from whoever starts the run: the worker

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/gameday/gameday/experiment"
@@ -30,6 +31,14 @@ type PreflightResult struct {
 // so far as details), and an answer is a value, healthy or not. Unhealthy
 // is not an error: the game day ends before anything starts, with the values.
 func (a *Activities) Preflight(ctx context.Context, in PreflightInput) (PreflightResult, error) {
+	// The kill switch and the game day's blackout windows first, as in a
+	// run's define: a frozen game day starts no step at all.
+	if a.KillSwitch != nil || a.Schedules != nil {
+		info := activity.GetInfo(ctx)
+		if err := a.checkGate(ctx, DefineInput{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}); err != nil {
+			return PreflightResult{}, err
+		}
+	}
 	vals, errs := a.queryGuards(ctx, in.Guards, time.Now())
 	res := PreflightResult{Values: vals, Healthy: true}
 	var retry []string

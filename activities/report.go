@@ -12,6 +12,7 @@ import (
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/internal/errkind"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/postmortem"
 	"github.com/gameday/gameday/report"
@@ -68,7 +69,11 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 		res.Report = written.links
 		r.Report = written.links
 	}
-	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && a.Postmortems != nil {
+	// A run the freeze or a blackout window refused did nothing: there is
+	// nothing to learn from it, and a postmortem per skipped scheduled run
+	// would bury the real ones.
+	skipped := killswitch.Skipped(r.Error)
+	if r.Outcome != experiment.Passed && r.Outcome != experiment.DryRun && !skipped && a.Postmortems != nil {
 		ref, err := a.Postmortems.File(ctx, r)
 		if err != nil {
 			return res, classify(fmt.Errorf("file postmortem: %w", err))
@@ -117,6 +122,7 @@ func (a *Activities) Report(ctx context.Context, in ReportInput) (ReportResult, 
 			a.log().Warn("outcome not announced; the run's result stands", "workflow_id", r.WorkflowID, "error", err)
 		}
 	}
+	a.pauseOnFailure(ctx, r)
 	return res, nil
 }
 

@@ -26,7 +26,7 @@ func TestCatalog(t *testing.T) {
 		names = append(names, s.Metadata.Name)
 		byName[s.Metadata.Name] = s
 	}
-	want := "certificate-expiry demo-inventory-latency demo-inventory-latency-harmless demo-inventory-timeout demo-seed-cache-down demo-seed-cache-slow demo-seed-inventory-delay demo-seed-inventory-outage demo-seed-payment-timeout inventory-network-delay kafka-broker-delay mysql-replica-lag order-pod-kill payment-cpu-stress postgres-dns-failure redis-slow redis-unreachable worker-node-notready"
+	want := "certificate-expiry demo-coupon-latency-harmless demo-inventory-latency demo-inventory-latency-harmless demo-inventory-timeout demo-seed-cache-down demo-seed-cache-slow demo-seed-inventory-delay demo-seed-inventory-outage demo-seed-payment-timeout inventory-network-delay kafka-broker-delay mysql-replica-lag order-pod-kill payment-cpu-stress postgres-dns-failure redis-slow redis-unreachable worker-node-notready"
 	if got := strings.Join(names, " "); got != want {
 		t.Fatalf("catalog = %s, want %s", got, want)
 	}
@@ -34,7 +34,13 @@ func TestCatalog(t *testing.T) {
 		if !strings.HasPrefix(s.Metadata.Name, "demo-") || strings.HasPrefix(s.Metadata.Name, "demo-seed-") {
 			continue // demo-seed-*: TestDemoSeedScenarios
 		}
-		if s.Spec.Target.Backend != "toxiproxy" || s.Spec.Target.Selector["proxy"] != "inventory" {
+		// The scheduled demo run acts on the coupon link, which no other
+		// demo experiment touches (schedules/demo.yaml).
+		proxy := "inventory"
+		if s.Metadata.Name == "demo-coupon-latency-harmless" {
+			proxy = "coupon"
+		}
+		if s.Spec.Target.Backend != "toxiproxy" || s.Spec.Target.Selector["proxy"] != proxy {
 			t.Errorf("%s: target %+v", s.Metadata.Name, s.Spec.Target)
 		}
 		if len(s.Spec.Guards) != 2 || s.Spec.Guards[0].Threshold != 0.8 || s.Spec.Guards[1].Threshold != 0.001 {

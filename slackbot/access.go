@@ -31,6 +31,8 @@ const (
 	ActionPause  Action = "pause"
 	ActionResume Action = "resume"
 	ActionNote   Action = "note"
+	// ActionKillSwitch is /gameday abort all and /gameday freeze on|off.
+	ActionKillSwitch Action = "kill-switch"
 )
 
 // User is one Slack user's grants. Name is what the workflow records (who
@@ -50,6 +52,11 @@ type User struct {
 	// Abort lets the user abort any run: stopping chaos is the safe
 	// direction, so it is not tied to the run globs.
 	Abort bool `yaml:"abort"`
+	// KillSwitch lets the user abort every running run at once (/gameday
+	// abort all) and freeze or unfreeze new runs (/gameday freeze on|off):
+	// both reach every run of the installation, so they are granted
+	// apart from abort.
+	KillSwitch bool `yaml:"kill_switch"`
 	// Override holds path.Match globs of the key=value overrides the user
 	// may give with run and dry-run ("duration", "latency",
 	// "inventory-latency.*", "*"). None: the scenario runs as written. The
@@ -162,6 +169,11 @@ func (a Access) Can(userID string, action Action, scenario string) error {
 	case ActionAbort:
 		if !u.Abort {
 			return fmt.Errorf("%s may not abort runs (abort: true is not set in the access file)", u.Name)
+		}
+		return nil
+	case ActionKillSwitch:
+		if !u.KillSwitch {
+			return fmt.Errorf("%s may not abort every run or freeze new runs (kill_switch: true is not set in the access file)", u.Name)
 		}
 		return nil
 	case ActionPause:

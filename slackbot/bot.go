@@ -47,6 +47,7 @@ type Bot struct {
 	closed   bool
 	watchers map[string]*watcher // by workflow id
 	replays  replayCache
+	sw       switchCache // the kill switch as the run messages show it
 }
 
 // New builds a Bot. api is the Web API client made with the bot token

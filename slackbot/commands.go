@@ -40,6 +40,8 @@ func usage(cmd string) string {
 		"• `CMD abort <run> <reason...>` abort now; whatever was injected is removed",
 		"• `CMD pause <run> [reason...]` remove the faults and hold, guards still watching; `CMD resume <run>` (or `continue`, after a drift pause) re-injects what was left",
 		"• `CMD note <run> [--action] <text...>` record an observation or action item (status, thread, postmortem, ticket)",
+		"• `CMD abort all <reason...>` abort every running experiment and game day (kill switch)",
+		"• `CMD freeze on|off <reason...>` while on, every new run is refused, scheduled ones too (kill switch); `CMD freeze` shows it",
 		"• `CMD list` the scenario catalog",
 		"• `CMD help` this text",
 		"Sign-off, pause, resume and abort are also buttons on the run message.",
@@ -85,6 +87,9 @@ func (b *Bot) command(cmd slack.SlashCommand, key []byte) *reply {
 	case "status":
 		return b.cmdStatus(cmd, fields[1:])
 	case "abort":
+		if f := strings.Fields(text); len(f) > 1 && strings.EqualFold(f[1], "all") {
+			return b.cmdAbortAll(cmd, text)
+		}
 		return b.cmdAbort(cmd, text)
 	case "pause":
 		return b.cmdPause(cmd, text)
@@ -92,12 +97,14 @@ func (b *Bot) command(cmd slack.SlashCommand, key []byte) *reply {
 		return b.cmdResume(cmd, sub, fields[1:])
 	case "note":
 		return b.cmdNote(cmd, text)
+	case "freeze":
+		return b.cmdFreeze(cmd, text)
 	}
 	return ephemeral("Unknown subcommand `%s`.\n%s", esc(sub), usage(cmd.Command))
 }
 
 var knownSub = map[string]bool{"help": true, "-h": true, "--help": true, "list": true, "run": true, "dry-run": true, "status": true, "abort": true,
-	"pause": true, "resume": true, "continue": true, "note": true}
+	"pause": true, "resume": true, "continue": true, "note": true, "freeze": true}
 
 func channelList(ids []string) string {
 	out := make([]string, len(ids))

@@ -36,7 +36,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.BotToken != testBotToken || c.SigningSecret != testSecret || c.AppToken != testAppToken ||
-		strings.Join(c.Channels, ",") != "C0GAMEDAY,C0OPS" || len(c.Access.Users) != 3 || c.PollInterval != 500*time.Millisecond {
+		strings.Join(c.Channels, ",") != "C0GAMEDAY,C0OPS" || len(c.Access.Users) != 4 || c.PollInterval != 500*time.Millisecond {
 		t.Fatalf("config %#v", c.Access)
 	}
 	if !c.ChannelAllowed("C0OPS") || c.ChannelAllowed("C0RANDOM") || !(Config{}).ChannelAllowed("C0RANDOM") {
@@ -99,7 +99,7 @@ users:
   U0DANA:
     name: dana
     abrot: true
-`, []string{"access.yaml:6: users.U0DANA.abrot: unknown field (known: name, roles, run, environments, abort, override)"}},
+`, []string{"access.yaml:6: users.U0DANA.abrot: unknown field (known: name, roles, run, environments, abort, kill_switch, override)"}},
 		{"bad values", `apiVersion: gameday/v1
 kind: SlackAccess
 users:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/scenarios"
 )
 
@@ -71,6 +72,22 @@ type RunLister interface {
 	// SlackRuns lists the running runs that carry a MemoChannel memo. On
 	// an error it may still return the runs listed so far.
 	SlackRuns(ctx context.Context) ([]SlackRun, error)
+}
+
+// KillSwitchEngine is implemented by an Engine that reaches the kill
+// switch: /gameday abort all, /gameday freeze, and the freeze line of the
+// run messages. Optional: with an Engine that lacks it, those commands say
+// so and the messages show no line.
+type KillSwitchEngine interface {
+	// AbortAll aborts every running experiment and game day of the
+	// installation through their abort updates and says what each
+	// answered.
+	AbortAll(ctx context.Context, reason, by string) ([]killswitch.Aborted, error)
+	// Freeze turns the switch on or off; the entity's validator's refusal
+	// (no reason, already frozen) is the error.
+	Freeze(ctx context.Context, on bool, reason, by string) (killswitch.State, error)
+	// KillSwitch reads the switch.
+	KillSwitch(ctx context.Context) (killswitch.State, error)
 }
 
 // ItemVerdict is one checklist item's verdict from the sign-off modal.

@@ -39,6 +39,7 @@ const (
 	dana         = "U0DANA" // dev, runs demo-*, staging only, may abort
 	sam          = "U0SAM"  // sre + test, runs anything, may not abort
 	vic          = "U0VIC"  // known but may do nothing
+	kim          = "U0KIM"  // may only use the kill switch
 	stranger     = "U0NOBODY"
 )
 
@@ -48,6 +49,7 @@ users:
   U0DANA: {name: dana, roles: [dev], run: ["demo-*"], environments: [staging], abort: true, override: [duration, latency, "*.latency"]}
   U0SAM: {name: sam, roles: [sre, test], run: ["*"]}
   U0VIC: {name: vic}
+  U0KIM: {name: kim, kill_switch: true}
 `
 
 func testConfig(t testing.TB) Config {

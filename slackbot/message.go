@@ -44,7 +44,11 @@ func plain(s string) *slack.TextBlockObject {
 // readers) and the blocks. It is a pure function of the result — no clock
 // — so the watcher can compare renders and skip chat.update when nothing
 // visible changed.
-func render(r experiment.Result) (string, []slack.Block) {
+func render(r experiment.Result) (string, []slack.Block) { return renderWith(r, "") }
+
+// renderWith is render with the kill switch's line (frozenLine) under the
+// header while the run is not over; "" shows none.
+func renderWith(r experiment.Result, switchLine string) (string, []slack.Block) {
 	title := r.Scenario
 	if title == "" {
 		title = r.WorkflowID
@@ -58,6 +62,9 @@ func render(r experiment.Result) (string, []slack.Block) {
 			mrkdwn("*Outcome*\n" + outcomeText(r)),
 		}, nil),
 		slack.NewSectionBlock(mrkdwn(phasesText(r)), nil, nil),
+	}
+	if switchLine != "" && !r.Final() {
+		blocks = slices.Insert(blocks, 1, slack.Block(slack.NewSectionBlock(mrkdwn(switchLine), nil, nil)))
 	}
 	if len(r.Overrides) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(overridesText(r), 3000)), nil, nil))

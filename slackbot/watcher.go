@@ -72,7 +72,7 @@ func (b *Bot) watch(ctx context.Context, channel string, seed experiment.Result,
 		first = r
 	} // else: a run that has just started may not answer queries yet
 	cancel()
-	text, blocks := render(first)
+	text, blocks := renderWith(first, b.switchLine(ctx))
 	ch, ts, posted := channel, "", map[string]bool{}
 	if resume {
 		ts, posted = b.resumeMessage(ctx, channel, first, text, blocks)
@@ -269,7 +269,7 @@ func (b *Bot) follow(ctx context.Context, w *watcher) {
 // everything got through (a failed call is retried on the next poll).
 func (b *Bot) sync(ctx context.Context, w *watcher, r experiment.Result) bool {
 	ok := true
-	text, blocks := render(r)
+	text, blocks := renderWith(r, b.switchLine(ctx))
 	if fp := fingerprint(text, blocks); fp != w.shown {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		_, _, _, err := b.api.UpdateMessageContext(cctx, w.channel, w.ts, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionMetadata(runMetadata(w.id, "")))

@@ -168,7 +168,8 @@ func loopback(host string) bool {
 }
 
 // NewActivitiesWithClient also wires what needs the Temporal client: the
-// checklist and lease entities.
+// checklist, lease and kill switch entities, the schedules' runs (blackout
+// windows, pause on failure) and the abort of running runs.
 func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Logger, opts ...Option) (*activities.Activities, error) {
 	acts, err := NewActivities(cfg, logger, opts...)
 	if err != nil {
@@ -179,6 +180,17 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	acts.Updates = Runs{Client: c}
 	acts.Past = PastRuns{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
+	ks := KillSwitch{Client: c, TaskQueue: cfg.TaskQueue}
+	acts.KillSwitch = ks
+	// The freeze gauge (gameday_freeze_active, the dashboard's "Change
+	// freeze" panel) reads the switch at scrape time: it is Temporal state
+	// any CLI or Slack user changes, not this worker's.
+	acts.Metrics.SetFreezeSource(func(ctx context.Context) (bool, error) {
+		st, err := ks.State(ctx)
+		return st.Frozen, err
+	})
+	acts.Schedules = Schedules{Client: c}
+	acts.Aborter = Aborter{Client: c}
 	return acts, nil
 }
 

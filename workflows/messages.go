@@ -6,7 +6,9 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/gameday"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/scenarios"
+	"github.com/gameday/gameday/schedules"
 )
 
 // ExperimentInput carries the fully resolved scenario so the history records
@@ -204,4 +206,26 @@ type GameDayStep struct {
 type GameDayResponse struct {
 	Where string              `json:"where"`
 	Steps []gameday.Forwarded `json:"steps,omitempty"`
+}
+
+// The kill switch entity's messages (KillSwitchWorkflow: its input, the
+// freeze update, the state query).
+
+// KillSwitchInput starts (or continues) the entity with its state.
+type KillSwitchInput struct {
+	State killswitch.State `json:"state"`
+}
+
+// FreezeResponse is the switch after a freeze or unfreeze.
+type FreezeResponse struct {
+	State killswitch.State `json:"state"`
+}
+
+// BlackoutInput is what the Schedule of one blackout window starts at the
+// window's opening: abort the runs of ScheduleIDs still going.
+type BlackoutInput struct {
+	Set    string           `json:"set"`
+	Window schedules.Window `json:"window"`
+	// ScheduleIDs are the Temporal Schedules the window applies to.
+	ScheduleIDs []string `json:"schedule_ids"`
 }

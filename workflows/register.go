@@ -21,6 +21,8 @@ func Definitions() []Definition {
 		{SweepWorkflowName, SweepWorkflow},
 		{LeasesWorkflowName, LeasesWorkflow},
 		{GameDayWorkflowName, GameDayWorkflow},
+		{KillSwitchWorkflowName, KillSwitchWorkflow},
+		{BlackoutWorkflowName, BlackoutWorkflow},
 	}
 }
 

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gameday/gameday/control"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -93,16 +93,31 @@ func parseItem(s string) (workflows.ItemSign, error) {
 
 func newAbortCmd(a *app) *cobra.Command {
 	var req workflows.AbortRequest
+	var all bool
 	cmd := &cobra.Command{
-		Use:   "abort RUN|GAMEDAY --reason TEXT",
-		Short: "Abort a run or a game day now; whatever was injected is removed",
-		Args:  args(cobra.ExactArgs(1)),
+		Use:   "abort RUN|GAMEDAY --reason TEXT | abort --all --reason TEXT",
+		Short: "Abort a run or a game day now (or every running one: --all); whatever was injected is removed",
+		Long: `Abort a run or a game day now: its faults are removed and it ends aborted with
+the reason (a game day passes the abort on to its running steps).
+
+--all is the kill switch's other half: every running experiment and game day
+on this task queue (GAMEDAY_TASK_QUEUE) gets the abort update at once, and the
+answer of each is printed: aborted (in which phase), refused with the
+workflow's reason (already recovering, say), or aborted with its game day (a
+game day's steps). To keep new runs from starting too, ` + "`gameday freeze on`" + `.`,
+		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if strings.TrimSpace(req.Reason) == "" {
 				return usageErr("--reason is required")
 			}
+			if all == (len(pos) == 1) {
+				return usageErr("give a RUN or --all, not both or neither")
+			}
 			if !cmd.Flags().Changed("by") {
 				req.By = a.cfg.User
+			}
+			if all {
+				return abortAll(cmd.Context(), a, cmd.OutOrStdout(), req.Reason, req.By)
 			}
 			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
@@ -121,38 +136,64 @@ func newAbortCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&req.Reason, "reason", "", "why (recorded in the run and the postmortem)")
 	cmd.Flags().StringVar(&req.By, "by", "", "who aborts (default $USER)")
+	cmd.Flags().BoolVar(&all, "all", false, "abort every running experiment and game day of the task queue")
 	return cmd
 }
 
 func newStatusCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status RUN|GAMEDAY",
-		Short: "Show the live state of a run or a game day (a Temporal query)",
-		Args:  args(cobra.ExactArgs(1)),
+		Use:   "status [RUN|GAMEDAY]",
+		Short: "Show the live state of a run or a game day (a Temporal query), or the kill switch and the runs going",
+		Long: `With RUN or GAMEDAY, its live state (a Temporal query). Without, the kill
+switch and the experiments and game days running on this task queue. Either
+way a first line says so while the kill switch is on (gameday freeze).`,
+		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			c, err := a.dial(cmd.Context(), nil)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			out := cmd.OutOrStdout()
+			if len(pos) == 0 {
+				st, err := control.KillSwitch(cmd.Context(), c, a.cfg.TaskQueue)
+				if err != nil {
+					return err
+				}
+				runs, err := control.RunningRuns(cmd.Context(), c, killswitch.Filter{TaskQueue: a.cfg.TaskQueue})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(out, map[string]any{"killswitch": st, "running": runs})
+				}
+				printSwitch(out, st)
+				fmt.Fprintf(out, "%d run(s) going on task queue %s\n", len(runs), a.cfg.TaskQueue)
+				for _, r := range runs {
+					fmt.Fprintf(out, "  %s (%s)\n", r.WorkflowID, r.Type)
+				}
+				return nil
+			}
 			if typ, err := control.WorkflowType(cmd.Context(), c, pos[0]); err == nil && typ == workflows.GameDayWorkflowName {
-				return showGameDay(cmd.Context(), cmd.OutOrStdout(), c, pos[0], asJSON)
+				if !asJSON {
+					freezeBanner(cmd.Context(), out, c, a.cfg.TaskQueue)
+				}
+				return showGameDay(cmd.Context(), out, c, pos[0], asJSON)
 			}
 			r, err := control.Status(cmd.Context(), c, pos[0])
 			if err != nil {
 				return fmt.Errorf("status of %s: %w", pos[0], err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				return writeJSON(out, r)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s on %s, phase %s\n", r.WorkflowID, r.Scenario, r.Service, r.Phase)
+			freezeBanner(cmd.Context(), out, c, a.cfg.TaskQueue)
+			fmt.Fprintf(out, "%s: %s on %s, phase %s\n", r.WorkflowID, r.Scenario, r.Service, r.Phase)
 			for _, p := range r.Phases {
-				fmt.Fprintf(cmd.OutOrStdout(), "  %-8s %-9s %s\n", p.Name, p.Status, p.Detail)
+				fmt.Fprintf(out, "  %-8s %-9s %s\n", p.Name, p.Status, p.Detail)
 			}
-			printResult(cmd.OutOrStdout(), r)
+			printResult(out, r)
 			return nil
 		},
 	}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/checklists"
 	"github.com/gameday/gameday/config"
@@ -18,6 +21,7 @@ import (
 	"github.com/gameday/gameday/demo"
 	"github.com/gameday/gameday/deploy"
 	"github.com/gameday/gameday/internal/devstack"
+	"github.com/gameday/gameday/schedules"
 	"github.com/gameday/gameday/sli/probe"
 	"github.com/gameday/gameday/telemetry"
 	"github.com/gameday/gameday/worker"
@@ -27,7 +31,7 @@ import (
 type devFlags struct {
 	dataDir                                  string
 	scenario                                 string
-	noExperiment                             bool
+	noExperiment, noSchedule                 bool
 	temporalPort, uiPort, promPort, toxiPort int
 	orderPort, inventoryPort                 int
 	jaegerPort, otlpPort                     int
@@ -84,6 +88,7 @@ default ~/.cache/gameday/bin).`,
 	fl.StringVar(&f.dataDir, "data-dir", "", "state folder: Temporal SQLite file, Prometheus TSDB, postmortems (default $GAMEDAY_DATA_DIR or .data)")
 	fl.StringVar(&f.scenario, "scenario", "demo-inventory-latency", "demo experiment to start once the stack is up")
 	fl.BoolVar(&f.noExperiment, "no-experiment", false, "bring the stack up without starting an experiment")
+	fl.BoolVar(&f.noSchedule, "no-schedule", false, "do not apply the demo schedule (schedules/demo.yaml: a harmless scheduled run every 3 minutes)")
 	fl.IntVar(&f.temporalPort, "temporal-port", 7233, "Temporal frontend port")
 	fl.IntVar(&f.uiPort, "ui-port", 8233, "Temporal Web UI port")
 	fl.IntVar(&f.promPort, "prometheus-port", 9090, "Prometheus port")
@@ -265,6 +270,10 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 		say("orphaned faults are swept every %s by schedule %s", workflows.DefaultSweepEvery, id)
 	}
 
+	if !f.noSchedule {
+		applyDemoSchedule(ctx, local, c, say)
+	}
+
 	say("stack is up:")
 	fmt.Fprintf(out, "    Temporal UI   %s\n    Temporal      %s\n    Prometheus    %s\n    order service %s (metrics %s)\n    toxiproxy API %s\n    worker        %s/metrics (%s/readyz)\n    postmortems   %s\n    server logs   %s\n    worker log    %s\n",
 		config.RedactURL(tmp.UIURL), tmp.Address, config.RedactURL(cfg.PrometheusURL), config.RedactURL(shop.OrderURL()), config.RedactURL(shop.MetricsURL()),
@@ -291,6 +300,31 @@ func runDev(ctx context.Context, a *app, out io.Writer, f devFlags) error {
 	<-ctx.Done()
 	say("stopping")
 	return nil
+}
+
+// applyDemoSchedule applies schedules/demo.yaml, so a newcomer sees a
+// scheduled run appear in the Temporal UI within minutes, and says how to
+// remove it. A failure is reported, not fatal: the stack is still useful.
+func applyDemoSchedule(ctx context.Context, a *app, c client.Client, say func(string, ...any)) {
+	f, src, err := schedules.Open("demo")
+	if err == nil {
+		var res control.Applied
+		res, err = control.Launcher{Client: c, Config: a.cfg}.ApplySchedules(ctx, f, src, false)
+		if err == nil {
+			say("demo schedule applied (%s): %s", schedules.Summary(res.Plan), strings.Join(slices.Sorted(maps.Values(res.What)), "; "))
+		}
+	}
+	if err != nil {
+		say("demo schedule: %v", err)
+		return
+	}
+	for _, e := range f.Spec.Schedules {
+		id := schedules.ScheduleID(f.Metadata.Name, e.Name)
+		if d, err := c.ScheduleClient().GetHandle(ctx, id).Describe(ctx); err == nil && len(d.Info.NextActionTimes) > 0 {
+			say("first scheduled run %s at %s: watch it in the Temporal UI (Schedules, then Workflows)", id, d.Info.NextActionTimes[0].Local().Format(time.TimeOnly))
+		}
+	}
+	say("remove it: bin/gameday schedule delete %s (or start with --no-schedule); bin/gameday schedule list shows it", f.Metadata.Name)
 }
 
 // localUser names the person running the local stack, for its sign-off

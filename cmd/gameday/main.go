@@ -133,6 +133,8 @@ injected is always removed, even after a worker crash.
 		newMaturityCmd(a),
 		newChecklistCmd(a),
 		newSweepCmd(a),
+		newScheduleCmd(a),
+		newFreezeCmd(a),
 		newReapCmd(a),
 		newSlackCmd(a),
 		newDevCmd(a),

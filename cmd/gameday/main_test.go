@@ -30,7 +30,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"abort", "wf"},
 		{"signoff", "wf", "--role", "dev"},
 		{"signoff", "wf", "--role", "dev", "--user", "u", "--reject"},
-		{"status"},
+		{"status", "a", "b"},
 		{"pause", "wf"},
 		{"pause", "wf", "--reason", "x", "--timeout", "48h"},
 		{"resume"},
@@ -38,6 +38,13 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"note", "wf"},
 		{"note", "wf", "  "},
 		{"scenarios", "validate"},
+		{"abort", "--reason", "x"},
+		{"abort", "wf", "--all", "--reason", "x"},
+		{"freeze", "on"},
+		{"freeze", "sideways", "--reason", "x"},
+		{"schedule", "apply"},
+		{"schedule", "pause", "demo/x"},
+		{"schedule", "trigger"},
 		{"report"},
 		{"report", "wf", "--format", "pdf"},
 		{"score", "a", "b"},
@@ -165,4 +172,20 @@ func TestRunWithoutTemporal(t *testing.T) {
 	_, stderr, code := gameday(t, "status", "wf")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "127.0.0.1:1")
+}
+
+func TestScheduleValidate(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("../../schedules/seed.yaml")
+	require.NoError(t, err)
+	okPath := filepath.Join(dir, "ok.yaml")
+	require.NoError(t, os.WriteFile(okPath, good, 0o644))
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(good), `cron: ["0 15 * * wed"]`, `cron: ["0 15 * * wendsday"]`, 1)), 0o644))
+
+	out, stderr, code := gameday(t, "schedule", "validate", okPath, bad)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, okPath+": ok (set seed: 3 schedule(s), 3 blackout window(s))")
+	assert.Regexp(t, `bad\.yaml:\d+: spec\.schedules\[1\]\.cron\[0\]: "0 15 \* \* wendsday": day of week: "wendsday" is not a number from 0 to 6 or a name`, stderr)
+	assert.Contains(t, stderr, "1 of 2 file(s) invalid")
 }

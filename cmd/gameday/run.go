@@ -84,6 +84,11 @@ func runExperiment(ctx context.Context, a *app, out, errw io.Writer, ref string,
 	}
 	defer c.Close()
 	l := control.Launcher{Client: c, Config: cfg}
+	// A dry run while frozen shows the refusal a real run would meet (and
+	// meets it too: define refuses every new run).
+	if st, on := frozen(ctx, c, cfg.TaskQueue); on {
+		fmt.Fprintf(errw, "warning: %s; define refuses this run (`gameday freeze off` lifts it)\n", st.Refusal())
+	}
 	opts := control.Options{ID: f.id, DryRun: f.dryRun, By: f.by, ReleaseTicket: f.releaseTicket, Set: set}
 	in, err := l.Prepare(ctx, ref, opts)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/scenarios"
 	"github.com/gameday/gameday/slackbot"
 	"github.com/gameday/gameday/workflows"
@@ -27,8 +28,9 @@ import (
 type Engine struct{ control.Launcher }
 
 var (
-	_ slackbot.Engine    = Engine{}
-	_ slackbot.RunLister = Engine{}
+	_ slackbot.Engine           = Engine{}
+	_ slackbot.RunLister        = Engine{}
+	_ slackbot.KillSwitchEngine = Engine{}
 )
 
 func (e Engine) Scenarios() ([]scenarios.Scenario, error) { return scenarios.Catalog() }
@@ -69,6 +71,20 @@ func (e Engine) Status(ctx context.Context, workflowID string) (experiment.Resul
 func (e Engine) Abort(ctx context.Context, workflowID, reason, by string) error {
 	_, err := control.Abort(ctx, e.Client, workflowID, workflows.AbortRequest{Reason: reason, By: by})
 	return err
+}
+
+// AbortAll is `gameday abort --all`: the runs of the bot's task queue.
+func (e Engine) AbortAll(ctx context.Context, reason, by string) ([]killswitch.Aborted, error) {
+	return control.AbortAll(ctx, e.Client, killswitch.Filter{TaskQueue: e.Config.TaskQueue}, reason, by)
+}
+
+// Freeze is `gameday freeze on|off`, on the bot's task queue's switch.
+func (e Engine) Freeze(ctx context.Context, on bool, reason, by string) (killswitch.State, error) {
+	return control.Freeze(ctx, e.Client, e.Config.TaskQueue, killswitch.Request{On: on, Reason: reason, By: by})
+}
+
+func (e Engine) KillSwitch(ctx context.Context) (killswitch.State, error) {
+	return control.KillSwitch(ctx, e.Client, e.Config.TaskQueue)
 }
 
 func (e Engine) Signoff(ctx context.Context, workflowID, role, user string, items []slackbot.ItemVerdict, reject bool, reason string) ([]string, error) {

@@ -1,0 +1,64 @@
+package control
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/gameday/gameday/killswitch"
+	"github.com/gameday/gameday/schedules"
+)
+
+func TestRunningQuery(t *testing.T) {
+	q, err := runningQuery(killswitch.Filter{TaskQueue: "gameday"})
+	require.NoError(t, err)
+	assert.Equal(t, "TaskQueue = 'gameday' AND ExecutionStatus = 'Running' AND WorkflowType IN ('Experiment', 'GameDay')", q,
+		"one installation's runs, never another's in the namespace")
+	q, err = runningQuery(killswitch.Filter{TaskQueue: "gameday", ScheduledBy: []string{"gameday-schedule.seed.a", "gameday-schedule.seed.b"}})
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(q, " AND TemporalScheduledById IN ('gameday-schedule.seed.a', 'gameday-schedule.seed.b')"), q)
+	_, err = runningQuery(killswitch.Filter{})
+	assert.ErrorContains(t, err, "needs the task queue")
+	_, err = runningQuery(killswitch.Filter{TaskQueue: "x' OR TaskQueue != '"})
+	assert.ErrorContains(t, err, "quotes and backslashes are not allowed", "no query injection")
+}
+
+// What drift compares survives the server's round trip unchanged; a change
+// made in the Temporal UI shows up by name.
+func TestDrift(t *testing.T) {
+	w := wantSchedule{
+		spec:   client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Hour}}, Jitter: time.Minute},
+		action: &client.ScheduleWorkflowAction{Workflow: "Experiment", TaskQueue: "gameday"},
+		policy: client.SchedulePolicies{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: 5 * time.Minute, PauseOnFailure: true},
+	}
+	same := &client.ScheduleDescription{Schedule: client.Schedule{
+		Action: &client.ScheduleWorkflowAction{Workflow: "Experiment", TaskQueue: "gameday"},
+		Spec:   &client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Hour}}, Jitter: time.Minute, TimeZoneName: "UTC"},
+		Policy: &client.SchedulePolicies{Overlap: enums.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: 5 * time.Minute, PauseOnFailure: true},
+	}}
+	assert.Empty(t, drift(same, w), `"UTC" is the default zone`)
+	edited := *same
+	edited.Schedule.Spec = &client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: 2 * time.Hour}}, Jitter: time.Minute}
+	edited.Schedule.Policy = &client.SchedulePolicies{Overlap: enums.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL, CatchupWindow: 5 * time.Minute, PauseOnFailure: true}
+	edited.Schedule.Action = &client.ScheduleWorkflowAction{Workflow: "Experiment", TaskQueue: "other"}
+	assert.Equal(t, []string{"task queue other", "overlap AllowAll", "intervals [2h0m0s]"}, drift(&edited, w))
+}
+
+func TestCalendarsAndPolicies(t *testing.T) {
+	w := schedules.Window{Name: "nights", TimeZone: "UTC", Weekly: &schedules.Weekly{Days: []string{"mon"}, From: "22:30", To: "23:00"}}
+	cs := calendars(w.SkipCalendars())
+	require.Len(t, cs, 1)
+	assert.Equal(t, []client.ScheduleRange{{Start: 30, End: 59}}, cs[0].Minute)
+	assert.Equal(t, []client.ScheduleRange{{Start: 22}}, cs[0].Hour)
+	assert.Equal(t, []client.ScheduleRange{{Start: 1}}, cs[0].DayOfWeek)
+	assert.Equal(t, "blackout window nights", cs[0].Comment)
+	assert.Equal(t, enums.SCHEDULE_OVERLAP_POLICY_SKIP, overlapPolicy(""))
+	assert.Equal(t, enums.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER, overlapPolicy(schedules.OverlapCancelOther))
+	assert.Equal(t, "cron 0 3 * * * | @daily and every 24h0m0s Europe/Berlin, jitter 5m0s",
+		whenText(schedules.Entry{Cron: []string{"0 3 * * *", "@daily"}, Every: 24 * 3600 * 1e9, TimeZone: "Europe/Berlin", Jitter: 5 * 60 * 1e9}))
+}
