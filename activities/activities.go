@@ -56,6 +56,9 @@ type Activities struct {
 	// Past reads earlier runs' results (drift baselines from runs); nil:
 	// such baselines are off, and say so.
 	Past PastRuns
+	// Finished reads ended runs (a game day's report); nil: no game-day
+	// report.
+	Finished FinishedRuns
 	// Leases holds the target leases (the lease entity workflow); nil
 	// means no leases are checked or taken.
 	Leases LeaseStore

@@ -73,7 +73,9 @@ type Result struct {
 	Notes     []experiment.Note       `json:"notes,omitempty"`
 	Pauses    []experiment.Pause      `json:"pauses,omitempty"`
 	UIURL     string                  `json:"ui_url,omitempty"`
-	Started   time.Time               `json:"started"`
+	// Report is where the game day's report was written when it ended.
+	Report  *experiment.ReportLinks `json:"report,omitempty"`
+	Started time.Time               `json:"started"`
 	Ended     time.Time               `json:"ended,omitzero"`
 }
 

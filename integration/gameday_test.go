@@ -161,6 +161,30 @@ spec:
 	assert.Contains(t, out, "game day "+id+": plan "+plan+" in demo")
 	assert.Contains(t, out, "note: ")
 
+	// The worker wrote the game day's report when it ended: a section per
+	// experiment with its guards' charts, a JUnit suite with a case per
+	// experiment; `gameday report GAMEDAY` renders the same later.
+	require.NotNil(t, r.Report, "the game day's report")
+	require.Empty(t, r.Report.Error)
+	assert.Contains(t, out, "report: "+r.Report.HTML)
+	html, err := os.ReadFile(r.Report.HTML)
+	require.NoError(t, err)
+	for _, s := range r.Steps {
+		assert.Contains(t, string(html), s.WorkflowID)
+	}
+	assert.GreaterOrEqual(t, strings.Count(string(html), "<svg"), 2, "the experiments' guard charts")
+	junit, err := os.ReadFile(r.Report.JUnit)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(junit), "<testcase "), "a case per experiment: %s", junit)
+	assert.Contains(t, string(junit), `<testsuite name="`+id+`"`)
+	out, stderr, code = e.gameday(ctx, "report", id, "--format", "junit")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, 2, strings.Count(out, "<testcase "), "gameday report GAMEDAY: %s", out)
+	out, stderr, code = e.gameday(ctx, "report", id, "--format", "md")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, first.WorkflowID)
+	assert.Contains(t, out, second.WorkflowID)
+
 	// Each step is its own run, the game day its parent (visibility is
 	// eventually consistent), and it knows its game day.
 	var children []string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // The files of a report, in its directory.
@@ -77,4 +78,34 @@ func writeFile(p string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, p)
+}
+
+// WriteGameDay writes a game day's report into dir: one HTML page with a
+// section per experiment, Markdown, a JUnit suite (a case per experiment)
+// and JSON; no PNG (each experiment's own report has its chart). What it
+// could not write is in the error, the rest is written.
+func WriteGameDay(dir, name string, reps []*Report, generated time.Time) (Written, error) {
+	w := Written{Dir: dir}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return w, fmt.Errorf("report dir %s: %w", dir, err)
+	}
+	var errs []error
+	put := func(file string, data []byte, err error) string {
+		p := filepath.Join(dir, file)
+		if err == nil {
+			err = writeFile(p, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			return ""
+		}
+		return p
+	}
+	h, err := HTMLGameDay(name, reps, generated)
+	w.HTML = put(HTMLFile, h, err)
+	w.Markdown = put(MarkdownFile, MarkdownGameDay(name, reps), nil)
+	w.JUnit = put(JUnitFile, JUnit(name, reps...), nil)
+	j, err := JSONGameDay(name, reps)
+	w.JSON = put(JSONFile, j, err)
+	return w, errors.Join(errs...)
 }

@@ -8,7 +8,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -61,4 +63,18 @@ func (p PastRuns) GuardValues(ctx context.Context, scenario, guard, query string
 		}
 		req.NextPageToken = resp.GetNextPageToken()
 	}
+}
+
+// Finished reads an ended experiment run for a game day's report: its
+// result and the guards of the scenario it was started with.
+func (p PastRuns) Finished(ctx context.Context, workflowID, runID string) (experiment.Result, []sli.Guard, error) {
+	r, err := control.FinalResult(ctx, p.Client, workflowID, runID)
+	if err != nil {
+		return r, nil, err
+	}
+	in, err := control.InputOf(ctx, p.Client, workflowID, r.RunID)
+	if err != nil {
+		return r, nil, err
+	}
+	return r, in.Scenario.Spec.Guards, nil
 }

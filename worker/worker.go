@@ -179,6 +179,7 @@ func NewActivitiesWithClient(c client.Client, cfg config.Config, logger *slog.Lo
 	acts.Runs = Runs{Client: c}
 	acts.Updates = Runs{Client: c}
 	acts.Past = PastRuns{Client: c}
+	acts.Finished = PastRuns{Client: c}
 	acts.Leases = Leases{Client: c, TaskQueue: cfg.TaskQueue}
 	ks := KillSwitch{Client: c, TaskQueue: cfg.TaskQueue}
 	acts.KillSwitch = ks

@@ -173,6 +173,7 @@ func (g *gameDayRun) run(ctx workflow.Context) (gameday.Result, error) {
 	// first, so its answer is not lost.
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	g.res.Ended = workflow.Now(dctx)
+	g.report(dctx)
 	_ = workflow.UpsertTypedSearchAttributes(dctx, SAOutcome.ValueSet(string(g.res.Outcome)))
 	g.details(dctx)
 	return g.res, nil
@@ -377,6 +378,40 @@ func (g *gameDayRun) conclude(ctx workflow.Context, cancelled bool) {
 	if p, paused := g.res.Paused(); paused {
 		g.closePause(ctx, experiment.PauseAborted, p.By)
 	}
+}
+
+// versionGameDayReport: from version 1 a game day ends by writing its
+// report (activities.GameDayReport) and telling the notifier; histories
+// before it end without that activity.
+const (
+	versionGameDayReport   = "gameday-report"
+	versionGameDayReportV1 = 1
+)
+
+// report writes the game day's report once it has ended, from the
+// experiments it started; a report that cannot be written is recorded,
+// never a reason for the game day to fail.
+func (g *gameDayRun) report(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, versionGameDayReport, workflow.DefaultVersion, versionGameDayReportV1) < versionGameDayReportV1 || g.in.DryRun {
+		return
+	}
+	in := activities.GameDayReportInput{GameDay: g.res.WorkflowID, Plan: g.res.Plan, Outcome: g.res.Outcome, Reason: g.res.Reason, UIURL: g.res.UIURL}
+	for _, s := range g.res.Steps {
+		if s.Status == gameday.StepDone && s.RunID != "" && s.Outcome != "" {
+			in.Steps = append(in.Steps, activities.GameDayStepRun{Step: s.Name, WorkflowID: s.WorkflowID, RunID: s.RunID})
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: activities.GameDayReportBudget(len(in.Steps)) + time.Minute,
+		RetryPolicy:         retry(3),
+		Summary:             fmt.Sprintf("report: game day %s, %d experiment(s)", g.res.Outcome, len(in.Steps)),
+	})
+	var out activities.GameDayReportResult
+	if err := workflow.ExecuteActivity(actx, a.GameDayReport, in).Get(ctx, &out); err != nil {
+		g.logger.Warn("game day report not written", "error", err)
+		out.Report = &experiment.ReportLinks{Error: rootMessage(err)}
+	}
+	g.res.Report = out.Report
 }
 
 // skipRest marks every step that never started as skipped.

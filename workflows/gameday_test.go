@@ -52,6 +52,9 @@ type gameDaySuite struct {
 	forwarded  []string // "update workflow-id"
 	preflight  func(activities.PreflightInput) (activities.PreflightResult, error)
 	answers    map[string]answer // see update
+	// reported are the game-day report activity's inputs; reportErr fails it.
+	reported  []activities.GameDayReportInput
+	reportErr error
 }
 
 type fakeRun struct {
@@ -89,6 +92,17 @@ func (s *gameDaySuite) SetupTest() {
 			return s.preflight(in)
 		}).Maybe()
 	s.env.OnActivity(a.ForwardUpdate, mock.Anything, mock.Anything).Return(s.forward).Maybe()
+	s.reported, s.reportErr = nil, nil
+	s.env.OnActivity(a.GameDayReport, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.GameDayReportInput) (activities.GameDayReportResult, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.reported = append(s.reported, in)
+			if s.reportErr != nil {
+				return activities.GameDayReportResult{}, s.reportErr
+			}
+			return activities.GameDayReportResult{Report: &experiment.ReportLinks{HTML: "/reports/" + in.GameDay + "/report.html"}}, nil
+		}).Maybe()
 }
 
 func (s *gameDaySuite) run(id string) *fakeRun {
@@ -313,6 +327,33 @@ func (s *gameDaySuite) TestOnFailureStop() {
 	s.Equal(gameday.StepSkipped, step(r, "d").Status)
 	s.Equal("step b did not pass (on_failure: stop)", step(r, "d").Reason)
 	s.Nil(s.run(gdID+"-d"), "d never started")
+
+	// The game day's report covers the experiments it started, not d.
+	s.Require().Len(s.reported, 1)
+	rep := s.reported[0]
+	s.Equal(gdID, rep.GameDay)
+	s.Equal(experiment.Failed, rep.Outcome)
+	s.Equal(r.Reason, rep.Reason)
+	var names []string
+	for _, st := range rep.Steps {
+		names = append(names, st.Step)
+		s.Equal(gdID+"-"+st.Step, st.WorkflowID)
+		s.NotEmpty(st.RunID)
+	}
+	s.ElementsMatch([]string{"a", "b", "c"}, names)
+	s.Require().NotNil(r.Report)
+	s.Equal("/reports/"+gdID+"/report.html", r.Report.HTML)
+}
+
+// A report that cannot be written is recorded; the game day's outcome
+// stands.
+func (s *gameDaySuite) TestReportFailureKeepsTheOutcome() {
+	s.reportErr = temporal.NewNonRetryableApplicationError("disk full", "io", nil)
+	s.env.ExecuteWorkflow(GameDayWorkflow, gameDayPlan("a"))
+	r := s.result()
+	s.Equal(experiment.Passed, r.Outcome, r.Reason)
+	s.Require().NotNil(r.Report)
+	s.Contains(r.Report.Error, "disk full")
 }
 
 // on_failure: continue goes on past a step that did not pass; the game day
@@ -575,6 +616,8 @@ func (s *gameDaySuite) TestDryRun() {
 	s.Equal(a.ended, b.started, "no pause between entries in a dry run")
 	s.Equal([]string{"fault: proxy a"}, step(r, "a").Targets)
 	s.True(step(r, "c").Passed)
+	s.Empty(s.reported, "a dry run writes no report")
+	s.Nil(r.Report)
 }
 
 // Cancelling the game day cancels its running steps (they clean up), waits

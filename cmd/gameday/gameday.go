@@ -270,6 +270,14 @@ func printGameDay(out io.Writer, r gd.Result) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(out, "note: %s %s (%s): %s\n", n.At.Local().Format(time.TimeOnly), n.By, n.Kind, n.Text)
 	}
+	if r.Report != nil {
+		if r.Report.HTML != "" {
+			fmt.Fprintf(out, "report: %s\n", r.Report.HTML)
+		}
+		if r.Report.Error != "" {
+			fmt.Fprintf(out, "report: not written in full: %s\n", r.Report.Error)
+		}
+	}
 	if r.UIURL != "" {
 		fmt.Fprintf(out, "ui: %s\n", r.UIURL)
 	}

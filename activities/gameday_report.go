@@ -1,0 +1,117 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/notify"
+	"github.com/gameday/gameday/report"
+	"github.com/gameday/gameday/sli"
+)
+
+// FinishedRuns reads an ended experiment run: its result and the guards it
+// was started with (the report's range queries need them).
+type FinishedRuns interface {
+	Finished(ctx context.Context, workflowID, runID string) (experiment.Result, []sli.Guard, error)
+}
+
+// GameDayReportInput names a game day that has ended and its experiments.
+type GameDayReportInput struct {
+	GameDay string             `json:"game_day"` // its workflow id
+	Plan    string             `json:"plan"`
+	Outcome experiment.Outcome `json:"outcome"`
+	Reason  string             `json:"reason,omitempty"`
+	UIURL   string             `json:"ui_url,omitempty"`
+	Steps   []GameDayStepRun   `json:"steps"`
+}
+
+// GameDayStepRun is one experiment a game day started.
+type GameDayStepRun struct {
+	Step       string `json:"step"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+}
+
+// GameDayReportResult: where the report is (Error says what could not be
+// read or written; the game day's outcome stands either way).
+type GameDayReportResult struct {
+	Report *experiment.ReportLinks `json:"report,omitempty"`
+}
+
+// GameDayReport writes a game day's report when it ends, as `gameday
+// report GAMEDAY` renders it (a section per experiment, a JUnit suite with
+// a case per experiment), under the reports dir next to the experiments'
+// own, and tells the notifier the game day ended with the link. An
+// experiment that cannot be read is left out and named in the links'
+// Error; nothing here fails the game day.
+func (a *Activities) GameDayReport(ctx context.Context, in GameDayReportInput) (GameDayReportResult, error) {
+	var res GameDayReportResult
+	if a.ReportDir != "" && len(in.Steps) > 0 {
+		res.Report = a.writeGameDayReport(ctx, in)
+	}
+	text := fmt.Sprintf("game day %s (%s) ended %s", in.GameDay, in.Plan, in.Outcome)
+	if in.Reason != "" {
+		text += ": " + in.Reason
+	}
+	url := in.UIURL
+	if res.Report != nil && res.Report.HTML != "" {
+		text += "; report " + res.Report.HTML
+		url = res.Report.HTML
+	}
+	if a.Notifier != nil {
+		if err := a.Notifier.Notify(ctx, notify.Message{WorkflowID: in.GameDay, Scenario: in.Plan, Event: "gameday-finished", Text: text, URL: url}); err != nil {
+			a.log().Warn("game day end not notified", "workflow_id", in.GameDay, "error", err)
+		}
+	}
+	return res, nil
+}
+
+// GameDayReportBudget bounds a game day's report: each experiment's range
+// queries (bounded each) plus reading its result, capped at 3 minutes.
+func GameDayReportBudget(steps int) time.Duration {
+	return min(reportBudget+time.Duration(steps)*reportQueryTimeout*2, 3*time.Minute)
+}
+
+func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInput) *experiment.ReportLinks {
+	ctx, cancel := context.WithTimeout(ctx, GameDayReportBudget(len(in.Steps)))
+	defer cancel()
+	now := time.Now()
+	var reps []*report.Report
+	var errs []error
+	for _, s := range in.Steps {
+		if a.Finished == nil {
+			errs = append(errs, errors.New("this worker cannot read the experiments' results (no Temporal client)"))
+			break
+		}
+		r, guards, err := a.Finished.Finished(ctx, s.WorkflowID, s.RunID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("step %s: %w", s.Step, err))
+			continue
+		}
+		w := report.WindowOf(r, now)
+		var series []report.Series
+		if a.Ranges != nil {
+			series = report.Collect(ctx, a.Ranges, guards, w, reportQueryTimeout)
+		}
+		links := report.Links{Trace: report.TraceLink(a.TraceURL, r.TraceID)}
+		reps = append(reps, report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now}))
+	}
+	links := &experiment.ReportLinks{}
+	if len(reps) > 0 {
+		dir := filepath.Join(a.ReportDir, unsafeName.ReplaceAllString(in.GameDay, "_"))
+		files, err := report.WriteGameDay(dir, in.GameDay, reps, now)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		links = a.reportLinks(files)
+	}
+	if err := errors.Join(errs...); err != nil {
+		links.Error = err.Error()
+		a.log().Warn("game day report not written in full; its outcome stands", "workflow_id", in.GameDay, "error", err)
+	}
+	return links
+}

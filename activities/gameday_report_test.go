@@ -1,0 +1,75 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/sli"
+)
+
+// finishedRuns is the Temporal client's view of ended runs.
+type finishedRuns map[string]experiment.Result
+
+func (f finishedRuns) Finished(_ context.Context, workflowID, _ string) (experiment.Result, []sli.Guard, error) {
+	r, ok := f[workflowID]
+	if !ok {
+		return r, nil, errors.New("run " + workflowID + " ended terminated without a result")
+	}
+	return r, reportGuards, nil
+}
+
+// A game day's report is written when it ends: every experiment it
+// started that can be read, in order, one JUnit suite; an experiment that
+// cannot be read is named in the report's error, and the notifier hears
+// the game day ended with the report's link.
+func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
+	h := newHarness(t)
+	a, b := reportRun(experiment.Passed), reportRun(experiment.Aborted)
+	a.WorkflowID, b.WorkflowID = "gd-1-latency", "gd-1-timeout"
+	h.acts.Ranges, h.acts.ReportDir = &rangeQuerier{}, t.TempDir()
+	h.acts.Finished = finishedRuns{a.WorkflowID: a, b.WorkflowID: b}
+	in := GameDayReportInput{GameDay: "gd-1", Plan: "shop-day", Outcome: experiment.Failed, Reason: "1 of 3 step(s) did not pass", Steps: []GameDayStepRun{
+		{Step: "latency", WorkflowID: a.WorkflowID, RunID: "r1"},
+		{Step: "timeout", WorkflowID: b.WorkflowID, RunID: "r2"},
+		{Step: "gone", WorkflowID: "gd-1-gone", RunID: "r3"},
+	}}
+	v, err := h.env.ExecuteActivity(h.acts.GameDayReport, in)
+	require.NoError(t, err)
+	var res GameDayReportResult
+	require.NoError(t, v.Get(&res))
+	require.NotNil(t, res.Report)
+	assert.Equal(t, filepath.Join(h.acts.ReportDir, "gd-1", "report.html"), res.Report.HTML)
+	assert.Contains(t, res.Report.Error, "step gone: run gd-1-gone ended terminated without a result")
+	html, err := os.ReadFile(res.Report.HTML)
+	require.NoError(t, err)
+	assert.Less(t, strings.Index(string(html), a.WorkflowID), strings.Index(string(html), b.WorkflowID), "in the plan's order")
+	junit, err := os.ReadFile(res.Report.JUnit)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(junit), "<testcase "))
+	assert.Contains(t, string(junit), `name="gd-1"`)
+	require.Len(t, h.sent, 1)
+	assert.Equal(t, "gameday-finished", h.sent[0].Event)
+	assert.Equal(t, "game day gd-1 (shop-day) ended failed: 1 of 3 step(s) did not pass; report "+res.Report.HTML, h.sent[0].Text)
+	assert.Equal(t, res.Report.HTML, h.sent[0].URL)
+}
+
+// No reports dir, or no experiment started: nothing written, the end is
+// still announced (with the Temporal UI link).
+func TestGameDayReportWithoutReportsDir(t *testing.T) {
+	h := newHarness(t)
+	v, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: "gd-2", Plan: "p", Outcome: experiment.Failed, Reason: "pre-flight: not healthy", UIURL: "http://ui/gd-2"})
+	require.NoError(t, err)
+	var res GameDayReportResult
+	require.NoError(t, v.Get(&res))
+	assert.Nil(t, res.Report)
+	require.Len(t, h.sent, 1)
+	assert.Equal(t, "http://ui/gd-2", h.sent[0].URL)
+}
