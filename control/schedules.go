@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/gameday/gameday/internal/yamlx"
 	"github.com/gameday/gameday/schedules"
 	"github.com/gameday/gameday/workflows"
 )
@@ -78,6 +79,12 @@ func (l Launcher) DeleteScheduleSet(ctx context.Context, set string, dryRun bool
 
 func (l Launcher) apply(ctx context.Context, set string, want []wantSchedule, dryRun bool) (Applied, error) {
 	out := Applied{Set: set, DryRun: dryRun, What: map[string]string{}}
+	if !yamlx.IsDNSLabel(set) {
+		// An empty set would own every schedule without a gameday memo
+		// (memoString reads "" for them): `schedule delete ""` deleted
+		// gameday-sweep and every other team's schedules.
+		return out, fmt.Errorf("schedules set %q: not a set name (a schedules file's metadata.name: lowercase letters, digits and '-')", set)
+	}
 	byID := map[string]wantSchedule{}
 	var desired []schedules.Desired
 	for _, w := range want {

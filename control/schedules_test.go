@@ -62,3 +62,14 @@ func TestCalendarsAndPolicies(t *testing.T) {
 	assert.Equal(t, "cron 0 3 * * * | @daily and every 24h0m0s Europe/Berlin, jitter 5m0s",
 		whenText(schedules.Entry{Cron: []string{"0 3 * * *", "@daily"}, Every: 24 * 3600 * 1e9, TimeZone: "Europe/Berlin", Jitter: 5 * 60 * 1e9}))
 }
+
+// A set that is no set name is refused before the server is asked: an
+// empty one would own (and delete) every schedule without a gameday memo,
+// gameday-sweep and other teams' schedules included.
+func TestDeleteScheduleSetRefusesAnEmptySet(t *testing.T) {
+	l := Launcher{} // no client: any call to the server would panic
+	for _, set := range []string{"", "Seed", "a.b"} {
+		_, err := l.DeleteScheduleSet(t.Context(), set, true)
+		assert.ErrorContains(t, err, "not a set name", "set %q", set)
+	}
+}
