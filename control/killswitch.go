@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/workflows"
 )
@@ -151,6 +152,8 @@ func AbortAll(ctx context.Context, c client.Client, f killswitch.Filter, reason,
 		return nil, err
 	}
 	out := make([]killswitch.Aborted, len(runs))
+	// What each game day's steps answered when it passed the abort on.
+	forwarded := make([][]gameday.Forwarded, len(runs))
 	gameDays := map[string]bool{}
 	for _, r := range runs {
 		if r.Type == workflows.GameDayWorkflowName {
@@ -184,10 +187,39 @@ func AbortAll(ctx context.Context, c client.Client, f killswitch.Filter, reason,
 				a.Refused = rootMessage(err)
 			} else {
 				a.Phase = resp.Phase
+				forwarded[i] = resp.Steps
 			}
 			out[i] = a
 		}()
 	}
 	wg.Wait()
+	stepAnswers(out, forwarded)
 	return out, ctx.Err()
+}
+
+// stepAnswers gives each step left to its game day the answer it really
+// got: its game day's refusal (then nobody aborted the step), or the
+// step's own refusal of the abort its game day passed on. Without it a
+// step read "aborted with its game day" and counted as aborted when
+// neither had taken the abort.
+func stepAnswers(out []killswitch.Aborted, forwarded [][]gameday.Forwarded) {
+	for i := range out {
+		s := &out[i]
+		if s.GameDay == "" {
+			continue
+		}
+		for j, g := range out {
+			if g.WorkflowID != s.GameDay || g.GameDay != "" {
+				continue
+			}
+			if g.Refused != "" {
+				s.Refused = "its game day " + g.WorkflowID + " refused the abort: " + g.Refused
+			}
+			for _, f := range forwarded[j] {
+				if f.WorkflowID == s.WorkflowID && !f.OK {
+					s.Refused = "its game day passed the abort on: " + f.Refused
+				}
+			}
+		}
+	}
 }
