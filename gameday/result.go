@@ -76,7 +76,7 @@ type Result struct {
 	// Report is where the game day's report was written when it ended.
 	Report  *experiment.ReportLinks `json:"report,omitempty"`
 	Started time.Time               `json:"started"`
-	Ended     time.Time               `json:"ended,omitzero"`
+	Ended   time.Time               `json:"ended,omitzero"`
 }
 
 // Final reports whether the game day has ended.
