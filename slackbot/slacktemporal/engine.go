@@ -126,7 +126,10 @@ func (e Engine) Checklist(ctx context.Context, workflowID string) (*checklist.Ch
 func (e Engine) runningExperiments() string {
 	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running'", workflows.ExperimentWorkflowName)
 	if tq := e.Config.TaskQueue; tq != "" {
-		q += " AND TaskQueue = '" + strings.ReplaceAll(tq, "'", `\'`) + "'"
+		// The visibility parser reads backslash escapes (\n, \'): escape
+		// the backslashes too, or a queue ending in one escapes the
+		// closing quote and the bot's resume query is refused.
+		q += " AND TaskQueue = '" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(tq) + "'"
 	}
 	return q
 }

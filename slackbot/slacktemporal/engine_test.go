@@ -314,3 +314,10 @@ func TestSlackStartsTheCatalogScenarioNotAFile(t *testing.T) {
 	_, err = Engine{l}.Start(t.Context(), slackbot.StartRequest{})
 	assert.ErrorContains(t, err, "no scenario to start", "a request without a scenario is not looked up by name")
 }
+
+// A task queue with quotes or backslashes stays one string literal in the
+// visibility query (its parser reads backslash escapes).
+func TestRunningExperimentsQuotesTheTaskQueue(t *testing.T) {
+	eng := Engine{control.Launcher{Config: config.Config{TaskQueue: `it's\`}}}
+	assert.Equal(t, "WorkflowType = '"+workflows.ExperimentWorkflowName+`' AND ExecutionStatus = 'Running' AND TaskQueue = 'it\'s\\'`, eng.runningExperiments())
+}
