@@ -234,14 +234,33 @@ func (w Window) OpenAt(t time.Time) (bool, time.Time) {
 	return pw.openAt(t)
 }
 
-// OpenWindow is the first of windows open at t: its name and when it closes.
+// OpenWindow is the first of windows open at t: its name, and when no
+// window is open any more. Overlapping or back-to-back windows count as
+// one: a refusal saying "until 12:00" while another window runs to 14:00
+// would send people back at 12:00 to be refused again.
 func OpenWindow(windows []Window, t time.Time) (name string, until time.Time, open bool) {
 	for _, w := range windows {
 		if ok, end := w.OpenAt(t); ok {
-			return w.Name, end, true
+			name, until, open = w.Name, end, true
+			break
 		}
 	}
-	return "", time.Time{}, false
+	if !open {
+		return "", time.Time{}, false
+	}
+	for range 8 * len(windows) {
+		later := until
+		for _, w := range windows {
+			if ok, end := w.OpenAt(until); ok && end.After(later) {
+				later = end
+			}
+		}
+		if !later.After(until) {
+			break
+		}
+		until = later
+	}
+	return name, until, true
 }
 
 func (w window) weekRanges(shift int) []Range {

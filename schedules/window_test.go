@@ -52,6 +52,18 @@ func TestOpenAt(t *testing.T) {
 	assert.True(t, open)
 	assert.Equal(t, "sale", name)
 	assert.True(t, until.Equal(at(t, "Asia/Shanghai", "2027-11-12 12:00")))
+
+	// Overlapping and back-to-back windows: the run may go when none is
+	// open any more, not when the first one closes.
+	morning := Window{Name: "morning", TimeZone: "UTC", Weekly: &Weekly{From: "09:00", To: "12:00"}}
+	noon := Window{Name: "noon", TimeZone: "UTC", Weekly: &Weekly{From: "11:00", To: "14:00"}}
+	afternoon := Window{Name: "afternoon", TimeZone: "UTC", Weekly: &Weekly{From: "14:00", To: "15:00"}}
+	name, until, open = OpenWindow([]Window{morning, noon, afternoon}, at(t, "UTC", "2027-03-01 10:00"))
+	assert.True(t, open)
+	assert.Equal(t, "morning", name)
+	assert.True(t, until.Equal(at(t, "UTC", "2027-03-01 15:00")), "until %s", until)
+	_, _, open = OpenWindow([]Window{morning, noon, afternoon}, at(t, "UTC", "2027-03-01 15:00"))
+	assert.False(t, open)
 }
 
 // The skip calendars are what the Temporal server skips: minute by minute
