@@ -104,7 +104,8 @@ the reason (a game day passes the abort on to its running steps).
 on this task queue (GAMEDAY_TASK_QUEUE) gets the abort update at once, and the
 answer of each is printed: aborted (in which phase), refused with the
 workflow's reason (already recovering, say), or aborted with its game day (a
-game day's steps). To keep new runs from starting too, ` + "`gameday freeze on`" + `.`,
+game day's steps; refused when their game day refused the abort or they
+refused what it passed on). To keep new runs from starting too, ` + "`gameday freeze on`" + `.`,
 		Args: args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if strings.TrimSpace(req.Reason) == "" {
