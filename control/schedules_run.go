@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/schedules"
 	"github.com/gameday/gameday/workflows"
 )
@@ -117,7 +118,11 @@ func lastRun(ctx context.Context, c client.Client, workflowID, runID string) *La
 			_ = dc.FromPayload(p, dst)
 		}
 	}
-	if info.GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED && info.GetType().GetName() == workflows.ExperimentWorkflowName {
+	if info.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		return out
+	}
+	switch info.GetType().GetName() {
+	case workflows.ExperimentWorkflowName:
 		var r experiment.Result
 		if err := c.GetWorkflow(ctx, workflowID, runID).Get(ctx, &r); err == nil {
 			out.Outcome = string(r.Outcome)
@@ -125,6 +130,12 @@ func lastRun(ctx context.Context, c client.Client, workflowID, runID string) *La
 			if out.Reason == "" {
 				out.Reason = r.Error
 			}
+		}
+	case workflows.GameDayWorkflowName:
+		// A plan: entry's game day says why it did not pass too.
+		var r gameday.Result
+		if err := c.GetWorkflow(ctx, workflowID, runID).Get(ctx, &r); err == nil {
+			out.Outcome, out.Reason = string(r.Outcome), r.Reason
 		}
 	}
 	return out

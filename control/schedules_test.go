@@ -1,17 +1,25 @@
 package control
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/schedules"
+	"github.com/gameday/gameday/workflows"
 )
 
 func TestRunningQuery(t *testing.T) {
@@ -72,4 +80,47 @@ func TestDeleteScheduleSetRefusesAnEmptySet(t *testing.T) {
 		_, err := l.DeleteScheduleSet(t.Context(), set, true)
 		assert.ErrorContains(t, err, "not a set name", "set %q", set)
 	}
+}
+
+// lastRunClient describes one ended run and hands back its result.
+type lastRunClient struct {
+	client.Client
+	typ    string
+	result any
+}
+
+func (c *lastRunClient) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+		Status: enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, Type: &commonpb.WorkflowType{Name: c.typ}}}, nil
+}
+
+func (c *lastRunClient) GetWorkflow(context.Context, string, string) client.WorkflowRun {
+	return resultRun{v: c.result}
+}
+
+type resultRun struct {
+	client.WorkflowRun
+	v any
+}
+
+func (r resultRun) Get(_ context.Context, ptr any) error {
+	b, err := json.Marshal(r.v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, ptr)
+}
+
+// schedule list says why the last run did not pass, a plan: entry's game
+// day included.
+func TestLastRunSaysWhy(t *testing.T) {
+	l := lastRun(t.Context(), &lastRunClient{typ: workflows.GameDayWorkflowName,
+		result: gameday.Result{Outcome: experiment.Failed, Reason: "1 of 2 step(s) did not pass: a (breach)"}}, "gd", "r")
+	assert.Equal(t, "completed", l.Status)
+	assert.Equal(t, string(experiment.Failed), l.Outcome)
+	assert.Equal(t, "1 of 2 step(s) did not pass: a (breach)", l.Reason)
+	l = lastRun(t.Context(), &lastRunClient{typ: workflows.ExperimentWorkflowName,
+		result: experiment.Result{Outcome: experiment.Aborted, AbortReason: "p95 breached"}}, "x", "r")
+	assert.Equal(t, string(experiment.Aborted), l.Outcome)
+	assert.Equal(t, "p95 breached", l.Reason)
 }
