@@ -105,9 +105,12 @@ func (b *Bot) cmdAbortAll(cmd slack.SlashCommand, text string) *reply {
 	b.logger.Info("slack: abort all requested", "by", by, "user", cmd.UserID)
 	work := func(ctx context.Context) *reply {
 		runs, err := ks.AbortAll(ctx, reason, by)
-		if err != nil {
+		if err != nil && len(runs) == 0 {
 			return ephemeral(":warning: Abort of every run failed: %s", esc(err.Error()))
 		}
+		// An error with runs (the bot stopped waiting for some answers):
+		// the aborts already sent stand, so they are listed and announced
+		// like any others, the unanswered ones as refused with the error.
 		aborted, refused := killswitch.Counts(runs)
 		var lines []string
 		for _, r := range runs {
@@ -125,7 +128,11 @@ func (b *Bot) cmdAbortAll(cmd slack.SlashCommand, text string) *reply {
 		if len(runs) == 0 {
 			return ephemeral("No experiment or game day was running.")
 		}
-		return ephemeral("%s", truncate(fmt.Sprintf("*%d aborted, %d refused*\n%s", aborted, refused, strings.Join(lines, "\n")), 3900))
+		head := fmt.Sprintf("*%d aborted, %d refused*", aborted, refused)
+		if err != nil {
+			head += fmt.Sprintf(" (stopped waiting for the rest: %s; `/gameday status` shows each run)", esc(err.Error()))
+		}
+		return ephemeral("%s", truncate(head+"\n"+strings.Join(lines, "\n"), 3900))
 	}
 	return soon(b, work, ephemeral(":hourglass_flowing_sand: Aborting every running run…"), func(r *reply) {
 		b.ephemeral(cmd.ChannelID, cmd.UserID, r.Text)

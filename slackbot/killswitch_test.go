@@ -17,6 +17,8 @@ type switchEngine struct {
 	mu      sync.Mutex
 	st      killswitch.State
 	aborted []string // reason / by
+	// abortErr is AbortAll's error, with the runs (it stopped waiting).
+	abortErr error
 }
 
 func (s *switchEngine) AbortAll(_ context.Context, reason, by string) ([]killswitch.Aborted, error) {
@@ -26,7 +28,7 @@ func (s *switchEngine) AbortAll(_ context.Context, reason, by string) ([]killswi
 	return []killswitch.Aborted{
 		{WorkflowID: "gameday-a", Type: "Experiment", Phase: experiment.PhaseObserve},
 		{WorkflowID: "gameday-b", Type: "Experiment", Refused: "run is already past observe (phase recover): nothing left to abort"},
-	}, nil
+	}, s.abortErr
 }
 
 func (s *switchEngine) Freeze(_ context.Context, on bool, reason, by string) (killswitch.State, error) {
@@ -84,6 +86,21 @@ func TestAbortAllFromSlack(t *testing.T) {
 	}
 	ann := h.slack.announcements()
 	if len(ann) != 1 || !strings.Contains(ann[0], "*kim aborted every running run*: pager went off,  now (1 aborted, 1 refused)") {
+		t.Fatalf("channel announcement %q", ann)
+	}
+}
+
+// An abort-all that stopped waiting for some answers still says what it
+// aborted, to its user and the channel: those aborts stand.
+func TestAbortAllFromSlackThatStoppedWaiting(t *testing.T) {
+	h, se := newSwitchHarness(t)
+	se.abortErr = context.DeadlineExceeded
+	rep := h.command(kim, testChannel, "abort all pager")
+	if !strings.Contains(rep.Text, "1 aborted, 1 refused* (stopped waiting for the rest: context deadline exceeded") ||
+		!strings.Contains(rep.Text, "`gameday-a` aborted during observe") {
+		t.Fatalf("reply %+v", rep)
+	}
+	if ann := h.slack.announcements(); len(ann) != 1 || !strings.Contains(ann[0], "*kim aborted every running run*: pager (1 aborted, 1 refused)") {
 		t.Fatalf("channel announcement %q", ann)
 	}
 }
