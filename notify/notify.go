@@ -14,7 +14,7 @@ import (
 type Message struct {
 	WorkflowID string `json:"workflow_id"`
 	Scenario   string `json:"scenario"`
-	Event      string `json:"event"` // signoff-requested, signoff-reminder, injected, recover-failing, finished
+	Event      string `json:"event"` // signoff-requested, signoff-reminder, injected, recover-failing, finished, gameday-finished
 	Text       string `json:"text"`
 	URL        string `json:"url,omitempty"`
 }
