@@ -21,7 +21,10 @@ type FinishedRuns interface {
 
 // GameDayReportInput names a game day that has ended and its experiments.
 type GameDayReportInput struct {
-	GameDay string             `json:"game_day"` // its workflow id
+	GameDay string `json:"game_day"` // its workflow id
+	// RunID of the game day: a game day id used again (--id) writes its
+	// report next to the earlier one's, never over it.
+	RunID   string             `json:"run_id,omitempty"`
 	Plan    string             `json:"plan"`
 	Outcome experiment.Outcome `json:"outcome"`
 	Reason  string             `json:"reason,omitempty"`
@@ -102,7 +105,11 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 	}
 	links := &experiment.ReportLinks{}
 	if len(reps) > 0 {
-		dir := filepath.Join(a.ReportDir, unsafeName.ReplaceAllString(in.GameDay, "_"))
+		key := in.GameDay
+		if in.RunID != "" {
+			key += "/" + in.RunID // as an experiment's report dir (ReportDirName)
+		}
+		dir := filepath.Join(a.ReportDir, unsafeName.ReplaceAllString(key, "_"))
 		files, err := report.WriteGameDay(dir, in.GameDay, reps, now)
 		if err != nil {
 			errs = append(errs, err)

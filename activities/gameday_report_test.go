@@ -36,7 +36,7 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 	a.WorkflowID, b.WorkflowID = "gd-1-latency", "gd-1-timeout"
 	h.acts.Ranges, h.acts.ReportDir = &rangeQuerier{}, t.TempDir()
 	h.acts.Finished = finishedRuns{a.WorkflowID: a, b.WorkflowID: b}
-	in := GameDayReportInput{GameDay: "gd-1", Plan: "shop-day", Outcome: experiment.Failed, Reason: "1 of 3 step(s) did not pass", Steps: []GameDayStepRun{
+	in := GameDayReportInput{GameDay: "gd-1", RunID: "run-1", Plan: "shop-day", Outcome: experiment.Failed, Reason: "1 of 3 step(s) did not pass", Steps: []GameDayStepRun{
 		{Step: "latency", WorkflowID: a.WorkflowID, RunID: "r1"},
 		{Step: "timeout", WorkflowID: b.WorkflowID, RunID: "r2"},
 		{Step: "gone", WorkflowID: "gd-1-gone", RunID: "r3"},
@@ -46,7 +46,7 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 	var res GameDayReportResult
 	require.NoError(t, v.Get(&res))
 	require.NotNil(t, res.Report)
-	assert.Equal(t, filepath.Join(h.acts.ReportDir, "gd-1", "report.html"), res.Report.HTML)
+	assert.Equal(t, filepath.Join(h.acts.ReportDir, "gd-1_run-1", "report.html"), res.Report.HTML, "<game day id>_<run id>, as a run's")
 	assert.Contains(t, res.Report.Error, "step gone: run gd-1-gone ended terminated without a result")
 	html, err := os.ReadFile(res.Report.HTML)
 	require.NoError(t, err)
@@ -59,6 +59,19 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 	assert.Equal(t, "gameday-finished", h.sent[0].Event)
 	assert.Equal(t, "game day gd-1 (shop-day) ended failed: 1 of 3 step(s) did not pass; report "+res.Report.HTML, h.sent[0].Text)
 	assert.Equal(t, res.Report.HTML, h.sent[0].URL)
+
+	// The same game day id used again (--id) keeps the first report.
+	again := in
+	again.RunID, again.Steps = "run-2", in.Steps[:1]
+	v, err = h.env.ExecuteActivity(h.acts.GameDayReport, again)
+	require.NoError(t, err)
+	var res2 GameDayReportResult
+	require.NoError(t, v.Get(&res2))
+	require.NotNil(t, res2.Report)
+	assert.NotEqual(t, res.Report.HTML, res2.Report.HTML)
+	junit, err = os.ReadFile(res.Report.JUnit)
+	require.NoError(t, err)
+	assert.Equal(t, 2, strings.Count(string(junit), "<testcase "), "the first game day's report is still its own")
 }
 
 // No reports dir, or no experiment started: nothing written, the end is

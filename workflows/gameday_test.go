@@ -332,6 +332,8 @@ func (s *gameDaySuite) TestOnFailureStop() {
 	s.Require().Len(s.reported, 1)
 	rep := s.reported[0]
 	s.Equal(gdID, rep.GameDay)
+	s.Equal(r.RunID, rep.RunID, "the report dir is the game day's run key")
+	s.NotEmpty(rep.RunID)
 	s.Equal(experiment.Failed, rep.Outcome)
 	s.Equal(r.Reason, rep.Reason)
 	var names []string
