@@ -159,7 +159,13 @@ func printSchedules(out io.Writer, list []control.ScheduleStatus) {
 			for _, t := range s.Next[:min(3, len(s.Next))] {
 				next = append(next, t.Local().Format("2006-01-02 15:04:05 MST"))
 			}
-			fmt.Fprintf(out, "  next: %s\n", strings.Join(next, ", "))
+			if s.Paused {
+				// The server lists due times whatever the pause: none of
+				// them starts a run until it is unpaused.
+				fmt.Fprintf(out, "  next: none while paused (due: %s)\n", strings.Join(next, ", "))
+			} else {
+				fmt.Fprintf(out, "  next: %s\n", strings.Join(next, ", "))
+			}
 		}
 		if l := s.Last; l != nil {
 			outcome := l.Status
