@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/gameday/gameday/checklists"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/workflows"
 )
 
@@ -58,4 +59,11 @@ func TestNoWorkerOnlyWhenTheServerSaysSo(t *testing.T) {
 	assert.True(t, NoWorker(t.Context(), &stubClient{}, "q"))
 	assert.False(t, NoWorker(t.Context(), &stubClient{pollers: []*taskqueuepb.PollerInfo{{Identity: "w"}}}, "q"))
 	assert.False(t, NoWorker(t.Context(), &stubClient{descErr: errors.New("unavailable")}, "q"), "unknown is not a warning")
+}
+
+// A freeze with no worker on the task queue is refused at once: nothing
+// would run the entity's update, and the command waited for ever.
+func TestFreezeWithoutAWorkerIsRefused(t *testing.T) {
+	_, err := Freeze(t.Context(), &stubClient{}, "q", killswitch.Request{On: true, Reason: "incident", By: "sam"})
+	assert.ErrorContains(t, err, "no worker polls task queue q")
 }

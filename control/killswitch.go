@@ -38,6 +38,12 @@ func KillSwitch(ctx context.Context, c client.Client, taskQueue string) (killswi
 // missing reason or name, and a switch that would not change). The first
 // freeze starts the entity: Update-With-Start, nothing to deploy.
 func Freeze(ctx context.Context, c client.Client, taskQueue string, req killswitch.Request) (killswitch.State, error) {
+	if NoWorker(ctx, c, taskQueue) {
+		// The switch turns in the entity's update handler, which only a
+		// worker runs: without one the command waited for ever, and an
+		// update not yet taken is not durable.
+		return killswitch.State{}, fmt.Errorf("no worker polls task queue %s: the kill switch turns in a workflow a worker runs (and no run starts without one either); start `gameday worker` and try again", taskQueue)
+	}
 	id := workflows.KillSwitchWorkflowID(taskQueue)
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       id,

@@ -25,6 +25,8 @@ this task queue (GAMEDAY_TASK_QUEUE) is refused in define, before anything is
 looked at, with "frozen by USER at TIME: REASON": runs started by hand, from
 Slack and by schedules alike (a schedule's run appears, refused, and pauses
 nothing). Runs already going are not touched: ` + "`gameday abort --all`" + ` stops them.
+With no worker polling the task queue the switch cannot turn (a worker runs
+it) and the command says so at once.
 
 The switch is a Temporal workflow (gameday-killswitch-<task queue>): it
 survives restarts of the server and the workers. ` + "`gameday status`" + ` and the Slack
