@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/report"
 	"github.com/gameday/gameday/sli"
@@ -19,17 +20,12 @@ type FinishedRuns interface {
 	Finished(ctx context.Context, workflowID, runID string) (experiment.Result, []sli.Guard, error)
 }
 
-// GameDayReportInput names a game day that has ended and its experiments.
+// GameDayReportInput is a game day that has ended (its result: the report
+// shows its outcome, steps, notes and pauses) and the experiments it
+// started.
 type GameDayReportInput struct {
-	GameDay string `json:"game_day"` // its workflow id
-	// RunID of the game day: a game day id used again (--id) writes its
-	// report next to the earlier one's, never over it.
-	RunID   string             `json:"run_id,omitempty"`
-	Plan    string             `json:"plan"`
-	Outcome experiment.Outcome `json:"outcome"`
-	Reason  string             `json:"reason,omitempty"`
-	UIURL   string             `json:"ui_url,omitempty"`
-	Steps   []GameDayStepRun   `json:"steps"`
+	GameDay gameday.Result   `json:"game_day"`
+	Steps   []GameDayStepRun `json:"steps"`
 }
 
 // GameDayStepRun is one experiment a game day started.
@@ -56,18 +52,19 @@ func (a *Activities) GameDayReport(ctx context.Context, in GameDayReportInput) (
 	if a.ReportDir != "" && len(in.Steps) > 0 {
 		res.Report = a.writeGameDayReport(ctx, in)
 	}
-	text := fmt.Sprintf("game day %s (%s) ended %s", in.GameDay, in.Plan, in.Outcome)
-	if in.Reason != "" {
-		text += ": " + in.Reason
+	g := in.GameDay
+	text := fmt.Sprintf("game day %s (%s) ended %s", g.WorkflowID, g.Plan, g.Outcome)
+	if g.Reason != "" {
+		text += ": " + g.Reason
 	}
-	url := in.UIURL
+	url := g.UIURL
 	if res.Report != nil && res.Report.HTML != "" {
 		text += "; report " + res.Report.HTML
 		url = res.Report.HTML
 	}
 	if a.Notifier != nil {
-		if err := a.Notifier.Notify(ctx, notify.Message{WorkflowID: in.GameDay, Scenario: in.Plan, Event: "gameday-finished", Text: text, URL: url}); err != nil {
-			a.log().Warn("game day end not notified", "workflow_id", in.GameDay, "error", err)
+		if err := a.Notifier.Notify(ctx, notify.Message{WorkflowID: g.WorkflowID, Scenario: g.Plan, Event: "gameday-finished", Text: text, URL: url}); err != nil {
+			a.log().Warn("game day end not notified", "workflow_id", g.WorkflowID, "error", err)
 		}
 	}
 	return res, nil
@@ -105,12 +102,15 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 	}
 	links := &experiment.ReportLinks{}
 	if len(reps) > 0 {
-		key := in.GameDay
-		if in.RunID != "" {
-			key += "/" + in.RunID // as an experiment's report dir (ReportDirName)
+		// Its run key, like a run's report dir (ReportDirName): a game day
+		// id used again (--id) writes next to the earlier report, never
+		// over it.
+		key := in.GameDay.WorkflowID
+		if in.GameDay.RunID != "" {
+			key += "/" + in.GameDay.RunID
 		}
 		dir := filepath.Join(a.ReportDir, unsafeName.ReplaceAllString(key, "_"))
-		files, err := report.WriteGameDay(dir, in.GameDay, reps, now)
+		files, err := report.WriteGameDay(dir, report.GameDay{ID: in.GameDay.WorkflowID, Result: &in.GameDay}, reps, now)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -118,7 +118,7 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 	}
 	if err := errors.Join(errs...); err != nil {
 		links.Error = err.Error()
-		a.log().Warn("game day report not written in full; its outcome stands", "workflow_id", in.GameDay, "error", err)
+		a.log().Warn("game day report not written in full; its outcome stands", "workflow_id", in.GameDay.WorkflowID, "error", err)
 	}
 	return links
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -36,7 +37,10 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 	a.WorkflowID, b.WorkflowID = "gd-1-latency", "gd-1-timeout"
 	h.acts.Ranges, h.acts.ReportDir = &rangeQuerier{}, t.TempDir()
 	h.acts.Finished = finishedRuns{a.WorkflowID: a, b.WorkflowID: b}
-	in := GameDayReportInput{GameDay: "gd-1", RunID: "run-1", Plan: "shop-day", Outcome: experiment.Failed, Reason: "1 of 3 step(s) did not pass", Steps: []GameDayStepRun{
+	day := gameday.Result{WorkflowID: "gd-1", RunID: "run-1", Plan: "shop-day", Outcome: experiment.Failed, Reason: "1 of 3 step(s) did not pass",
+		Notes: []experiment.Note{{Text: "fallback | served", By: "tess", Kind: experiment.NoteObservation, At: a.Started}},
+		Steps: []gameday.StepResult{{Name: "latency", Status: gameday.StepDone}, {Name: "later", Status: gameday.StepSkipped, Reason: "step timeout did not pass (on_failure: stop)"}}}
+	in := GameDayReportInput{GameDay: day, Steps: []GameDayStepRun{
 		{Step: "latency", WorkflowID: a.WorkflowID, RunID: "r1"},
 		{Step: "timeout", WorkflowID: b.WorkflowID, RunID: "r2"},
 		{Step: "gone", WorkflowID: "gd-1-gone", RunID: "r3"},
@@ -51,6 +55,11 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 	html, err := os.ReadFile(res.Report.HTML)
 	require.NoError(t, err)
 	assert.Less(t, strings.Index(string(html), a.WorkflowID), strings.Index(string(html), b.WorkflowID), "in the plan's order")
+	assert.Contains(t, string(html), "fallback | served", "the game day's own notes")
+	assert.Contains(t, string(html), "step timeout did not pass (on_failure: stop)", "the skipped step and why")
+	md, err := os.ReadFile(res.Report.Markdown)
+	require.NoError(t, err)
+	assert.Contains(t, string(md), `| tess | observation | fallback \| served |`)
 	junit, err := os.ReadFile(res.Report.JUnit)
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(string(junit), "<testcase "))
@@ -62,7 +71,7 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 
 	// The same game day id used again (--id) keeps the first report.
 	again := in
-	again.RunID, again.Steps = "run-2", in.Steps[:1]
+	again.GameDay.RunID, again.Steps = "run-2", in.Steps[:1]
 	v, err = h.env.ExecuteActivity(h.acts.GameDayReport, again)
 	require.NoError(t, err)
 	var res2 GameDayReportResult
@@ -78,7 +87,7 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 // still announced (with the Temporal UI link).
 func TestGameDayReportWithoutReportsDir(t *testing.T) {
 	h := newHarness(t)
-	v, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: "gd-2", Plan: "p", Outcome: experiment.Failed, Reason: "pre-flight: not healthy", UIURL: "http://ui/gd-2"})
+	v, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: gameday.Result{WorkflowID: "gd-2", Plan: "p", Outcome: experiment.Failed, Reason: "pre-flight: not healthy", UIURL: "http://ui/gd-2"}})
 	require.NoError(t, err)
 	var res GameDayReportResult
 	require.NoError(t, v.Get(&res))

@@ -173,6 +173,7 @@ spec:
 		assert.Contains(t, string(html), s.WorkflowID)
 	}
 	assert.GreaterOrEqual(t, strings.Count(string(html), "<svg"), 2, "the experiments' guard charts")
+	assert.Contains(t, string(html), "p95 flat while the latency is on", "the game day's own note")
 	junit, err := os.ReadFile(r.Report.JUnit)
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(string(junit), "<testcase "), "a case per experiment: %s", junit)

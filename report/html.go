@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 )
 
 // HTML renders the report as one self-contained file: styles inline, every
@@ -46,12 +48,13 @@ func viewOf(rep *Report) (runView, error) {
 
 // HTMLGameDay renders a game day as one self-contained file: a table of its
 // experiments, then each one's report with its charts.
-func HTMLGameDay(name string, reps []*Report, generated time.Time) ([]byte, error) {
+func HTMLGameDay(day GameDay, reps []*Report, generated time.Time) ([]byte, error) {
 	data := struct {
 		Name      string
+		Day       *gameday.Result
 		Runs      []runView
 		Generated time.Time
-	}{Name: name, Generated: generated}
+	}{Name: day.Name(), Day: day.Result, Generated: generated}
 	for _, rep := range reps {
 		v, err := viewOf(rep)
 		if err != nil {
@@ -115,6 +118,7 @@ var funcs = template.FuncMap{
 	},
 	"pct":         func(v float64) string { return fmt.Sprintf("%.0f", v) },
 	"inc":         func(i int) int { return i + 1 },
+	"join":        func(s []string) string { return strings.Join(s, ", ") },
 	"recovery":    recoveryText,
 	"gv":          gv,
 	"breach":      BreachText,
@@ -255,7 +259,18 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 {{end}}
 {{define "gameday"}}{{template "head" (printf "Game day %s" .Name)}}
 <body>
-<h1>Game day {{.Name}}</h1>
+<h1>Game day {{.Name}}{{with .Day}} <span class="badge {{outcome .Outcome}}" id="outcome">{{.Outcome}}</span>{{end}}</h1>
+{{with .Day}}<p>Plan <strong>{{.Plan}}</strong>{{if .Environment}} in {{.Environment}}{{end}}{{if .People.Owner}}; owner {{.People.Owner}}{{end}}{{if .People.Coordinator}}, coordinator {{.People.Coordinator}}{{end}}{{if .People.Reporter}}, reporter {{.People.Reporter}}{{end}}{{if .People.Observers}}, observers {{join .People.Observers}}{{end}}.
+Started {{ts .Started}}{{if not .Ended.IsZero}}, ended {{ts .Ended}}{{end}}.{{if .UIURL}} <a href="{{.UIURL}}">Temporal UI</a>{{end}}</p>
+{{if .Reason}}<p id="reason"><strong>Why:</strong> {{.Reason}}</p>{{end}}
+<table id="gameday-steps"><tr><th>stage</th><th>step</th><th>scenario</th><th>status</th><th>outcome</th><th>reason</th></tr>
+{{range .Steps}}<tr><td>{{inc .Stage}}</td><td>{{if .Group}}{{.Group}} / {{end}}{{.Name}}</td><td>{{.Scenario}}</td><td>{{.Status}}</td><td>{{if .Outcome}}<span class="badge {{outcome .Outcome}}">{{.Outcome}}</span>{{end}}</td><td>{{.Reason}}</td></tr>
+{{end}}</table>
+{{if .Notes}}<h2>Game-day notes</h2><table id="gameday-notes"><tr><th>time (UTC)</th><th>by</th><th>kind</th><th>note</th></tr>
+{{range .Notes}}<tr><td>{{ts .At}}</td><td>{{.By}}</td><td>{{.Kind}}</td><td>{{.Text}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Pauses}}<h2>Game-day pauses</h2><ul id="gameday-pauses">{{range .Pauses}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<h2>Experiments</h2>{{end}}
 <table id="gameday-runs"><tr><th>#</th><th>scenario</th><th>service</th><th>outcome</th><th>score</th><th>run</th></tr>
 {{range $i, $r := .Runs}}<tr><td>{{inc $i}}</td><td><a href="#run-{{inc $i}}">{{$r.Result.Scenario}}</a></td><td>{{$r.Result.Service}}</td><td><span class="badge {{outcome $r.Result.Outcome}}">{{$r.Result.Outcome}}</span></td><td>{{if $r.Score.Scored}}{{pct $r.Score.Score}}{{else}}not scored{{end}}</td><td><code>{{$r.Result.WorkflowID}}</code></td></tr>
 {{end}}</table>

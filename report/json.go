@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/resilience"
 	"github.com/gameday/gameday/sli"
 )
@@ -68,12 +69,14 @@ func JSON(rep *Report) ([]byte, error) {
 	return json.MarshalIndent(jsonOf(rep), "", "  ")
 }
 
-// JSONGameDay renders a game day's reports: {"game_day": name, "runs": [...]}.
-func JSONGameDay(name string, reps []*Report) ([]byte, error) {
+// JSONGameDay renders a game day's reports: {"game_day": id, "result": the
+// game day's own result when known, "runs": [...]}.
+func JSONGameDay(day GameDay, reps []*Report) ([]byte, error) {
 	out := struct {
-		GameDay string       `json:"game_day"`
-		Runs    []jsonReport `json:"runs"`
-	}{GameDay: name, Runs: []jsonReport{}}
+		GameDay string          `json:"game_day"`
+		Result  *gameday.Result `json:"result,omitempty"`
+		Runs    []jsonReport    `json:"runs"`
+	}{GameDay: day.Name(), Result: day.Result, Runs: []jsonReport{}}
 	for _, rep := range reps {
 		out.Runs = append(out.Runs, jsonOf(rep))
 	}

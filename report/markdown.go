@@ -273,9 +273,48 @@ func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
 
 // MarkdownGameDay renders a game day: a table of its experiments, then each
 // one's report.
-func MarkdownGameDay(name string, reps []*Report) []byte {
+func MarkdownGameDay(day GameDay, reps []*Report) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Game day %s\n\n| # | scenario | service | outcome | score | run |\n| --- | --- | --- | --- | --- | --- |\n", name)
+	fmt.Fprintf(&b, "# Game day %s\n\n", day.Name())
+	if g := day.Result; g != nil {
+		fmt.Fprintf(&b, "**%s** · plan %s", g.Outcome, g.Plan)
+		if g.Environment != "" {
+			fmt.Fprintf(&b, " in %s", g.Environment)
+		}
+		if g.People.Owner != "" {
+			fmt.Fprintf(&b, " · owner %s", g.People.Owner)
+		}
+		fmt.Fprintf(&b, " · started %s", ts(g.Started))
+		if !g.Ended.IsZero() {
+			fmt.Fprintf(&b, " · ended %s", ts(g.Ended))
+		}
+		b.WriteString("\n\n")
+		if g.Reason != "" {
+			fmt.Fprintf(&b, "**Why:** %s\n\n", oneLine(g.Reason))
+		}
+		b.WriteString("| stage | step | scenario | status | outcome | reason |\n| --- | --- | --- | --- | --- | --- |\n")
+		for _, s := range g.Steps {
+			name := s.Name
+			if s.Group != "" {
+				name = s.Group + " / " + s.Name
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", s.Stage+1, cell(name), cell(s.Scenario), s.Status, s.Outcome, cell(s.Reason))
+		}
+		if len(g.Notes) > 0 {
+			b.WriteString("\n## Game-day notes\n\n| time (UTC) | by | kind | note |\n| --- | --- | --- | --- |\n")
+			for _, n := range g.Notes {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", ts(n.At), cell(n.By), n.Kind, cell(n.Text))
+			}
+		}
+		if len(g.Pauses) > 0 {
+			b.WriteString("\n## Game-day pauses\n\n")
+			for _, p := range g.Pauses {
+				fmt.Fprintf(&b, "- %s\n", oneLine(p.String()))
+			}
+		}
+		b.WriteString("\n## Experiments\n\n")
+	}
+	b.WriteString("| # | scenario | service | outcome | score | run |\n| --- | --- | --- | --- | --- | --- |\n")
 	for i, rep := range reps {
 		score := "not scored"
 		if rep.Score.Scored {

@@ -26,6 +26,7 @@ import (
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/checklist"
 	"github.com/gameday/gameday/experiment"
+	"github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -313,16 +314,16 @@ func TestGameDayFormats(t *testing.T) {
 	passed.Result.Outcome, passed.Result.Breach, passed.Result.AbortReason = experiment.Passed, nil, ""
 	passed.Result.Scenario = "demo-inventory-latency-harmless"
 	reps := []*Report{Build(fixture()), Build(passed)}
-	h, err := HTMLGameDay("seed-weekly", reps, at(500))
+	h, err := HTMLGameDay(GameDay{ID: "seed-weekly"}, reps, at(500))
 	require.NoError(t, err)
 	s := string(h)
 	assert.Contains(t, s, "<h1>Game day seed-weekly</h1>")
 	assert.Equal(t, 2*len(guards), strings.Count(s, "<svg"))
 	assert.Less(t, strings.Index(s, `id="run-1"`), strings.Index(s, `id="run-2"`))
-	md := string(MarkdownGameDay("seed-weekly", reps))
+	md := string(MarkdownGameDay(GameDay{ID: "seed-weekly"}, reps))
 	assert.Contains(t, md, "| 2 | demo-inventory-latency-harmless | order-service | passed | 75 |")
 	assert.Contains(t, md, "\n## demo-inventory-latency on order-service: aborted\n")
-	j, err := JSONGameDay("seed-weekly", reps)
+	j, err := JSONGameDay(GameDay{ID: "seed-weekly"}, reps)
 	require.NoError(t, err)
 	var back struct {
 		GameDay string            `json:"game_day"`
@@ -330,6 +331,46 @@ func TestGameDayFormats(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(j, &back))
 	assert.Len(t, back.Runs, 2)
+}
+
+// With the game day's own result, the report opens with it: outcome and
+// why, plan and people, every step (a skipped one with its reason), the
+// game day's notes and pauses; text people typed is escaped.
+func TestGameDayReportShowsTheGameDay(t *testing.T) {
+	reps := []*Report{Build(fixture())}
+	day := gameday.Result{WorkflowID: "gd-7", Plan: "seed-weekly", Environment: "staging", Outcome: experiment.Failed,
+		Reason: "1 of 2 step(s) did not pass: latency (aborted)", People: gameday.People{Owner: "dana", Observers: []string{"sam", "vic"}},
+		Started: at(0), Ended: at(411), UIURL: "http://ui/gd-7",
+		Steps: []gameday.StepResult{
+			{Name: "latency", Scenario: "demo-inventory-latency", Status: gameday.StepDone, Outcome: experiment.Aborted, Reason: "guard p95 breached"},
+			{Name: "outage", Group: "g", Stage: 1, Scenario: "demo-seed-inventory-outage", Status: gameday.StepSkipped, Reason: "step latency did not pass (on_failure: stop)"},
+		},
+		Notes:  []experiment.Note{{Text: "<b>p95</b> | flat", By: "tess", Kind: experiment.NoteAction, At: at(60)}},
+		Pauses: []experiment.Pause{{By: "dana", Reason: "dashboards", From: at(100), To: at(130), Ended: experiment.PauseResumed, EndedBy: "dana"}},
+	}
+	h, err := HTMLGameDay(GameDay{Result: &day}, reps, at(500))
+	require.NoError(t, err)
+	s := string(h)
+	assert.Contains(t, s, `<h1>Game day gd-7 <span class="badge bad" id="outcome">failed</span></h1>`)
+	assert.Contains(t, s, "1 of 2 step(s) did not pass: latency (aborted)")
+	assert.Contains(t, s, "observers sam, vic")
+	assert.Contains(t, s, "step latency did not pass (on_failure: stop)")
+	assert.Contains(t, s, "&lt;b&gt;p95&lt;/b&gt; | flat", "a note is text, not HTML")
+	assert.Contains(t, s, `id="gameday-pauses"`)
+	assert.Less(t, strings.Index(s, `id="gameday-notes"`), strings.Index(s, `id="run-1"`), "the game day before its experiments")
+	md := string(MarkdownGameDay(GameDay{Result: &day}, reps))
+	assert.Contains(t, md, "**failed** · plan seed-weekly in staging · owner dana")
+	assert.Contains(t, md, "| 2 | g / outage | demo-seed-inventory-outage | skipped |  | step latency did not pass (on_failure: stop) |")
+	assert.Contains(t, md, `| tess | action | <b>p95</b> \| flat |`)
+	j, err := JSONGameDay(GameDay{Result: &day}, reps)
+	require.NoError(t, err)
+	var back struct {
+		GameDay string         `json:"game_day"`
+		Result  gameday.Result `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal(j, &back))
+	assert.Equal(t, "gd-7", back.GameDay)
+	assert.Len(t, back.Result.Notes, 1)
 }
 
 // BenchmarkWrite: every format of a 4-guard report (83 samples per guard)

@@ -84,7 +84,7 @@ func writeFile(p string, data []byte) error {
 // section per experiment, Markdown, a JUnit suite (a case per experiment)
 // and JSON; no PNG (each experiment's own report has its chart). What it
 // could not write is in the error, the rest is written.
-func WriteGameDay(dir, name string, reps []*Report, generated time.Time) (Written, error) {
+func WriteGameDay(dir string, day GameDay, reps []*Report, generated time.Time) (Written, error) {
 	w := Written{Dir: dir}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return w, fmt.Errorf("report dir %s: %w", dir, err)
@@ -101,11 +101,11 @@ func WriteGameDay(dir, name string, reps []*Report, generated time.Time) (Writte
 		}
 		return p
 	}
-	h, err := HTMLGameDay(name, reps, generated)
+	h, err := HTMLGameDay(day, reps, generated)
 	w.HTML = put(HTMLFile, h, err)
-	w.Markdown = put(MarkdownFile, MarkdownGameDay(name, reps), nil)
-	w.JUnit = put(JUnitFile, JUnit(name, reps...), nil)
-	j, err := JSONGameDay(name, reps)
+	w.Markdown = put(MarkdownFile, MarkdownGameDay(day, reps), nil)
+	w.JUnit = put(JUnitFile, JUnit(day.Name(), reps...), nil)
+	j, err := JSONGameDay(day, reps)
 	w.JSON = put(JSONFile, j, err)
 	return w, errors.Join(errs...)
 }

@@ -395,7 +395,7 @@ func (g *gameDayRun) report(ctx workflow.Context) {
 	if workflow.GetVersion(ctx, versionGameDayReport, workflow.DefaultVersion, versionGameDayReportV1) < versionGameDayReportV1 || g.in.DryRun {
 		return
 	}
-	in := activities.GameDayReportInput{GameDay: g.res.WorkflowID, RunID: g.res.RunID, Plan: g.res.Plan, Outcome: g.res.Outcome, Reason: g.res.Reason, UIURL: g.res.UIURL}
+	in := activities.GameDayReportInput{GameDay: g.res}
 	for _, s := range g.res.Steps {
 		if s.Status == gameday.StepDone && s.RunID != "" && s.Outcome != "" {
 			in.Steps = append(in.Steps, activities.GameDayStepRun{Step: s.Name, WorkflowID: s.WorkflowID, RunID: s.RunID})

@@ -101,7 +101,7 @@ func (s *gameDaySuite) SetupTest() {
 			if s.reportErr != nil {
 				return activities.GameDayReportResult{}, s.reportErr
 			}
-			return activities.GameDayReportResult{Report: &experiment.ReportLinks{HTML: "/reports/" + in.GameDay + "/report.html"}}, nil
+			return activities.GameDayReportResult{Report: &experiment.ReportLinks{HTML: "/reports/" + in.GameDay.WorkflowID + "/report.html"}}, nil
 		}).Maybe()
 }
 
@@ -331,11 +331,13 @@ func (s *gameDaySuite) TestOnFailureStop() {
 	// The game day's report covers the experiments it started, not d.
 	s.Require().Len(s.reported, 1)
 	rep := s.reported[0]
-	s.Equal(gdID, rep.GameDay)
-	s.Equal(r.RunID, rep.RunID, "the report dir is the game day's run key")
-	s.NotEmpty(rep.RunID)
-	s.Equal(experiment.Failed, rep.Outcome)
-	s.Equal(r.Reason, rep.Reason)
+	s.Equal(gdID, rep.GameDay.WorkflowID)
+	s.Equal(r.RunID, rep.GameDay.RunID, "the report dir is the game day's run key")
+	s.NotEmpty(rep.GameDay.RunID)
+	s.Equal(experiment.Failed, rep.GameDay.Outcome)
+	s.Equal(r.Reason, rep.GameDay.Reason)
+	s.Equal(gameday.StepSkipped, step(rep.GameDay, "d").Status, "the report shows the skipped step")
+	s.False(rep.GameDay.Ended.IsZero())
 	var names []string
 	for _, st := range rep.Steps {
 		names = append(names, st.Step)

@@ -16,6 +16,7 @@ import (
 	"github.com/gameday/gameday/config"
 	"github.com/gameday/gameday/control"
 	"github.com/gameday/gameday/experiment"
+	gd "github.com/gameday/gameday/gameday"
 	"github.com/gameday/gameday/report"
 	"github.com/gameday/gameday/sli"
 	"github.com/gameday/gameday/sli/promclient"
@@ -157,15 +158,22 @@ func buildReport(ctx context.Context, c client.Client, cfg config.Config, id, fo
 			}
 			reps = append(reps, rep)
 		}
+		// The game day's own result (outcome, skipped steps, its notes):
+		// shown above the experiments when it can be read.
+		day := report.GameDay{ID: id}
+		var g gd.Result
+		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &g); err == nil {
+			day.Result = &g
+		}
 		switch format {
 		case "html":
-			return report.HTMLGameDay(id, reps, now)
+			return report.HTMLGameDay(day, reps, now)
 		case "md":
-			return report.MarkdownGameDay(id, reps), nil
+			return report.MarkdownGameDay(day, reps), nil
 		case "junit":
 			return report.JUnit(id, reps...), nil
 		}
-		return report.JSONGameDay(id, reps)
+		return report.JSONGameDay(day, reps)
 	}
 	return nil, fmt.Errorf("%s is a %s workflow, not a run or a game day", id, ex.Type)
 }
