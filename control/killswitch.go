@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"slices"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ func KillSwitch(ctx context.Context, c client.Client, taskQueue string) (killswi
 // missing reason or name, and a switch that would not change). The first
 // freeze starts the entity: Update-With-Start, nothing to deploy.
 func Freeze(ctx context.Context, c client.Client, taskQueue string, req killswitch.Request) (killswitch.State, error) {
-	if NoWorker(ctx, c, taskQueue) {
+	if noWorkerFor(ctx, c, taskQueue, 5*time.Second) {
 		// The switch turns in the entity's update handler, which only a
 		// worker runs: without one the command waited for ever, and an
 		// update not yet taken is not durable.
@@ -228,4 +229,22 @@ func stepAnswers(out []killswitch.Aborted, forwarded [][]gameday.Forwarded) {
 			}
 		}
 	}
+}
+
+// noWorkerFor reports whether no worker polled taskQueue during wait: a
+// worker started a moment ago may not have polled yet, and refusing it
+// would be wrong (asked every 500 ms).
+func noWorkerFor(ctx context.Context, c client.Client, taskQueue string, wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for NoWorker(ctx, c, taskQueue) {
+		if time.Now().After(deadline) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return true
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return false
 }
