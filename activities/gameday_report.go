@@ -9,6 +9,7 @@ import (
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/gameday"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/notify"
 	"github.com/gameday/gameday/report"
 	"github.com/gameday/gameday/sli"
@@ -52,6 +53,7 @@ func (a *Activities) GameDayReport(ctx context.Context, in GameDayReportInput) (
 	if a.ReportDir != "" && len(in.Steps) > 0 {
 		res.Report = a.writeGameDayReport(ctx, in)
 	}
+	a.pauseGameDayOnFailure(ctx, in.GameDay)
 	g := in.GameDay
 	text := fmt.Sprintf("game day %s (%s) ended %s", g.WorkflowID, g.Plan, g.Outcome)
 	if g.Reason != "" {
@@ -121,4 +123,28 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 		a.log().Warn("game day report not written in full; its outcome stands", "workflow_id", in.GameDay.WorkflowID, "error", err)
 	}
 	return links
+}
+
+// pauseGameDayOnFailure pauses the schedule that started a game day that
+// did not pass, as pauseOnFailure does for a run: a step that did not pass
+// has paused it already from its own report (then this changes nothing),
+// but a game day whose pre-flight found the service unhealthy started no
+// step and would fail again at every firing. One the freeze or a blackout
+// refused, or a blackout window stopped, pauses nothing.
+func (a *Activities) pauseGameDayOnFailure(ctx context.Context, g gameday.Result) {
+	if a.Schedules == nil || g.Outcome == experiment.Passed || g.Outcome == experiment.DryRun ||
+		killswitch.Skipped(g.Reason) || killswitch.BlackedOut(g.Reason) {
+		return
+	}
+	note := fmt.Sprintf("paused on failure: game day %s %s", g.WorkflowID, g.Outcome)
+	if g.Reason != "" {
+		note += ": " + g.Reason
+	}
+	paused, err := a.Schedules.PauseOnFailure(ctx, g.WorkflowID, g.RunID, truncate(note, 500))
+	switch {
+	case err != nil:
+		a.log().Warn("could not pause the game day's schedule on failure", "workflow_id", g.WorkflowID, "error", err)
+	case paused != "":
+		a.log().Info("schedule paused on failure", "schedule", paused, "workflow_id", g.WorkflowID, "outcome", g.Outcome)
+	}
 }

@@ -95,3 +95,28 @@ func TestGameDayReportWithoutReportsDir(t *testing.T) {
 	require.Len(t, h.sent, 1)
 	assert.Equal(t, "http://ui/gd-2", h.sent[0].URL)
 }
+
+// A scheduled game day that did not pass pauses its schedule (pause on
+// failure): one whose pre-flight found the service unhealthy started no
+// step, and nothing else would. One the freeze refused pauses nothing.
+func TestGameDayReportPausesTheScheduleOnFailure(t *testing.T) {
+	h := newHarness(t)
+	sch := &fakeSchedules{}
+	h.acts.Schedules = sch
+	unhealthy := gameday.Result{WorkflowID: "gameday-schedule.team.day-1", RunID: "r", Plan: "p", Outcome: experiment.Failed,
+		Reason: "pre-flight: not healthy: errors = 0.3; nothing was started"}
+	_, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: unhealthy})
+	require.NoError(t, err)
+	require.Len(t, sch.paused, 1)
+	assert.Equal(t, "paused on failure: game day gameday-schedule.team.day-1 failed: pre-flight: not healthy: errors = 0.3; nothing was started", sch.paused[0])
+
+	frozen := unhealthy
+	frozen.Reason = "pre-flight: frozen by sam at 2026-12-07T08:00:00Z: INC-7; nothing was started"
+	_, err = h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: frozen})
+	require.NoError(t, err)
+	passed := unhealthy
+	passed.Outcome, passed.Reason = experiment.Passed, ""
+	_, err = h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: passed})
+	require.NoError(t, err)
+	assert.Len(t, sch.paused, 1, "a frozen or passed game day pauses nothing")
+}

@@ -109,8 +109,9 @@ func BlackoutAbortReason(window string, until time.Time) string {
 
 // refusedRE matches a run's error when define (or its re-check after the
 // sign-off gate) refused it for the freeze or a blackout window: the
-// workflow records "define: <refusal>".
-var refusedRE = regexp.MustCompile(`^(define|re-check after sign-off): (` + frozenBy + `|` + blackoutWindow + `)`)
+// workflow records "define: <refusal>"; a game day's reason when its
+// pre-flight did ("pre-flight: <refusal>; nothing was started").
+var refusedRE = regexp.MustCompile(`^(define|re-check after sign-off|pre-flight): (` + frozenBy + `|` + blackoutWindow + `)`)
 
 // Skipped reports whether a run's error says the kill switch or a blackout
 // window refused it before anything was done. Such a run is a skipped
