@@ -421,6 +421,9 @@ func (l Launcher) currentSchedules(ctx context.Context, set string, want map[str
 		if m, ok := actionMemo(d.Schedule.Action); ok {
 			c.Fingerprint, c.File = m.Fingerprint, m.File
 		}
+		if act, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction); ok && act.TaskQueue != "" && act.TaskQueue != l.Config.TaskQueue {
+			c.OtherQueue = act.TaskQueue
+		}
 		if st := d.Schedule.State; st != nil && st.Paused {
 			c.Live = schedules.PauseState{Paused: true, Note: st.Note}
 		}

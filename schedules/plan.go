@@ -119,6 +119,11 @@ type Current struct {
 	// Drift names what Describe shows differently from what apply would
 	// write (changed in the Temporal UI, say).
 	Drift []string
+	// OtherQueue is the task queue the schedule starts its runs on when
+	// it is not this installation's: schedules live in the namespace, and
+	// another installation (a staging worker sharing it) applied a set of
+	// the same name. Apply leaves such a schedule alone.
+	OtherQueue string
 }
 
 // Verb is what apply does to one schedule.
@@ -176,6 +181,9 @@ func Plan(set string, desired []Desired, current []Current) []Change {
 			if d.Pause.Paused {
 				ch.Why = append(ch.Why, d.Pause.String())
 			}
+		case c.Set == set && c.OtherQueue != "":
+			ch.Verb = Conflict
+			ch.Why = append(ch.Why, fmt.Sprintf("schedule %s runs on task queue %s: another installation applied schedules file %s; apply it from there, or rename the set", d.ID, c.OtherQueue, set))
 		case c.Set != set:
 			ch.Verb = Conflict
 			owner := "no gameday schedules file owns it"
@@ -213,6 +221,10 @@ func Plan(set string, desired []Desired, current []Current) []Change {
 		kind := Kind("")
 		if blackout {
 			kind = KindBlackout
+		}
+		if c.Set == set && c.OtherQueue != "" {
+			out = append(out, Change{Verb: Foreign, ID: c.ID, Name: name, Kind: kind, Why: []string{"runs on task queue " + c.OtherQueue + " (another installation's set " + set + ")"}})
+			continue
 		}
 		if c.Set == set {
 			out = append(out, Change{Verb: Delete, ID: c.ID, Name: name, Kind: kind, Why: []string{"no longer in the file"}})

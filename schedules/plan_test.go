@@ -113,6 +113,20 @@ func TestPlan(t *testing.T) {
 			summary: "1 in conflict",
 		},
 		{
+			name:    "the same set applied by another installation (task queue) of the namespace",
+			desired: []Desired{d("a", "f1", running)},
+			current: []Current{
+				{ID: ScheduleID(set, "a"), Set: set, Fingerprint: "f1", OtherQueue: "gameday-staging"},
+				{ID: ScheduleID(set, "b"), Set: set, Fingerprint: "f2", OtherQueue: "gameday-staging"},
+			},
+			want: []Change{
+				{Verb: Conflict, ID: ScheduleID(set, "a"), Name: "a", Kind: KindScenario,
+					Why: []string{"schedule gameday-schedule.team.a runs on task queue gameday-staging: another installation applied schedules file team; apply it from there, or rename the set"}},
+				{Verb: Foreign, ID: ScheduleID(set, "b"), Name: "b", Why: []string{"runs on task queue gameday-staging (another installation's set team)"}},
+			},
+			summary: "1 left alone (not this file's), 1 in conflict",
+		},
+		{
 			name: "everything at once",
 			desired: []Desired{d("same", "f1", running), d("edited", "f9", running), d("new", "f3", running),
 				{ID: BlackoutID(set, "nights"), Name: "nights", Kind: KindBlackout, Fingerprint: "w1"}},
