@@ -162,5 +162,12 @@ func (a *Activities) Define(ctx context.Context, in DefineInput) (DefineResult, 
 			return res, err
 		}
 	}
+	// Once more at the end: reading the guards takes seconds, and a
+	// freeze turned on meanwhile must stop a run that has no sign-off gate
+	// (whose re-check would catch it) before it injects; `abort --all`
+	// may not list a run visibility has not indexed yet.
+	if err := a.checkGate(ctx, in); err != nil {
+		return res, err
+	}
 	return res, nil
 }

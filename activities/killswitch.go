@@ -47,7 +47,8 @@ const (
 	ErrTypeBlackout = "Blackout"
 )
 
-// checkGate is define's first check: the kill switch, then the blackout
+// checkGate is define's first check (and its last, after the guards were
+// read): the kill switch, then the blackout
 // windows of the schedule that started the run. Both refuse before
 // anything else is looked at, with who froze and why, or the window and
 // when it closes. Reading either is retried: define must not let a run

@@ -133,3 +133,34 @@ func TestPreflightRefusesWhileFrozen(t *testing.T) {
 	_, err = h.env.ExecuteActivity(h.acts.Preflight, PreflightInput{Guards: []sli.Guard{guard("p95", 1)}})
 	require.NoError(t, err)
 }
+
+// flipSwitch turns frozen from its nth read on: a freeze that lands while
+// define reads the guards.
+type flipSwitch struct {
+	reads *int
+	at    int
+}
+
+func (f flipSwitch) State(context.Context) (killswitch.State, error) {
+	*f.reads++
+	if *f.reads >= f.at {
+		return killswitch.State{Frozen: true, By: "sam", Reason: "INC-9", Since: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}, nil
+	}
+	return killswitch.State{}, nil
+}
+
+// A freeze turned on while define reads the guards still refuses the run
+// before anything is injected (a run without a sign-off gate has no
+// re-check after it).
+func TestDefineRefusesAFreezeThatLandsDuringDefine(t *testing.T) {
+	h := newHarness(t)
+	h.prom.values["p95"] = []float64{0.1}
+	reads := 0
+	h.acts.KillSwitch = flipSwitch{reads: &reads, at: 2}
+	_, err := h.env.ExecuteActivity(h.acts.Define, DefineInput{Scenario: scenario("inventory", guard("p95", 1)), WorkflowID: "wf"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "frozen by sam at 2026-12-07T09:00:00Z: INC-9")
+	typ, _ := appErrType(t, err)
+	assert.Equal(t, ErrTypeFrozen, typ)
+	assert.Equal(t, 2, reads, "read before and after the guards")
+}
