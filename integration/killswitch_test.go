@@ -107,6 +107,11 @@ spec:
 	require.NoError(t, e.client.GetWorkflow(ctx, gid, "").Get(ctx, &g))
 	assert.Equal(t, experiment.Failed, g.Outcome)
 	assert.Regexp(t, `^pre-flight: frozen by sam at \S+Z: payment incident INC-7; nothing was started$`, g.Reason)
+	// By hand: warned, refused the same way, exit 3.
+	out, stderr, code = e.gameday(ctx, "gameday", "start", filepath.Join(dir, "day.yaml"), "--wait")
+	require.Equal(t, 3, code, "%s\n%s", stderr, out)
+	assert.Contains(t, stderr, "warning: frozen by sam")
+	assert.Contains(t, out, "nothing was started")
 
 	// The switch is Temporal state, not the worker's: a new worker sees it,
 	// and its freeze gauge (the dashboard's "Change freeze") reads 1.

@@ -94,6 +94,9 @@ func startGameDay(ctx context.Context, a *app, out, errw io.Writer, ref string, 
 	if f.dryRun && !f.json {
 		printBlast(out, in)
 	}
+	if st, on := frozen(ctx, c, a.cfg.TaskQueue); on {
+		fmt.Fprintf(errw, "warning: %s; the game day's steps are refused (`gameday freeze off` lifts it)\n", st.Refusal())
+	}
 	wr, err := l.StartGameDay(ctx, in, opts)
 	if err != nil {
 		return err
