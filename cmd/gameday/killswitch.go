@@ -54,8 +54,15 @@ run message show it while it is on.`,
 			defer c.Close()
 			out := cmd.OutOrStdout()
 			if pos[0] == "status" {
-				st, err := control.KillSwitch(cmd.Context(), c, a.cfg.TaskQueue)
+				// The state is read by a query, which a worker answers: with
+				// none, it would wait for ever.
+				ctx, cancel := context.WithTimeout(cmd.Context(), 20*time.Second)
+				defer cancel()
+				st, err := control.KillSwitch(ctx, c, a.cfg.TaskQueue)
 				if err != nil {
+					if control.NoWorker(cmd.Context(), c, a.cfg.TaskQueue) {
+						return fmt.Errorf("read the kill switch: no worker polls task queue %s (a query needs one; start `gameday worker`): %w", a.cfg.TaskQueue, err)
+					}
 					return err
 				}
 				printSwitch(out, st)
