@@ -87,10 +87,34 @@ func StartPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, err
 		}
 	}
 	if o.Port == 0 {
-		if o.Port, err = FreePort(); err != nil {
-			return nil, err
+		// A port FreePort found free can be taken (by another server, or
+		// as the local port of an outgoing connection) before Prometheus
+		// binds it: a Prometheus that exits before it is ready gets another
+		// port, up to three times.
+		for attempt := 1; ; attempt++ {
+			if o.Port, err = FreePort(); err != nil {
+				return nil, err
+			}
+			p, err := startPrometheus(ctx, o)
+			switch {
+			case err == nil:
+				return p, nil
+			case attempt == 3 || p == nil || p.Proc.Exited() == nil:
+				return nil, err
+			}
 		}
 	}
+	p, err := startPrometheus(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// startPrometheus starts Prometheus on o.Port; on error the returned value
+// (when not nil) says whether the process exited.
+func startPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, error) {
+	var err error
 	if o.ScrapeInterval == 0 {
 		o.ScrapeInterval = time.Second
 	}
@@ -126,7 +150,7 @@ func StartPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, err
 	})
 	if err != nil {
 		_ = p.Stop(5 * time.Second)
-		return nil, err
+		return p, err
 	}
 	return p, nil
 }
