@@ -88,17 +88,31 @@ exporters:
 // StartJaeger writes a configuration, starts Jaeger and waits until its
 // query API answers.
 func StartJaeger(ctx context.Context, o JaegerOptions) (*Jaeger, error) {
+	// Ports FreePort found free can be taken before Jaeger binds them (by
+	// another server, or as the local port of an outgoing connection): a
+	// Jaeger that exits before it is ready gets other ports, up to three
+	// times, when it chose them itself.
+	auto := o.OTLPPort == 0 && o.QueryPort == 0
+	for attempt := 1; ; attempt++ {
+		j, exited, err := startJaeger(ctx, o)
+		if err == nil || !auto || !exited || attempt == 3 {
+			return j, err
+		}
+	}
+}
+
+func startJaeger(ctx context.Context, o JaegerOptions) (*Jaeger, bool, error) {
 	var err error
 	if o.Bin == "" {
 		if o.Bin, err = Tool(o.ToolsDir, "jaeger"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	grpcPort := 0
 	for _, p := range []*int{&o.OTLPPort, &o.QueryPort, &grpcPort} {
 		if *p == 0 {
 			if *p, err = FreePort(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
 		}
 	}
@@ -111,19 +125,19 @@ func StartJaeger(ctx context.Context, o JaegerOptions) (*Jaeger, error) {
 	}
 	if o.Dir == "" {
 		if o.Dir, err = os.MkdirTemp("", "gameday-jaeger-"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		j.tmp = o.Dir
 	} else if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	cfg := filepath.Join(o.Dir, "jaeger.yaml")
 	if err := os.WriteFile(cfg, []byte(JaegerConfig(o.OTLPPort, o.QueryPort, grpcPort, o.MaxTraces)), 0o644); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	j.Proc, err = startProc("jaeger", o.Bin, []string{"--config", cfg}, o.Log)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -141,10 +155,11 @@ func StartJaeger(ctx context.Context, o JaegerOptions) (*Jaeger, error) {
 		return c.Close()
 	})
 	if err != nil {
+		exited := j.Proc.Exited() != nil
 		_ = j.Stop(5 * time.Second)
-		return nil, err
+		return nil, exited, err
 	}
-	return j, nil
+	return j, false, nil
 }
 
 // Stop stops Jaeger (its traces are gone with it) and removes a temporary
