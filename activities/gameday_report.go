@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gameday/gameday/experiment"
@@ -130,10 +131,11 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 // has paused it already from its own report (then this changes nothing),
 // but a game day whose pre-flight found the service unhealthy started no
 // step and would fail again at every firing. One the freeze or a blackout
-// refused, or a blackout window stopped, pauses nothing.
+// refused, or a blackout window stopped, pauses nothing: in its pre-flight,
+// or (a plan without pre-flight guards) in its steps' define.
 func (a *Activities) pauseGameDayOnFailure(ctx context.Context, g gameday.Result) {
 	if a.Schedules == nil || g.Outcome == experiment.Passed || g.Outcome == experiment.DryRun ||
-		killswitch.Skipped(g.Reason) || killswitch.BlackedOut(g.Reason) {
+		killswitch.Skipped(g.Reason) || killswitch.BlackedOut(g.Reason) || stepsRefused(g) {
 		return
 	}
 	note := fmt.Sprintf("paused on failure: game day %s %s", g.WorkflowID, g.Outcome)
@@ -147,4 +149,25 @@ func (a *Activities) pauseGameDayOnFailure(ctx context.Context, g gameday.Result
 	case paused != "":
 		a.log().Info("schedule paused on failure", "schedule", paused, "workflow_id", g.WorkflowID, "outcome", g.Outcome)
 	}
+}
+
+// stepsRefused: the game day failed only because the freeze or a blackout
+// window refused its steps in their define (a plan without pre-flight
+// guards meets them there), or a window stopped them. Each step's own
+// report paused nothing for that (killswitch.Skipped); nor does the game
+// day, or its schedule stays paused once the freeze is lifted.
+func stepsRefused(g gameday.Result) bool {
+	refused := false
+	for _, s := range g.Steps {
+		if s.Status != gameday.StepDone || s.Passed {
+			continue
+		}
+		// gameday.Verdict's reason: "<outcome>: <the run's error>".
+		_, why, _ := strings.Cut(s.Reason, ": ")
+		if !killswitch.Skipped(why) && !killswitch.BlackedOut(why) {
+			return false
+		}
+		refused = true
+	}
+	return refused
 }

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gameday/gameday/experiment"
 	"github.com/gameday/gameday/gameday"
+	"github.com/gameday/gameday/killswitch"
 	"github.com/gameday/gameday/sli"
 )
 
@@ -119,4 +121,31 @@ func TestGameDayReportPausesTheScheduleOnFailure(t *testing.T) {
 	_, err = h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: passed})
 	require.NoError(t, err)
 	assert.Len(t, sch.paused, 1, "a frozen or passed game day pauses nothing")
+}
+
+// A scheduled plan without pre-flight guards meets the freeze in each
+// step's define: its steps were refused, nothing failed, and its schedule
+// is not paused (it would stay paused once the freeze is lifted). A step
+// that really failed next to a refused one still pauses it.
+func TestGameDayReportRefusedStepsPauseNothing(t *testing.T) {
+	h := newHarness(t)
+	sch := &fakeSchedules{}
+	h.acts.Schedules = sch
+	frozen := killswitch.State{Frozen: true, By: "sam", Reason: "INC-7", Since: time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)}.Refusal()
+	_, refusedWhy := gameday.Verdict(experiment.Result{Outcome: experiment.Failed, Error: "define: " + frozen}, false)
+	day := gameday.Result{WorkflowID: "gameday-schedule.team.day-1", RunID: "r", Plan: "p", Outcome: experiment.Failed,
+		Reason: "1 of 2 step(s) did not pass: a (" + refusedWhy + "); step a did not pass (on_failure: stop)",
+		Steps: []gameday.StepResult{
+			{Name: "a", Status: gameday.StepDone, Outcome: experiment.Failed, Reason: refusedWhy},
+			{Name: "b", Status: gameday.StepSkipped, Reason: "step a did not pass (on_failure: stop)"},
+		}}
+	_, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: day})
+	require.NoError(t, err)
+	assert.Empty(t, sch.paused, "steps the freeze refused pause nothing")
+
+	_, failedWhy := gameday.Verdict(experiment.Result{Outcome: experiment.Failed, Error: "inject: proxy gone"}, false)
+	day.Steps[1] = gameday.StepResult{Name: "b", Status: gameday.StepDone, Outcome: experiment.Failed, Reason: failedWhy}
+	_, err = h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: day})
+	require.NoError(t, err)
+	assert.Len(t, sch.paused, 1, "a step that failed pauses it")
 }
