@@ -95,43 +95,42 @@ func StartPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, err
 			if o.Port, err = FreePort(); err != nil {
 				return nil, err
 			}
-			p, err := startPrometheus(ctx, o)
-			switch {
-			case err == nil:
-				return p, nil
-			case attempt == 3 || p == nil || p.Proc.Exited() == nil:
-				return nil, err
+			p, exited, err := startPrometheus(ctx, o)
+			if err == nil || !exited || attempt == 3 {
+				return p, err
 			}
 		}
 	}
-	p, err := startPrometheus(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
+	p, _, err := startPrometheus(ctx, o)
+	return p, err
 }
 
-// startPrometheus starts Prometheus on o.Port; on error the returned value
-// (when not nil) says whether the process exited.
-func startPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, error) {
+// prometheusReady bounds the wait for a started Prometheus's /-/ready.
+var prometheusReady = 60 * time.Second
+
+// startPrometheus starts Prometheus on o.Port; on error, exited says
+// whether the process had exited by itself before it was ready (read
+// before it is stopped: a stopped one has exited too, and one that was
+// only slow would be retried in vain).
+func startPrometheus(ctx context.Context, o PrometheusOptions) (_ *Prometheus, exited bool, _ error) {
 	var err error
 	if o.ScrapeInterval == 0 {
 		o.ScrapeInterval = time.Second
 	}
 	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	p := &Prometheus{URL: fmt.Sprintf("http://127.0.0.1:%d", o.Port), ConfigFile: filepath.Join(o.DataDir, "prometheus.yml")}
 	var ruleFiles []string
 	for i, r := range o.Rules {
 		f := filepath.Join(o.DataDir, fmt.Sprintf("rules-%d.yml", i))
 		if err := os.WriteFile(f, r, 0o644); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		ruleFiles = append(ruleFiles, f)
 	}
 	if err := os.WriteFile(p.ConfigFile, []byte(PrometheusConfig(o.Targets, o.ScrapeInterval, o.Jobs, ruleFiles)), 0o644); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	args := []string{
 		"--config.file=" + p.ConfigFile,
@@ -141,18 +140,19 @@ func startPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, err
 	}
 	p.Proc, err = startProc("prometheus", o.Bin, args, o.Log)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, prometheusReady)
 	defer cancel()
 	err = waitReady(wctx, p.Proc, "prometheus at "+p.URL, func(ctx context.Context) error {
 		return httpOK(ctx, http.DefaultClient, p.URL+"/-/ready", "")
 	})
 	if err != nil {
+		exited := p.Proc.Exited() != nil
 		_ = p.Stop(5 * time.Second)
-		return p, err
+		return nil, exited, err
 	}
-	return p, nil
+	return p, false, nil
 }
 
 func isNotFound(err error) bool {
