@@ -105,6 +105,20 @@ func (r Result) Running() []StepResult {
 	return out
 }
 
+// Ran are the steps whose experiment was started and ended (its run id
+// known): what the game day's report covers, in the plan's order. They
+// come from the game day's own state, never from visibility, which also
+// lists the steps of an earlier game day that had the same id (--id).
+func (r Result) Ran() []StepResult {
+	var out []StepResult
+	for _, s := range r.Steps {
+		if s.Status == StepDone && s.RunID != "" && s.Outcome != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Counts says how many steps passed, did not pass, were skipped, and are
 // still to run or running.
 func (r Result) Counts() (passed, notPassed, skipped, open int) {

@@ -86,3 +86,20 @@ func TestDetailsTable(t *testing.T) {
 	assert.Contains(t, d, "| g / b | s | pending |  | gd-b |")
 	assert.Contains(t, d, "0 passed, 1 not passed, 0 skipped, 1 to go")
 }
+
+// The report covers the steps that ran, in the plan's order: not one
+// still pending, skipped, or running.
+func TestRan(t *testing.T) {
+	r := Result{Steps: []StepResult{
+		{Name: "a", Status: StepDone, RunID: "r1", Outcome: experiment.Passed},
+		{Name: "b", Status: StepSkipped, Reason: "step a did not pass"},
+		{Name: "c", Status: StepDone, RunID: "r3", Outcome: experiment.Aborted},
+		{Name: "d", Status: StepRunning, RunID: "r4"},
+		{Name: "e", Status: StepDone, Outcome: experiment.Failed, Reason: "did not start: already started"},
+	}}
+	var names []string
+	for _, s := range r.Ran() {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, []string{"a", "c"}, names)
+}

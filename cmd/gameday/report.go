@@ -135,8 +135,22 @@ func buildReport(ctx context.Context, c client.Client, cfg config.Config, id, fo
 		if ex.Running {
 			return nil, fmt.Errorf("game day %s is still going: its report covers every experiment once it ends (`gameday status %s`)", id, id)
 		}
-		runs, err := control.GameDayRuns(ctx, c, id)
-		if err != nil {
+		// The game day's own result (outcome, skipped steps, its notes):
+		// shown above the experiments when it can be read, and its steps
+		// are the experiments. Visibility (ParentWorkflowId) is the
+		// fallback: it also lists the steps of an earlier game day that
+		// had the same id (--id).
+		day := report.GameDay{ID: id}
+		var g gd.Result
+		if err := c.GetWorkflow(ctx, id, ex.RunID).Get(ctx, &g); err == nil {
+			day.Result = &g
+		}
+		var runs []control.Execution
+		if day.Result != nil {
+			for _, s := range g.Ran() {
+				runs = append(runs, control.Execution{WorkflowID: s.WorkflowID, RunID: s.RunID})
+			}
+		} else if runs, err = control.GameDayRuns(ctx, c, id); err != nil {
 			return nil, err
 		}
 		if len(runs) == 0 {
@@ -157,13 +171,6 @@ func buildReport(ctx context.Context, c client.Client, cfg config.Config, id, fo
 				return nil, err
 			}
 			reps = append(reps, rep)
-		}
-		// The game day's own result (outcome, skipped steps, its notes):
-		// shown above the experiments when it can be read.
-		day := report.GameDay{ID: id}
-		var g gd.Result
-		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &g); err == nil {
-			day.Result = &g
 		}
 		switch format {
 		case "html":
