@@ -277,12 +277,14 @@ func MarkdownGameDay(day GameDay, reps []*Report) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Game day %s\n\n", day.Name())
 	if g := day.Result; g != nil {
-		fmt.Fprintf(&b, "**%s** · plan %s", g.Outcome, g.Plan)
+		// The plan file's text on one line: a line break in it would
+		// start a heading or a list of its own.
+		fmt.Fprintf(&b, "**%s** · plan %s", g.Outcome, oneLine(g.Plan))
 		if g.Environment != "" {
-			fmt.Fprintf(&b, " in %s", g.Environment)
+			fmt.Fprintf(&b, " in %s", oneLine(g.Environment))
 		}
 		if g.People.Owner != "" {
-			fmt.Fprintf(&b, " · owner %s", g.People.Owner)
+			fmt.Fprintf(&b, " · owner %s", oneLine(g.People.Owner))
 		}
 		fmt.Fprintf(&b, " · started %s", ts(g.Started))
 		if !g.Ended.IsZero() {

@@ -360,6 +360,8 @@ func TestGameDayReportShowsTheGameDay(t *testing.T) {
 	assert.Less(t, strings.Index(s, `id="gameday-notes"`), strings.Index(s, `id="run-1"`), "the game day before its experiments")
 	md := string(MarkdownGameDay(GameDay{Result: &day}, reps))
 	assert.Contains(t, md, "**failed** · plan seed-weekly in staging · owner dana")
+	day.People.Owner = "dana\n# Approved by everyone"
+	assert.Contains(t, string(MarkdownGameDay(GameDay{Result: &day}, reps)), "· owner dana # Approved by everyone ·", "text from the plan file stays on its line")
 	assert.Contains(t, md, "| 2 | g / outage | demo-seed-inventory-outage | skipped |  | step latency did not pass (on_failure: stop) |")
 	assert.Contains(t, md, `| tess | action | <b>p95</b> \| flat |`)
 	j, err := JSONGameDay(GameDay{Result: &day}, reps)
