@@ -51,7 +51,9 @@ type GameDayReportResult struct {
 // Error; nothing here fails the game day.
 func (a *Activities) GameDayReport(ctx context.Context, in GameDayReportInput) (GameDayReportResult, error) {
 	var res GameDayReportResult
-	if a.ReportDir != "" && len(in.Steps) > 0 {
+	// A game day that started no step (its pre-flight refused) gets its
+	// report too: its outcome, why, and the pre-flight's values.
+	if a.ReportDir != "" {
 		res.Report = a.writeGameDayReport(ctx, in)
 	}
 	a.pauseGameDayOnFailure(ctx, in.GameDay)
@@ -104,7 +106,7 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 		reps = append(reps, report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now}))
 	}
 	links := &experiment.ReportLinks{}
-	if len(reps) > 0 {
+	if len(reps) > 0 || len(in.Steps) == 0 {
 		// Its run key, like a run's report dir (ReportDirName): a game day
 		// id used again (--id) writes next to the earlier report, never
 		// over it.

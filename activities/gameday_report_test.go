@@ -85,8 +85,8 @@ func TestGameDayReportWritesEveryStepAndNotifies(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(string(junit), "<testcase "), "the first game day's report is still its own")
 }
 
-// No reports dir, or no experiment started: nothing written, the end is
-// still announced (with the Temporal UI link).
+// No reports dir: nothing written, the end is still announced (with the
+// Temporal UI link).
 func TestGameDayReportWithoutReportsDir(t *testing.T) {
 	h := newHarness(t)
 	v, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: gameday.Result{WorkflowID: "gd-2", Plan: "p", Outcome: experiment.Failed, Reason: "pre-flight: not healthy", UIURL: "http://ui/gd-2"}})
@@ -148,4 +148,31 @@ func TestGameDayReportRefusedStepsPauseNothing(t *testing.T) {
 	_, err = h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: day})
 	require.NoError(t, err)
 	assert.Len(t, sch.paused, 1, "a step that failed pauses it")
+}
+
+// A game day whose pre-flight refused started no step and still gets its
+// report: its outcome, why, and the pre-flight's values; the notifier
+// links it.
+func TestGameDayReportOfAGameDayThatStartedNoStep(t *testing.T) {
+	h := newHarness(t)
+	h.acts.ReportDir = t.TempDir()
+	day := gameday.Result{WorkflowID: "gd-3", RunID: "r", Plan: "p", Outcome: experiment.Failed,
+		Reason:    "pre-flight: not healthy: errors = 0.3; nothing was started",
+		Preflight: []experiment.GuardValue{{Guard: "errors", Query: "rate(x[1m])", Value: 0.3}},
+		Steps:     []gameday.StepResult{{Name: "a", Status: gameday.StepSkipped, Reason: "pre-flight: not healthy: errors = 0.3; nothing was started"}}}
+	v, err := h.env.ExecuteActivity(h.acts.GameDayReport, GameDayReportInput{GameDay: day})
+	require.NoError(t, err)
+	var res GameDayReportResult
+	require.NoError(t, v.Get(&res))
+	require.NotNil(t, res.Report)
+	assert.Empty(t, res.Report.Error)
+	html, err := os.ReadFile(res.Report.HTML)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), `id="gameday-preflight"`)
+	assert.Contains(t, string(html), "<td>errors</td><td>0.3</td><td><strong>no</strong></td>")
+	md, err := os.ReadFile(res.Report.Markdown)
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| errors | 0.3 | **no** |")
+	require.Len(t, h.sent, 1)
+	assert.Equal(t, res.Report.HTML, h.sent[0].URL)
 }

@@ -263,6 +263,9 @@ code{font-size:.85rem;background:#f5f5f5;padding:0 .2rem;word-break:break-all}
 {{with .Day}}<p>Plan <strong>{{.Plan}}</strong>{{if .Environment}} in {{.Environment}}{{end}}{{if .People.Owner}}; owner {{.People.Owner}}{{end}}{{if .People.Coordinator}}, coordinator {{.People.Coordinator}}{{end}}{{if .People.Reporter}}, reporter {{.People.Reporter}}{{end}}{{if .People.Observers}}, observers {{join .People.Observers}}{{end}}.
 Started {{ts .Started}}{{if not .Ended.IsZero}}, ended {{ts .Ended}}{{end}}.{{if .UIURL}} <a href="{{.UIURL}}">Temporal UI</a>{{end}}</p>
 {{if .Reason}}<p id="reason"><strong>Why:</strong> {{.Reason}}</p>{{end}}
+{{if .Preflight}}<h2>Pre-flight</h2><table id="gameday-preflight"><tr><th>guard</th><th>value</th><th>healthy</th></tr>
+{{range .Preflight}}<tr><td>{{.Guard}}</td><td>{{.Reading}}</td><td>{{if .Healthy}}yes{{else}}<strong>no</strong>{{end}}</td></tr>
+{{end}}</table>{{end}}
 <table id="gameday-steps"><tr><th>stage</th><th>step</th><th>scenario</th><th>status</th><th>outcome</th><th>reason</th></tr>
 {{range .Steps}}<tr><td>{{inc .Stage}}</td><td>{{if .Group}}{{.Group}} / {{end}}{{.Name}}</td><td>{{.Scenario}}</td><td>{{.Status}}</td><td>{{if .Outcome}}<span class="badge {{outcome .Outcome}}">{{.Outcome}}</span>{{end}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>

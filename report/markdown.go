@@ -294,6 +294,17 @@ func MarkdownGameDay(day GameDay, reps []*Report) []byte {
 		if g.Reason != "" {
 			fmt.Fprintf(&b, "**Why:** %s\n\n", oneLine(g.Reason))
 		}
+		if len(g.Preflight) > 0 {
+			b.WriteString("Pre-flight:\n\n| guard | value | healthy |\n| --- | --- | --- |\n")
+			for _, v := range g.Preflight {
+				healthy := "yes"
+				if !v.Healthy {
+					healthy = "**no**"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(v.Guard), cell(v.Reading()), healthy)
+			}
+			b.WriteString("\n")
+		}
 		b.WriteString("| stage | step | scenario | status | outcome | reason |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, s := range g.Steps {
 			name := s.Name

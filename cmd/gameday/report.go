@@ -153,7 +153,7 @@ func buildReport(ctx context.Context, c client.Client, cfg config.Config, id, fo
 		} else if runs, err = control.GameDayRuns(ctx, c, id); err != nil {
 			return nil, err
 		}
-		if len(runs) == 0 {
+		if len(runs) == 0 && day.Result == nil {
 			return nil, fmt.Errorf("game day %s started no experiment: nothing to report", id)
 		}
 		var reps []*report.Report
