@@ -336,12 +336,12 @@ func newGameDayListCmd() *cobra.Command {
 
 func newGameDayValidateCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "validate FILE...",
-		Short: "Validate game-day plan files (and every scenario they name); errors name the file, line and field",
+		Use:   "validate FILE|NAME...",
+		Short: "Validate game-day plan files or catalog plans (and every scenario they name); errors name the file, line and field",
 		Args:  args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			return validateFiles(cmd, files, func(f string) (string, error) {
-				p, err := plans.Load(f)
+				p, _, err := plans.Find(f) // a file, or a catalog plan's name as start takes it
 				return fmt.Sprintf("%s in %s, %d step(s), %d experiment(s)", p.Metadata.Name, p.Spec.Environment, len(p.Spec.Steps), p.Experiments()), err
 			})
 		},

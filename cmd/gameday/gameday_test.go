@@ -51,6 +51,12 @@ func TestGameDayListAndValidate(t *testing.T) {
 	assert.Contains(t, out, okPath+": ok (demo-shop in demo, 2 step(s), 3 experiment(s))")
 	assert.Regexp(t, `bad\.yaml:\d+: spec\.steps\[0\]\.scenario: unknown scenario "demo-seed-cache-slwo": did you mean demo-seed-cache-slow`, stderr)
 	assert.Contains(t, stderr, "1 of 2 file(s) invalid")
+
+	// A catalog plan by name, as `gameday gameday start` takes it.
+	out, stderr, code = gameday(t, "gameday", "validate", "seed-staging", "no-such-plan")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "seed-staging: ok (seed-staging in staging")
+	assert.Contains(t, stderr, `unknown game-day plan "no-such-plan": not a file and not in the catalog (demo-shop, seed-staging)`)
 }
 
 // A plan that does not load is refused before any connection.
