@@ -183,7 +183,7 @@ func Plan(set string, desired []Desired, current []Current) []Change {
 			}
 		case c.Set == set && c.OtherQueue != "":
 			ch.Verb = Conflict
-			ch.Why = append(ch.Why, fmt.Sprintf("schedule %s runs on task queue %s: another installation applied schedules file %s; apply it from there, or rename the set", d.ID, c.OtherQueue, set))
+			ch.Why = append(ch.Why, fmt.Sprintf("schedule %s runs on task queue %s: schedules file %s was applied there (another installation, or this one before its GAMEDAY_TASK_QUEUE changed); apply it from there, rename the set, or delete that schedule yourself", d.ID, c.OtherQueue, set))
 		case c.Set != set:
 			ch.Verb = Conflict
 			owner := "no gameday schedules file owns it"
@@ -223,7 +223,7 @@ func Plan(set string, desired []Desired, current []Current) []Change {
 			kind = KindBlackout
 		}
 		if c.Set == set && c.OtherQueue != "" {
-			out = append(out, Change{Verb: Foreign, ID: c.ID, Name: name, Kind: kind, Why: []string{"runs on task queue " + c.OtherQueue + " (another installation's set " + set + ")"}})
+			out = append(out, Change{Verb: Foreign, ID: c.ID, Name: name, Kind: kind, Why: []string{"runs on task queue " + c.OtherQueue + " (set " + set + " applied from another installation, or before GAMEDAY_TASK_QUEUE changed)"}})
 			continue
 		}
 		if c.Set == set {

@@ -121,8 +121,8 @@ func TestPlan(t *testing.T) {
 			},
 			want: []Change{
 				{Verb: Conflict, ID: ScheduleID(set, "a"), Name: "a", Kind: KindScenario,
-					Why: []string{"schedule gameday-schedule.team.a runs on task queue gameday-staging: another installation applied schedules file team; apply it from there, or rename the set"}},
-				{Verb: Foreign, ID: ScheduleID(set, "b"), Name: "b", Why: []string{"runs on task queue gameday-staging (another installation's set team)"}},
+					Why: []string{"schedule gameday-schedule.team.a runs on task queue gameday-staging: schedules file team was applied there (another installation, or this one before its GAMEDAY_TASK_QUEUE changed); apply it from there, rename the set, or delete that schedule yourself"}},
+				{Verb: Foreign, ID: ScheduleID(set, "b"), Name: "b", Why: []string{"runs on task queue gameday-staging (set team applied from another installation, or before GAMEDAY_TASK_QUEUE changed)"}},
 			},
 			summary: "1 left alone (not this file's), 1 in conflict",
 		},
