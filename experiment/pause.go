@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // PhasePaused is the phase of a paused run: its faults are removed (or
@@ -28,7 +29,20 @@ const (
 	// MaxNoteLength bounds one note (in characters): a note is a line in
 	// a status, a postmortem row and a ticket comment, not a document.
 	MaxNoteLength = 2000
+	// MaxReasonLength bounds the reason of an abort or a pause: it is
+	// kept in the run's result (with up to 50 pauses), which Temporal
+	// refuses over 2 MB, leaving the run unable to complete.
+	MaxReasonLength = 1000
 )
+
+// CheckReason refuses a reason longer than MaxReasonLength characters;
+// what names it ("an abort", "a pause").
+func CheckReason(what, reason string) error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(reason)); n > MaxReasonLength {
+		return fmt.Errorf("the reason of %s is at most %d characters; this one has %d", what, MaxReasonLength, n)
+	}
+	return nil
+}
 
 // CurrentPause is the pause in effect now, if the run is paused.
 func (r Result) CurrentPause() (Pause, bool) {

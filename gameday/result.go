@@ -143,6 +143,8 @@ func (r Result) CheckAbort(reason string) error {
 	switch {
 	case strings.TrimSpace(reason) == "":
 		return fmt.Errorf("an abort needs a reason")
+	case experiment.CheckReason("an abort", reason) != nil:
+		return experiment.CheckReason("an abort", reason)
 	case r.Final():
 		return fmt.Errorf("game day %s has ended (%s): nothing left to abort", r.WorkflowID, r.Outcome)
 	case r.Aborting():
@@ -159,6 +161,8 @@ func (r Result) CheckPause(reason string, timeout time.Duration) error {
 	switch {
 	case strings.TrimSpace(reason) == "":
 		return fmt.Errorf("a pause needs a reason")
+	case experiment.CheckReason("a pause", reason) != nil:
+		return experiment.CheckReason("a pause", reason)
 	case timeout < 0 || (timeout > 0 && timeout < time.Second) || timeout > MaxPauseTimeout:
 		return fmt.Errorf("pause timeout %s: want between 1s and %s (0: %s)", timeout, MaxPauseTimeout, DefaultPauseTimeout)
 	case len(r.Pauses) >= MaxPauses:

@@ -103,3 +103,13 @@ func TestRan(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a", "c"}, names)
 }
+
+// A reason stays a line: the result that keeps it (with up to 50 pauses)
+// must stay under Temporal's payload limit.
+func TestReasonsAreBounded(t *testing.T) {
+	r := Result{WorkflowID: "gd", Outcome: experiment.Running}
+	long := strings.Repeat("é", experiment.MaxReasonLength+1)
+	assert.EqualError(t, r.CheckAbort(long), "the reason of an abort is at most 1000 characters; this one has 1001")
+	assert.EqualError(t, r.CheckPause(long, 0), "the reason of a pause is at most 1000 characters; this one has 1001")
+	assert.NoError(t, r.CheckAbort(long[:len(long)-len("é")]))
+}

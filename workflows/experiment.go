@@ -163,7 +163,14 @@ func (e *experimentRun) setup(ctx workflow.Context) error {
 			e.requestAbort(req)
 			return AbortResponse{Phase: e.res.Phase}, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req AbortRequest) error { return e.validateAbort(req) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req AbortRequest) error {
+			// The length only here: validators never replay, and the
+			// signal path of a released version must stay as it was.
+			if err := experiment.CheckReason("an abort", req.Reason); err != nil {
+				return err
+			}
+			return e.validateAbort(req)
+		}},
 	); err != nil {
 		return err
 	}

@@ -187,6 +187,9 @@ func (e *experimentRun) validatePause(req PauseRequest) error {
 	if strings.TrimSpace(req.Reason) == "" {
 		return errors.New("a pause needs a reason")
 	}
+	if err := experiment.CheckReason("a pause", req.Reason); err != nil {
+		return err
+	}
 	if req.Timeout < 0 || req.Timeout > MaxPauseTimeout {
 		return fmt.Errorf("pause timeout %s: want between 1s and %s (0: the scenario's spec.pause_timeout, default %s)", req.Timeout, MaxPauseTimeout, DefaultPauseTimeout)
 	}

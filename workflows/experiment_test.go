@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -270,12 +271,16 @@ func (s *experimentSuite) Test_AbortUpdateValidator() {
 	s.okInject()
 	s.guardHolds()
 	s.okVerify()
-	var rejected, accepted error
+	var rejected, tooLong, accepted error
 	s.env.RegisterDelayedCallback(func() {
 		s.env.UpdateWorkflow(UpdateAbort, "u1", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { rejected = err },
 			OnAccept: func() {}, OnComplete: func(any, error) {},
 		}, AbortRequest{Reason: "  "})
+		s.env.UpdateWorkflow(UpdateAbort, "u0", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { tooLong = err },
+			OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, AbortRequest{Reason: strings.Repeat("x", experiment.MaxReasonLength+1), By: "bob"})
 		s.env.UpdateWorkflow(UpdateAbort, "u2", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { accepted = err },
 			OnAccept: func() {}, OnComplete: func(any, error) {},
@@ -284,6 +289,7 @@ func (s *experimentSuite) Test_AbortUpdateValidator() {
 	s.env.ExecuteWorkflow(ExperimentWorkflow, ExperimentInput{Scenario: testScenario()})
 	r := s.result()
 	s.ErrorContains(rejected, "needs a reason")
+	s.ErrorContains(tooLong, "the reason of an abort is at most 1000 characters; this one has 1001")
 	s.NoError(accepted)
 	s.Equal("aborted by bob: stop", r.AbortReason)
 }
