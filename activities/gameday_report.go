@@ -97,24 +97,13 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 			errs = append(errs, fmt.Errorf("step %s: %w", s.Step, err))
 			continue
 		}
-		w := report.WindowOf(r, now)
-		var series []report.Series
-		if a.Ranges != nil {
-			series = report.Collect(ctx, a.Ranges, guards, w, reportQueryTimeout)
-		}
-		links := report.Links{Trace: report.TraceLink(a.TraceURL, r.TraceID)}
-		reps = append(reps, report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now}))
+		reps = append(reps, a.buildReport(ctx, r, guards, now, report.Links{}))
 	}
 	links := &experiment.ReportLinks{}
 	if len(reps) > 0 || len(in.Steps) == 0 {
-		// Its run key, like a run's report dir (ReportDirName): a game day
-		// id used again (--id) writes next to the earlier report, never
-		// over it.
-		key := in.GameDay.WorkflowID
-		if in.GameDay.RunID != "" {
-			key += "/" + in.GameDay.RunID
-		}
-		dir := filepath.Join(a.ReportDir, unsafeName.ReplaceAllString(key, "_"))
+		// Its run key, like a run's report dir: a game day id used again
+		// (--id) writes next to the earlier report, never over it.
+		dir := filepath.Join(a.ReportDir, reportDirName(in.GameDay.WorkflowID, in.GameDay.RunID))
 		files, err := report.WriteGameDay(dir, report.GameDay{ID: in.GameDay.WorkflowID, Result: &in.GameDay}, reps, now)
 		if err != nil {
 			errs = append(errs, err)

@@ -180,8 +180,22 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // ReportDirName is the directory of a run's report under the reports dir:
 // its run key made safe for a file name, like the postmortem's.
-func ReportDirName(r experiment.Result) string {
-	return unsafeName.ReplaceAllString(r.RunKey(), "_")
+func ReportDirName(r experiment.Result) string { return reportDirName(r.WorkflowID, r.RunID) }
+
+func reportDirName(workflowID, runID string) string {
+	return unsafeName.ReplaceAllString(experiment.RunKey(workflowID, runID), "_")
+}
+
+// buildReport queries each guard of a run over its window (nothing when
+// the worker has no range querier) and builds the run's report.
+func (a *Activities) buildReport(ctx context.Context, r experiment.Result, guards []sli.Guard, now time.Time, links report.Links) *report.Report {
+	w := report.WindowOf(r, now)
+	var series []report.Series
+	if a.Ranges != nil {
+		series = report.Collect(ctx, a.Ranges, guards, w, reportQueryTimeout)
+	}
+	links.Trace = report.TraceLink(a.TraceURL, r.TraceID)
+	return report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now})
 }
 
 // writeReport queries each guard over the run's window and writes the
@@ -193,14 +207,7 @@ func (a *Activities) writeReport(ctx context.Context, r experiment.Result, guard
 	}
 	ctx, cancel := context.WithTimeout(ctx, reportBudget)
 	defer cancel()
-	now := time.Now()
-	w := report.WindowOf(r, now)
-	var series []report.Series
-	if a.Ranges != nil {
-		series = report.Collect(ctx, a.Ranges, guards, w, reportQueryTimeout)
-	}
-	links := report.Links{Trace: report.TraceLink(a.TraceURL, r.TraceID), Files: report.SiblingLinks()}
-	rep := report.Build(report.Input{Result: r, Guards: guards, Series: series, Window: w, Links: links, Generated: now})
+	rep := a.buildReport(ctx, r, guards, time.Now(), report.Links{Files: report.SiblingLinks()})
 	dir := filepath.Join(a.ReportDir, ReportDirName(r))
 	files, err := report.Write(dir, rep)
 	out := &writtenReport{files: files, links: a.reportLinks(files)}

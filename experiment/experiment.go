@@ -168,11 +168,14 @@ type ReportLinks struct {
 // RunKey names one run for sinks that must file it once: the workflow id,
 // plus the run id when known, so a workflow id reused for a later run never
 // overwrites or deduplicates against the earlier run's postmortem.
-func (r Result) RunKey() string {
-	if r.RunID == "" {
-		return r.WorkflowID
+func (r Result) RunKey() string { return RunKey(r.WorkflowID, r.RunID) }
+
+// RunKey is Result.RunKey for any workflow run (a game day's too).
+func RunKey(workflowID, runID string) string {
+	if runID == "" {
+		return workflowID
 	}
-	return r.WorkflowID + "/" + r.RunID
+	return workflowID + "/" + runID
 }
 
 // Override is one key=value a run changed from its scenario, with the
