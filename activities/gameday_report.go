@@ -125,21 +125,10 @@ func (a *Activities) writeGameDayReport(ctx context.Context, in GameDayReportInp
 // refused, or a blackout window stopped, pauses nothing: in its pre-flight,
 // or (a plan without pre-flight guards) in its steps' define.
 func (a *Activities) pauseGameDayOnFailure(ctx context.Context, g gameday.Result) {
-	if a.Schedules == nil || g.Outcome == experiment.Passed || g.Outcome == experiment.DryRun ||
-		killswitch.Skipped(g.Reason) || killswitch.BlackedOut(g.Reason) || stepsRefused(g) {
+	if killswitch.Skipped(g.Reason) || killswitch.BlackedOut(g.Reason) || stepsRefused(g) {
 		return
 	}
-	note := fmt.Sprintf("paused on failure: game day %s %s", g.WorkflowID, g.Outcome)
-	if g.Reason != "" {
-		note += ": " + g.Reason
-	}
-	paused, err := a.Schedules.PauseOnFailure(ctx, g.WorkflowID, g.RunID, truncate(note, 500))
-	switch {
-	case err != nil:
-		a.log().Warn("could not pause the game day's schedule on failure", "workflow_id", g.WorkflowID, "error", err)
-	case paused != "":
-		a.log().Info("schedule paused on failure", "schedule", paused, "workflow_id", g.WorkflowID, "outcome", g.Outcome)
-	}
+	a.pauseScheduleOnFailure(ctx, "game day", g.WorkflowID, g.RunID, g.Outcome, g.Reason)
 }
 
 // stepsRefused: the game day failed only because the freeze or a blackout

@@ -85,25 +85,34 @@ func (a *Activities) checkGate(ctx context.Context, in DefineInput) error {
 // that aborts or fails still completes with its result, so gameday pauses
 // the schedule itself, here.)
 func (a *Activities) pauseOnFailure(ctx context.Context, r experiment.Result) {
-	if a.Schedules == nil || r.Outcome == experiment.Passed || r.Outcome == experiment.DryRun ||
-		killswitch.Skipped(r.Error) || killswitch.BlackedOut(r.AbortReason) {
+	if killswitch.Skipped(r.Error) || killswitch.BlackedOut(r.AbortReason) {
 		return
 	}
 	why := r.AbortReason
 	if why == "" {
 		why = r.Error
 	}
-	note := fmt.Sprintf("paused on failure: run %s %s", r.WorkflowID, r.Outcome)
+	a.pauseScheduleOnFailure(ctx, "run", r.WorkflowID, r.RunID, r.Outcome, why)
+}
+
+// pauseScheduleOnFailure pauses the schedule that started a run or a game
+// day (what) that did not pass, when its policy says pause_on_failure,
+// with what happened and why in the note. Errors are logged: the outcome
+// stands, the schedule goes on.
+func (a *Activities) pauseScheduleOnFailure(ctx context.Context, what, workflowID, runID string, o experiment.Outcome, why string) {
+	if a.Schedules == nil || o == experiment.Passed || o == experiment.DryRun {
+		return
+	}
+	note := fmt.Sprintf("paused on failure: %s %s %s", what, workflowID, o)
 	if why != "" {
 		note += ": " + why
 	}
-	paused, err := a.Schedules.PauseOnFailure(ctx, r.WorkflowID, r.RunID, truncate(note, 500))
+	paused, err := a.Schedules.PauseOnFailure(ctx, workflowID, runID, truncate(note, 500))
 	switch {
 	case err != nil:
-		// The outcome and its postmortem stand; the schedule goes on.
-		a.log().Warn("could not pause the run's schedule on failure", "workflow_id", r.WorkflowID, "error", err)
+		a.log().Warn("could not pause the schedule on failure", "workflow_id", workflowID, "error", err)
 	case paused != "":
-		a.log().Info("schedule paused on failure", "schedule", paused, "workflow_id", r.WorkflowID, "outcome", r.Outcome)
+		a.log().Info("schedule paused on failure", "schedule", paused, "workflow_id", workflowID, "outcome", o)
 	}
 }
 
