@@ -88,17 +88,11 @@ exporters:
 // StartJaeger writes a configuration, starts Jaeger and waits until its
 // query API answers.
 func StartJaeger(ctx context.Context, o JaegerOptions) (*Jaeger, error) {
-	// Ports FreePort found free can be taken before Jaeger binds them (by
-	// another server, or as the local port of an outgoing connection): a
-	// Jaeger that exits before it is ready gets other ports, up to three
-	// times, when it chose them itself.
-	auto := o.OTLPPort == 0 && o.QueryPort == 0
-	for attempt := 1; ; attempt++ {
-		j, exited, err := startJaeger(ctx, o)
-		if err == nil || !auto || !exited || attempt == 3 {
-			return j, err
-		}
+	if o.OTLPPort == 0 && o.QueryPort == 0 { // chosen by startJaeger: others if taken meanwhile
+		return retryOnEarlyExit(func() (*Jaeger, bool, error) { return startJaeger(ctx, o) })
 	}
+	j, _, err := startJaeger(ctx, o)
+	return j, err
 }
 
 func startJaeger(ctx context.Context, o JaegerOptions) (*Jaeger, bool, error) {

@@ -86,20 +86,15 @@ func StartPrometheus(ctx context.Context, o PrometheusOptions) (*Prometheus, err
 			return nil, err
 		}
 	}
-	if o.Port == 0 {
-		// A port FreePort found free can be taken (by another server, or
-		// as the local port of an outgoing connection) before Prometheus
-		// binds it: a Prometheus that exits before it is ready gets another
-		// port, up to three times.
-		for attempt := 1; ; attempt++ {
+	if o.Port == 0 { // chosen here: another one if it was taken meanwhile
+		return retryOnEarlyExit(func() (*Prometheus, bool, error) {
+			o := o
+			var err error
 			if o.Port, err = FreePort(); err != nil {
-				return nil, err
+				return nil, false, err
 			}
-			p, exited, err := startPrometheus(ctx, o)
-			if err == nil || !exited || attempt == 3 {
-				return p, err
-			}
-		}
+			return startPrometheus(ctx, o)
+		})
 	}
 	p, _, err := startPrometheus(ctx, o)
 	return p, err

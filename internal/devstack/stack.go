@@ -51,6 +51,20 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// retryOnEarlyExit runs start up to three times while it fails because the
+// server exited before it was ready: ports FreePort found free can be
+// taken (by another server, or as the local port of an outgoing
+// connection) before the server binds them. start picks fresh ports each
+// time; exited must be read before the failed server is stopped.
+func retryOnEarlyExit[T any](start func() (_ T, exited bool, _ error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, exited, err := start()
+		if err == nil || !exited || attempt == 3 {
+			return v, err
+		}
+	}
+}
+
 // Proc is a child server process.
 type Proc struct {
 	Name string
