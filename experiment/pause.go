@@ -33,7 +33,31 @@ const (
 	// kept in the run's result (with up to 50 pauses), which Temporal
 	// refuses over 2 MB, leaving the run unable to complete.
 	MaxReasonLength = 1000
+	// MaxNoteAuthor bounds a note's author (a name, not a text).
+	MaxNoteAuthor = 200
 )
+
+// CheckNote is the rule every note meets, a run's or a game day's: a text
+// of at most MaxNoteLength characters, an author, a known kind ("" is an
+// observation).
+func CheckNote(text, by, kind string) error {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return errors.New("a note needs text")
+	case utf8.RuneCountInString(text) > MaxNoteLength:
+		return fmt.Errorf("a note is at most %d characters; this one has %d", MaxNoteLength, utf8.RuneCountInString(text))
+	case strings.TrimSpace(by) == "":
+		return errors.New("a note needs its author")
+	case utf8.RuneCountInString(by) > MaxNoteAuthor:
+		return fmt.Errorf("a note's author is at most %d characters", MaxNoteAuthor)
+	}
+	switch kind {
+	case "", NoteObservation, NoteAction:
+		return nil
+	}
+	return fmt.Errorf("note kind %q: want %s or %s", kind, NoteObservation, NoteAction)
+}
 
 // CheckReason refuses a reason longer than MaxReasonLength characters;
 // what names it ("an abort", "a pause").

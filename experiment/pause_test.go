@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // The pause, resume and note rules: the workflow's validators, the Slack
@@ -77,4 +79,16 @@ func TestPauseAndNoteRead(t *testing.T) {
 	if got := n.String(); got != "[action] sam 2026-03-01T10:00:00Z: add an alert" {
 		t.Errorf("note reads %q", got)
 	}
+}
+
+// One note rule for runs and game days.
+func TestCheckNote(t *testing.T) {
+	assert.NoError(t, CheckNote(" p95 flat ", "tess", ""))
+	assert.NoError(t, CheckNote("page sent", "sam", NoteAction))
+	assert.EqualError(t, CheckNote("  ", "tess", ""), "a note needs text")
+	assert.EqualError(t, CheckNote(strings.Repeat("é", MaxNoteLength+1), "tess", ""), "a note is at most 2000 characters; this one has 2001")
+	assert.EqualError(t, CheckNote("x", " ", ""), "a note needs its author")
+	assert.EqualError(t, CheckNote("x", strings.Repeat("a", MaxNoteAuthor+1), ""), "a note's author is at most 200 characters")
+	assert.EqualError(t, CheckNote("x", "tess", "gossip"), `note kind "gossip": want observation or action`)
+	assert.EqualError(t, CheckReason("a pause", strings.Repeat("x", MaxReasonLength+1)), "the reason of a pause is at most 1000 characters; this one has 1001")
 }

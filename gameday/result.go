@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gameday/gameday/chaos"
 	"github.com/gameday/gameday/experiment"
@@ -140,11 +139,12 @@ func (r Result) Counts() (passed, notPassed, skipped, open int) {
 // CheckAbort is the rule of the abort validator: a reason, a game day not
 // over and not already aborting.
 func (r Result) CheckAbort(reason string) error {
+	if err := experiment.CheckReason("an abort", reason); err != nil {
+		return err
+	}
 	switch {
 	case strings.TrimSpace(reason) == "":
 		return fmt.Errorf("an abort needs a reason")
-	case experiment.CheckReason("an abort", reason) != nil:
-		return experiment.CheckReason("an abort", reason)
 	case r.Final():
 		return fmt.Errorf("game day %s has ended (%s): nothing left to abort", r.WorkflowID, r.Outcome)
 	case r.Aborting():
@@ -158,11 +158,12 @@ func (r Result) CheckPause(reason string, timeout time.Duration) error {
 	if err := r.checkOpen("pause"); err != nil {
 		return err
 	}
+	if err := experiment.CheckReason("a pause", reason); err != nil {
+		return err
+	}
 	switch {
 	case strings.TrimSpace(reason) == "":
 		return fmt.Errorf("a pause needs a reason")
-	case experiment.CheckReason("a pause", reason) != nil:
-		return experiment.CheckReason("a pause", reason)
 	case timeout < 0 || (timeout > 0 && timeout < time.Second) || timeout > MaxPauseTimeout:
 		return fmt.Errorf("pause timeout %s: want between 1s and %s (0: %s)", timeout, MaxPauseTimeout, DefaultPauseTimeout)
 	case len(r.Pauses) >= MaxPauses:
@@ -187,17 +188,12 @@ func (r Result) CheckResume() error {
 
 // CheckNote is the rule of the note validator.
 func (r Result) CheckNote(text, by, kind string) error {
+	if err := experiment.CheckNote(text, by, kind); err != nil {
+		return err
+	}
 	switch {
 	case r.Final():
 		return fmt.Errorf("game day %s has ended (%s): notes are closed", r.WorkflowID, r.Outcome)
-	case strings.TrimSpace(text) == "":
-		return fmt.Errorf("a note needs a text")
-	case utf8.RuneCountInString(strings.TrimSpace(text)) > experiment.MaxNoteLength:
-		return fmt.Errorf("a note is at most %d characters; this one has %d", experiment.MaxNoteLength, utf8.RuneCountInString(strings.TrimSpace(text)))
-	case strings.TrimSpace(by) == "":
-		return fmt.Errorf("a note needs an author (by)")
-	case kind != "" && kind != experiment.NoteObservation && kind != experiment.NoteAction:
-		return fmt.Errorf("note kind %q: must be %s or %s", kind, experiment.NoteObservation, experiment.NoteAction)
 	case len(r.Notes) >= MaxNotes:
 		return fmt.Errorf("game day %s has %d notes already (at most %d)", r.WorkflowID, len(r.Notes), MaxNotes)
 	}

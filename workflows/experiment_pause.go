@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -53,8 +52,6 @@ const (
 	DefaultPauseTimeout = 10 * time.Minute
 	// MaxPauseTimeout bounds a pause: a run is not parked for days.
 	MaxPauseTimeout = scenarios.MaxPauseTimeout
-	// maxNoteAuthor bounds a note's author name.
-	maxNoteAuthor = 200
 
 	// ErrTypePauseNotTaken: a pause or resume was accepted but the run
 	// moved on before it took effect (the hold ended, the run aborted).
@@ -588,21 +585,8 @@ func (e *experimentRun) validateNote(req NoteRequest) error {
 	if e.notesVersion < versionNotesV1 {
 		return errors.New("this run was started by a version of gameday without notes")
 	}
-	text := strings.TrimSpace(req.Text)
-	switch {
-	case text == "":
-		return errors.New("a note needs text")
-	case utf8.RuneCountInString(text) > experiment.MaxNoteLength:
-		return fmt.Errorf("a note is at most %d characters; this one has %d", experiment.MaxNoteLength, utf8.RuneCountInString(text))
-	case strings.TrimSpace(req.By) == "":
-		return errors.New("a note needs its author")
-	case utf8.RuneCountInString(req.By) > maxNoteAuthor:
-		return fmt.Errorf("a note's author is at most %d characters", maxNoteAuthor)
-	}
-	switch req.Kind {
-	case "", experiment.NoteObservation, experiment.NoteAction:
-	default:
-		return fmt.Errorf("note kind %q: want %s or %s", req.Kind, experiment.NoteObservation, experiment.NoteAction)
+	if err := experiment.CheckNote(req.Text, req.By, req.Kind); err != nil {
+		return err
 	}
 	if !e.res.NotesOpen() {
 		return fmt.Errorf("notes are closed: the run's report is being written or done (phase %s, outcome %s); add it to the postmortem or the ticket", e.res.Phase, e.res.Outcome)

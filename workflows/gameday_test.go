@@ -592,9 +592,9 @@ func (s *gameDaySuite) TestNotes() {
 	s.env.ExecuteWorkflow(GameDayWorkflow, gameDayPlan("a"))
 	r := s.result()
 
-	s.ErrorContains(s.answers["blank"].err, "a note needs a text")
+	s.ErrorContains(s.answers["blank"].err, "a note needs text")
 	s.ErrorContains(s.answers["kind"].err, `note kind "rumour"`)
-	s.ErrorContains(s.answers["author"].err, "needs an author")
+	s.ErrorContains(s.answers["author"].err, "a note needs its author")
 	s.ErrorContains(s.answers["long"].err, "at most")
 	s.Require().NoError(s.answers["first"].err)
 	first := s.answers["first"].v.(NoteResponse)
